@@ -1,0 +1,177 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# kslice build. Everything it writes goes under build/. `make V=1` shows full commands.
+
+PYTHON    ?= /usr/bin/python3
+CC        ?= gcc
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+BUILD     := build
+KCONFIG_CONFIG ?= .config
+export KCONFIG_CONFIG
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.DEFAULT_GOAL := all
+
+# --- configuration ------------------------------------------------------------
+CONFIG_TARGETS := defconfig menuconfig olddefconfig savedefconfig
+ifeq ($(filter $(CONFIG_TARGETS) clean distclean deps help,$(MAKECMDGOALS)),)
+ifeq ($(wildcard $(KCONFIG_CONFIG)),)
+$(info kslice: no $(KCONFIG_CONFIG) yet, creating it from configs/defconfig)
+$(shell $(PYTHON) -m defconfig --kconfig Kconfig configs/defconfig >/dev/null)
+endif
+endif
+
+defconfig:
+	$(PYTHON) -m defconfig --kconfig Kconfig configs/defconfig
+menuconfig:
+	$(PYTHON) -m menuconfig Kconfig
+olddefconfig:
+	$(PYTHON) -m olddefconfig Kconfig
+savedefconfig:
+	$(PYTHON) -m savedefconfig --kconfig Kconfig --out configs/defconfig
+
+GEN_H := $(BUILD)/include/generated/config.h
+$(BUILD)/auto.conf $(GEN_H): $(KCONFIG_CONFIG) Kconfig
+	$(call msg,GEN,config.h)
+	$(Q)mkdir -p $(dir $(GEN_H))
+	$(Q)$(PYTHON) -m genconfig Kconfig --header-path $(GEN_H) --config-out $(BUILD)/auto.conf
+
+-include $(BUILD)/auto.conf
+
+# --- flags --------------------------------------------------------------------
+ARCH_INC  := /usr/include/$(shell $(CC) -print-multiarch)
+CFLAGS    := -std=gnu11 -D_GNU_SOURCE -g -Wall -Wextra -Wformat=2 -Wmissing-prototypes \
+	     -Wstrict-prototypes -Wno-unused-parameter -MMD -MP \
+	     -Iinclude -I$(BUILD)/include -I$(BUILD)/bpf -Iuser $(shell pkg-config --cflags libxml-2.0)
+ifeq ($(CONFIG_DEBUG),y)
+CFLAGS    += -O0
+else
+CFLAGS    += -O2 -D_FORTIFY_SOURCE=2
+endif
+ifeq ($(CI),true)
+CFLAGS    += -Werror
+endif
+ifneq ($(filter 1,$(SAN))$(filter y,$(CONFIG_SANITIZERS)),)
+CFLAGS    += -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS   += -fsanitize=address,undefined
+endif
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Werror -Iinclude -I$(ARCH_INC)
+
+libs-y                  := -lssl -lcrypto -luring -lbpf -lelf $(shell pkg-config --libs libxml-2.0)
+libs-$(CONFIG_COMPRESSION) += -lz
+
+# --- objects (kbuild style) ---------------------------------------------------
+user-y := log.o buf.o json.o opts.o totp.o tls.o http.o xml.o auth.o cstp_params.o \
+	  cstp_frame.o tun.o uring.o tunnel.o ctl.o status.o stats_bpf.o session.o \
+	  cmd_connect.o cmd_status.o
+user-$(CONFIG_COMPRESSION) += deflate.o
+
+bpf-y := tun_stats
+
+USER_OBJS := $(addprefix $(BUILD)/user/,$(user-y))
+SKELS     := $(addprefix $(BUILD)/bpf/,$(addsuffix .skel.h,$(bpf-y)))
+BIN       := $(BUILD)/kslice
+
+all: $(BIN)
+
+$(BUILD)/bpf/%.tmp.bpf.o: bpf/%.bpf.c $(wildcard bpf/lib/*.h include/kslice/*.h)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bpf/%.bpf.o: $(BUILD)/bpf/%.tmp.bpf.o
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $<
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name ks_$* > $@
+
+$(BUILD)/user/%.o: user/%.c $(GEN_H) | $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/user/main.o: user/main.c $(GEN_H)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BIN): $(BUILD)/user/main.o $(USER_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(libs-y)
+
+# --- tests --------------------------------------------------------------------
+TEST_SRCS := $(wildcard tests/unit/*.c tests/bpf/*.c)
+TEST_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRCS)) $(BUILD)/tests/lib/ks_test.o
+TEST_BIN  := $(BUILD)/tests/ks_test
+
+$(BUILD)/tests/tests.h: $(TEST_SRCS)
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)sed -n 's/^void \(test_[a-z0-9_]*\)(void)$$/KS_TEST(\1)/p' $(TEST_SRCS) > $@
+
+$(BUILD)/tests/%.o: tests/%.c $(GEN_H) $(BUILD)/tests/tests.h | $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests/lib -I$(BUILD)/tests -DKS_SRCDIR='"$(CURDIR)"' -c $< -o $@
+
+$(TEST_BIN): $(TEST_OBJS) $(USER_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(libs-y)
+
+tests: $(TEST_BIN) $(BIN)
+
+# `make check`: installs what is missing, then unit, bpf and integration tests.
+check: deps-ok
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)tests/run-all $(TEST_BIN)
+
+unit: $(TEST_BIN)
+	$(Q)$(TEST_BIN) $(T)
+
+integration: $(BIN)
+	$(Q)tests/integration/run $(T)
+
+demo: deps-ok
+	$(Q)$(MAKE) --no-print-directory $(BIN)
+	$(Q)tools/demo.sh
+
+bench: deps-ok
+	$(Q)$(MAKE) --no-print-directory $(BIN)
+	$(Q)tools/bench/run
+
+deps:
+	$(Q)tools/deps.sh
+deps-ok:
+	$(Q)tools/deps.sh --if-missing
+
+format-check:
+	$(Q)clang-format --dry-run --Werror $(wildcard user/*.[ch] include/kslice/*.h bpf/*.c bpf/lib/*.h tests/*/*.[ch])
+
+clean:
+	rm -rf $(BUILD)
+distclean: clean
+	rm -f .config .config.old
+
+help:
+	@echo 'make            build build/kslice'
+	@echo 'make demo       connect to a local ocserv in namespaces and show the tunnel'
+	@echo 'make check      unit, BPF and integration tests (root)'
+	@echo 'make bench      benchmarks (tools/bench)'
+	@echo 'make defconfig | menuconfig | olddefconfig | savedefconfig'
+	@echo 'make SAN=1      ASan + UBSan build;  V=1 full commands'
+
+.PHONY: all defconfig menuconfig olddefconfig savedefconfig tests check unit integration demo \
+	bench deps deps-ok format-check clean distclean help
+
+-include $(wildcard $(BUILD)/user/*.d $(BUILD)/tests/*/*.d)

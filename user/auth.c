@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include <openssl/crypto.h>
+
+#include "auth.h"
+#include "http.h"
+#include "log.h"
+#include "tls.h"
+
+#define AUTH_MAX_ROUNDS 10
+
+static bool contains_ci(const char *hay, const char *needle)
+{
+	return hay && strcasestr(hay, needle);
+}
+
+/* A field that wants a one-time code rather than the password. */
+static bool is_code_field(const struct ks_form_field *f)
+{
+	static const char *const words[] = { "otp", "token", "code", "passcode", "secondary",
+					     "verification", "2fa", "pin" };
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (contains_ci(f->name, words[i]) || contains_ci(f->label, words[i]))
+			return true;
+	return false;
+}
+
+static int read_line(FILE *in, char **out)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n = getline(&line, &cap, in);
+
+	if (n < 0) {
+		free(line);
+		return -ENODATA;
+	}
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = 0;
+	*out = line;
+	return 0;
+}
+
+static int prompt_tty(const struct ks_form_field *f, char **out)
+{
+	struct termios old, quiet;
+	FILE *tty = fopen("/dev/tty", "r+e");
+	bool hide = f->kind == KS_FIELD_PASSWORD;
+	int err;
+
+	if (!tty)
+		return -ENOTTY;
+	fprintf(tty, "%s ", f->label && *f->label ? f->label : f->name);
+	fflush(tty);
+	if (hide && !tcgetattr(fileno(tty), &old)) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+	} else {
+		hide = false;
+	}
+	err = read_line(tty, out);
+	if (hide) {
+		tcsetattr(fileno(tty), TCSAFLUSH, &old);
+		fputc('\n', tty);
+	}
+	fclose(tty);
+	return err;
+}
+
+static int answer_from_user(const struct ks_form_field *f, struct ks_answers *a, char **out,
+			    struct ks_error *e)
+{
+	const char *what = f->kind == KS_FIELD_PASSWORD ? "password" : "text";
+
+	if (a->in) {
+		if (read_line(a->in, out))
+			return ks_fail(e, -ENOKEY,
+				       "auth: the gateway asks for '%s' (%s field '%s') but stdin has no more lines",
+				       f->label ? f->label : f->name, what, f->name);
+		return 0;
+	}
+	if (a->tty && !prompt_tty(f, out))
+		return 0;
+	return ks_fail(e, -ENOKEY,
+		       "auth: the gateway asks for '%s' (%s field '%s'); give it with --passwd-on-stdin%s",
+		       f->label ? f->label : f->name, what, f->name,
+		       f->kind == KS_FIELD_PASSWORD ? " or --token-secret" : " or --user");
+}
+
+static int choose_group(struct ks_form_field *f, const char *want, struct ks_error *e)
+{
+	char list[256] = "";
+	size_t used = 0;
+
+	for (int i = 0; i < f->noptions; i++) {
+		const struct ks_form_option *opt = &f->options[i];
+
+		if (want && (!strcasecmp(opt->value, want) || !strcasecmp(opt->label, want)))
+			return (f->value = strdup(opt->value)) ? 0 : -ENOMEM;
+		if (used < sizeof(list))
+			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
+						 i ? ", " : "", opt->label);
+	}
+	if (want)
+		return ks_fail(e, -ENOKEY, "auth: --authgroup '%s' is not offered; groups: %s",
+			       want, list);
+	if (!f->noptions)
+		return ks_fail(e, -EBADMSG, "auth: <select name=\"%s\"> has no options", f->name);
+	if (f->noptions > 1)
+		ks_info("auth", "event=group_chosen group=\"%s\" offered=\"%s\" hint=--authgroup",
+			f->options[0].label, list);
+	return (f->value = strdup(f->options[0].value)) ? 0 : -ENOMEM;
+}
+
+static int totp_answer(struct ks_answers *a, char **out)
+{
+	char code[16];
+	int err = totp_code(&a->o->totp, a->now ? a->now : (uint64_t)time(NULL), code,
+			    sizeof(code));
+
+	if (err)
+		return err;
+	*out = strdup(code);
+	OPENSSL_cleanse(code, sizeof(code));
+	return *out ? 0 : -ENOMEM;
+}
+
+int auth_fill_form(struct ks_auth_doc *doc, struct ks_answers *a, struct ks_error *e)
+{
+	int passwords = 0, err = 0;
+
+	for (int i = 0; i < doc->nfields && !err; i++) {
+		struct ks_form_field *f = &doc->fields[i];
+		char *answer = NULL;
+
+		switch (f->kind) {
+		case KS_FIELD_HIDDEN:
+			continue;
+		case KS_FIELD_SELECT:
+			free(f->value);
+			f->value = NULL;
+			err = choose_group(f, a->o->authgroup, e);
+			continue;
+		case KS_FIELD_TEXT:
+			if (a->o->user && (contains_ci(f->name, "user") ||
+					   contains_ci(f->label, "user") || !strcmp(f->name, "login")))
+				answer = strdup(a->o->user);
+			else
+				err = answer_from_user(f, a, &answer, e);
+			break;
+		case KS_FIELD_PASSWORD:
+			/* A code field, or a password asked again after one was sent: TOTP. */
+			if (a->o->have_totp && (is_code_field(f) || a->passwords_sent > 0))
+				err = totp_answer(a, &answer);
+			else
+				err = answer_from_user(f, a, &answer, e);
+			passwords++;
+			break;
+		}
+		if (!err && !answer)
+			err = -ENOMEM;
+		if (!err) {
+			if (f->value) {
+				OPENSSL_cleanse(f->value, strlen(f->value));
+				free(f->value);
+			}
+			f->value = answer;
+		}
+	}
+	a->passwords_sent += passwords;
+	return err;
+}
+
+void auth_host_header(const struct ks_connect_opts *o, char *out, size_t len)
+{
+	bool v6 = strchr(o->host, ':'), port = strcmp(o->port, "443");
+
+	snprintf(out, len, "%s%s%s%s%s", v6 ? "[" : "", o->host, v6 ? "]" : "", port ? ":" : "",
+		 port ? o->port : "");
+}
+
+void auth_common_headers(const struct ks_connect_opts *o, struct ks_buf *req)
+{
+	char host[300];
+
+	auth_host_header(o, host, sizeof(host));
+	buf_printf(req, "Host: %s\r\n", host);
+	buf_printf(req, "User-Agent: %s\r\n", o->useragent);
+	buf_printf(req, "Accept: */*\r\nAccept-Encoding: identity\r\n");
+	buf_printf(req, "X-Transcend-Version: 1\r\nX-Aggregate-Auth: 1\r\n");
+	buf_printf(req, "X-AnyConnect-Platform: linux-64\r\nX-Support-HTTP-Auth: true\r\n");
+}
+
+/* The form's action, reduced to a path on this gateway: a redirect elsewhere would need
+ * a new certificate check, so it is refused. */
+static int action_path(const struct ks_connect_opts *o, const char *action, char *out,
+		       size_t outlen, struct ks_error *e)
+{
+	if (!action || !*action) {
+		snprintf(out, outlen, "%s", o->path);
+		return 0;
+	}
+	if (!strncasecmp(action, "https://", 8)) {
+		const char *host = action + 8, *slash = strchr(host, '/');
+		size_t hl = slash ? (size_t)(slash - host) : strlen(host);
+
+		if (strncasecmp(host, o->host, strlen(o->host)) ||
+		    (hl != strlen(o->host) && host[strlen(o->host)] != ':'))
+			return ks_fail(e, -EPROTO, "auth: form posts to another host (%.*s)", (int)hl,
+				       host);
+		action = slash ? slash : "/";
+	}
+	if (action[0] != '/')
+		return ks_fail(e, -EPROTO, "auth: form action '%.60s' is not a path", action);
+	for (const char *c = action; *c; c++)
+		if ((unsigned char)*c <= ' ' || *c == 0x7f)
+			return ks_fail(e, -EPROTO, "auth: form action has a control character");
+	if (strlen(action) >= outlen)
+		return ks_fail(e, -EPROTO, "auth: form action longer than %zu", outlen);
+	snprintf(out, outlen, "%s", action);
+	return 0;
+}
+
+struct auth_conn {
+	SSL *ssl;
+	int fd;
+};
+
+static int post(const struct ks_connect_opts *o, SSL_CTX *ctx, struct auth_conn *c,
+		struct ks_cookie_jar *jar, const char *path, const struct ks_buf *body,
+		struct ks_http_resp *resp, struct ks_tls_peer *peer, struct ks_error *e)
+{
+	struct ks_buf req = { 0 };
+	int err;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (!c->ssl) {
+			err = tls_connect(ctx, &o->trust, o->host, o->port, o->timeout_s, &c->ssl,
+					  &c->fd, peer, e);
+			if (err)
+				break;
+		}
+		req.len = 0;
+		buf_printf(&req, "POST %s HTTP/1.1\r\n", path);
+		auth_common_headers(o, &req);
+		http_jar_header(jar, &req);
+		buf_printf(&req, "Content-Type: application/x-www-form-urlencoded\r\n");
+		buf_printf(&req, "Content-Length: %zu\r\n\r\n", body->len);
+		buf_append(&req, body->data, body->len);
+		err = req.err ? req.err : http_roundtrip(c->ssl, &req, false, resp, NULL, e);
+		if (err != -ECONNRESET && err != -EPIPE && err != -EIO)
+			break;
+		/* A keep-alive connection the gateway closed: one retry on a fresh one. */
+		tls_free(c->ssl, c->fd);
+		c->ssl = NULL;
+		c->fd = -1;
+	}
+	buf_free_secret(&req);
+	if (!err) {
+		err = http_jar_update(jar, resp);
+		const char *conn = http_header(resp, "Connection");
+
+		if (conn && !strcasecmp(conn, "close")) {
+			tls_free(c->ssl, c->fd);
+			c->ssl = NULL;
+			c->fd = -1;
+		}
+	}
+	return err;
+}
+
+static int take_result(struct ks_auth_doc *doc, struct ks_cookie_jar *jar,
+		       struct ks_auth_result *res, struct ks_error *e)
+{
+	const char *cookie = doc->session_token && *doc->session_token ? doc->session_token :
+			     http_jar_get(jar, "webvpn");
+
+	if (!cookie || !*cookie)
+		return ks_fail(e, -EPROTO, "auth: gateway said complete but sent no session token");
+	res->cookie = strdup(cookie);
+	if (doc->banner && !res->banner)
+		res->banner = strdup(doc->banner);
+	return res->cookie ? 0 : -ENOMEM;
+}
+
+static void log_failed(const struct ks_connect_opts *o, const char *why)
+{
+	ks_err("auth", "event=login_failed user=\"%s\" gateway=%s reason=\"%s\"",
+	       o->user ? o->user : "", o->host, why);
+}
+
+static int auth_rounds(const struct ks_connect_opts *o, SSL_CTX *ctx, struct auth_conn *c,
+		       struct ks_auth_result *res, struct ks_error *e)
+{
+	struct ks_client_id id = { .version = "v9.01", .device_id = "linux-64", .group = o->authgroup };
+	struct ks_answers ans = { .o = o, .tty = !o->no_tty_prompt && isatty(0) };
+	struct ks_cookie_jar jar = { 0 };
+	struct ks_buf body = { 0 };
+	struct ks_http_resp resp = { 0 };
+	struct ks_auth_doc doc = { 0 };
+	char path[256], access[600];
+	int err = 0;
+
+	if (o->passwd_on_stdin) {
+		ans.in = stdin;
+		ans.tty = false;
+	}
+	snprintf(path, sizeof(path), "%s", o->path);
+	snprintf(access, sizeof(access), "https://%s%s%s%s", o->host,
+		 strcmp(o->port, "443") ? ":" : "", strcmp(o->port, "443") ? o->port : "", o->path);
+	id.group_access = access;
+	err = xml_build_init(&id, &body);
+	for (int round = 0; !err && round < AUTH_MAX_ROUNDS; round++) {
+		err = post(o, ctx, c, &jar, path, &body, &resp, &res->peer, e);
+		buf_free_secret(&body);
+		if (err)
+			break;
+		if (resp.status == 401 || resp.status == 403) {
+			log_failed(o, resp.reason);
+			err = ks_fail(e, -EACCES, "auth: login failed: HTTP %d %s", resp.status,
+				      resp.reason);
+			break;
+		}
+		if (resp.status != 200) {
+			err = ks_fail(e, -EPROTO, "auth: gateway answered HTTP %d %s", resp.status,
+				      resp.reason);
+			break;
+		}
+		err = xml_parse_auth((char *)resp.body.data, resp.body.len, &doc, e);
+		http_resp_free(&resp);
+		if (err)
+			break;
+		if (doc.banner && !res->banner)
+			res->banner = strdup(doc.banner);
+		if (doc.type == KS_AUTH_COMPLETE || (doc.session_token && !doc.nfields)) {
+			err = take_result(&doc, &jar, res, e);
+			break;
+		}
+		/* An error on a form after we answered one: the answer was wrong. */
+		if (doc.error && *doc.error && round > 0) {
+			log_failed(o, doc.error);
+			err = ks_fail(e, -EACCES, "auth: login failed: %s", doc.error);
+			break;
+		}
+		if (doc.message)
+			ks_info("auth", "event=form id=%s message=\"%s\"",
+				doc.auth_id ? doc.auth_id : "", doc.message);
+		err = auth_fill_form(&doc, &ans, e);
+		if (!err)
+			err = action_path(o, doc.action, path, sizeof(path), e);
+		if (!err)
+			err = xml_build_reply(&id, &doc, &body);
+		xml_auth_doc_free(&doc);
+	}
+	if (!err && !res->cookie)
+		err = ks_fail(e, -EPROTO, "auth: no session after %d rounds", AUTH_MAX_ROUNDS);
+	xml_auth_doc_free(&doc);
+	http_resp_free(&resp);
+	buf_free_secret(&body);
+	http_jar_free(&jar);
+	return err;
+}
+
+int auth_login(const struct ks_connect_opts *o, SSL_CTX *ctx, struct ks_auth_result *res,
+	       struct ks_error *e)
+{
+	struct auth_conn c = { .fd = -1 };
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	err = auth_rounds(o, ctx, &c, res, e);
+	tls_free(c.ssl, c.fd);
+	if (!err && o->user)
+		res->user = strdup(o->user);
+	if (err) {
+		struct ks_tls_peer keep = res->peer;
+
+		auth_result_free(res);
+		res->peer = keep;
+	}
+	return err;
+}
+
+int auth_cookie_from(FILE *in, struct ks_auth_result *res, struct ks_error *e)
+{
+	char *line = NULL;
+	const char *v;
+
+	memset(res, 0, sizeof(*res));
+	if (read_line(in, &line) || !*line) {
+		free(line);
+		return ks_fail(e, -ENOKEY, "--cookie-on-stdin: no cookie on stdin");
+	}
+	v = !strncmp(line, "webvpn=", 7) ? line + 7 : line;
+	for (const char *c = v; *c; c++)
+		if ((unsigned char)*c <= ' ' || *c == ';' || *c == 0x7f) {
+			OPENSSL_cleanse(line, strlen(line));
+			free(line);
+			return ks_fail(e, -EINVAL, "--cookie-on-stdin: invalid character at %zu",
+				       (size_t)(c - v));
+		}
+	res->cookie = strdup(v);
+	OPENSSL_cleanse(line, strlen(line));
+	free(line);
+	return res->cookie ? 0 : -ENOMEM;
+}
+
+void auth_result_free(struct ks_auth_result *res)
+{
+	if (res->cookie)
+		OPENSSL_cleanse(res->cookie, strlen(res->cookie));
+	free(res->cookie);
+	free(res->banner);
+	free(res->user);
+	memset(res, 0, sizeof(*res));
+}

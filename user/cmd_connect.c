@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "ctl.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "session.h"
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* What a user needs to pin the certificate they were shown, openconnect style. */
+static void print_cert_refusal(const struct ks_session *s, const char *why)
+{
+	const struct ks_tls_peer *p = &s->auth.peer;
+
+	fprintf(stderr, "kslice: %s\n", why);
+	if (!p->cert_sha256[0])
+		return;
+	fprintf(stderr, "  gateway %s presented: %s\n", s->o->host, p->subject);
+	if (p->verify_error[0])
+		fprintf(stderr, "  CA check: %s\n", p->verify_error);
+	fprintf(stderr, "  certificate: %s\n  public key:  %s\n", p->cert_sha256, p->pubkey_sha256);
+	fprintf(stderr, "To trust this certificate, add:\n    --servercert %s\n", p->pubkey_sha256);
+	ks_err("tls", "event=cert_rejected gateway=%s cert=%s pin=%s", s->o->host, p->cert_sha256,
+	       p->pubkey_sha256);
+}
+
+static int exit_for(int err)
+{
+	switch (err) {
+	case -EKEYREJECTED:
+		return KS_EXIT_CERT;
+	case -EACCES:
+	case -ENOKEY:
+		return KS_EXIT_AUTH;
+	case -EPROTO:
+	case -EBADMSG:
+	case -EMSGSIZE:
+	case -EPROTONOSUPPORT:
+		return KS_EXIT_PROTOCOL;
+	case -ECONNREFUSED:
+	case -ECONNRESET:
+	case -EHOSTUNREACH:
+	case -ENETUNREACH:
+	case -ETIMEDOUT:
+	case -EIO:
+	case -EPIPE:
+		return KS_EXIT_NETWORK;
+	case -EINVAL:
+		return KS_EXIT_USAGE;
+	default:
+		return KS_EXIT_ERROR;
+	}
+}
+
+static int write_pid_file(const char *path)
+{
+	char line[32];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int n = snprintf(line, sizeof(line), "%d\n", (int)getpid());
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, line, (size_t)n) != n) {
+		close(fd);
+		return -EIO;
+	}
+	return close(fd) ? -errno : 0;
+}
+
+/* Forks; the parent waits for the child's "tunnel is up" byte and exits with its verdict. */
+static int daemonize(int *ready_fd)
+{
+	int pipefd[2], status;
+	pid_t pid;
+	char c;
+
+	if (pipe2(pipefd, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		close(pipefd[1]);
+		if (read(pipefd[0], &c, 1) == 1)
+			_exit(KS_EXIT_OK);
+		/* The child died before the loop ran: report its exit code. */
+		if (waitpid(pid, &status, 0) == pid && WIFEXITED(status))
+			_exit(WEXITSTATUS(status) ? WEXITSTATUS(status) : KS_EXIT_ERROR);
+		_exit(KS_EXIT_ERROR);
+	}
+	close(pipefd[0]);
+	setsid();
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		if (!isatty(2))
+			dup2(null, 2); /* keep stderr for logs only if someone may read it */
+		close(null);
+	}
+	*ready_fd = pipefd[1];
+	return 0;
+}
+
+static int run_tunnel(struct ks_session *s, int ready_fd, struct ks_error *e)
+{
+	struct ks_tunnel_cfg cfg = {
+		.ssl = s->ssl,
+		.tls_fd = s->fd,
+		.tun = &s->tun,
+		.params = &s->params,
+		.early = &s->early,
+		.ctl_fd = s->ctl_fd,
+		.on_client = session_on_client,
+		.ctl_ctx = s,
+		.ready_fd = ready_fd,
+	};
+	enum ks_tunnel_end end;
+
+	s->tunnel = tunnel_new(&cfg, e);
+	if (!s->tunnel)
+		return KS_EXIT_ERROR;
+	end = tunnel_run(s->tunnel);
+	ks_info("tunnel", "event=ended cause=%s reason=\"%s\" uptime_s=%ld", tunnel_end_name(end),
+		tunnel_end_reason(s->tunnel), (long)(time(NULL) - s->connected_at));
+	switch (end) {
+	case KS_END_LOCAL:
+		return KS_EXIT_OK;
+	case KS_END_GATEWAY_DISCONNECT:
+	case KS_END_GATEWAY_TERMINATE:
+	case KS_END_CLOSED:
+	case KS_END_DPD:
+		fprintf(stderr, "kslice: session ended by the gateway: %s\n",
+			tunnel_end_reason(s->tunnel));
+		return KS_EXIT_GATEWAY;
+	case KS_END_PROTOCOL:
+		return KS_EXIT_PROTOCOL;
+	default:
+		return KS_EXIT_ERROR;
+	}
+}
+
+static int bring_up(struct ks_session *s, struct ks_error *e)
+{
+	char a[64];
+	int err;
+
+	err = tun_configure(&s->tun, &s->params, e);
+	if (err)
+		return err;
+	err = stats_bpf_attach(&s->bpf, s->tun.name, s->tun.ifindex, e);
+	if (err) {
+		/* Counting is a nicety; the tunnel works without it. */
+		ks_warn("bpf", "event=attach_failed reason=\"%s\"", e->msg);
+		stats_bpf_detach(&s->bpf);
+		e->msg[0] = 0;
+	} else {
+		s->bpf_ok = true;
+	}
+	s->connected_at = time(NULL);
+	ks_info("tunnel", "event=up interface=%s address=%s mtu=%d gateway=%s dns=%d includes=%zu",
+		s->tun.name, s->params.have4 ? inet_ntop(AF_INET, &s->params.addr4, a, sizeof(a)) : "-",
+		s->params.mtu, s->peer_ip, s->params.ndns, s->params.n_include);
+	return 0;
+}
+
+int cmd_connect(int argc, char **argv)
+{
+	struct ks_connect_opts o;
+	struct ks_session s = { .o = &o, .fd = -1, .ctl_fd = -1, .tun = { .fd = -1 } };
+	struct ks_error e = { 0 };
+	double t0 = now_ms();
+	int err, rc, ready_fd = -1;
+
+	err = opts_parse_connect(&o, argc, argv, &e);
+	if (err == -EAGAIN)
+		return KS_EXIT_OK;
+	if (err) {
+		fprintf(stderr, "kslice: %s\n", e.msg);
+		opts_free(&o);
+		return KS_EXIT_USAGE;
+	}
+	log_setup(o.verbosity, o.syslog);
+	/* Claim the interface first: a second instance must fail before it logs in. */
+	s.ctl_fd = ctl_listen(o.ifname, s.ctl_path, sizeof(s.ctl_path), &e);
+	if (s.ctl_fd < 0) {
+		rc = KS_EXIT_ERROR;
+		goto out_msg;
+	}
+	stats_bpf_clear_stale(o.ifname);
+	err = tun_open(&s.tun, o.ifname, &e);
+	if (err) {
+		rc = KS_EXIT_ERROR;
+		goto out_msg;
+	}
+	err = session_establish(&s, &e);
+	if (err == -EKEYREJECTED) {
+		print_cert_refusal(&s, e.msg);
+		rc = KS_EXIT_CERT;
+		goto out;
+	}
+	if (!err)
+		err = bring_up(&s, &e);
+	if (err) {
+		rc = exit_for(err);
+		goto out_msg;
+	}
+	s.connect_ms = now_ms() - t0;
+	if (o.background && daemonize(&ready_fd)) {
+		rc = KS_EXIT_ERROR;
+		goto out;
+	}
+	if (o.pid_file && write_pid_file(o.pid_file))
+		ks_warn("main", "event=pid_file_failed path=%s", o.pid_file);
+	rc = run_tunnel(&s, ready_fd, &e);
+	if (rc == KS_EXIT_ERROR && e.msg[0])
+		ks_err("main", "event=failed reason=\"%s\"", e.msg);
+	if (o.pid_file)
+		unlink(o.pid_file);
+	goto out;
+out_msg:
+	fprintf(stderr, "kslice: %s\n", e.msg);
+	ks_err("main", "event=connect_failed exit=%d reason=\"%s\"", rc, e.msg);
+out:
+	session_close(&s);
+	opts_free(&o);
+	return rc;
+}

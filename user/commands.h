@@ -1,0 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#pragma once
+
+int cmd_connect(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_disconnect(int argc, char **argv);

@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cstp_params.h"
+#include "log.h"
+
+int cstp_build_connect(struct ks_buf *req, const char *host_header, const char *useragent,
+		       const char *cookie, const char *hostname, bool ipv6, bool deflate,
+		       int base_mtu)
+{
+	buf_printf(req, "CONNECT /CSCOSSLC/tunnel HTTP/1.1\r\n");
+	buf_printf(req, "Host: %s\r\nUser-Agent: %s\r\n", host_header, useragent);
+	buf_printf(req, "Cookie: webvpn=%s\r\n", cookie);
+	buf_printf(req, "X-CSTP-Version: 1\r\nX-CSTP-Hostname: %s\r\n", hostname);
+	if (deflate)
+		buf_printf(req, "X-CSTP-Accept-Encoding: deflate;q=1.0\r\n");
+	buf_printf(req, "X-CSTP-Base-MTU: %d\r\nX-CSTP-MTU: %d\r\n", base_mtu,
+		   base_mtu - 94); /* as openconnect: IPv6 + TCP + TLS + CSTP overheads */
+	buf_printf(req, "X-CSTP-Address-Type: %s\r\n", ipv6 ? "IPv6,IPv4" : "IPv4");
+	if (ipv6)
+		buf_printf(req, "X-CSTP-Full-IPv6-Capability: true\r\n");
+	buf_printf(req, "X-AnyConnect-Platform: linux-64\r\n\r\n");
+	return req->err;
+}
+
+const char *prefix_str(const struct ks_prefix *p, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(p->family, p->addr, a, sizeof(a));
+	snprintf(buf, len, "%s/%u", a, p->len);
+	return buf;
+}
+
+static int parse_int(const char *s, int min, int max, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return -EINVAL;
+	*out = (int)v;
+	return 0;
+}
+
+static int mask_len(const struct in_addr *m)
+{
+	uint32_t v = ntohl(m->s_addr);
+	int n = __builtin_popcount(v);
+
+	/* Contiguous ones only: 255.0.255.0 is not a netmask. */
+	if (n && (v << n) != 0)
+		return -1;
+	return n;
+}
+
+/* "10.0.0.0/255.0.0.0", "10.0.0.0/8", "fd00::/64", or a bare host address. */
+int cstp_parse_prefix(const char *s, struct ks_prefix *out)
+{
+	char addr[INET6_ADDRSTRLEN + 1], *slash;
+	size_t n = strlen(s);
+	int len;
+
+	if (n == 0 || n >= sizeof(addr) + 16)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	slash = strchr(s, '/');
+	n = slash ? (size_t)(slash - s) : n;
+	if (n >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, s, n);
+	addr[n] = 0;
+	if (inet_pton(AF_INET, addr, out->addr) == 1) {
+		out->family = AF_INET;
+		len = 32;
+		if (slash) {
+			struct in_addr m;
+
+			if (strchr(slash + 1, '.')) {
+				if (inet_pton(AF_INET, slash + 1, &m) != 1 || (len = mask_len(&m)) < 0)
+					return -EINVAL;
+			} else if (parse_int(slash + 1, 0, 32, &len)) {
+				return -EINVAL;
+			}
+		}
+	} else if (inet_pton(AF_INET6, addr, out->addr) == 1) {
+		out->family = AF_INET6;
+		len = 128;
+		if (slash && parse_int(slash + 1, 0, 128, &len))
+			return -EINVAL;
+	} else {
+		return -EINVAL;
+	}
+	out->len = (uint8_t)len;
+	/* Host bits must be clear, else the entry means something the gateway did not say. */
+	for (int bit = len; bit < (out->family == AF_INET ? 32 : 128); bit++)
+		if (out->addr[bit / 8] & (0x80 >> (bit % 8)))
+			return -EINVAL;
+	return 0;
+}
+
+static int push_prefix(struct ks_prefix **arr, size_t *n, const struct ks_prefix *p)
+{
+	struct ks_prefix *na;
+
+	if (*n >= CSTP_MAX_SPLIT)
+		return -E2BIG;
+	if ((*n & (*n - 1)) == 0) { /* grow at powers of two */
+		na = realloc(*arr, (*n ? *n * 2 : 16) * sizeof(**arr));
+		if (!na)
+			return -ENOMEM;
+		*arr = na;
+	}
+	(*arr)[(*n)++] = *p;
+	return 0;
+}
+
+/* A DNS domain: labels of [A-Za-z0-9-_], 1..63 each, 253 in all. */
+static bool valid_domain(const char *d)
+{
+	size_t label = 0, n = strlen(d);
+
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (d[i] == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+		} else if (isalnum((unsigned char)d[i]) || d[i] == '-' || d[i] == '_') {
+			if (++label > 63)
+				return false;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+static int push_domains(struct ks_cstp_params *p, const char *value, const char *hdr)
+{
+	char *copy = strdup(value), *save = NULL;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *d = strtok_r(copy, " ,", &save); d; d = strtok_r(NULL, " ,", &save)) {
+		char **na;
+
+		if (!valid_domain(d)) {
+			ks_warn("cstp", "event=header_rejected header=%s value=\"%.64s\" reason=\"not a domain name\"",
+				hdr, d);
+			p->warnings++;
+			continue;
+		}
+		if (p->n_split_dns >= CSTP_MAX_DOMAINS)
+			break;
+		na = realloc(p->split_dns, (p->n_split_dns + 1) * sizeof(*na));
+		if (!na || !(na[p->n_split_dns] = strdup(d))) {
+			free(copy);
+			if (na)
+				p->split_dns = na;
+			return -ENOMEM;
+		}
+		p->split_dns = na;
+		p->n_split_dns++;
+	}
+	free(copy);
+	return 0;
+}
+
+static int push_ip(struct ks_ip *arr, int *n, const char *value)
+{
+	struct ks_ip ip = { 0 };
+
+	if (inet_pton(AF_INET, value, ip.addr) == 1)
+		ip.family = AF_INET;
+	else if (inet_pton(AF_INET6, value, ip.addr) == 1)
+		ip.family = AF_INET6;
+	else
+		return -EINVAL;
+	if (*n < CSTP_MAX_DNS)
+		arr[(*n)++] = ip;
+	return 0;
+}
+
+static int set_str(char **dst, const char *value)
+{
+	free(*dst);
+	*dst = strdup(value);
+	return *dst ? 0 : -ENOMEM;
+}
+
+static int parse_addr6(struct ks_cstp_params *p, const char *v)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(v, '/');
+	size_t n = slash ? (size_t)(slash - v) : strlen(v);
+	int len = 128;
+
+	if (n >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, v, n);
+	host[n] = 0;
+	if (inet_pton(AF_INET6, host, &p->addr6) != 1)
+		return -EINVAL;
+	if (slash && parse_int(slash + 1, 1, 128, &len))
+		return -EINVAL;
+	p->prefix6 = (uint8_t)len;
+	p->have6 = true;
+	return 0;
+}
+
+/* One header; -EINVAL means "this value is bad" and the caller decides if that is fatal. */
+static int parse_one(struct ks_cstp_params *p, const char *name, const char *v)
+{
+	struct ks_prefix pf;
+	int err;
+
+	if (!strcasecmp(name, "X-CSTP-Address")) {
+		if (strchr(v, ':'))
+			return parse_addr6(p, v);
+		if (inet_pton(AF_INET, v, &p->addr4) != 1)
+			return -EINVAL;
+		p->have4 = true;
+	} else if (!strcasecmp(name, "X-CSTP-Netmask")) {
+		if (strchr(v, ':'))
+			return 0; /* v6 netmask: the prefix comes with X-CSTP-Address-IP6 */
+		if (inet_pton(AF_INET, v, &p->mask4) != 1 || mask_len(&p->mask4) < 0)
+			return -EINVAL;
+	} else if (!strcasecmp(name, "X-CSTP-Address-IP6")) {
+		return parse_addr6(p, v);
+	} else if (!strcasecmp(name, "X-CSTP-DNS") || !strcasecmp(name, "X-CSTP-DNS-IP6")) {
+		return push_ip(p->dns, &p->ndns, v);
+	} else if (!strcasecmp(name, "X-CSTP-NBNS")) {
+		return push_ip(p->nbns, &p->nnbns, v);
+	} else if (!strncasecmp(name, "X-CSTP-Split-Include", 20) ||
+		   !strncasecmp(name, "X-CSTP-Split-Exclude", 20)) {
+		bool inc = !strncasecmp(name + 13, "Include", 7);
+
+		if (cstp_parse_prefix(v, &pf))
+			return -EINVAL;
+		err = inc ? push_prefix(&p->split_include, &p->n_include, &pf) :
+			    push_prefix(&p->split_exclude, &p->n_exclude, &pf);
+		return err;
+	} else if (!strcasecmp(name, "X-CSTP-Split-DNS")) {
+		return push_domains(p, v, name);
+	} else if (!strcasecmp(name, "X-CSTP-Default-Domain")) {
+		/* Some gateways list several, space separated: keep the text, check each. */
+		for (const char *c = v; *c; c++)
+			if (!isalnum((unsigned char)*c) && !strchr(".-_ ,", *c))
+				return -EINVAL;
+		return set_str(&p->default_domain, v);
+	} else if (!strcasecmp(name, "X-CSTP-Banner")) {
+		return set_str(&p->banner, v);
+	} else if (!strcasecmp(name, "X-CSTP-MSIE-Proxy-PAC-URL")) {
+		return set_str(&p->proxy_pac, v);
+	} else if (!strcasecmp(name, "X-CSTP-MTU")) {
+		return parse_int(v, CSTP_MIN_MTU, CSTP_MAX_MTU, &p->mtu);
+	} else if (!strcasecmp(name, "X-CSTP-Base-MTU")) {
+		return parse_int(v, CSTP_MIN_MTU, 65535, &p->base_mtu);
+	} else if (!strcasecmp(name, "X-CSTP-DPD")) {
+		return parse_int(v, 0, 86400, &p->dpd);
+	} else if (!strcasecmp(name, "X-CSTP-Keepalive")) {
+		return parse_int(v, 0, 86400, &p->keepalive);
+	} else if (!strcasecmp(name, "X-CSTP-Idle-Timeout")) {
+		return !strcasecmp(v, "none") ? 0 : parse_int(v, 0, INT_MAX, &p->idle_timeout);
+	} else if (!strcasecmp(name, "X-CSTP-Session-Timeout")) {
+		return !strcasecmp(v, "none") ? 0 : parse_int(v, 0, INT_MAX, &p->session_timeout);
+	} else if (!strcasecmp(name, "X-CSTP-Disconnected-Timeout")) {
+		return !strcasecmp(v, "none") ? 0 : parse_int(v, 0, INT_MAX, &p->disconnected_timeout);
+	} else if (!strcasecmp(name, "X-CSTP-Rekey-Time")) {
+		return parse_int(v, 0, INT_MAX, &p->rekey_time);
+	} else if (!strcasecmp(name, "X-CSTP-Rekey-Method")) {
+		if (strcmp(v, "ssl") && strcmp(v, "new-tunnel") && strcmp(v, "none"))
+			return -EINVAL;
+		snprintf(p->rekey_method, sizeof(p->rekey_method), "%s", v);
+	} else if (!strcasecmp(name, "X-CSTP-Tunnel-All-DNS")) {
+		p->tunnel_all_dns = !strcasecmp(v, "true");
+	} else if (!strcasecmp(name, "X-CSTP-Content-Encoding")) {
+		if (strcasecmp(v, "deflate"))
+			return -EPROTONOSUPPORT;
+		p->deflate = true;
+	} else if (!strcasecmp(name, "X-DTLS-Session-ID")) {
+		if (strlen(v) != 64 || strspn(v, "0123456789abcdefABCDEF") != 64)
+			return -EINVAL;
+		memcpy(p->dtls_session_id, v, 65);
+		p->dtls_offered = true;
+	} else if (!strcasecmp(name, "X-DTLS-Port")) {
+		return parse_int(v, 1, 65535, &p->dtls_port);
+	} else if (!strcasecmp(name, "X-DTLS-DPD")) {
+		return parse_int(v, 0, 86400, &p->dtls_dpd);
+	} else if (!strcasecmp(name, "X-DTLS-Keepalive")) {
+		return parse_int(v, 0, 86400, &p->dtls_keepalive);
+	} else if (!strcasecmp(name, "X-DTLS-MTU")) {
+		return parse_int(v, CSTP_MIN_MTU, CSTP_MAX_MTU, &p->dtls_mtu);
+	} else if (!strcasecmp(name, "X-DTLS-CipherSuite")) {
+		snprintf(p->dtls_cipher, sizeof(p->dtls_cipher), "%s", v);
+	}
+	return 0;
+}
+
+int cstp_parse_response(const struct ks_http_resp *r, struct ks_cstp_params *p,
+			struct ks_error *e)
+{
+	int err = 0;
+
+	memset(p, 0, sizeof(*p));
+	for (size_t i = 0; i < r->nheaders && !err; i++) {
+		const char *name = r->headers[i].name, *v = r->headers[i].value;
+		bool core;
+		int rc;
+
+		if (strncasecmp(name, "X-CSTP-", 7) && strncasecmp(name, "X-DTLS-", 7))
+			continue;
+		if (strlen(v) > 4096 && strcasecmp(name, "X-CSTP-Post-Auth-XML") &&
+		    strcasecmp(name, "X-CSTP-Banner")) {
+			rc = -EMSGSIZE;
+		} else {
+			rc = parse_one(p, name, v);
+		}
+		if (!rc)
+			continue;
+		/* Without an address, an MTU or an agreed encoding there is no tunnel. */
+		core = !strcasecmp(name, "X-CSTP-Address") || !strcasecmp(name, "X-CSTP-MTU") ||
+		       !strcasecmp(name, "X-CSTP-Address-IP6") || rc == -EPROTONOSUPPORT ||
+		       !strcasecmp(name, "X-CSTP-Netmask") || rc == -ENOMEM;
+		if (core)
+			err = ks_fail(e, rc == -ENOMEM ? rc : -EPROTO,
+				      "cstp: header %s: value '%.80s' is invalid", name, v);
+		else {
+			p->warnings++;
+			ks_warn("cstp", "event=header_rejected header=%s value=\"%.80s\" reason=\"%s\"",
+				name, v, rc == -E2BIG ? "too many entries" :
+					 rc == -EMSGSIZE ? "too long" : "invalid value");
+		}
+	}
+	if (!err && !p->have4 && !p->have6)
+		err = ks_fail(e, -EPROTO, "cstp: gateway assigned no address (X-CSTP-Address)");
+	if (!err && !p->mtu)
+		err = ks_fail(e, -EPROTO, "cstp: gateway sent no X-CSTP-MTU");
+	if (!err && p->have4 && !p->mask4.s_addr)
+		p->mask4.s_addr = htonl(0xffffffff);
+	if (err)
+		cstp_params_free(p);
+	return err;
+}
+
+void cstp_params_free(struct ks_cstp_params *p)
+{
+	free(p->split_include);
+	free(p->split_exclude);
+	for (size_t i = 0; i < p->n_split_dns; i++)
+		free(p->split_dns[i]);
+	free(p->split_dns);
+	free(p->default_domain);
+	free(p->banner);
+	free(p->proxy_pac);
+	memset(p, 0, sizeof(*p));
+}

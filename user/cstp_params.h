@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* What the gateway pushes in its CONNECT response (X-CSTP-*, X-DTLS-*), typed and checked. */
+#pragma once
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "buf.h"
+#include "error.h"
+#include "http.h"
+
+#define CSTP_MAX_DNS 8
+#define CSTP_MAX_SPLIT 65536
+#define CSTP_MAX_DOMAINS 1024
+#define CSTP_MIN_MTU 576
+#define CSTP_MAX_MTU 16384
+
+struct ks_prefix {
+	uint8_t family; /* AF_INET or AF_INET6 */
+	uint8_t len;
+	uint8_t addr[16];
+};
+
+struct ks_ip {
+	uint8_t family;
+	uint8_t addr[16];
+};
+
+struct ks_cstp_params {
+	bool have4, have6;
+	struct in_addr addr4, mask4;
+	struct in6_addr addr6;
+	uint8_t prefix6;
+	struct ks_ip dns[CSTP_MAX_DNS];
+	int ndns;
+	struct ks_ip nbns[CSTP_MAX_DNS];
+	int nnbns;
+	struct ks_prefix *split_include, *split_exclude;
+	size_t n_include, n_exclude;
+	char **split_dns;
+	size_t n_split_dns;
+	char *default_domain;
+	char *banner;
+	char *proxy_pac;
+	int mtu, base_mtu;
+	int dpd, keepalive, idle_timeout, rekey_time, session_timeout, disconnected_timeout;
+	char rekey_method[16];
+	bool tunnel_all_dns;
+	bool deflate; /* X-CSTP-Content-Encoding: deflate */
+	bool dtls_offered;
+	int dtls_port, dtls_dpd, dtls_keepalive, dtls_mtu;
+	char dtls_cipher[64];
+	char dtls_session_id[65];
+	int warnings; /* entries that were rejected and skipped */
+};
+
+/* CONNECT request; cookie is the session token. */
+int cstp_build_connect(struct ks_buf *req, const char *host_header, const char *useragent,
+		       const char *cookie, const char *hostname, bool ipv6, bool deflate,
+		       int base_mtu);
+int cstp_parse_response(const struct ks_http_resp *r, struct ks_cstp_params *p,
+			struct ks_error *e);
+int cstp_parse_prefix(const char *s, struct ks_prefix *out);
+void cstp_params_free(struct ks_cstp_params *p);
+const char *prefix_str(const struct ks_prefix *p, char *buf, size_t len);

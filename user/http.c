@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <openssl/crypto.h>
+
+#include "http.h"
+#include "tls.h"
+
+static const char *find_head_end(const char *data, size_t len, size_t *head_len)
+{
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (data[i] != '\n')
+			continue;
+		if (data[i + 1] == '\n') {
+			*head_len = i + 2;
+			return data + i;
+		}
+		if (i + 2 < len && data[i + 1] == '\r' && data[i + 2] == '\n') {
+			*head_len = i + 3;
+			return data + i;
+		}
+	}
+	return NULL;
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		*--end = 0;
+	return s;
+}
+
+static int parse_status_line(char *line, struct ks_http_resp *r, struct ks_error *e)
+{
+	char *end;
+	long code;
+
+	if (strncmp(line, "HTTP/1.", 7) || !isdigit((unsigned char)line[7]) || line[8] != ' ')
+		return ks_fail(e, -EPROTO, "http: bad status line '%.60s'", line);
+	code = strtol(line + 9, &end, 10);
+	if (end != line + 12 || code < 100 || code > 599)
+		return ks_fail(e, -EPROTO, "http: bad status code in '%.60s'", line);
+	r->status = (int)code;
+	snprintf(r->reason, sizeof(r->reason), "%s", trim(end));
+	return 0;
+}
+
+int http_parse_head(const char *data, size_t len, struct ks_http_resp *r, size_t *head_len,
+		    struct ks_error *e)
+{
+	size_t hl = 0, count = 0;
+	char *line, *save = NULL;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	if (!find_head_end(data, len > HTTP_MAX_HEAD ? HTTP_MAX_HEAD : len, &hl)) {
+		if (len >= HTTP_MAX_HEAD)
+			return ks_fail(e, -EMSGSIZE, "http: response head exceeds %u bytes",
+				       HTTP_MAX_HEAD);
+		return -EAGAIN;
+	}
+	if (memchr(data, 0, hl))
+		return ks_fail(e, -EPROTO, "http: NUL byte in response head at offset %zu",
+			       (size_t)((const char *)memchr(data, 0, hl) - data));
+	r->head = strndup(data, hl);
+	if (!r->head)
+		return -ENOMEM;
+	for (size_t i = 0; i < hl; i++)
+		count += data[i] == '\n';
+	if (count > HTTP_MAX_HEADERS + 2) {
+		err = ks_fail(e, -EMSGSIZE, "http: %zu header lines, limit %u", count,
+			      HTTP_MAX_HEADERS);
+		goto fail;
+	}
+	r->headers = calloc(count ? count : 1, sizeof(*r->headers));
+	if (!r->headers) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	line = strtok_r(r->head, "\n", &save);
+	err = line ? parse_status_line(trim(line), r, e) : -EPROTO;
+	if (err)
+		goto fail;
+	while ((line = strtok_r(NULL, "\n", &save))) {
+		char *colon;
+
+		line = trim(line);
+		if (!*line)
+			break;
+		colon = strchr(line, ':');
+		if (!colon || colon == line) {
+			err = ks_fail(e, -EPROTO, "http: header line without a name: '%.60s'",
+				      line);
+			goto fail;
+		}
+		*colon = 0;
+		r->headers[r->nheaders].name = trim(line);
+		r->headers[r->nheaders].value = trim(colon + 1);
+		r->nheaders++;
+	}
+	*head_len = hl;
+	return 0;
+fail:
+	http_resp_free(r);
+	return err;
+}
+
+const char *http_header(const struct ks_http_resp *r, const char *name)
+{
+	for (size_t i = 0; i < r->nheaders; i++)
+		if (!strcasecmp(r->headers[i].name, name))
+			return r->headers[i].value;
+	return NULL;
+}
+
+void http_resp_free(struct ks_http_resp *r)
+{
+	free(r->headers);
+	if (r->head)
+		OPENSSL_cleanse(r->head, strlen(r->head));
+	free(r->head);
+	buf_free_secret(&r->body);
+	r->headers = NULL;
+	r->head = NULL;
+	r->nheaders = 0;
+}
+
+static int fill(SSL *ssl, struct ks_buf *in, struct ks_error *e)
+{
+	int n, err = buf_reserve(in, 16384);
+
+	if (err)
+		return ks_fail(e, err, "http: response too large");
+	n = tls_read_some(ssl, in->data + in->len, 16384);
+	if (n < 0)
+		return ks_fail(e, n, "http: read from gateway: %s", strerror(-n));
+	in->len += (size_t)n;
+	return n;
+}
+
+/* Chunked transfer coding, decoded from in[] into body; -EAGAIN while incomplete. */
+static int dechunk(struct ks_buf *in, struct ks_buf *body, struct ks_error *e)
+{
+	size_t pos = 0;
+
+	body->len = 0;
+	for (;;) {
+		char *end, *lf = memchr(in->data + pos, '\n', in->len - pos);
+		unsigned long size;
+
+		if (!lf)
+			return -EAGAIN;
+		size = strtoul((char *)in->data + pos, &end, 16);
+		if (end == (char *)in->data + pos || size > HTTP_MAX_BODY)
+			return ks_fail(e, -EPROTO, "http: bad chunk size at body offset %zu", pos);
+		pos = (size_t)(lf - (char *)in->data) + 1;
+		if (size == 0)
+			return 0;
+		if (in->len - pos < size + 2)
+			return -EAGAIN;
+		if (buf_append(body, in->data + pos, size))
+			return ks_fail(e, -EMSGSIZE, "http: body exceeds %u bytes", HTTP_MAX_BODY);
+		pos += size + 2;
+	}
+}
+
+static int read_body(SSL *ssl, struct ks_http_resp *r, struct ks_buf *in, struct ks_error *e)
+{
+	const char *cl = http_header(r, "Content-Length");
+	const char *te = http_header(r, "Transfer-Encoding");
+	int n, err;
+
+	r->body.limit = HTTP_MAX_BODY;
+	if (r->status == 204 || r->status == 304)
+		return 0;
+	if (te && !strcasecmp(te, "chunked")) {
+		while ((err = dechunk(in, &r->body, e)) == -EAGAIN)
+			if ((n = fill(ssl, in, e)) <= 0)
+				return n ? n : ks_fail(e, -EPROTO, "http: EOF inside chunked body");
+		return err;
+	}
+	if (cl) {
+		char *end;
+		unsigned long want = strtoul(cl, &end, 10);
+
+		if (*end || want > HTTP_MAX_BODY)
+			return ks_fail(e, -EMSGSIZE, "http: Content-Length '%.20s' invalid or > %u",
+				       cl, HTTP_MAX_BODY);
+		while (in->len < want)
+			if ((n = fill(ssl, in, e)) <= 0)
+				return n ? n : ks_fail(e, -EPROTO, "http: EOF after %zu of %lu body bytes",
+						       in->len, want);
+		return buf_append(&r->body, in->data, want);
+	}
+	while ((n = fill(ssl, in, e)) > 0)
+		if (in->len > HTTP_MAX_BODY)
+			return ks_fail(e, -EMSGSIZE, "http: body exceeds %u bytes", HTTP_MAX_BODY);
+	return n < 0 ? n : buf_append(&r->body, in->data, in->len);
+}
+
+int http_roundtrip(SSL *ssl, const struct ks_buf *req, bool no_body, struct ks_http_resp *r,
+		   struct ks_buf *rest, struct ks_error *e)
+{
+	struct ks_buf in = { .limit = HTTP_MAX_HEAD + HTTP_MAX_BODY + 65536 };
+	size_t head_len = 0;
+	int err, n;
+
+	memset(r, 0, sizeof(*r));
+	if (tls_write_all(ssl, req->data, req->len))
+		return ks_fail(e, -EIO, "http: cannot send request: %s", tls_last_error());
+	while ((err = http_parse_head((char *)in.data, in.len, r, &head_len, e)) == -EAGAIN) {
+		n = fill(ssl, &in, e);
+		if (n <= 0) {
+			err = n ? n : ks_fail(e, -ECONNRESET, "http: gateway closed the connection");
+			goto out;
+		}
+	}
+	if (err)
+		goto out;
+	buf_consume(&in, head_len);
+	if (no_body) {
+		if (rest)
+			err = buf_append(rest, in.data, in.len);
+	} else {
+		err = read_body(ssl, r, &in, e);
+	}
+	if (err)
+		http_resp_free(r);
+out:
+	buf_free_secret(&in);
+	return err;
+}
+
+int http_jar_set(struct ks_cookie_jar *jar, const char *name, const char *value)
+{
+	size_t nlen = strlen(name);
+	char *c;
+	int i;
+
+	if (asprintf(&c, "%s=%s", name, value) < 0)
+		return -ENOMEM;
+	for (i = 0; i < jar->n; i++) {
+		if (!strncmp(jar->cookies[i], name, nlen) && jar->cookies[i][nlen] == '=') {
+			OPENSSL_cleanse(jar->cookies[i], strlen(jar->cookies[i]));
+			free(jar->cookies[i]);
+			jar->cookies[i] = c;
+			return 0;
+		}
+	}
+	if (jar->n == HTTP_MAX_COOKIES) {
+		free(c);
+		return -ENOSPC;
+	}
+	jar->cookies[jar->n++] = c;
+	return 0;
+}
+
+int http_jar_update(struct ks_cookie_jar *jar, const struct ks_http_resp *r)
+{
+	for (size_t i = 0; i < r->nheaders; i++) {
+		char name[128], *value, *eq, *semi;
+		int err;
+
+		if (strcasecmp(r->headers[i].name, "Set-Cookie"))
+			continue;
+		value = strdup(r->headers[i].value);
+		if (!value)
+			return -ENOMEM;
+		semi = strchr(value, ';');
+		if (semi)
+			*semi = 0;
+		eq = strchr(value, '=');
+		err = 0;
+		if (eq && eq != value && (size_t)(eq - value) < sizeof(name)) {
+			memcpy(name, value, (size_t)(eq - value));
+			name[eq - value] = 0;
+			err = http_jar_set(jar, name, eq + 1);
+		}
+		OPENSSL_cleanse(value, strlen(value));
+		free(value);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+const char *http_jar_get(const struct ks_cookie_jar *jar, const char *name)
+{
+	size_t nlen = strlen(name);
+
+	for (int i = 0; i < jar->n; i++)
+		if (!strncmp(jar->cookies[i], name, nlen) && jar->cookies[i][nlen] == '=')
+			return jar->cookies[i] + nlen + 1;
+	return NULL;
+}
+
+void http_jar_header(const struct ks_cookie_jar *jar, struct ks_buf *out)
+{
+	int emitted = 0;
+
+	for (int i = 0; i < jar->n; i++) {
+		const char *v = strchr(jar->cookies[i], '=') + 1;
+
+		if (!*v) /* an empty value is the gateway deleting the cookie */
+			continue;
+		buf_printf(out, "%s%s", emitted++ ? "; " : "Cookie: ", jar->cookies[i]);
+	}
+	if (emitted)
+		buf_append(out, "\r\n", 2);
+}
+
+void http_jar_free(struct ks_cookie_jar *jar)
+{
+	for (int i = 0; i < jar->n; i++) {
+		OPENSSL_cleanse(jar->cookies[i], strlen(jar->cookies[i]));
+		free(jar->cookies[i]);
+	}
+	jar->n = 0;
+}

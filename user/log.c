@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+
+static int verbosity = KS_LOG_INFO;
+static bool syslog_on;
+
+static const char *const level_names[] = { "err", "warn", "info", "debug" };
+
+/* libbpf speaks one level lower than we do: its warnings are our debug unless -vv. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	enum ks_log_level ours = level == LIBBPF_WARN ? KS_LOG_INFO : KS_LOG_DEBUG;
+	char line[512];
+	size_t n;
+
+	if ((int)ours > verbosity)
+		return 0;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	if (n && line[n - 1] == '\n')
+		line[n - 1] = 0;
+	ks_log(ours, "libbpf", "event=message text=\"%s\"", line);
+	return 0;
+}
+
+void log_setup(int v, bool use_syslog)
+{
+	verbosity = v;
+	libbpf_set_print(libbpf_print);
+	if (use_syslog)
+		log_to_syslog();
+}
+
+void log_to_syslog(void)
+{
+	if (!syslog_on)
+		openlog("kslice", LOG_PID, LOG_DAEMON);
+	syslog_on = true;
+}
+
+int log_verbosity(void)
+{
+	return verbosity;
+}
+
+void ks_log(enum ks_log_level level, const char *sub, const char *fmt, ...)
+{
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	char msg[1024];
+	va_list ap;
+
+	if ((int)level > verbosity && level != KS_LOG_ERR)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (syslog_on) {
+		syslog(prio[level], "level=%s sub=%s %s", level_names[level], sub, msg);
+		return;
+	}
+	fprintf(stderr, "level=%s sub=%s %s\n", level_names[level], sub, msg);
+}

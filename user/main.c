@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* kslice: an AnyConnect-compatible VPN client with split tunneling in eBPF. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "exitcodes.h"
+
+#define KSLICE_VERSION "0.1.0"
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *what;
+} commands[] = {
+	{ "connect", cmd_connect, "log in to a gateway and bring the tunnel up" },
+	{ "status", cmd_status, "show a running tunnel (--json for scripts)" },
+	{ "disconnect", cmd_disconnect, "end a running tunnel cleanly" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: kslice COMMAND [options]\n\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].what);
+	fprintf(f, "\n`kslice COMMAND --help` for its options; exit codes in kslice(1).\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return KS_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return KS_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("kslice %s\n", KSLICE_VERSION);
+		return KS_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "kslice: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return KS_EXIT_USAGE;
+}

@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "generated/config.h"
+#include "kslice/kconfig.h"
+#include "log.h"
+#include "opts.h"
+
+void opts_connect_usage(FILE *f)
+{
+	fputs("usage: kslice connect [options] SERVER[:PORT][/GROUP-PATH]\n"
+	      "  -u, --user NAME             login name\n"
+	      "      --passwd-on-stdin       read form answers from stdin, one per line, in form order\n"
+	      "      --cookie-on-stdin       read a session cookie (openconnect --authenticate) from stdin\n"
+	      "      --servercert HASH       accept the gateway certificate with this fingerprint:\n"
+	      "                              sha256:HEX (certificate), pin-sha256:BASE64 (public key),\n"
+	      "                              sha1:HEX; repeatable\n"
+	      "      --cafile FILE           trust this CA instead of the system store\n"
+	      "      --token-mode totp       answer the code form with a locally computed TOTP\n"
+	      "      --token-secret SECRET   base32:KEY, 0xHEX, otpauth://totp/...?secret=, @FILE or raw\n"
+	      "  -g, --authgroup NAME        choose this group in the gateway's group list\n"
+	      "  -i, --interface NAME        TUN device name (default " CONFIG_DEFAULT_IFNAME ")\n"
+	      "  -b, --background            detach once the tunnel is up (exit code says if it came up)\n"
+	      "      --pid-file FILE         write the daemon's PID here\n"
+	      "  -l, --syslog                log to syslog instead of stderr\n"
+	      "      --compression MODE      all (default: deflate if the gateway offers it) or none\n"
+	      "      --no-compression        same as --compression none\n"
+	      "      --disable-ipv6          do not ask for an IPv6 tunnel address\n"
+	      "      --useragent STRING      HTTP User-Agent sent to the gateway\n"
+	      "      --timeout SECONDS       connect/TLS/HTTP timeout (default 20)\n"
+	      "      --non-inter             never prompt on the terminal\n"
+	      "  -v, --verbose               more log lines (repeat for debug)\n"
+	      "  -q, --quiet                 errors only\n",
+	      f);
+}
+
+int opts_check_ifname(const char *name, struct ks_error *e)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n >= IFNAMSIZ)
+		return ks_fail(e, -EINVAL, "interface name '%s' must be 1..%d characters", name,
+			       IFNAMSIZ - 1);
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '-' && name[i] != '_' &&
+		    name[i] != '.')
+			return ks_fail(e, -EINVAL,
+				       "interface name '%s': character '%c' at %zu is not allowed",
+				       name, name[i], i);
+	return 0;
+}
+
+static int parse_port(struct ks_connect_opts *o, const char *p, size_t len, struct ks_error *e)
+{
+	unsigned long v = 0;
+
+	if (len == 0 || len > 5)
+		return ks_fail(e, -EINVAL, "server: port '%.*s' is not 1..65535", (int)len, p);
+	for (size_t i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)p[i]))
+			return ks_fail(e, -EINVAL, "server: port '%.*s' is not a number", (int)len, p);
+		v = v * 10 + (unsigned long)(p[i] - '0');
+	}
+	if (v < 1 || v > 65535)
+		return ks_fail(e, -EINVAL, "server: port %lu is not 1..65535", v);
+	snprintf(o->port, sizeof(o->port), "%lu", v);
+	return 0;
+}
+
+/* Accepts host, host:port, [v6]:port, https://host[:port][/path]. */
+int opts_parse_server(struct ks_connect_opts *o, const char *arg, struct ks_error *e)
+{
+	const char *p = arg, *host, *hend, *slash;
+	size_t hlen;
+
+	if (!strncasecmp(p, "https://", 8))
+		p += 8;
+	else if (strstr(p, "://"))
+		return ks_fail(e, -EINVAL, "server: '%s': only https:// URLs are supported", arg);
+	slash = strchr(p, '/');
+	if (!slash)
+		slash = p + strlen(p);
+	if (*p == '[') {
+		host = p + 1;
+		hend = memchr(host, ']', (size_t)(slash - host));
+		if (!hend)
+			return ks_fail(e, -EINVAL, "server: '%s': missing ']' after IPv6 address", arg);
+		p = hend + 1;
+	} else {
+		host = p;
+		hend = memchr(host, ':', (size_t)(slash - host));
+		if (!hend)
+			hend = slash;
+		p = hend;
+	}
+	hlen = (size_t)(hend - host);
+	if (hlen == 0 || hlen >= sizeof(o->host))
+		return ks_fail(e, -EINVAL, "server: '%s': empty or overlong host name", arg);
+	for (size_t i = 0; i < hlen; i++)
+		if (!isalnum((unsigned char)host[i]) && !strchr("-._:", host[i]))
+			return ks_fail(e, -EINVAL, "server: '%s': character '%c' in host name", arg,
+				       host[i]);
+	memcpy(o->host, host, hlen);
+	o->host[hlen] = 0;
+	snprintf(o->port, sizeof(o->port), "%d", CONFIG_DEFAULT_PORT);
+	if (*p == ':') {
+		int err = parse_port(o, p + 1, (size_t)(slash - p - 1), e);
+
+		if (err)
+			return err;
+	} else if (p != slash) {
+		return ks_fail(e, -EINVAL, "server: '%s': unexpected text after host", arg);
+	}
+	if (strlen(slash) >= sizeof(o->path))
+		return ks_fail(e, -EINVAL, "server: '%s': path too long", arg);
+	for (const char *c = slash; *c; c++)
+		if ((unsigned char)*c <= ' ' || *c == '"' || *c == '<' || *c == '>' || *c == 0x7f)
+			return ks_fail(e, -EINVAL, "server: '%s': bad character in path", arg);
+	snprintf(o->path, sizeof(o->path), "%s", *slash ? slash : "/");
+	return 0;
+}
+
+enum {
+	OPT_PASSWD_STDIN = 256,
+	OPT_COOKIE_STDIN,
+	OPT_SERVERCERT,
+	OPT_CAFILE,
+	OPT_TOKEN_MODE,
+	OPT_TOKEN_SECRET,
+	OPT_PID_FILE,
+	OPT_COMPRESSION,
+	OPT_NO_COMPRESSION,
+	OPT_DISABLE_IPV6,
+	OPT_USERAGENT,
+	OPT_TIMEOUT,
+	OPT_NON_INTER,
+};
+
+static const struct option long_opts[] = {
+	{ "user", required_argument, NULL, 'u' },
+	{ "passwd-on-stdin", no_argument, NULL, OPT_PASSWD_STDIN },
+	{ "cookie-on-stdin", no_argument, NULL, OPT_COOKIE_STDIN },
+	{ "servercert", required_argument, NULL, OPT_SERVERCERT },
+	{ "cafile", required_argument, NULL, OPT_CAFILE },
+	{ "token-mode", required_argument, NULL, OPT_TOKEN_MODE },
+	{ "token-secret", required_argument, NULL, OPT_TOKEN_SECRET },
+	{ "authgroup", required_argument, NULL, 'g' },
+	{ "interface", required_argument, NULL, 'i' },
+	{ "background", no_argument, NULL, 'b' },
+	{ "pid-file", required_argument, NULL, OPT_PID_FILE },
+	{ "syslog", no_argument, NULL, 'l' },
+	{ "compression", required_argument, NULL, OPT_COMPRESSION },
+	{ "no-compression", no_argument, NULL, OPT_NO_COMPRESSION },
+	{ "disable-ipv6", no_argument, NULL, OPT_DISABLE_IPV6 },
+	{ "useragent", required_argument, NULL, OPT_USERAGENT },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "non-inter", no_argument, NULL, OPT_NON_INTER },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+static int parse_one(struct ks_connect_opts *o, int c, const char *arg, const char **secret,
+		     const char **mode, struct ks_error *e)
+{
+	char *end;
+	long v;
+
+	switch (c) {
+	case 'u':
+		o->user = arg;
+		return 0;
+	case OPT_PASSWD_STDIN:
+		o->passwd_on_stdin = true;
+		return 0;
+	case OPT_COOKIE_STDIN:
+		o->cookie_on_stdin = true;
+		return 0;
+	case OPT_SERVERCERT:
+		if (o->trust.npins == KS_MAX_PINS)
+			return ks_fail(e, -E2BIG, "--servercert: at most %d pins", KS_MAX_PINS);
+		return tls_parse_pin(&o->trust.pins[o->trust.npins++], arg, e);
+	case OPT_CAFILE:
+		o->trust.cafile = arg;
+		return 0;
+	case OPT_TOKEN_MODE:
+		*mode = arg;
+		return 0;
+	case OPT_TOKEN_SECRET:
+		*secret = arg;
+		return 0;
+	case 'g':
+		o->authgroup = arg;
+		return 0;
+	case 'i':
+		snprintf(o->ifname, sizeof(o->ifname), "%s", arg);
+		return opts_check_ifname(arg, e);
+	case 'b':
+		o->background = true;
+		return 0;
+	case OPT_PID_FILE:
+		o->pid_file = arg;
+		return 0;
+	case 'l':
+		o->syslog = true;
+		return 0;
+	case OPT_COMPRESSION:
+		if (!strcmp(arg, "none"))
+			o->compress = KS_COMPRESS_NONE;
+		else if (!strcmp(arg, "all") || !strcmp(arg, "stateless"))
+			o->compress = KS_COMPRESS_ALL;
+		else
+			return ks_fail(e, -EINVAL, "--compression: '%s' is not all, stateless or none",
+				       arg);
+		return 0;
+	case OPT_NO_COMPRESSION:
+		o->compress = KS_COMPRESS_NONE;
+		return 0;
+	case OPT_DISABLE_IPV6:
+		o->ipv6 = false;
+		return 0;
+	case OPT_USERAGENT:
+		for (const char *p = arg; *p; p++)
+			if ((unsigned char)*p < ' ' || *p == 0x7f)
+				return ks_fail(e, -EINVAL, "--useragent: control character at %zu",
+					       (size_t)(p - arg));
+		o->useragent = arg;
+		return 0;
+	case OPT_TIMEOUT:
+		v = strtol(arg, &end, 10);
+		if (*end || v < 1 || v > 3600)
+			return ks_fail(e, -EINVAL, "--timeout: '%s' is not 1..3600 seconds", arg);
+		o->timeout_s = (int)v;
+		return 0;
+	case OPT_NON_INTER:
+		o->no_tty_prompt = true;
+		return 0;
+	case 'v':
+		o->verbosity++;
+		return 0;
+	case 'q':
+		o->verbosity = KS_LOG_ERR;
+		return 0;
+	default:
+		return ks_fail(e, -EINVAL, "connect: unknown option (see kslice connect --help)");
+	}
+}
+
+int opts_parse_connect(struct ks_connect_opts *o, int argc, char **argv, struct ks_error *e)
+{
+	const char *secret = NULL, *mode = NULL;
+	int c, err;
+
+	memset(o, 0, sizeof(*o));
+	snprintf(o->ifname, sizeof(o->ifname), "%s", CONFIG_DEFAULT_IFNAME);
+	o->verbosity = KS_LOG_INFO;
+	o->compress = IS_ENABLED(CONFIG_COMPRESSION) ? KS_COMPRESS_ALL : KS_COMPRESS_NONE;
+	o->ipv6 = IS_ENABLED(CONFIG_IPV6);
+	o->useragent = "Open AnyConnect VPN Agent kslice-0.1";
+	o->timeout_s = 20;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+u:g:i:blvqh", long_opts, NULL)) != -1) {
+		if (c == 'h') {
+			opts_connect_usage(stdout);
+			return -EAGAIN;
+		}
+		if (c == '?' || c == ':')
+			return ks_fail(e, -EINVAL, "connect: %s '%s' (see kslice connect --help)",
+				       c == ':' ? "missing value for" : "unknown option",
+				       argv[optind - 1]);
+		err = parse_one(o, c, optarg, &secret, &mode, e);
+		if (err)
+			return err;
+	}
+	if (mode && strcasecmp(mode, "totp"))
+		return ks_fail(e, -EINVAL, "--token-mode: '%s' unsupported (only totp)", mode);
+	if (secret && !mode)
+		mode = "totp";
+	if (mode && !secret)
+		return ks_fail(e, -EINVAL, "--token-mode totp needs --token-secret");
+	if (secret) {
+		err = totp_parse_secret(&o->totp, secret, e);
+		if (err)
+			return err;
+		o->have_totp = true;
+	}
+	if (o->passwd_on_stdin && o->cookie_on_stdin)
+		return ks_fail(e, -EINVAL, "--passwd-on-stdin and --cookie-on-stdin exclude each other");
+	if (optind >= argc)
+		return ks_fail(e, -EINVAL, "connect: no SERVER given (see kslice connect --help)");
+	if (optind + 1 < argc)
+		return ks_fail(e, -EINVAL, "connect: unexpected argument '%s' after SERVER",
+			       argv[optind + 1]);
+	return opts_parse_server(o, argv[optind], e);
+}
+
+void opts_free(struct ks_connect_opts *o)
+{
+	totp_wipe(&o->totp);
+}

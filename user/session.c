@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "http.h"
+#include "log.h"
+#include "session.h"
+#include "status.h"
+
+static void peer_address(int fd, char *out, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	out[0] = 0;
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl))
+		return;
+	if (ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)len);
+	else if (ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, (socklen_t)len);
+}
+
+static int cstp_connect(struct ks_session *s, struct ks_error *e)
+{
+	struct ks_connect_opts *o = s->o;
+	struct ks_buf req = { 0 };
+	struct ks_http_resp resp = { 0 };
+	char hostname[64] = "kslice", host[300];
+	struct ks_tls_peer peer;
+	const char *why;
+	int err;
+
+	err = tls_connect(s->ctx, &o->trust, o->host, o->port, o->timeout_s, &s->ssl, &s->fd,
+			  &peer, e);
+	if (err)
+		return err;
+	gethostname(hostname, sizeof(hostname) - 1);
+	auth_host_header(o, host, sizeof(host));
+	err = cstp_build_connect(&req, host, o->useragent, s->auth.cookie, hostname, o->ipv6,
+				 o->compress != KS_COMPRESS_NONE, 1500);
+	if (!err)
+		err = http_roundtrip(s->ssl, &req, true, &resp, &s->early, e);
+	buf_free_secret(&req);
+	if (err)
+		return err;
+	if (resp.status != 200) {
+		why = http_header(&resp, "X-Reason");
+		if (resp.status == 401 || resp.status == 403)
+			err = ks_fail(e, -EACCES, "cstp: gateway refused the session cookie: %d %s%s%s",
+				      resp.status, resp.reason, why ? ": " : "", why ? why : "");
+		else
+			err = ks_fail(e, -EPROTO, "cstp: CONNECT answered %d %s%s%s", resp.status,
+				      resp.reason, why ? ": " : "", why ? why : "");
+		http_resp_free(&resp);
+		return err;
+	}
+	err = cstp_parse_response(&resp, &s->params, e);
+	http_resp_free(&resp);
+	if (!err)
+		peer_address(s->fd, s->peer_ip, sizeof(s->peer_ip));
+	return err;
+}
+
+int session_establish(struct ks_session *s, struct ks_error *e)
+{
+	int err;
+
+	s->ctx = tls_ctx_new(&s->o->trust, e);
+	if (!s->ctx)
+		return -EINVAL;
+	if (s->o->cookie_on_stdin) {
+		err = auth_cookie_from(stdin, &s->auth, e);
+	} else {
+		err = auth_login(s->o, s->ctx, &s->auth, e);
+		if (!err)
+			ks_info("auth", "event=login_ok user=\"%s\" gateway=%s",
+				s->o->user ? s->o->user : "", s->o->host);
+	}
+	if (err)
+		return err;
+	if (s->auth.banner)
+		ks_info("auth", "event=banner text=\"%s\"", s->auth.banner);
+	return cstp_connect(s, e);
+}
+
+void session_on_client(void *ctx, int fd)
+{
+	struct ks_session *s = ctx;
+	struct ks_buf reply = { 0 };
+	char line[CTL_MAX_REQUEST];
+	unsigned int uid;
+
+	if (ctl_read_request(fd, line, sizeof(line), &uid)) {
+		close(fd);
+		return;
+	}
+	if (!strcmp(line, "status") || !strcmp(line, "status json")) {
+		status_json(s, &reply);
+	} else if (!strcmp(line, "status text")) {
+		status_text(s, &reply);
+	} else if (!strcmp(line, "disconnect")) {
+		if (uid != 0 && uid != getuid()) {
+			buf_printf(&reply, "{\"ok\":false,\"error\":\"permission denied\"}\n");
+		} else {
+			buf_printf(&reply, "{\"ok\":true}\n");
+			ks_info("ctl", "event=disconnect_requested uid=%u", uid);
+			tunnel_stop(s->tunnel, "Client requested disconnect");
+		}
+	} else {
+		buf_printf(&reply, "{\"ok\":false,\"error\":\"unknown request\"}\n");
+	}
+	ctl_write_reply(fd, &reply);
+	buf_free(&reply);
+	close(fd);
+}
+
+void session_close(struct ks_session *s)
+{
+	tunnel_free(s->tunnel);
+	s->tunnel = NULL;
+	if (s->bpf_ok)
+		stats_bpf_detach(&s->bpf);
+	s->bpf_ok = false;
+	tun_close(&s->tun);
+	ctl_unlisten(s->ctl_fd, s->ctl_path);
+	s->ctl_fd = -1;
+	tls_free(s->ssl, s->fd);
+	s->ssl = NULL;
+	s->fd = -1;
+	SSL_CTX_free(s->ctx);
+	s->ctx = NULL;
+	cstp_params_free(&s->params);
+	auth_result_free(&s->auth);
+	buf_free_secret(&s->early);
+}

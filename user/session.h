@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* One VPN session: everything `kslice connect` holds while the tunnel is up. */
+#pragma once
+#include <time.h>
+#include <openssl/ssl.h>
+#include "auth.h"
+#include "cstp_params.h"
+#include "opts.h"
+#include "stats_bpf.h"
+#include "tun.h"
+#include "tunnel.h"
+
+struct ks_session {
+	struct ks_connect_opts *o;
+	SSL_CTX *ctx;
+	SSL *ssl;
+	int fd;
+	char peer_ip[64];
+	struct ks_auth_result auth;
+	struct ks_cstp_params params;
+	struct ks_buf early;
+	struct ks_tun tun;
+	struct ks_tun_bpf bpf;
+	bool bpf_ok;
+	struct ks_tunnel *tunnel;
+	int ctl_fd;
+	char ctl_path[108];
+	time_t connected_at;
+	double connect_ms; /* launch to tunnel usable */
+};
+
+/* Authenticates (or takes the cookie) and opens the CSTP tunnel. -EKEYREJECTED,
+ * -EACCES, -EPROTO, network errors; e says what. */
+int session_establish(struct ks_session *s, struct ks_error *e);
+void session_close(struct ks_session *s);
+/* Control-socket client handler (status, disconnect). */
+void session_on_client(void *ctx, int fd);

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "status.h"
+
+static void ip_list(struct ks_json *j, const char *key, const struct ks_ip *ips, int n)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	json_arr_open(j, key);
+	for (int i = 0; i < n; i++)
+		json_str(j, NULL, inet_ntop(ips[i].family, ips[i].addr, a, sizeof(a)));
+	json_arr_close(j);
+}
+
+static void prefix_list(struct ks_json *j, const char *key, const struct ks_prefix *p, size_t n)
+{
+	char a[INET6_ADDRSTRLEN + 8];
+
+	json_arr_open(j, key);
+	for (size_t i = 0; i < n; i++)
+		json_str(j, NULL, prefix_str(&p[i], a, sizeof(a)));
+	json_arr_close(j);
+}
+
+static void tunnel_params(struct ks_json *j, const struct ks_cstp_params *p)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	json_obj_open(j, "tunnel");
+	json_str(j, "address4", p->have4 ? inet_ntop(AF_INET, &p->addr4, a, sizeof(a)) : NULL);
+	json_str(j, "netmask4", p->have4 ? inet_ntop(AF_INET, &p->mask4, a, sizeof(a)) : NULL);
+	json_str(j, "address6", p->have6 ? inet_ntop(AF_INET6, &p->addr6, a, sizeof(a)) : NULL);
+	json_u64(j, "prefix6", p->have6 ? p->prefix6 : 0);
+	json_u64(j, "mtu", (uint64_t)p->mtu);
+	ip_list(j, "dns", p->dns, p->ndns);
+	ip_list(j, "nbns", p->nbns, p->nnbns);
+	json_str(j, "default_domain", p->default_domain);
+	json_arr_open(j, "split_dns");
+	for (size_t i = 0; i < p->n_split_dns; i++)
+		json_str(j, NULL, p->split_dns[i]);
+	json_arr_close(j);
+	prefix_list(j, "split_include", p->split_include, p->n_include);
+	prefix_list(j, "split_exclude", p->split_exclude, p->n_exclude);
+	json_bool(j, "tunnel_all_dns", p->tunnel_all_dns);
+	json_str(j, "banner", p->banner);
+	json_str(j, "proxy_pac", p->proxy_pac);
+	json_i64(j, "dpd", p->dpd);
+	json_i64(j, "keepalive", p->keepalive);
+	json_i64(j, "idle_timeout", p->idle_timeout);
+	json_i64(j, "session_timeout", p->session_timeout);
+	json_i64(j, "rekey_time", p->rekey_time);
+	json_str(j, "rekey_method", p->rekey_method[0] ? p->rekey_method : NULL);
+	json_str(j, "compression", p->deflate ? "deflate" : "none");
+	json_bool(j, "dtls_offered", p->dtls_offered);
+	json_i64(j, "dtls_port", p->dtls_port);
+	json_u64(j, "rejected_headers", (uint64_t)p->warnings);
+	json_obj_close(j);
+}
+
+static void counters(struct ks_json *j, const struct ks_session *s)
+{
+	const struct ks_counters *c = tunnel_counters(s->tunnel);
+	struct ks_tun_stat k[KS_DIR_MAX];
+	static const char *const dirs[] = { "to_gateway", "from_gateway" };
+
+	json_obj_open(j, "counters");
+	json_u64(j, "tx_packets", c->tx_packets);
+	json_u64(j, "tx_bytes", c->tx_bytes);
+	json_u64(j, "rx_packets", c->rx_packets);
+	json_u64(j, "rx_bytes", c->rx_bytes);
+	json_u64(j, "tx_dropped", c->tx_dropped);
+	json_u64(j, "rx_dropped", c->rx_dropped);
+	json_u64(j, "rx_bad_frames", c->rx_bad_frames);
+	json_u64(j, "rx_unknown_frames", c->rx_unknown_frames);
+	json_u64(j, "tx_compressed", c->tx_compressed);
+	json_u64(j, "rx_compressed", c->rx_compressed);
+	json_u64(j, "dpd_sent", c->dpd_sent);
+	json_u64(j, "dpd_answered", c->dpd_answered);
+	json_u64(j, "dpd_received", c->dpd_received);
+	json_u64(j, "keepalives_sent", c->keepalives_sent);
+	json_u64(j, "tls_writes", c->tls_writes);
+	json_u64(j, "socket_sends", c->socket_sends);
+	json_u64(j, "socket_recvs", c->socket_recvs);
+	json_u64(j, "ring_submits", c->submits);
+	json_obj_close(j);
+	json_obj_open(j, "kernel");
+	json_bool(j, "bpf_attached", s->bpf_ok);
+	if (s->bpf_ok && !stats_bpf_read(&s->bpf, k)) {
+		for (int d = 0; d < KS_DIR_MAX; d++) {
+			json_obj_open(j, dirs[d]);
+			json_u64(j, "packets", k[d].packets);
+			json_u64(j, "bytes", k[d].bytes);
+			json_u64(j, "ipv4", k[d].ipv4);
+			json_u64(j, "ipv6", k[d].ipv6);
+			json_u64(j, "malformed", k[d].malformed);
+			json_obj_close(j);
+		}
+	}
+	json_str(j, "pin_dir", s->bpf_ok ? s->bpf.pin_dir : NULL);
+	json_obj_close(j);
+}
+
+void status_json(const struct ks_session *s, struct ks_buf *out)
+{
+	struct ks_json j;
+
+	json_init(&j, out);
+	json_obj_open(&j, NULL);
+	json_u64(&j, "version", 1);
+	json_str(&j, "state", "connected");
+	json_str(&j, "interface", s->tun.name);
+	json_u64(&j, "ifindex", (uint64_t)s->tun.ifindex);
+	json_i64(&j, "pid", getpid());
+	json_i64(&j, "connected_at", s->connected_at);
+	json_i64(&j, "uptime_s", time(NULL) - s->connected_at);
+	json_u64(&j, "connect_ms", (uint64_t)s->connect_ms);
+	json_obj_open(&j, "gateway");
+	json_str(&j, "host", s->o->host);
+	json_str(&j, "port", s->o->port);
+	json_str(&j, "address", s->peer_ip);
+	json_str(&j, "user", s->auth.user);
+	json_str(&j, "tls_version", s->ssl ? SSL_get_version(s->ssl) : NULL);
+	json_str(&j, "tls_cipher", s->ssl ? SSL_get_cipher_name(s->ssl) : NULL);
+	json_str(&j, "cert_sha256", s->auth.peer.cert_sha256);
+	json_str(&j, "pubkey_sha256", s->auth.peer.pubkey_sha256);
+	json_obj_close(&j);
+	tunnel_params(&j, &s->params);
+	counters(&j, s);
+	json_obj_close(&j);
+	buf_putc(out, '\n');
+}
+
+void status_text(const struct ks_session *s, struct ks_buf *out)
+{
+	const struct ks_cstp_params *p = &s->params;
+	const struct ks_counters *c = tunnel_counters(s->tunnel);
+	char a[INET6_ADDRSTRLEN + 8];
+	struct ks_tun_stat k[KS_DIR_MAX];
+
+	buf_printf(out, "interface: %s (pid %d), connected %lds ago in %.0f ms\n", s->tun.name,
+		   (int)getpid(), (long)(time(NULL) - s->connected_at), s->connect_ms);
+	buf_printf(out, "gateway:   %s:%s (%s) user %s, %s %s\n", s->o->host, s->o->port,
+		   s->peer_ip, s->auth.user ? s->auth.user : "-", SSL_get_version(s->ssl),
+		   SSL_get_cipher_name(s->ssl));
+	buf_printf(out, "cert:      %s\n", s->auth.peer.pubkey_sha256);
+	if (p->have4)
+		buf_printf(out, "address:   %s\n", inet_ntop(AF_INET, &p->addr4, a, sizeof(a)));
+	if (p->have6)
+		buf_printf(out, "address6:  %s\n", inet_ntop(AF_INET6, &p->addr6, a, sizeof(a)));
+	buf_printf(out, "mtu:       %d  dpd %ds  keepalive %ds  compression %s\n", p->mtu, p->dpd,
+		   p->keepalive, p->deflate ? "deflate" : "none");
+	for (int i = 0; i < p->ndns; i++)
+		buf_printf(out, "dns:       %s\n",
+			   inet_ntop(p->dns[i].family, p->dns[i].addr, a, sizeof(a)));
+	if (p->default_domain)
+		buf_printf(out, "domain:    %s\n", p->default_domain);
+	for (size_t i = 0; i < p->n_split_dns; i++)
+		buf_printf(out, "split-dns: %s\n", p->split_dns[i]);
+	for (size_t i = 0; i < p->n_include; i++)
+		buf_printf(out, "include:   %s\n", prefix_str(&p->split_include[i], a, sizeof(a)));
+	for (size_t i = 0; i < p->n_exclude; i++)
+		buf_printf(out, "exclude:   %s\n", prefix_str(&p->split_exclude[i], a, sizeof(a)));
+	buf_printf(out, "sent:      %llu packets, %llu bytes (%llu dropped)\n",
+		   (unsigned long long)c->tx_packets, (unsigned long long)c->tx_bytes,
+		   (unsigned long long)c->tx_dropped);
+	buf_printf(out, "received:  %llu packets, %llu bytes (%llu dropped, %llu bad)\n",
+		   (unsigned long long)c->rx_packets, (unsigned long long)c->rx_bytes,
+		   (unsigned long long)c->rx_dropped, (unsigned long long)c->rx_bad_frames);
+	buf_printf(out, "dpd:       %llu sent, %llu answered, %llu received\n",
+		   (unsigned long long)c->dpd_sent, (unsigned long long)c->dpd_answered,
+		   (unsigned long long)c->dpd_received);
+	if (s->bpf_ok && !stats_bpf_read(&s->bpf, k))
+		buf_printf(out, "kernel:    %llu packets out, %llu in (bpf, %s)\n",
+			   (unsigned long long)k[KS_DIR_TO_GATEWAY].packets,
+			   (unsigned long long)k[KS_DIR_FROM_GATEWAY].packets, s->bpf.pin_dir);
+	if (p->banner)
+		buf_printf(out, "banner:    %s\n", p->banner);
+}

@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509v3.h>
+
+#include "tls.h"
+
+const char *tls_last_error(void)
+{
+	static char buf[256];
+	unsigned long code = ERR_peek_last_error();
+
+	if (!code)
+		return "no OpenSSL error";
+	ERR_error_string_n(code, buf, sizeof(buf));
+	ERR_clear_error();
+	return buf;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int tls_parse_pin(struct ks_pin *pin, const char *spec, struct ks_error *e)
+{
+	const char *hex = NULL;
+	size_t want = 0;
+
+	memset(pin, 0, sizeof(*pin));
+	if (!strncasecmp(spec, "pin-sha256:", 11)) {
+		const char *b64 = spec + 11;
+		uint8_t out[48];
+		int n;
+
+		if (strlen(b64) != 44)
+			return ks_fail(e, -EINVAL,
+				       "--servercert: pin-sha256 wants 44 base64 characters, got %zu",
+				       strlen(b64));
+		n = EVP_DecodeBlock(out, (const unsigned char *)b64, 44);
+		if (n != 33 || b64[43] != '=') /* 32 bytes + 1 of padding */
+			return ks_fail(e, -EINVAL, "--servercert: pin-sha256 value is not base64");
+		pin->kind = KS_PIN_PUBKEY_SHA256;
+		memcpy(pin->hash, out, 32);
+		pin->len = 32;
+		return 0;
+	}
+	if (!strncasecmp(spec, "sha256:", 7)) {
+		pin->kind = KS_PIN_CERT_SHA256;
+		hex = spec + 7;
+		want = 32;
+	} else if (!strncasecmp(spec, "sha1:", 5)) {
+		pin->kind = KS_PIN_CERT_SHA1;
+		hex = spec + 5;
+		want = 20;
+	} else {
+		return ks_fail(e, -EINVAL,
+			       "--servercert: '%.40s' needs a sha256:, sha1: or pin-sha256: prefix",
+			       spec);
+	}
+	for (size_t i = 0; hex[0] || i < want; i++) {
+		int hi, lo;
+
+		if (hex[0] == ':') { /* accept AA:BB:.. as printed by openssl x509 */
+			hex++;
+			i--;
+			continue;
+		}
+		if (i >= want || !hex[0] || !hex[1])
+			return ks_fail(e, -EINVAL, "--servercert: %s hash must be %zu hex bytes",
+				       want == 32 ? "sha256" : "sha1", want);
+		hi = hexval(hex[0]);
+		lo = hexval(hex[1]);
+		if (hi < 0 || lo < 0)
+			return ks_fail(e, -EINVAL, "--servercert: '%c%c' is not hex", hex[0],
+				       hex[1]);
+		pin->hash[i] = (uint8_t)(hi << 4 | lo);
+		hex += 2;
+	}
+	pin->len = want;
+	return 0;
+}
+
+SSL_CTX *tls_ctx_new(const struct ks_tls_trust *trust, struct ks_error *e)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	if (!ctx) {
+		ks_fail(e, -ENOMEM, "tls: SSL_CTX_new: %s", tls_last_error());
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* We verify after the handshake, so that a failure can print the fingerprints. */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	if (trust->cafile) {
+		if (SSL_CTX_load_verify_locations(ctx, trust->cafile, NULL) != 1) {
+			ks_fail(e, -ENOENT, "tls: cannot load --cafile %s: %s", trust->cafile,
+				tls_last_error());
+			SSL_CTX_free(ctx);
+			return NULL;
+		}
+	} else {
+		SSL_CTX_set_default_verify_paths(ctx);
+	}
+	return ctx;
+}
+
+static void hash_der(const EVP_MD *md, const uint8_t *der, size_t len, uint8_t *out)
+{
+	unsigned int n;
+
+	EVP_Digest(der, len, out, &n, md, NULL);
+}
+
+static int fingerprint(X509 *cert, struct ks_tls_peer *peer, uint8_t cert256[32],
+		       uint8_t cert1[20], uint8_t spki256[32])
+{
+	uint8_t *der = NULL;
+	int len = i2d_X509(cert, &der);
+	char b64[64];
+
+	if (len <= 0)
+		return -EINVAL;
+	hash_der(EVP_sha256(), der, (size_t)len, cert256);
+	hash_der(EVP_sha1(), der, (size_t)len, cert1);
+	OPENSSL_free(der);
+	der = NULL;
+	len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+	if (len <= 0)
+		return -EINVAL;
+	hash_der(EVP_sha256(), der, (size_t)len, spki256);
+	OPENSSL_free(der);
+
+	strcpy(peer->cert_sha256, "sha256:");
+	for (int i = 0; i < 32; i++)
+		snprintf(peer->cert_sha256 + 7 + 2 * i, 3, "%02x", cert256[i]);
+	EVP_EncodeBlock((unsigned char *)b64, spki256, 32);
+	snprintf(peer->pubkey_sha256, sizeof(peer->pubkey_sha256), "pin-sha256:%s", b64);
+	X509_NAME_oneline(X509_get_subject_name(cert), peer->subject, sizeof(peer->subject));
+	return 0;
+}
+
+static bool pin_matches(const struct ks_tls_trust *trust, const uint8_t cert256[32],
+			const uint8_t cert1[20], const uint8_t spki256[32])
+{
+	for (int i = 0; i < trust->npins; i++) {
+		const struct ks_pin *p = &trust->pins[i];
+		const uint8_t *have = p->kind == KS_PIN_CERT_SHA256 ? cert256 :
+				      p->kind == KS_PIN_CERT_SHA1   ? cert1 : spki256;
+
+		if (CRYPTO_memcmp(have, p->hash, p->len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Trust: any matching pin accepts the certificate (as openconnect's --servercert does);
+ * without pins, the chain must verify to the CA store and the name must match. */
+static int check_peer(SSL *ssl, const struct ks_tls_trust *trust, struct ks_tls_peer *peer,
+		      struct ks_error *e)
+{
+	uint8_t cert256[32], cert1[20], spki256[32];
+	X509 *cert = SSL_get1_peer_certificate(ssl);
+	long vr;
+	int err;
+
+	if (!cert)
+		return ks_fail(e, -EKEYREJECTED, "tls: the gateway presented no certificate");
+	err = fingerprint(cert, peer, cert256, cert1, spki256);
+	X509_free(cert);
+	if (err)
+		return ks_fail(e, err, "tls: cannot encode the gateway certificate");
+	vr = SSL_get_verify_result(ssl);
+	if (vr != X509_V_OK)
+		snprintf(peer->verify_error, sizeof(peer->verify_error), "%s",
+			 X509_verify_cert_error_string(vr));
+	if (trust->npins) {
+		if (pin_matches(trust, cert256, cert1, spki256))
+			return 0;
+		return ks_fail(e, -EKEYREJECTED,
+			       "tls: server certificate does not match any --servercert pin");
+	}
+	if (vr != X509_V_OK)
+		return ks_fail(e, -EKEYREJECTED, "tls: server certificate verify failed: %s",
+			       peer->verify_error);
+	return 0;
+}
+
+static int fcntl_clear_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+}
+
+static int tcp_connect(const char *host, const char *port, int timeout_s, struct ks_error *e)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
+	struct addrinfo *res, *ai;
+	int fd = -1, rc, last = -EHOSTUNREACH;
+
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc)
+		return ks_fail(e, -EHOSTUNREACH, "connect: cannot resolve %s: %s", host,
+			       gai_strerror(rc));
+	for (ai = res; ai; ai = ai->ai_next) {
+		struct pollfd pfd;
+		socklen_t sl = sizeof(rc);
+
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			    ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) && errno != EINPROGRESS)
+			goto next;
+		pfd = (struct pollfd){ .fd = fd, .events = POLLOUT };
+		if (poll(&pfd, 1, timeout_s * 1000) != 1) {
+			errno = ETIMEDOUT;
+			goto next;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &rc, &sl) || rc) {
+			errno = rc ? rc : errno;
+			goto next;
+		}
+		break;
+next:
+		last = -errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		return ks_fail(e, last, "connect: %s port %s: %s", host, port, strerror(-last));
+	return fd;
+}
+
+int tls_connect(SSL_CTX *ctx, const struct ks_tls_trust *trust, const char *host,
+		const char *port, int timeout_s, SSL **ssl_out, int *fd_out,
+		struct ks_tls_peer *peer, struct ks_error *e)
+{
+	struct timeval tv = { .tv_sec = timeout_s };
+	int fd, one = 1, err;
+	SSL *ssl;
+
+	memset(peer, 0, sizeof(*peer));
+	fd = tcp_connect(host, port, timeout_s, e);
+	if (fd < 0)
+		return fd;
+	/* The setup phase is blocking with timeouts; the data path switches to io_uring. */
+	if (fcntl_clear_nonblock(fd) || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one))) {
+		err = ks_fail(e, -errno, "connect: socket options: %m");
+		close(fd);
+		return err;
+	}
+	ssl = SSL_new(ctx);
+	if (!ssl) {
+		close(fd);
+		return ks_fail(e, -ENOMEM, "tls: SSL_new: %s", tls_last_error());
+	}
+	SSL_set_fd(ssl, fd);
+	SSL_set_tlsext_host_name(ssl, host);
+	if (!trust->npins)
+		SSL_set1_host(ssl, host);
+	if (SSL_connect(ssl) != 1) {
+		err = ks_fail(e, -ECONNREFUSED, "tls: handshake with %s failed: %s", host,
+			      tls_last_error());
+		goto fail;
+	}
+	err = check_peer(ssl, trust, peer, e);
+	if (err)
+		goto fail;
+	*ssl_out = ssl;
+	*fd_out = fd;
+	return 0;
+fail:
+	SSL_free(ssl);
+	close(fd);
+	return err;
+}
+
+int tls_write_all(SSL *ssl, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	while (len) {
+		int n = SSL_write(ssl, p, len > INT32_MAX ? INT32_MAX : (int)len);
+
+		if (n <= 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int tls_read_some(SSL *ssl, void *buf, size_t len)
+{
+	int n = SSL_read(ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
+
+	if (n > 0)
+		return n;
+	switch (SSL_get_error(ssl, n)) {
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		return errno == EAGAIN ? -ETIMEDOUT : (errno ? -errno : 0);
+	default:
+		return -EPROTO;
+	}
+}
+
+int tls_use_mem_bios(SSL *ssl, BIO **rbio, BIO **wbio)
+{
+	BIO *r = BIO_new(BIO_s_mem()), *w = BIO_new(BIO_s_mem());
+
+	if (!r || !w) {
+		BIO_free(r);
+		BIO_free(w);
+		return -ENOMEM;
+	}
+	/* An empty memory BIO means "try again", not EOF. */
+	BIO_set_mem_eof_return(r, -1);
+	SSL_set_bio(ssl, r, w);
+	*rbio = r;
+	*wbio = w;
+	return 0;
+}
+
+void tls_free(SSL *ssl, int fd)
+{
+	SSL_free(ssl);
+	if (fd >= 0)
+		close(fd);
+}

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/if_addr.h>
+#include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include "tun.h"
+
+int tun_open(struct ks_tun *t, const char *name, struct ks_error *e)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TUN | IFF_NO_PI };
+	int fd;
+
+	t->fd = -1;
+	/* TUNSETIFF on an existing persistent device would attach to it: refuse instead. */
+	if (if_nametoindex(name))
+		return ks_fail(e, -EEXIST,
+			       "tun: interface %s already exists (another kslice? use -i NAME)", name);
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return ks_fail(e, -errno, "tun: cannot open /dev/net/tun: %m (needs CAP_NET_ADMIN)");
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return ks_fail(e, err, "tun: TUNSETIFF %s: %s", name, strerror(-err));
+	}
+	t->fd = fd;
+	snprintf(t->name, sizeof(t->name), "%s", ifr.ifr_name);
+	t->ifindex = (int)if_nametoindex(t->name);
+	return 0;
+}
+
+struct nl_req {
+	struct nlmsghdr nh;
+	struct ifaddrmsg ifa;
+	char attrs[128];
+};
+
+static void add_attr(struct nl_req *r, unsigned short type, const void *data, size_t len)
+{
+	struct rtattr *rta = (struct rtattr *)((char *)r + NLMSG_ALIGN(r->nh.nlmsg_len));
+
+	rta->rta_type = type;
+	rta->rta_len = (unsigned short)RTA_LENGTH(len);
+	memcpy(RTA_DATA(rta), data, len);
+	r->nh.nlmsg_len = NLMSG_ALIGN(r->nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
+}
+
+static int nl_add_addr(int ifindex, int family, const void *addr, int prefix, unsigned int flags)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct nl_req r = { 0 };
+	char ack[512];
+	size_t alen = family == AF_INET ? 4 : 16;
+	ssize_t n;
+	int fd, err = 0;
+
+	r.nh.nlmsg_len = NLMSG_LENGTH(sizeof(r.ifa));
+	r.nh.nlmsg_type = RTM_NEWADDR;
+	r.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
+	r.ifa.ifa_family = (unsigned char)family;
+	r.ifa.ifa_prefixlen = (unsigned char)prefix;
+	r.ifa.ifa_index = (unsigned int)ifindex;
+	r.ifa.ifa_scope = RT_SCOPE_UNIVERSE;
+	add_attr(&r, IFA_LOCAL, addr, alen);
+	add_attr(&r, IFA_ADDRESS, addr, alen);
+	add_attr(&r, IFA_FLAGS, &flags, sizeof(flags));
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if (sendto(fd, &r, r.nh.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err = -errno;
+		goto out;
+	}
+	n = recv(fd, ack, sizeof(ack), 0);
+	if (n < (ssize_t)NLMSG_LENGTH(sizeof(struct nlmsgerr))) {
+		err = n < 0 ? -errno : -EPROTO;
+		goto out;
+	}
+	if (((struct nlmsghdr *)ack)->nlmsg_type == NLMSG_ERROR)
+		err = ((struct nlmsgerr *)NLMSG_DATA(ack))->error;
+out:
+	close(fd);
+	return err;
+}
+
+int tun_configure(struct ks_tun *t, const struct ks_cstp_params *p, struct ks_error *e)
+{
+	struct ifreq ifr = { 0 };
+	int fd, err = 0;
+
+	if (p->have4) {
+		err = nl_add_addr(t->ifindex, AF_INET, &p->addr4, 32, IFA_F_NOPREFIXROUTE);
+		if (err)
+			return ks_fail(e, err, "tun: add IPv4 address to %s: %s", t->name,
+				       strerror(-err));
+	}
+	if (p->have6) {
+		/* NODAD: the address is the gateway's grant, there is nobody to collide with. */
+		err = nl_add_addr(t->ifindex, AF_INET6, &p->addr6, 128,
+				  IFA_F_NODAD | IFA_F_NOPREFIXROUTE);
+		if (err)
+			return ks_fail(e, err, "tun: add IPv6 address to %s: %s", t->name,
+				       strerror(-err));
+	}
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return ks_fail(e, -errno, "tun: socket: %m");
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", t->name);
+	ifr.ifr_mtu = p->mtu;
+	if (ioctl(fd, SIOCSIFMTU, &ifr) < 0)
+		err = ks_fail(e, -errno, "tun: set MTU %d on %s: %m", p->mtu, t->name);
+	if (!err && ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+		if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+			err = ks_fail(e, -errno, "tun: bring %s up: %m", t->name);
+	}
+	close(fd);
+	return err;
+}
+
+void tun_close(struct ks_tun *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+}

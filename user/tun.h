@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The TUN device: created non-persistent, so it disappears with the process. */
+#pragma once
+#include <net/if.h>
+#include "cstp_params.h"
+#include "error.h"
+
+struct ks_tun {
+	int fd;
+	int ifindex;
+	char name[IFNAMSIZ];
+};
+
+int tun_open(struct ks_tun *t, const char *name, struct ks_error *e);
+/* Address(es) as /32 and /128 (no prefix routes: routing is not ours to change), MTU, up. */
+int tun_configure(struct ks_tun *t, const struct ks_cstp_params *p, struct ks_error *e);
+void tun_close(struct ks_tun *t);

@@ -1,0 +1,670 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <openssl/err.h>
+
+#include "cstp_frame.h"
+#include "log.h"
+#include "tls.h"
+#include "tunnel.h"
+
+#define RING_ENTRIES 256
+#define TUN_BGID 1
+#define TUN_BUFS 256		/* power of two */
+#define TUN_SINGLESHOT_READS 16 /* armed reads when the kernel has no multishot read */
+#define WSLOTS 512		/* TUN writes in flight */
+#define SOCK_RX_SIZE (256u << 10)
+#define PLAIN_RX_SIZE (CSTP_HDR_LEN + CSTP_MAX_PAYLOAD + (64u << 10))
+#define TLS_RECORD_PLAIN 16384	/* max plaintext per TLS record: frames are packed into it */
+#define SEND_HIGH_WATER (4u << 20) /* stop reading the TUN above this much unsent */
+
+enum op { OP_TUN_READ = 1, OP_TUN_WRITE, OP_SOCK_RECV, OP_SOCK_SEND, OP_SIGNAL, OP_TIMER, OP_CTL };
+
+#define UD(op, idx) ((uint64_t)(idx) << 8 | (op))
+
+struct wslot {
+	uint8_t *data;
+	int next_free;
+};
+
+struct ks_tunnel {
+	struct ks_tunnel_cfg cfg;
+	struct io_uring ring;
+	bool ring_ok;
+	struct ks_bufring tunbufs;
+	bool tun_multishot;
+	int tun_reads_armed;
+	int sig_fd;
+	struct signalfd_siginfo siginfo;
+	struct __kernel_timespec tick;
+	BIO *rbio, *wbio;
+	struct ks_deflate *z;
+	uint8_t *sock_rx;
+	uint8_t *plain;
+	size_t plain_len;
+	struct ks_buf tx_plain;	/* CSTP frames waiting for SSL_write */
+	struct ks_buf send_q;	/* ciphertext waiting for the socket */
+	struct ks_buf inflight;	/* ciphertext the socket is sending */
+	size_t inflight_off;
+	bool send_busy, recv_armed;
+	struct wslot *wslots;
+	uint8_t *wmem;
+	size_t wslot_size;
+	int wfree;
+	time_t last_rx, last_tx, dpd_sent_at;
+	bool stopping;
+	time_t stop_deadline;
+	enum ks_tunnel_end end;
+	char end_reason[400];
+	struct ks_counters c;
+};
+
+static struct io_uring_sqe *get_sqe(struct ks_tunnel *t)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&t->ring);
+
+	if (!sqe) { /* SQ full: push what we have and take a fresh slot */
+		io_uring_submit(&t->ring);
+		t->c.submits++;
+		sqe = io_uring_get_sqe(&t->ring);
+	}
+	return sqe;
+}
+
+/* Ends the loop; the first cause wins. */
+static void finish(struct ks_tunnel *t, enum ks_tunnel_end end, const char *what, const char *arg)
+{
+	if (t->end)
+		return;
+	t->end = end;
+	if (arg != t->end_reason)
+		snprintf(t->end_reason, sizeof(t->end_reason), "%s%s", what, arg ? arg : "");
+}
+
+static void arm_tun_read(struct ks_tunnel *t)
+{
+	struct io_uring_sqe *sqe = get_sqe(t);
+
+	if (!sqe)
+		return;
+	if (t->tun_multishot) {
+		io_uring_prep_rw(KS_IORING_OP_READ_MULTISHOT, sqe, t->cfg.tun->fd, NULL, 0, 0);
+	} else {
+		io_uring_prep_read(sqe, t->cfg.tun->fd, NULL, t->tunbufs.size, 0);
+	}
+	sqe->flags |= IOSQE_BUFFER_SELECT;
+	sqe->buf_group = TUN_BGID;
+	io_uring_sqe_set_data64(sqe, UD(OP_TUN_READ, 0));
+	t->tun_reads_armed++;
+}
+
+static void arm_tun_reads(struct ks_tunnel *t)
+{
+	int want = t->tun_multishot ? 1 : TUN_SINGLESHOT_READS;
+
+	/* Backpressure: while the socket is behind, leave packets queued in the kernel. */
+	if (t->stopping || t->send_q.len + t->inflight.len > SEND_HIGH_WATER)
+		return;
+	while (t->tun_reads_armed < want)
+		arm_tun_read(t);
+}
+
+static void arm_recv(struct ks_tunnel *t)
+{
+	struct io_uring_sqe *sqe;
+
+	if (t->recv_armed || t->end)
+		return;
+	sqe = get_sqe(t);
+	if (!sqe)
+		return;
+	io_uring_prep_recv(sqe, t->cfg.tls_fd, t->sock_rx, SOCK_RX_SIZE, 0);
+	io_uring_sqe_set_data64(sqe, UD(OP_SOCK_RECV, 0));
+	t->recv_armed = true;
+}
+
+static void arm_simple(struct ks_tunnel *t, enum op op)
+{
+	struct io_uring_sqe *sqe = get_sqe(t);
+
+	if (!sqe)
+		return;
+	if (op == OP_SIGNAL)
+		io_uring_prep_read(sqe, t->sig_fd, &t->siginfo, sizeof(t->siginfo), 0);
+	else if (op == OP_TIMER)
+		io_uring_prep_timeout(sqe, &t->tick, 0, 0);
+	else
+		io_uring_prep_accept(sqe, t->cfg.ctl_fd, NULL, NULL, SOCK_CLOEXEC);
+	io_uring_sqe_set_data64(sqe, UD(op, 0));
+}
+
+/* Moves whatever OpenSSL produced into the socket queue and starts a send if idle. */
+static void flush_tls(struct ks_tunnel *t)
+{
+	size_t pending;
+	struct io_uring_sqe *sqe;
+
+	while ((pending = BIO_ctrl_pending(t->wbio)) > 0) {
+		if (buf_reserve(&t->send_q, pending)) {
+			finish(t, KS_END_ERROR, "send queue overflow", NULL);
+			return;
+		}
+		t->send_q.len += (size_t)BIO_read(t->wbio, t->send_q.data + t->send_q.len,
+						  (int)pending);
+	}
+	if (t->send_busy || !t->send_q.len)
+		return;
+	/* Swap queues: the socket owns `inflight` until its CQE arrives. */
+	struct ks_buf tmp = t->inflight;
+
+	t->inflight = t->send_q;
+	t->send_q = tmp;
+	t->send_q.len = 0;
+	t->inflight_off = 0;
+	sqe = get_sqe(t);
+	if (!sqe)
+		return;
+	io_uring_prep_send(sqe, t->cfg.tls_fd, t->inflight.data, t->inflight.len, MSG_NOSIGNAL);
+	io_uring_sqe_set_data64(sqe, UD(OP_SOCK_SEND, 0));
+	t->send_busy = true;
+	t->c.socket_sends++;
+}
+
+/* Encrypts the staged frames, up to one TLS record each. */
+static void write_tls(struct ks_tunnel *t)
+{
+	size_t off = 0;
+
+	while (off < t->tx_plain.len) {
+		size_t chunk = t->tx_plain.len - off;
+		int n;
+
+		if (chunk > TLS_RECORD_PLAIN)
+			chunk = TLS_RECORD_PLAIN;
+		n = SSL_write(t->cfg.ssl, t->tx_plain.data + off, (int)chunk);
+		if (n <= 0) {
+			finish(t, KS_END_ERROR, "TLS write failed: ",
+			       ERR_reason_error_string(ERR_get_error()));
+			break;
+		}
+		off += (size_t)n;
+		t->c.tls_writes++;
+	}
+	t->tx_plain.len = 0;
+	flush_tls(t);
+	t->last_tx = time(NULL);
+}
+
+static void queue_frame(struct ks_tunnel *t, uint8_t type, const void *payload, uint16_t len)
+{
+	uint8_t hdr[CSTP_HDR_LEN];
+
+	cstp_put_hdr(hdr, type, len);
+	buf_append(&t->tx_plain, hdr, sizeof(hdr));
+	buf_append(&t->tx_plain, payload, len);
+}
+
+static void on_tun_packet(struct ks_tunnel *t, const uint8_t *pkt, size_t len)
+{
+	uint8_t *frame;
+	size_t zlen;
+
+	if (len == 0 || len > (size_t)t->cfg.params->mtu || t->stopping) {
+		t->c.tx_dropped++;
+		return;
+	}
+	t->c.tx_packets++;
+	t->c.tx_bytes += len;
+	if (!t->z) {
+		queue_frame(t, CSTP_DATA, pkt, (uint16_t)len);
+		return;
+	}
+	/* Deflate straight into the staging buffer behind a header we fill in after. */
+	if (buf_reserve(&t->tx_plain, CSTP_HDR_LEN + len + len / 8 + 64)) {
+		t->c.tx_dropped++;
+		return;
+	}
+	frame = t->tx_plain.data + t->tx_plain.len;
+	if (deflate_packet(t->z, pkt, len, frame + CSTP_HDR_LEN, len + len / 8 + 64, &zlen)) {
+		finish(t, KS_END_ERROR, "deflate failed", NULL);
+		return;
+	}
+	cstp_put_hdr(frame, CSTP_COMPRESSED, (uint16_t)zlen);
+	t->tx_plain.len += CSTP_HDR_LEN + zlen;
+	t->c.tx_compressed++;
+}
+
+static void write_tun(struct ks_tunnel *t, const uint8_t *pkt, size_t len)
+{
+	struct io_uring_sqe *sqe;
+	int slot;
+
+	/* The kernel would refuse it anyway; not IPv4/IPv6 means a broken or hostile peer. */
+	if (len < 20 || ((pkt[0] >> 4) != 4 && (pkt[0] >> 4) != 6)) {
+		t->c.rx_bad_frames++;
+		return;
+	}
+	if (len > t->wslot_size || t->wfree < 0) {
+		t->c.rx_dropped++;
+		return;
+	}
+	slot = t->wfree;
+	t->wfree = t->wslots[slot].next_free;
+	memcpy(t->wslots[slot].data, pkt, len);
+	sqe = get_sqe(t);
+	if (!sqe) {
+		t->c.rx_dropped++;
+		return;
+	}
+	io_uring_prep_write(sqe, t->cfg.tun->fd, t->wslots[slot].data, (unsigned int)len, 0);
+	io_uring_sqe_set_data64(sqe, UD(OP_TUN_WRITE, slot));
+	t->c.rx_packets++;
+	t->c.rx_bytes += len;
+}
+
+static void on_frame(struct ks_tunnel *t, const struct ks_cstp_frame *f)
+{
+	struct ks_error e = { 0 };
+	char reason[128];
+	uint8_t out[CSTP_MAX_MTU + 64];
+	size_t olen;
+
+	switch (f->type) {
+	case CSTP_DATA:
+		write_tun(t, f->payload, f->len);
+		break;
+	case CSTP_COMPRESSED:
+		if (!t->z || inflate_packet(t->z, f->payload, f->len, out, sizeof(out), &olen, &e)) {
+			finish(t, KS_END_PROTOCOL, "",
+			       t->z ? e.msg : "compressed frame but no compression was agreed");
+			return;
+		}
+		t->c.rx_compressed++;
+		write_tun(t, out, olen);
+		break;
+	case CSTP_DPD_REQ:
+		t->c.dpd_received++;
+		queue_frame(t, CSTP_DPD_RESP, f->payload, f->len);
+		break;
+	case CSTP_DPD_RESP:
+		t->c.dpd_answered++;
+		t->dpd_sent_at = 0;
+		break;
+	case CSTP_KEEPALIVE:
+		break;
+	case CSTP_DISCONNECT:
+	case CSTP_TERMINATE:
+		cstp_reason(f, reason, sizeof(reason));
+		finish(t, f->type == CSTP_DISCONNECT ? KS_END_GATEWAY_DISCONNECT :
+						       KS_END_GATEWAY_TERMINATE,
+		       "", reason[0] ? reason : "no reason given");
+		break;
+	default:
+		t->c.rx_unknown_frames++;
+		ks_dbg("cstp", "event=frame_dropped type=%u len=%u", f->type, f->len);
+	}
+}
+
+static void parse_plain(struct ks_tunnel *t)
+{
+	struct ks_cstp_frame f;
+	struct ks_error e = { 0 };
+	size_t off = 0, used;
+	int err;
+
+	while (!t->end && (err = cstp_next_frame(t->plain + off, t->plain_len - off, &f, &used,
+						 &e)) == 0) {
+		on_frame(t, &f);
+		off += used;
+	}
+	if (!t->end && err != -EAGAIN) {
+		finish(t, KS_END_PROTOCOL, "", e.msg);
+		ks_err("cstp", "event=stream_corrupt offset=%zu reason=\"%s\"", off, e.msg);
+	}
+	if (off) {
+		memmove(t->plain, t->plain + off, t->plain_len - off);
+		t->plain_len -= off;
+	}
+}
+
+static void read_tls(struct ks_tunnel *t)
+{
+	for (;;) {
+		int n = SSL_read(t->cfg.ssl, t->plain + t->plain_len,
+				 (int)(PLAIN_RX_SIZE - t->plain_len));
+
+		if (n > 0) {
+			t->plain_len += (size_t)n;
+			parse_plain(t);
+			if (t->end)
+				break;
+			continue;
+		}
+		switch (SSL_get_error(t->cfg.ssl, n)) {
+		case SSL_ERROR_WANT_READ:
+			break;
+		case SSL_ERROR_ZERO_RETURN:
+			finish(t, KS_END_CLOSED, "gateway closed the TLS session", NULL);
+			break;
+		default:
+			finish(t, KS_END_PROTOCOL, "TLS error: ",
+			       ERR_reason_error_string(ERR_get_error()));
+		}
+		break;
+	}
+	flush_tls(t); /* post-handshake messages (key updates) may need an answer */
+}
+
+static void on_tick(struct ks_tunnel *t)
+{
+	const struct ks_cstp_params *p = t->cfg.params;
+	time_t now = time(NULL);
+
+	if (t->stopping) {
+		if (now >= t->stop_deadline)
+			finish(t, KS_END_LOCAL, "disconnect (gateway did not take the goodbye)", NULL);
+		return;
+	}
+	if (p->dpd > 0) {
+		if (t->dpd_sent_at && now - t->dpd_sent_at >= p->dpd) {
+			finish(t, KS_END_DPD, "dead peer: no answer to DPD", NULL);
+			return;
+		}
+		if (!t->dpd_sent_at && now - t->last_rx >= p->dpd) {
+			queue_frame(t, CSTP_DPD_REQ, NULL, 0);
+			t->dpd_sent_at = now;
+			t->c.dpd_sent++;
+		}
+	}
+	if (p->keepalive > 0 && now - t->last_tx >= p->keepalive) {
+		queue_frame(t, CSTP_KEEPALIVE, NULL, 0);
+		t->c.keepalives_sent++;
+	}
+}
+
+void tunnel_stop(struct ks_tunnel *t, const char *reason)
+{
+	uint8_t payload[96];
+	size_t n;
+
+	if (t->stopping || t->end)
+		return;
+	ks_info("tunnel", "event=disconnecting reason=\"%s\"", reason);
+	t->stopping = true;
+	t->stop_deadline = time(NULL) + 2;
+	snprintf(t->end_reason, sizeof(t->end_reason), "%s", reason);
+	/* DISCONNECT: code 0xb0, then the reason text, as AnyConnect clients send it. */
+	payload[0] = 0xb0;
+	n = (size_t)snprintf((char *)payload + 1, sizeof(payload) - 1, "%s", reason);
+	if (n > sizeof(payload) - 2)
+		n = sizeof(payload) - 2;
+	queue_frame(t, CSTP_DISCONNECT, payload, (uint16_t)(n + 1));
+	write_tls(t);
+	SSL_shutdown(t->cfg.ssl);
+	flush_tls(t);
+}
+
+static void on_cqe(struct ks_tunnel *t, struct io_uring_cqe *cqe)
+{
+	uint64_t ud = io_uring_cqe_get_data64(cqe);
+	int res = cqe->res, idx = (int)(ud >> 8);
+
+	switch ((enum op)(ud & 0xff)) {
+	case OP_TUN_READ:
+		t->c.tun_read_cqes++;
+		if (!(cqe->flags & IORING_CQE_F_MORE))
+			t->tun_reads_armed--;
+		if (res > 0 && (cqe->flags & IORING_CQE_F_BUFFER)) {
+			unsigned short bid = (unsigned short)(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+
+			on_tun_packet(t, bufring_addr(&t->tunbufs, bid), (size_t)res);
+			bufring_recycle(&t->tunbufs, bid);
+		} else if (res < 0 && res != -ENOBUFS && res != -EAGAIN && res != -EINTR) {
+			finish(t, KS_END_ERROR, "TUN read failed: ", strerror(-res));
+		}
+		break;
+	case OP_TUN_WRITE:
+		t->wslots[idx].next_free = t->wfree;
+		t->wfree = idx;
+		t->c.tun_writes++;
+		if (res < 0)
+			t->c.rx_dropped++;
+		break;
+	case OP_SOCK_RECV:
+		t->recv_armed = false;
+		t->c.socket_recvs++;
+		if (res <= 0) {
+			if (res == -EAGAIN || res == -EINTR)
+				break;
+			finish(t, KS_END_CLOSED, "gateway connection ",
+			       res == 0 ? "closed" : strerror(-res));
+			break;
+		}
+		t->last_rx = time(NULL);
+		BIO_write(t->rbio, t->sock_rx, res);
+		read_tls(t);
+		break;
+	case OP_SOCK_SEND:
+		if (res < 0 && res != -EAGAIN && res != -EINTR) {
+			t->send_busy = false;
+			finish(t, KS_END_CLOSED, "send to gateway failed: ", strerror(-res));
+			break;
+		}
+		t->inflight_off += res > 0 ? (size_t)res : 0;
+		if (t->inflight_off < t->inflight.len) { /* short send: the rest, in order */
+			struct io_uring_sqe *sqe = get_sqe(t);
+
+			io_uring_prep_send(sqe, t->cfg.tls_fd, t->inflight.data + t->inflight_off,
+					   t->inflight.len - t->inflight_off, MSG_NOSIGNAL);
+			io_uring_sqe_set_data64(sqe, UD(OP_SOCK_SEND, 0));
+			break;
+		}
+		t->inflight.len = 0;
+		t->send_busy = false;
+		flush_tls(t);
+		if (t->stopping && !t->send_busy)
+			finish(t, KS_END_LOCAL, "", t->end_reason);
+		break;
+	case OP_SIGNAL:
+		if (res == sizeof(t->siginfo)) {
+			int sig = (int)t->siginfo.ssi_signo;
+
+			tunnel_stop(t, sig == SIGINT ? "Client received SIGINT" :
+				       sig == SIGHUP ? "Client received SIGHUP" :
+						       "Client received SIGTERM");
+		}
+		arm_simple(t, OP_SIGNAL);
+		break;
+	case OP_TIMER:
+		on_tick(t);
+		arm_simple(t, OP_TIMER);
+		break;
+	case OP_CTL:
+		if (res >= 0 && t->cfg.on_client)
+			t->cfg.on_client(t->cfg.ctl_ctx, res);
+		else if (res >= 0)
+			close(res);
+		if (!t->end)
+			arm_simple(t, OP_CTL);
+		break;
+	}
+}
+
+static int setup_fds(struct ks_tunnel *t, struct ks_error *e)
+{
+	sigset_t mask;
+	int fl;
+
+	/* io_uring polls non-blocking sockets; a blocking one would be punted to a worker. */
+	fl = fcntl(t->cfg.tls_fd, F_GETFL);
+	if (fl < 0 || fcntl(t->cfg.tls_fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return ks_fail(e, -errno, "tunnel: socket flags: %m");
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	t->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (t->sig_fd < 0)
+		return ks_fail(e, -errno, "tunnel: signalfd: %m");
+	return 0;
+}
+
+struct ks_tunnel *tunnel_new(const struct ks_tunnel_cfg *cfg, struct ks_error *e)
+{
+	struct ks_tunnel *t = calloc(1, sizeof(*t));
+	int err;
+
+	if (!t) {
+		ks_fail(e, -ENOMEM, "tunnel: out of memory");
+		return NULL;
+	}
+	t->cfg = *cfg;
+	t->sig_fd = -1;
+	t->tick.tv_sec = 1;
+	t->tx_plain.limit = 8u << 20;
+	t->send_q.limit = t->inflight.limit = 64u << 20;
+	t->sock_rx = malloc(SOCK_RX_SIZE);
+	t->plain = malloc(PLAIN_RX_SIZE);
+	t->wslot_size = (size_t)cfg->params->mtu > 2048 ? (size_t)cfg->params->mtu : 2048;
+	t->wslots = calloc(WSLOTS, sizeof(*t->wslots));
+	t->wmem = malloc(WSLOTS * t->wslot_size);
+	if (!t->sock_rx || !t->plain || !t->wslots || !t->wmem) {
+		ks_fail(e, -ENOMEM, "tunnel: out of memory");
+		goto fail;
+	}
+	for (int i = 0; i < WSLOTS; i++) {
+		t->wslots[i].data = t->wmem + (size_t)i * t->wslot_size;
+		t->wslots[i].next_free = i + 1 < WSLOTS ? i + 1 : -1;
+	}
+	if (cfg->params->deflate && !(t->z = deflate_new())) {
+		ks_fail(e, -ENOMEM, "tunnel: compression setup failed");
+		goto fail;
+	}
+	if (setup_fds(t, e))
+		goto fail;
+	err = uring_setup(&t->ring, RING_ENTRIES);
+	if (err) {
+		ks_fail(e, err, "tunnel: io_uring setup: %s", strerror(-err));
+		goto fail;
+	}
+	t->ring_ok = true;
+	err = bufring_setup(&t->ring, &t->tunbufs, TUN_BGID, TUN_BUFS,
+			    (unsigned int)(cfg->params->mtu + 64));
+	if (err) {
+		ks_fail(e, err, "tunnel: provided buffer ring: %s", strerror(-err));
+		goto fail;
+	}
+	t->tun_multishot = uring_has_op(&t->ring, KS_IORING_OP_READ_MULTISHOT);
+	err = tls_use_mem_bios(cfg->ssl, &t->rbio, &t->wbio);
+	if (err) {
+		ks_fail(e, err, "tunnel: memory BIOs: %s", strerror(-err));
+		goto fail;
+	}
+	return t;
+fail:
+	tunnel_free(t);
+	return NULL;
+}
+
+enum ks_tunnel_end tunnel_run(struct ks_tunnel *t)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int head, seen;
+
+	t->last_rx = t->last_tx = time(NULL);
+	/* Frames that arrived with the CONNECT response come first. */
+	if (t->cfg.early && t->cfg.early->len) {
+		memcpy(t->plain, t->cfg.early->data, t->cfg.early->len);
+		t->plain_len = t->cfg.early->len;
+		parse_plain(t);
+	}
+	read_tls(t); /* records OpenSSL already holds */
+	arm_recv(t);
+	arm_tun_reads(t);
+	arm_simple(t, OP_SIGNAL);
+	arm_simple(t, OP_TIMER);
+	if (t->cfg.ctl_fd >= 0)
+		arm_simple(t, OP_CTL);
+	ks_info("tunnel", "event=datapath_ready tun_read=%s bufs=%u",
+		t->tun_multishot ? "multishot" : "singleshot", TUN_BUFS);
+	if (t->cfg.ready_fd >= 0) {
+		(void)!write(t->cfg.ready_fd, "1", 1);
+		close(t->cfg.ready_fd);
+		t->cfg.ready_fd = -1;
+	}
+	while (!t->end) {
+		int err = io_uring_submit_and_wait(&t->ring, 1);
+
+		t->c.submits++;
+		if (err < 0 && err != -EINTR && err != -ETIME && err != -EBUSY) {
+			finish(t, KS_END_ERROR, "io_uring: ", strerror(-err));
+			break;
+		}
+		seen = 0;
+		io_uring_for_each_cqe(&t->ring, head, cqe) {
+			on_cqe(t, cqe);
+			seen++;
+		}
+		io_uring_cq_advance(&t->ring, seen);
+		/* One SSL_write pass and one send for everything this batch produced. */
+		if (t->tx_plain.len && !t->end)
+			write_tls(t);
+		if (!t->end) {
+			arm_recv(t);
+			arm_tun_reads(t);
+		}
+	}
+	return t->end;
+}
+
+const struct ks_counters *tunnel_counters(const struct ks_tunnel *t)
+{
+	return &t->c;
+}
+
+const char *tunnel_end_reason(const struct ks_tunnel *t)
+{
+	return t->end_reason;
+}
+
+time_t tunnel_last_rx(const struct ks_tunnel *t)
+{
+	return t->last_rx;
+}
+
+const char *tunnel_end_name(enum ks_tunnel_end end)
+{
+	static const char *const names[] = { "none", "local", "gateway_disconnect",
+					     "gateway_terminate", "closed", "dead_peer",
+					     "protocol_error", "local_error" };
+
+	return (unsigned int)end < sizeof(names) / sizeof(names[0]) ? names[end] : "?";
+}
+
+void tunnel_free(struct ks_tunnel *t)
+{
+	if (!t)
+		return;
+	if (t->ring_ok) {
+		bufring_free(&t->ring, &t->tunbufs);
+		io_uring_queue_exit(&t->ring);
+	}
+	if (t->sig_fd >= 0)
+		close(t->sig_fd);
+	deflate_free(t->z);
+	free(t->sock_rx);
+	free(t->plain);
+	free(t->wslots);
+	free(t->wmem);
+	buf_free(&t->tx_plain);
+	buf_free(&t->send_q);
+	buf_free(&t->inflight);
+	free(t);
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The data path: one io_uring loop moving packets between the TUN device and CSTP/TLS. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include <openssl/ssl.h>
+#include "buf.h"
+#include "cstp_params.h"
+#include "deflate.h"
+#include "tun.h"
+#include "uring.h"
+
+struct ks_counters {
+	uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes;
+	uint64_t tx_dropped, rx_dropped, rx_bad_frames, rx_unknown_frames;
+	uint64_t tx_compressed, rx_compressed;
+	uint64_t dpd_sent, dpd_answered, dpd_received, keepalives_sent;
+	uint64_t tls_writes, socket_sends, socket_recvs, submits, tun_read_cqes, tun_writes;
+};
+
+enum ks_tunnel_end {
+	KS_END_NONE = 0,
+	KS_END_LOCAL,		/* signal or `kslice disconnect` */
+	KS_END_GATEWAY_DISCONNECT,
+	KS_END_GATEWAY_TERMINATE,
+	KS_END_CLOSED,		/* TLS closed or reset under us */
+	KS_END_DPD,		/* dead peer */
+	KS_END_PROTOCOL,	/* undecodable stream */
+	KS_END_ERROR,		/* local failure */
+};
+
+struct ks_tunnel;
+typedef void (*ks_ctl_handler)(void *ctx, int client_fd);
+
+struct ks_tunnel_cfg {
+	SSL *ssl;
+	int tls_fd;
+	struct ks_tun *tun;
+	const struct ks_cstp_params *params;
+	const struct ks_buf *early;	/* plaintext read past the CONNECT response head */
+	int ctl_fd;			/* listening control socket, -1 for none */
+	ks_ctl_handler on_client;
+	void *ctl_ctx;
+	int ready_fd;			/* written once the loop runs (--background), or -1 */
+};
+
+struct ks_tunnel *tunnel_new(const struct ks_tunnel_cfg *cfg, struct ks_error *e);
+/* Runs until the session ends; returns why. */
+enum ks_tunnel_end tunnel_run(struct ks_tunnel *t);
+void tunnel_stop(struct ks_tunnel *t, const char *reason);
+const struct ks_counters *tunnel_counters(const struct ks_tunnel *t);
+const char *tunnel_end_reason(const struct ks_tunnel *t);
+const char *tunnel_end_name(enum ks_tunnel_end end);
+time_t tunnel_last_rx(const struct ks_tunnel *t);
+void tunnel_free(struct ks_tunnel *t);

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "uring.h"
+
+int uring_setup(struct io_uring *ring, unsigned int entries)
+{
+	struct io_uring_params p = { 0 };
+	int err;
+
+	/* One thread owns the ring: no cross-thread wakeups, completions run on our wait. */
+	p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_CQSIZE;
+	p.cq_entries = entries * 4;
+	err = io_uring_queue_init_params(entries, ring, &p);
+	if (err == -EINVAL) {
+		memset(&p, 0, sizeof(p));
+		p.flags = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_CQSIZE;
+		p.cq_entries = entries * 4;
+		err = io_uring_queue_init_params(entries, ring, &p);
+	}
+	if (!err)
+		io_uring_register_ring_fd(ring);
+	return err;
+}
+
+bool uring_has_op(struct io_uring *ring, int op)
+{
+	struct io_uring_probe *probe = io_uring_get_probe_ring(ring);
+	bool ok = probe && io_uring_opcode_supported(probe, op);
+
+	io_uring_free_probe(probe);
+	return ok;
+}
+
+int bufring_setup(struct io_uring *ring, struct ks_bufring *b, unsigned short bgid,
+		  unsigned int count, unsigned int size)
+{
+	struct io_uring_buf_reg reg = { 0 };
+	size_t ring_bytes = count * sizeof(struct io_uring_buf);
+	int err;
+
+	memset(b, 0, sizeof(*b));
+	b->br = mmap(NULL, ring_bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+	if (b->br == MAP_FAILED)
+		return -errno;
+	b->mem = aligned_alloc(4096, (size_t)count * size);
+	if (!b->mem) {
+		munmap(b->br, ring_bytes);
+		return -ENOMEM;
+	}
+	reg.ring_addr = (unsigned long)b->br;
+	reg.ring_entries = count;
+	reg.bgid = bgid;
+	err = io_uring_register_buf_ring(ring, &reg, 0);
+	if (err) {
+		munmap(b->br, ring_bytes);
+		free(b->mem);
+		return err;
+	}
+	b->count = count;
+	b->size = size;
+	b->bgid = bgid;
+	io_uring_buf_ring_init(b->br);
+	for (unsigned int i = 0; i < count; i++)
+		io_uring_buf_ring_add(b->br, bufring_addr(b, (unsigned short)i), size,
+				      (unsigned short)i, io_uring_buf_ring_mask(count), (int)i);
+	io_uring_buf_ring_advance(b->br, (int)count);
+	return 0;
+}
+
+void bufring_recycle(struct ks_bufring *b, unsigned short bid)
+{
+	io_uring_buf_ring_add(b->br, bufring_addr(b, bid), b->size, bid,
+			      io_uring_buf_ring_mask(b->count), 0);
+	io_uring_buf_ring_advance(b->br, 1);
+}
+
+void bufring_free(struct io_uring *ring, struct ks_bufring *b)
+{
+	if (!b->br)
+		return;
+	io_uring_unregister_buf_ring(ring, b->bgid);
+	munmap(b->br, b->count * sizeof(struct io_uring_buf));
+	free(b->mem);
+	memset(b, 0, sizeof(*b));
+}

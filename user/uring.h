@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Ring setup with the flags the data path wants, and a provided-buffer ring. */
+#pragma once
+#include <stdbool.h>
+#include "uring_compat.h"
+
+struct ks_bufring {
+	struct io_uring_buf_ring *br;
+	unsigned char *mem;
+	unsigned int count; /* power of two */
+	unsigned int size;
+	unsigned short bgid;
+};
+
+int uring_setup(struct io_uring *ring, unsigned int entries);
+bool uring_has_op(struct io_uring *ring, int op);
+int bufring_setup(struct io_uring *ring, struct ks_bufring *b, unsigned short bgid,
+		  unsigned int count, unsigned int size);
+/* Hands buffer bid back to the kernel. */
+void bufring_recycle(struct ks_bufring *b, unsigned short bid);
+static inline unsigned char *bufring_addr(struct ks_bufring *b, unsigned short bid)
+{
+	return b->mem + (size_t)bid * b->size;
+}
+void bufring_free(struct io_uring *ring, struct ks_bufring *b);

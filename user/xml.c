@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/crypto.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "xml.h"
+
+#define XML_MAX_DOC (256u << 10)
+
+static bool is(const xmlNode *n, const char *name)
+{
+	return n->type == XML_ELEMENT_NODE && !strcmp((const char *)n->name, name);
+}
+
+static char *attr(xmlNode *n, const char *name)
+{
+	xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+	char *s = v ? strdup((const char *)v) : NULL;
+
+	xmlFree(v);
+	return s;
+}
+
+static char *text(xmlNode *n)
+{
+	xmlChar *v = xmlNodeGetContent(n);
+	char *s = v ? strdup((const char *)v) : NULL;
+
+	xmlFree(v);
+	return s;
+}
+
+static void free_str(char **s)
+{
+	if (*s)
+		OPENSSL_cleanse(*s, strlen(*s));
+	free(*s);
+	*s = NULL;
+}
+
+/* Field names become element names in our reply: letters, digits, '_', '-', '.' only. */
+static bool valid_name(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++)
+		if (!(s[n] == '_' || s[n] == '-' || s[n] == '.' || (s[n] >= '0' && s[n] <= '9') ||
+		      ((s[n] | 0x20) >= 'a' && (s[n] | 0x20) <= 'z')))
+			return false;
+	return n > 0 && n <= 64 && !(s[0] >= '0' && s[0] <= '9') && s[0] != '-' && s[0] != '.';
+}
+
+static int parse_select(xmlNode *sel, struct ks_form_field *f, struct ks_error *e)
+{
+	for (xmlNode *o = sel->children; o; o = o->next) {
+		struct ks_form_option *opt;
+
+		if (!is(o, "option"))
+			continue;
+		if (f->noptions == KS_FORM_MAX_OPTIONS)
+			return ks_fail(e, -EMSGSIZE, "auth: <select name=\"%s\"> has more than %d options",
+				       f->name, KS_FORM_MAX_OPTIONS);
+		opt = &f->options[f->noptions++];
+		opt->label = text(o);
+		opt->value = attr(o, "value");
+		if (!opt->value && opt->label)
+			opt->value = strdup(opt->label);
+		if (!opt->value || !opt->label)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int parse_form(xmlNode *form, struct ks_auth_doc *doc, struct ks_error *e)
+{
+	doc->action = attr(form, "action");
+	for (xmlNode *n = form->children; n; n = n->next) {
+		struct ks_form_field *f;
+		char *type;
+
+		if (!is(n, "input") && !is(n, "select"))
+			continue;
+		if (doc->nfields == KS_FORM_MAX_FIELDS)
+			return ks_fail(e, -EMSGSIZE, "auth: form has more than %d fields",
+				       KS_FORM_MAX_FIELDS);
+		f = &doc->fields[doc->nfields];
+		f->name = attr(n, "name");
+		if (!f->name || !valid_name(f->name)) {
+			ks_fail(e, -EBADMSG, "auth: form field #%d has an empty or invalid name '%.40s'",
+				doc->nfields + 1, f->name ? f->name : "");
+			free_str(&f->name);
+			return -EBADMSG;
+		}
+		doc->nfields++;
+		f->label = attr(n, "label");
+		if (is(n, "select")) {
+			f->kind = KS_FIELD_SELECT;
+			if (parse_select(n, f, e))
+				return -EBADMSG;
+			continue;
+		}
+		type = attr(n, "type");
+		if (!type || !strcmp(type, "text") || !strcmp(type, "email"))
+			f->kind = KS_FIELD_TEXT;
+		else if (!strcmp(type, "password"))
+			f->kind = KS_FIELD_PASSWORD;
+		else if (!strcmp(type, "hidden"))
+			f->kind = KS_FIELD_HIDDEN;
+		else if (!strcmp(type, "submit") || !strcmp(type, "reset")) {
+			free(type);
+			free_str(&f->name);
+			free_str(&f->label);
+			doc->nfields--;
+			continue;
+		} else {
+			ks_fail(e, -EBADMSG, "auth: field '%s' has unknown type '%.32s'", f->name,
+				type);
+			free(type);
+			return -EBADMSG;
+		}
+		free(type);
+		f->value = attr(n, "value");
+	}
+	return 0;
+}
+
+static int serialize(xmlNode *n, char **out)
+{
+	xmlBufferPtr b = xmlBufferCreate();
+
+	if (!b)
+		return -ENOMEM;
+	xmlNodeDump(b, n->doc, n, 0, 0);
+	*out = strdup((const char *)xmlBufferContent(b));
+	xmlBufferFree(b);
+	return *out ? 0 : -ENOMEM;
+}
+
+static int walk(xmlNode *root, struct ks_auth_doc *doc, struct ks_error *e)
+{
+	int err = 0;
+
+	for (xmlNode *n = root->children; n && !err; n = n->next) {
+		if (is(n, "opaque")) {
+			free_str(&doc->opaque);
+			err = serialize(n, &doc->opaque);
+		} else if (is(n, "session-token")) {
+			free_str(&doc->session_token);
+			doc->session_token = text(n);
+		} else if (is(n, "auth")) {
+			doc->auth_id = attr(n, "id");
+			for (xmlNode *c = n->children; c && !err; c = c->next) {
+				if (is(c, "message") && !doc->message)
+					doc->message = text(c);
+				else if (is(c, "error") && !doc->error)
+					doc->error = text(c);
+				else if (is(c, "banner") && !doc->banner)
+					doc->banner = text(c);
+				else if (is(c, "form"))
+					err = parse_form(c, doc, e);
+			}
+		}
+	}
+	return err;
+}
+
+int xml_parse_auth(const char *data, size_t len, struct ks_auth_doc *doc, struct ks_error *e)
+{
+	xmlDocPtr x;
+	xmlNode *root;
+	char *type;
+	int err;
+
+	memset(doc, 0, sizeof(*doc));
+	if (len > XML_MAX_DOC)
+		return ks_fail(e, -EMSGSIZE, "auth: XML document of %zu bytes, limit %u", len,
+			       XML_MAX_DOC);
+	/* No network, no entity expansion, no DTD loading: the gateway is not trusted yet. */
+	x = xmlReadMemory(data, (int)len, "gateway.xml", NULL,
+			  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!x) {
+		const xmlError *xe = xmlGetLastError();
+
+		return ks_fail(e, -EBADMSG, "auth: malformed XML from gateway at line %d: %s",
+			       xe ? xe->line : 0, xe && xe->message ? xe->message : "?");
+	}
+	root = xmlDocGetRootElement(x);
+	if (!root || !is(root, "config-auth")) {
+		err = ks_fail(e, -EBADMSG, "auth: root element is <%s>, expected <config-auth>",
+			      root ? (const char *)root->name : "");
+		goto out;
+	}
+	type = attr(root, "type");
+	if (type && !strcmp(type, "complete"))
+		doc->type = KS_AUTH_COMPLETE;
+	else if (type && !strcmp(type, "auth-request"))
+		doc->type = KS_AUTH_REQUEST;
+	else {
+		err = ks_fail(e, -EBADMSG, "auth: <config-auth type=\"%.32s\"> is not understood",
+			      type ? type : "");
+		free(type);
+		goto out;
+	}
+	free(type);
+	err = walk(root, doc, e);
+	if (!err && doc->type == KS_AUTH_REQUEST && !doc->nfields && !doc->session_token)
+		err = ks_fail(e, -EBADMSG, "auth: auth-request%s%s has no form",
+			      doc->error ? " with error: " : "", doc->error ? doc->error : "");
+out:
+	xmlFreeDoc(x);
+	if (err)
+		xml_auth_doc_free(doc);
+	return err;
+}
+
+void xml_auth_doc_free(struct ks_auth_doc *doc)
+{
+	char **strs[] = { &doc->auth_id, &doc->message, &doc->error, &doc->banner,
+			  &doc->action, &doc->session_token, &doc->opaque };
+
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		free_str(strs[i]);
+	for (int i = 0; i < doc->nfields; i++) {
+		struct ks_form_field *f = &doc->fields[i];
+
+		free_str(&f->name);
+		free_str(&f->label);
+		free_str(&f->value);
+		for (int j = 0; j < f->noptions; j++) {
+			free_str(&f->options[j].value);
+			free_str(&f->options[j].label);
+		}
+	}
+	memset(doc, 0, sizeof(*doc));
+}
+
+static xmlNode *new_root(xmlDocPtr x, const char *type, const struct ks_client_id *id)
+{
+	xmlNode *root = xmlNewNode(NULL, (const xmlChar *)"config-auth"), *v;
+
+	xmlDocSetRootElement(x, root);
+	xmlNewProp(root, (const xmlChar *)"client", (const xmlChar *)"vpn");
+	xmlNewProp(root, (const xmlChar *)"type", (const xmlChar *)type);
+	xmlNewProp(root, (const xmlChar *)"aggregate-auth-version", (const xmlChar *)"2");
+	v = xmlNewTextChild(root, NULL, (const xmlChar *)"version", (const xmlChar *)id->version);
+	xmlNewProp(v, (const xmlChar *)"who", (const xmlChar *)"vpn");
+	xmlNewTextChild(root, NULL, (const xmlChar *)"device-id", (const xmlChar *)id->device_id);
+	return root;
+}
+
+static int finish(xmlDocPtr x, struct ks_buf *out)
+{
+	xmlChar *mem = NULL;
+	int size = 0, err;
+
+	xmlDocDumpMemoryEnc(x, &mem, &size, "UTF-8");
+	err = mem ? buf_append(out, mem, (size_t)size) : -ENOMEM;
+	if (mem) {
+		OPENSSL_cleanse(mem, (size_t)size);
+		xmlFree(mem);
+	}
+	xmlFreeDoc(x);
+	return err;
+}
+
+int xml_build_init(const struct ks_client_id *id, struct ks_buf *out)
+{
+	xmlDocPtr x = xmlNewDoc((const xmlChar *)"1.0");
+	xmlNode *root = new_root(x, "init", id);
+
+	xmlNewTextChild(root, NULL, (const xmlChar *)"group-access",
+			(const xmlChar *)id->group_access);
+	if (id->group)
+		xmlNewTextChild(root, NULL, (const xmlChar *)"group-select",
+				(const xmlChar *)id->group);
+	return finish(x, out);
+}
+
+int xml_build_reply(const struct ks_client_id *id, const struct ks_auth_doc *doc,
+		    struct ks_buf *out)
+{
+	xmlDocPtr x = xmlNewDoc((const xmlChar *)"1.0");
+	xmlNode *root = new_root(x, "auth-reply", id), *auth;
+
+	xmlNewChild(root, NULL, (const xmlChar *)"session-token", NULL);
+	xmlNewChild(root, NULL, (const xmlChar *)"session-id", NULL);
+	if (doc->opaque) {
+		xmlDocPtr o = xmlReadMemory(doc->opaque, (int)strlen(doc->opaque), "opaque.xml",
+					    NULL, XML_PARSE_NONET | XML_PARSE_NOERROR);
+
+		if (o) {
+			xmlAddChild(root, xmlDocCopyNode(xmlDocGetRootElement(o), x, 1));
+			xmlFreeDoc(o);
+		}
+	}
+	auth = xmlNewChild(root, NULL, (const xmlChar *)"auth", NULL);
+	for (int i = 0; i < doc->nfields; i++) {
+		const struct ks_form_field *f = &doc->fields[i];
+
+		/* The group list is answered in <group-select>, as the AnyConnect client does. */
+		if (f->kind == KS_FIELD_SELECT && !strcmp(f->name, "group_list")) {
+			xmlNewTextChild(root, NULL, (const xmlChar *)"group-select",
+					(const xmlChar *)(f->value ? f->value : ""));
+			continue;
+		}
+		xmlNewTextChild(auth, NULL, (const xmlChar *)f->name,
+				(const xmlChar *)(f->value ? f->value : ""));
+	}
+	return finish(x, out);
+}
