@@ -57,7 +57,7 @@ static int mask_len(const struct in_addr *m)
 	int n = __builtin_popcount(v);
 
 	/* Contiguous ones only: 255.0.255.0 is not a netmask. */
-	if (n && (v << n) != 0)
+	if (n && n < 32 && (v << n) != 0)
 		return -1;
 	return n;
 }

@@ -3,7 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -37,6 +40,20 @@ void stats_bpf_clear_stale(const char *ifname)
 	remove_pin_dir(dir);
 }
 
+/* Systems without systemd may not have bpffs mounted; mount it where everyone expects it. */
+static int ensure_bpffs(const char *root)
+{
+	struct statfs st;
+
+	if (strncmp(root, "/sys/fs/bpf", 11))
+		return 0;
+	if (!statfs("/sys/fs/bpf", &st) && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
+		return -errno;
+	return 0;
+}
+
 int stats_bpf_attach(struct ks_tun_bpf *b, const char *ifname, int ifindex, struct ks_error *e)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
@@ -49,6 +66,9 @@ int stats_bpf_attach(struct ks_tun_bpf *b, const char *ifname, int ifindex, stru
 	memset(b, 0, sizeof(*b));
 	b->ifindex = ifindex;
 	snprintf(b->pin_dir, sizeof(b->pin_dir), "%s/%s", bpf_pin_root(), ifname);
+	err = ensure_bpffs(bpf_pin_root());
+	if (err)
+		return ks_fail(e, err, "bpf: cannot mount bpffs on /sys/fs/bpf: %s", strerror(-err));
 	if ((mkdir(bpf_pin_root(), 0755) && errno != EEXIST) ||
 	    (mkdir(b->pin_dir, 0755) && errno != EEXIST))
 		return ks_fail(e, -errno, "bpf: cannot create %s: %m (is bpffs mounted?)",

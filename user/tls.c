@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -280,8 +281,15 @@ int tls_connect(SSL_CTX *ctx, const struct ks_tls_trust *trust, const char *host
 	}
 	SSL_set_fd(ssl, fd);
 	SSL_set_tlsext_host_name(ssl, host);
-	if (!trust->npins)
-		SSL_set1_host(ssl, host);
+	if (!trust->npins) {
+		struct in6_addr ip;
+
+		/* An address literal is matched against IP SANs, a name against DNS SANs. */
+		if (inet_pton(AF_INET, host, &ip) == 1 || inet_pton(AF_INET6, host, &ip) == 1)
+			X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host);
+		else
+			SSL_set1_host(ssl, host);
+	}
 	if (SSL_connect(ssl) != 1) {
 		err = ks_fail(e, -ECONNREFUSED, "tls: handshake with %s failed: %s", host,
 			      tls_last_error());

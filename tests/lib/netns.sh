@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Namespaces, PKI and a real ocserv for kslice's integration tests and demo.
+# Topology (every name carries the ks- prefix and the PID, every address is ours):
+#   ks-cli-N  198.18.1.2 ---- 198.18.1.1  ks-gw-N (ocserv, pool 10.77.0.0/24)
+#                                 10.78.0.1 ---- 10.78.0.10, .53  ks-corp-N
+# Sourced; every helper records what it made so ks_teardown removes exactly that.
+
+KS_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+KS_BIN=${KS_BIN:-$KS_TOP/build/kslice}
+KS_ID=${KS_ID:-$$}
+KS_CLI=ks-cli-$KS_ID
+KS_GW=ks-gw-$KS_ID
+KS_CORP=ks-corp-$KS_ID
+KS_GW_IP=198.18.1.1
+KS_CLI_IP=198.18.1.2
+KS_CORP_IP=10.78.0.10
+KS_CORP_IP6=fd78:78::10
+KS_WORK=${KS_WORK:-$(mktemp -d /tmp/ks-test.XXXXXX)}
+export KSLICE_RUN_DIR=$KS_WORK/run
+export KSLICE_PIN_ROOT=/sys/fs/bpf/ks-test-$KS_ID
+KS_PIDS=()
+KS_NETNS=()
+KS_OTP_HEX=3132333435363738393031323334353637383930   # RFC 6238's SHA1 test key
+KS_OTP_B32=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
+
+ks_log() { printf '# %s\n' "$*" >&2; }
+
+ks_in() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+# The loader needs the host's bpffs and cgroupfs: enter only the network namespace.
+ks_cli() { nsenter --net=/run/netns/$KS_CLI "$@"; }
+
+ks_bg() { # ks_bg NS LOGFILE CMD...: start in background, remember the PID
+	local ns=$1 log=$2; shift 2
+	ip netns exec "$ns" "$@" >"$log" 2>&1 &
+	KS_PIDS+=($!)
+	echo $!
+}
+
+ks_teardown() {
+	local pid ns
+	for pid in "${KS_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${KS_PIDS[@]}"; do
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$pid" 2>/dev/null
+	done
+	# ocserv forks workers that carry its PID file; end the main process by that PID.
+	if [ -f "$KS_WORK/ocserv.pid" ]; then
+		pid=$(cat "$KS_WORK/ocserv.pid" 2>/dev/null)
+		[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null
+	fi
+	for ns in "${KS_NETNS[@]}"; do
+		# Any process still inside a namespace we made is ours: end it by PID.
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$KSLICE_PIN_ROOT" 2>/dev/null
+	[ -n "$KS_WORK" ] && [ -d "$KS_WORK" ] && [ -z "$KS_KEEP" ] && rm -rf "$KS_WORK"
+	return 0
+}
+
+ks_require_root() {
+	if [ "$(id -u)" != 0 ]; then
+		ks_log "SKIP: needs root (namespaces, TUN, BPF)"
+		exit 77
+	fi
+}
+
+ks_netns_add() { ip netns add "$1" && KS_NETNS+=("$1") && ip -n "$1" link set lo up; }
+
+ks_topology() {
+	ks_netns_add "$KS_CLI" && ks_netns_add "$KS_GW" && ks_netns_add "$KS_CORP" || return 1
+	ip link add ks-c$KS_ID type veth peer name ks-g$KS_ID || return 1
+	ip link set ks-c$KS_ID netns "$KS_CLI" name eth0
+	ip link set ks-g$KS_ID netns "$KS_GW" name eth0
+	ip -n "$KS_CLI" addr add $KS_CLI_IP/24 dev eth0
+	ip -n "$KS_GW" addr add $KS_GW_IP/24 dev eth0
+	ip -n "$KS_CLI" link set eth0 up
+	ip -n "$KS_GW" link set eth0 up
+	ip link add ks-h$KS_ID type veth peer name ks-k$KS_ID || return 1
+	ip link set ks-h$KS_ID netns "$KS_GW" name corp0
+	ip link set ks-k$KS_ID netns "$KS_CORP" name eth0
+	ip -n "$KS_GW" addr add 10.78.0.1/24 dev corp0
+	ip -n "$KS_GW" addr add fd78:78::1/64 dev corp0 nodad
+	ip -n "$KS_GW" link set corp0 up
+	ip -n "$KS_CORP" addr add $KS_CORP_IP/24 dev eth0
+	ip -n "$KS_CORP" addr add 10.78.0.53/24 dev eth0
+	ip -n "$KS_CORP" addr add $KS_CORP_IP6/64 dev eth0 nodad
+	ip -n "$KS_CORP" link set eth0 up
+	ip -n "$KS_CORP" route add default via 10.78.0.1
+	ip -n "$KS_CORP" -6 route add default via fd78:78::1
+	ks_in "$KS_GW" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+}
+
+# A CA, a gateway certificate for $KS_GW_IP signed by it, and a second CA that did not sign it.
+ks_pki() {
+	local d=$KS_WORK
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-subj "/CN=kslice test CA" -keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null || return 1
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-subj "/CN=some other CA" -keyout "$d/other-ca.key" -out "$d/other-ca.pem" 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$KS_GW_IP" \
+		-keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null || return 1
+	printf 'subjectAltName=IP:%s\nextendedKeyUsage=serverAuth\n' "$KS_GW_IP" > "$d/ext.cnf"
+	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+		-days 2 -extfile "$d/ext.cnf" -out "$d/server.pem" 2>/dev/null || return 1
+	chmod 644 "$d/server.key"
+}
+
+# The sha256 of the gateway certificate and of its public key, as kslice pins them.
+ks_cert_sha256() { openssl x509 -in "$KS_WORK/server.pem" -outform DER | sha256sum | cut -d' ' -f1; }
+ks_pubkey_pin() {
+	openssl x509 -in "$KS_WORK/server.pem" -pubkey -noout | openssl pkey -pubin -outform DER |
+		openssl dgst -sha256 -binary | base64
+}
+
+# Users: alice (password), bob (password + TOTP from $KS_OTP_HEX).
+ks_ocserv_start() { # [otp]
+	local d=$KS_WORK otp="" log=$KS_WORK/ocserv.log
+	printf 'alice:*:%s\n' "$(openssl passwd -6 alicepass)" > "$d/ocpasswd"
+	printf 'bob:*:%s\n' "$(openssl passwd -6 bobpass)" >> "$d/ocpasswd"
+	printf 'HOTP/T30 bob - %s\n' "$KS_OTP_HEX" > "$d/users.otp"
+	chmod 666 "$d/users.otp"
+	[ "${1:-}" = otp ] && otp=",otp=$d/users.otp"
+	sed -e "s|@DIR@|$d|g" -e "s|@GW_IP@|$KS_GW_IP|g" -e "s|@OTP@|$otp|g" \
+		"$KS_TOP/tests/data/ocserv.conf.in" > "$d/ocserv.conf"
+	chmod 755 "$d"
+	ks_bg "$KS_GW" "$log" ocserv -f -d 1 -c "$d/ocserv.conf" >/dev/null
+	for _ in $(seq 100); do
+		ks_in "$KS_GW" bash -c "exec 3<>/dev/tcp/$KS_GW_IP/443" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	ks_log "ocserv did not start:"; cat "$log" >&2
+	return 1
+}
+
+ks_occtl() { ks_in "$KS_GW" occtl -s "$KS_WORK/occtl.sock" "$@"; }
+
+# Waits until kslice's interface in the client namespace is up (or the PID is gone).
+ks_wait_tunnel() { # IFNAME PID
+	for _ in $(seq 150); do
+		ks_in "$KS_CLI" ip -o addr show dev "$1" 2>/dev/null | grep -q 'inet ' && return 0
+		[ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null && return 1
+		sleep 0.1
+	done
+	return 1
+}
