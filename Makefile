@@ -123,7 +123,7 @@ $(BUILD)/tests/tests.h: $(TEST_SRCS)
 $(BUILD)/tests/%.o: tests/%.c $(GEN_H) $(BUILD)/tests/tests.h | $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Itests/lib -I$(BUILD)/tests -DKS_SRCDIR='"$(CURDIR)"' -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Wno-missing-prototypes -Wno-sign-compare -Itests/lib -I$(BUILD)/tests -DKS_SRCDIR='"$(CURDIR)"' -c $< -o $@
 
 $(TEST_BIN): $(TEST_OBJS) $(USER_OBJS)
 	$(call msg,LD,$@)

@@ -267,7 +267,7 @@ int opts_parse_connect(struct ks_connect_opts *o, int argc, char **argv, struct 
 	o->timeout_s = 20;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+u:g:i:blvqh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:u:g:i:blvqh", long_opts, NULL)) != -1) {
 		if (c == 'h') {
 			opts_connect_usage(stdout);
 			return -EAGAIN;

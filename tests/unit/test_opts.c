@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+
+#include "ks_test.h"
+#include "opts.h"
+#include "tls.h"
+
+void test_server_parsing(void)
+{
+	static const struct {
+		const char *arg, *host, *port, *path;
+	} good[] = {
+		{ "vpn.example.com", "vpn.example.com", "443", "/" },
+		{ "vpn.example.com:8443", "vpn.example.com", "8443", "/" },
+		{ "https://vpn.example.com/engineering", "vpn.example.com", "443", "/engineering" },
+		{ "[2001:db8::1]:444", "2001:db8::1", "444", "/" },
+		{ "198.18.1.1", "198.18.1.1", "443", "/" },
+	};
+	static const char *const bad[] = { "", "vpn:0", "vpn:70000", "vpn:abc", "ftp://vpn",
+					   "[2001:db8::1", "vp n", "vpn/a b", "vpn:443x" };
+	struct ks_connect_opts o;
+	struct ks_error e;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		test__start_subtest(good[i].arg);
+		memset(&o, 0, sizeof(o));
+		ASSERT_OK(opts_parse_server(&o, good[i].arg, &e), e.msg);
+		ASSERT_STREQ(o.host, good[i].host, "host");
+		ASSERT_STREQ(o.port, good[i].port, "port");
+		ASSERT_STREQ(o.path, good[i].path, "path");
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		test__start_subtest(bad[i][0] ? bad[i] : "(empty)");
+		e.msg[0] = 0;
+		ASSERT_EQ(opts_parse_server(&o, bad[i], &e), -EINVAL, "rejected");
+		ASSERT_TRUE(strncmp(e.msg, "server:", 7) == 0, "message");
+	}
+}
+
+static int parse(struct ks_connect_opts *o, struct ks_error *e, int argc, char **argv)
+{
+	int err = opts_parse_connect(o, argc, argv, e);
+
+	opts_free(o);
+	return err;
+}
+
+void test_connect_options(void)
+{
+	struct ks_connect_opts o;
+	struct ks_error e;
+
+	test__start_subtest("openconnect spellings");
+	char *ok[] = { "connect", "-u", "bob", "--passwd-on-stdin", "--servercert",
+		       "pin-sha256:PVCD54quzV9PFuP1XIPGGhzAT5rkW2rncQBw66M4jLo=", "--token-mode",
+		       "totp", "--token-secret", "base32:GEZDGNBV", "-i", "work0", "--authgroup",
+		       "eng", "gw.example:8443" };
+	ASSERT_OK(parse(&o, &e, 15, ok), e.msg);
+	ASSERT_STREQ(o.ifname, "work0", "interface");
+	ASSERT_EQ(o.trust.npins, 1, "pin");
+	ASSERT_TRUE(o.have_totp, "totp");
+	ASSERT_STREQ(o.port, "8443", "port");
+
+	static const struct {
+		const char *name, *msg;
+		int argc;
+		char *argv[6];
+	} bad[] = {
+		{ "no server", "no SERVER", 1, { "connect" } },
+		{ "unknown option", "unknown option", 3, { "connect", "--frobnicate", "gw" } },
+		{ "missing value", "missing value", 2, { "connect", "--cafile" } },
+		{ "bad interface", "interface name", 4, { "connect", "-i", "a/b", "gw" } },
+		{ "long interface", "interface name", 4, { "connect", "-i", "abcdefghijklmnopq", "gw" } },
+		{ "token mode", "--token-mode", 6, { "connect", "--token-mode", "hotp", "--token-secret", "x", "gw" } },
+		{ "mode without secret", "--token-secret", 4, { "connect", "--token-mode", "totp", "gw" } },
+		{ "bad pin", "--servercert", 4, { "connect", "--servercert", "md5:00", "gw" } },
+		{ "two servers", "unexpected argument", 3, { "connect", "gw1", "gw2" } },
+		{ "bad timeout", "--timeout", 4, { "connect", "--timeout", "0", "gw" } },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		test__start_subtest(bad[i].name);
+		e.msg[0] = 0;
+		ASSERT_ERR(parse(&o, &e, bad[i].argc, (char **)bad[i].argv), bad[i].name);
+		ASSERT_TRUE(strstr(e.msg, bad[i].msg) != NULL, "message names the problem");
+	}
+}
+
+void test_servercert_pins(void)
+{
+	struct ks_pin pin;
+	struct ks_error e;
+
+	test__start_subtest("sha256 hex, plain and with colons");
+	ASSERT_OK(tls_parse_pin(&pin, "sha256:60002571a1509c3144e0456cd7bfa94d5b73db10eaf9e848b7e35fa3068bd08b", &e), e.msg);
+	ASSERT_EQ(pin.kind, KS_PIN_CERT_SHA256, "kind");
+	ASSERT_EQ(pin.hash[0], 0x60, "first byte");
+	ASSERT_OK(tls_parse_pin(&pin, "SHA256:60:00:25:71:a1:50:9c:31:44:e0:45:6c:d7:bf:a9:4d:5b:73:db:10:ea:f9:e8:48:b7:e3:5f:a3:06:8b:d0:8b", &e), e.msg);
+	test__start_subtest("pin-sha256");
+	ASSERT_OK(tls_parse_pin(&pin, "pin-sha256:PVCD54quzV9PFuP1XIPGGhzAT5rkW2rncQBw66M4jLo=", &e), e.msg);
+	ASSERT_EQ(pin.kind, KS_PIN_PUBKEY_SHA256, "kind");
+	ASSERT_EQ(pin.hash[0], 0x3d, "first byte");
+	static const char *const bad[] = { "6000257", "sha256:6000", "sha256:zz002571a1509c3144e0456cd7bfa94d5b73db10eaf9e848b7e35fa3068bd08b",
+					   "sha256:60002571a1509c3144e0456cd7bfa94d5b73db10eaf9e848b7e35fa3068bd08b00",
+					   "pin-sha256:short", "pin-sha256:!!!D54quzV9PFuP1XIPGGhzAT5rkW2rncQBw66M4jLo=" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		test__start_subtest(bad[i]);
+		ASSERT_ERR(tls_parse_pin(&pin, bad[i], &e), "rejected");
+	}
+}
