@@ -16,6 +16,10 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ks_tun_stats SEC(".maps");
 
+/* Bytes before the IP header: 0 on a TUN device (no L2), 14 where frames carry Ethernet
+ * (BPF_PROG_TEST_RUN always does). Set by the loader from the device type. */
+const volatile __u32 l2_len = 0;
+
 static __always_inline int count(struct __sk_buff *skb, __u32 dir)
 {
 	struct ks_tun_stat *st = bpf_map_lookup_elem(&ks_tun_stats, &dir);
@@ -24,15 +28,20 @@ static __always_inline int count(struct __sk_buff *skb, __u32 dir)
 
 	if (!st)
 		return TC_ACT_OK;
+	__u32 off = l2_len > 14 ? 14 : l2_len;
+
 	/* Headers may sit outside the linear part: pull just what we read. */
-	if (data + sizeof(struct ipv6hdr) > data_end) {
-		bpf_skb_pull_data(skb, skb->len < 40 ? skb->len : 40);
+	if (data + off + sizeof(struct ipv6hdr) > data_end) {
+		bpf_skb_pull_data(skb, skb->len < off + 40 ? skb->len : off + 40);
 		data = (void *)(long)skb->data;
 		data_end = (void *)(long)skb->data_end;
 	}
-	v = ks_ip_version(data, data_end);
+	if (data + off > data_end)
+		v = 0;
+	else
+		v = ks_ip_version(data + off, data_end);
 	st->packets++;
-	st->bytes += skb->len;
+	st->bytes += skb->len - off;
 	if (v == 4)
 		st->ipv4++;
 	else if (v == 6)

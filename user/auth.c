@@ -291,6 +291,33 @@ static int take_result(struct ks_auth_doc *doc, struct ks_cookie_jar *jar,
 	return res->cookie ? 0 : -ENOMEM;
 }
 
+static bool has_text(const char *s)
+{
+	return s && *s;
+}
+
+static bool says_failed(const char *msg)
+{
+	static const char *const words[] = { "fail", "incorrect", "invalid", "denied", "wrong",
+					     "rejected" };
+
+	for (size_t i = 0; msg && i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcasestr(msg, words[i]))
+			return true;
+	return false;
+}
+
+/* The gateway's words on one line, printable, for messages and log fields. */
+static void one_line(const char *in, char *out, size_t len)
+{
+	size_t n = 0;
+
+	for (; *in && n + 1 < len; in++)
+		out[n++] = *in == '\n' || *in == '\r' ? ' ' : *in == '"' ? '\'' :
+			   (unsigned char)*in < 0x20 ? '.' : *in;
+	out[n] = 0;
+}
+
 static void log_failed(const struct ks_connect_opts *o, const char *why)
 {
 	ks_err("auth", "event=login_failed user=\"%s\" gateway=%s reason=\"%s\"",
@@ -344,10 +371,14 @@ static int auth_rounds(const struct ks_connect_opts *o, SSL_CTX *ctx, struct aut
 			err = take_result(&doc, &jar, res, e);
 			break;
 		}
-		/* An error on a form after we answered one: the answer was wrong. */
-		if (doc.error && *doc.error && round > 0) {
-			log_failed(o, doc.error);
-			err = ks_fail(e, -EACCES, "auth: login failed: %s", doc.error);
+		/* A form after our answers that carries an error, or a message saying so (ocserv
+		 * puts "Login failed." in <message>): the answer was wrong. */
+		if (round > 0 && (has_text(doc.error) || says_failed(doc.message))) {
+			char why[160];
+
+			one_line(has_text(doc.error) ? doc.error : doc.message, why, sizeof(why));
+			log_failed(o, why);
+			err = ks_fail(e, -EACCES, "auth: login failed: %s", why);
 			break;
 		}
 		if (doc.message)

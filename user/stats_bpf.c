@@ -77,6 +77,7 @@ int stats_bpf_attach(struct ks_tun_bpf *b, const char *ifname, int ifindex, stru
 	b->skel = ks_tun_stats__open_opts(&oo);
 	if (!b->skel)
 		return ks_fail(e, -errno, "bpf: open tun_stats: %m");
+	b->skel->rodata->l2_len = 0; /* a TUN device carries no link-layer header */
 	err = ks_tun_stats__load(b->skel);
 	if (err)
 		return ks_fail(e, err, "bpf: load tun_stats: %s", strerror(-err));

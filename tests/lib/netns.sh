@@ -56,7 +56,7 @@ ks_teardown() {
 		ip netns del "$ns" 2>/dev/null
 	done
 	rm -rf "$KSLICE_PIN_ROOT" 2>/dev/null
-	[ -n "$KS_WORK" ] && [ -d "$KS_WORK" ] && [ -z "$KS_KEEP" ] && rm -rf "$KS_WORK"
+	[ -n "$KS_WORK" ] && [ -d "$KS_WORK" ] && [ -z "${KS_KEEP:-}" ] && rm -rf "$KS_WORK"
 	return 0
 }
 
@@ -145,4 +145,58 @@ ks_wait_tunnel() { # IFNAME PID
 		sleep 0.1
 	done
 	return 1
+}
+
+# --- checks: one "ok - name" / "not ok - name" line each, a summary line at the end ---
+KS_PASS=0
+KS_FAIL=0
+ks_ok() { echo "ok - $*"; KS_PASS=$((KS_PASS + 1)); }
+ks_not_ok() { echo "not ok - $*"; KS_FAIL=$((KS_FAIL + 1)); }
+ks_expect() { local name=$1; shift; if "$@"; then ks_ok "$name"; else ks_not_ok "$name"; fi; }
+ks_expect_eq() { # NAME WANT GOT
+	if [ "$2" = "$3" ]; then ks_ok "$1"; else ks_not_ok "$1 (want '$2', got '$3')"; fi
+}
+ks_done() { echo "$KS_PASS passed, $KS_FAIL failed, 0 skipped"; [ "$KS_FAIL" -eq 0 ]; }
+
+# Answers kslice reads with --passwd-on-stdin, one per line.
+ks_answers() { printf '%s\n' "$@" > "$KS_WORK/answers"; }
+
+# kslice connect in the client namespace, in the background, stdin from ks_answers.
+# Sets KS_PID (not a subshell: the test can `wait` for its exit code).
+ks_kslice_bg() { # LOGFILE ARGS...
+	local log=$1; shift
+	nsenter --net=/run/netns/$KS_CLI "$KS_BIN" connect "$@" <"$KS_WORK/answers" >"$log" 2>&1 &
+	KS_PID=$!
+	KS_PIDS+=($!)
+}
+
+# kslice connect in the foreground, with a time limit; returns its exit code.
+ks_kslice_fg() { # LOGFILE ARGS... (stdin from ks_answers)
+	local log=$1; shift
+	timeout 60 nsenter --net=/run/netns/$KS_CLI "$KS_BIN" connect "$@" <"$KS_WORK/answers" >"$log" 2>&1
+}
+
+ks_blobsrv_start() {
+	ks_bg "$KS_CORP" "$KS_WORK/blobsrv.log" /usr/bin/python3 "$KS_TOP/tests/lib/blobsrv.py" \
+		--dir "$KS_WORK/www" --max-seconds 900 >/dev/null
+	for _ in $(seq 50); do
+		ks_in "$KS_CORP" bash -c "exec 3<>/dev/tcp/$KS_CORP_IP/8080" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Nothing of kslice is left: no device, no control socket, no pins.
+ks_nothing_left() { # IFNAME
+	! ks_in "$KS_CLI" ip link show "$1" >/dev/null 2>&1 &&
+		[ ! -e "$KSLICE_RUN_DIR/$1.sock" ] && [ ! -e "$KSLICE_PIN_ROOT/$1" ]
+}
+
+ks_wait_gone() { # PID: wait up to 10 s for it to exit; its exit code in KS_RC
+	for _ in $(seq 100); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$1" 2>/dev/null
+	KS_RC=$?
 }
