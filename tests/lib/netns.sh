@@ -126,7 +126,7 @@ ks_ocserv_start() { # [otp]
 	sed -e "s|@DIR@|$d|g" -e "s|@GW_IP@|$KS_GW_IP|g" -e "s|@OTP@|$otp|g" \
 		"$KS_TOP/tests/data/ocserv.conf.in" > "$d/ocserv.conf"
 	chmod 755 "$d"
-	ks_bg "$KS_GW" "$log" ocserv -f -d 1 -c "$d/ocserv.conf" >/dev/null
+	ks_bg "$KS_GW" "$log" ocserv -f -d ${KS_OCSERV_DEBUG:-1} -c "$d/ocserv.conf" >/dev/null
 	for _ in $(seq 100); do
 		ks_in "$KS_GW" bash -c "exec 3<>/dev/tcp/$KS_GW_IP/443" 2>/dev/null && return 0
 		sleep 0.1
