@@ -21,8 +21,8 @@
 #define WSLOTS 512		/* TUN writes in flight */
 #define SOCK_RX_SIZE (256u << 10)
 #define PLAIN_RX_SIZE (CSTP_HDR_LEN + CSTP_MAX_PAYLOAD + (64u << 10))
-#define TLS_RECORD_PLAIN 16384	/* max plaintext per TLS record: frames are packed into it */
 #define SEND_HIGH_WATER (4u << 20) /* stop reading the TUN above this much unsent */
+#define SCRATCH_SIZE (CSTP_HDR_LEN + 2 * CSTP_MAX_MTU + 64)
 
 enum op { OP_TUN_READ = 1, OP_TUN_WRITE, OP_SOCK_RECV, OP_SOCK_SEND, OP_SIGNAL, OP_TIMER, OP_CTL };
 
@@ -48,7 +48,8 @@ struct ks_tunnel {
 	uint8_t *sock_rx;
 	uint8_t *plain;
 	size_t plain_len;
-	struct ks_buf tx_plain;	/* CSTP frames waiting for SSL_write */
+	uint8_t *scratch;	/* frames that do not sit in a TUN buffer (compressed, control) */
+	bool tx_dirty;		/* records written since the last flush */
 	struct ks_buf send_q;	/* ciphertext waiting for the socket */
 	struct ks_buf inflight;	/* ciphertext the socket is sending */
 	size_t inflight_off;
@@ -176,43 +177,31 @@ static void flush_tls(struct ks_tunnel *t)
 	t->c.socket_sends++;
 }
 
-/* Encrypts the staged frames, up to one TLS record each. */
-static void write_tls(struct ks_tunnel *t)
+/* One CSTP frame per TLS record: ocserv parses each record as exactly one frame. The
+ * records pile up in the write BIO and leave in one send per loop pass. */
+static void write_frame(struct ks_tunnel *t, const uint8_t *frame, size_t len)
 {
-	size_t off = 0;
+	int n = SSL_write(t->cfg.ssl, frame, (int)len);
 
-	while (off < t->tx_plain.len) {
-		size_t chunk = t->tx_plain.len - off;
-		int n;
-
-		if (chunk > TLS_RECORD_PLAIN)
-			chunk = TLS_RECORD_PLAIN;
-		n = SSL_write(t->cfg.ssl, t->tx_plain.data + off, (int)chunk);
-		if (n <= 0) {
-			finish(t, KS_END_ERROR, "TLS write failed: ",
-			       ERR_reason_error_string(ERR_get_error()));
-			break;
-		}
-		off += (size_t)n;
-		t->c.tls_writes++;
+	if (n != (int)len) {
+		finish(t, KS_END_ERROR, "TLS write failed: ", ERR_reason_error_string(ERR_get_error()));
+		return;
 	}
-	t->tx_plain.len = 0;
-	flush_tls(t);
-	t->last_tx = time(NULL);
+	t->c.tls_writes++;
+	t->tx_dirty = true;
 }
 
 static void queue_frame(struct ks_tunnel *t, uint8_t type, const void *payload, uint16_t len)
 {
-	uint8_t hdr[CSTP_HDR_LEN];
-
-	cstp_put_hdr(hdr, type, len);
-	buf_append(&t->tx_plain, hdr, sizeof(hdr));
-	buf_append(&t->tx_plain, payload, len);
+	cstp_put_hdr(t->scratch, type, len);
+	if (len)
+		memcpy(t->scratch + CSTP_HDR_LEN, payload, len);
+	write_frame(t, t->scratch, CSTP_HDR_LEN + len);
 }
 
-static void on_tun_packet(struct ks_tunnel *t, const uint8_t *pkt, size_t len)
+/* pkt has CSTP_HDR_LEN bytes of headroom in front of it (the TUN buffer ring's). */
+static void on_tun_packet(struct ks_tunnel *t, uint8_t *pkt, size_t len)
 {
-	uint8_t *frame;
 	size_t zlen;
 
 	if (len == 0 || len > (size_t)t->cfg.params->mtu || t->stopping) {
@@ -222,21 +211,17 @@ static void on_tun_packet(struct ks_tunnel *t, const uint8_t *pkt, size_t len)
 	t->c.tx_packets++;
 	t->c.tx_bytes += len;
 	if (!t->z) {
-		queue_frame(t, CSTP_DATA, pkt, (uint16_t)len);
+		cstp_put_hdr(pkt - CSTP_HDR_LEN, CSTP_DATA, (uint16_t)len);
+		write_frame(t, pkt - CSTP_HDR_LEN, CSTP_HDR_LEN + len);
 		return;
 	}
-	/* Deflate straight into the staging buffer behind a header we fill in after. */
-	if (buf_reserve(&t->tx_plain, CSTP_HDR_LEN + len + len / 8 + 64)) {
-		t->c.tx_dropped++;
-		return;
-	}
-	frame = t->tx_plain.data + t->tx_plain.len;
-	if (deflate_packet(t->z, pkt, len, frame + CSTP_HDR_LEN, len + len / 8 + 64, &zlen)) {
+	if (deflate_packet(t->z, pkt, len, t->scratch + CSTP_HDR_LEN, SCRATCH_SIZE - CSTP_HDR_LEN,
+			   &zlen)) {
 		finish(t, KS_END_ERROR, "deflate failed", NULL);
 		return;
 	}
-	cstp_put_hdr(frame, CSTP_COMPRESSED, (uint16_t)zlen);
-	t->tx_plain.len += CSTP_HDR_LEN + zlen;
+	cstp_put_hdr(t->scratch, CSTP_COMPRESSED, (uint16_t)zlen);
+	write_frame(t, t->scratch, CSTP_HDR_LEN + zlen);
 	t->c.tx_compressed++;
 }
 
@@ -405,7 +390,6 @@ void tunnel_stop(struct ks_tunnel *t, const char *reason)
 	if (n > sizeof(payload) - 2)
 		n = sizeof(payload) - 2;
 	queue_frame(t, CSTP_DISCONNECT, payload, (uint16_t)(n + 1));
-	write_tls(t);
 	SSL_shutdown(t->cfg.ssl);
 	flush_tls(t);
 }
@@ -423,7 +407,7 @@ static void on_cqe(struct ks_tunnel *t, struct io_uring_cqe *cqe)
 		if (res > 0 && (cqe->flags & IORING_CQE_F_BUFFER)) {
 			unsigned short bid = (unsigned short)(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
 
-			on_tun_packet(t, bufring_addr(&t->tunbufs, bid), (size_t)res);
+			on_tun_packet(t, bufring_addr(&t->tunbufs, bid) + CSTP_HDR_LEN, (size_t)res);
 			bufring_recycle(&t->tunbufs, bid);
 		} else if (res < 0 && res != -ENOBUFS && res != -EAGAIN && res != -EINTR) {
 			finish(t, KS_END_ERROR, "TUN read failed: ", strerror(-res));
@@ -528,14 +512,14 @@ struct ks_tunnel *tunnel_new(const struct ks_tunnel_cfg *cfg, struct ks_error *e
 	t->cfg = *cfg;
 	t->sig_fd = -1;
 	t->tick.tv_sec = 1;
-	t->tx_plain.limit = 8u << 20;
 	t->send_q.limit = t->inflight.limit = 64u << 20;
 	t->sock_rx = malloc(SOCK_RX_SIZE);
 	t->plain = malloc(PLAIN_RX_SIZE);
+	t->scratch = malloc(SCRATCH_SIZE);
 	t->wslot_size = (size_t)cfg->params->mtu > 2048 ? (size_t)cfg->params->mtu : 2048;
 	t->wslots = calloc(WSLOTS, sizeof(*t->wslots));
 	t->wmem = malloc(WSLOTS * t->wslot_size);
-	if (!t->sock_rx || !t->plain || !t->wslots || !t->wmem) {
+	if (!t->sock_rx || !t->plain || !t->scratch || !t->wslots || !t->wmem) {
 		ks_fail(e, -ENOMEM, "tunnel: out of memory");
 		goto fail;
 	}
@@ -556,7 +540,7 @@ struct ks_tunnel *tunnel_new(const struct ks_tunnel_cfg *cfg, struct ks_error *e
 	}
 	t->ring_ok = true;
 	err = bufring_setup(&t->ring, &t->tunbufs, TUN_BGID, TUN_BUFS,
-			    (unsigned int)(cfg->params->mtu + 64));
+			    (unsigned int)(CSTP_HDR_LEN + cfg->params->mtu + 64), CSTP_HDR_LEN);
 	if (err) {
 		ks_fail(e, err, "tunnel: provided buffer ring: %s", strerror(-err));
 		goto fail;
@@ -613,9 +597,12 @@ enum ks_tunnel_end tunnel_run(struct ks_tunnel *t)
 			seen++;
 		}
 		io_uring_cq_advance(&t->ring, seen);
-		/* One SSL_write pass and one send for everything this batch produced. */
-		if (t->tx_plain.len && !t->end)
-			write_tls(t);
+		/* One send for every record this batch produced. */
+		if (t->tx_dirty && !t->end) {
+			flush_tls(t);
+			t->tx_dirty = false;
+			t->last_tx = time(NULL);
+		}
 		if (!t->end) {
 			arm_recv(t);
 			arm_tun_reads(t);
@@ -663,7 +650,7 @@ void tunnel_free(struct ks_tunnel *t)
 	free(t->plain);
 	free(t->wslots);
 	free(t->wmem);
-	buf_free(&t->tx_plain);
+	free(t->scratch);
 	buf_free(&t->send_q);
 	buf_free(&t->inflight);
 	free(t);

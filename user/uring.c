@@ -36,7 +36,7 @@ bool uring_has_op(struct io_uring *ring, int op)
 }
 
 int bufring_setup(struct io_uring *ring, struct ks_bufring *b, unsigned short bgid,
-		  unsigned int count, unsigned int size)
+		  unsigned int count, unsigned int size, unsigned int headroom)
 {
 	struct io_uring_buf_reg reg = { 0 };
 	size_t ring_bytes = count * sizeof(struct io_uring_buf);
@@ -62,18 +62,20 @@ int bufring_setup(struct io_uring *ring, struct ks_bufring *b, unsigned short bg
 	}
 	b->count = count;
 	b->size = size;
+	b->headroom = headroom;
 	b->bgid = bgid;
 	io_uring_buf_ring_init(b->br);
 	for (unsigned int i = 0; i < count; i++)
-		io_uring_buf_ring_add(b->br, bufring_addr(b, (unsigned short)i), size,
-				      (unsigned short)i, io_uring_buf_ring_mask(count), (int)i);
+		io_uring_buf_ring_add(b->br, bufring_addr(b, (unsigned short)i) + headroom,
+				      size - headroom, (unsigned short)i,
+				      io_uring_buf_ring_mask(count), (int)i);
 	io_uring_buf_ring_advance(b->br, (int)count);
 	return 0;
 }
 
 void bufring_recycle(struct ks_bufring *b, unsigned short bid)
 {
-	io_uring_buf_ring_add(b->br, bufring_addr(b, bid), b->size, bid,
+	io_uring_buf_ring_add(b->br, bufring_addr(b, bid) + b->headroom, b->size - b->headroom, bid,
 			      io_uring_buf_ring_mask(b->count), 0);
 	io_uring_buf_ring_advance(b->br, 1);
 }

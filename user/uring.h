@@ -8,15 +8,17 @@ struct ks_bufring {
 	struct io_uring_buf_ring *br;
 	unsigned char *mem;
 	unsigned int count; /* power of two */
-	unsigned int size;
+	unsigned int size;	/* bytes per buffer, headroom included */
+	unsigned int headroom;	/* bytes kept free in front of what the kernel writes */
 	unsigned short bgid;
 };
 
 int uring_setup(struct io_uring *ring, unsigned int entries);
 bool uring_has_op(struct io_uring *ring, int op);
 int bufring_setup(struct io_uring *ring, struct ks_bufring *b, unsigned short bgid,
-		  unsigned int count, unsigned int size);
-/* Hands buffer bid back to the kernel. */
+		  unsigned int count, unsigned int size, unsigned int headroom);
+/* Hands buffer bid back to the kernel. bufring_addr() is the start of the headroom; the
+ * kernel's data begins headroom bytes later. */
 void bufring_recycle(struct ks_bufring *b, unsigned short bid);
 static inline unsigned char *bufring_addr(struct ks_bufring *b, unsigned short bid)
 {
