@@ -234,8 +234,9 @@ int cmd_connect(int argc, char **argv)
 	rc = run_tunnel(&s, ready_fd, &e);
 	if (rc == KS_EXIT_ERROR && e.msg[0])
 		ks_err("main", "event=failed reason=\"%s\"", e.msg);
+	session_close(&s);
 	if (o.pid_file)
-		unlink(o.pid_file);
+		unlink(o.pid_file); /* last: scripts read "file gone" as "kslice gone" */
 	goto out;
 out_msg:
 	fprintf(stderr, "kslice: %s\n", e.msg);

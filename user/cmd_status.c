@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -112,6 +113,24 @@ int cmd_status(int argc, char **argv)
 	return KS_EXIT_OK;
 }
 
+/* A zombie waiting for its reaper counts as gone. */
+static bool process_alive(pid_t pid)
+{
+	char path[64], state = 0;
+	FILE *f;
+
+	if (pid <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (fscanf(f, "%*d (%*[^)]) %c", &state) != 1)
+		state = 0;
+	fclose(f);
+	return state && state != 'Z' && state != 'X';
+}
+
 int cmd_disconnect(int argc, char **argv)
 {
 	struct ks_buf reply = { 0 };
@@ -130,11 +149,14 @@ int cmd_disconnect(int argc, char **argv)
 		buf_free(&reply);
 		return KS_EXIT_ERROR;
 	}
+	const char *p = strstr(buf_cstr(&reply), "\"pid\":");
+	pid_t pid = p ? (pid_t)atoi(p + 6) : 0;
+
 	buf_free(&reply);
-	/* Done when the daemon has removed its socket and the device is gone (10 s at most). */
+	/* Done when the daemon has exited, its socket and its device are gone (10 s at most). */
 	ctl_path(ifname, path, sizeof(path));
 	for (int i = 0; i < 100; i++) {
-		if (access(path, F_OK) && !if_nametoindex(ifname))
+		if (access(path, F_OK) && !if_nametoindex(ifname) && !process_alive(pid))
 			return KS_EXIT_OK;
 		nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000 * 1000 }, NULL);
 	}

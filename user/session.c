@@ -108,7 +108,7 @@ void session_on_client(void *ctx, int fd)
 		if (uid != 0 && uid != getuid()) {
 			buf_printf(&reply, "{\"ok\":false,\"error\":\"permission denied\"}\n");
 		} else {
-			buf_printf(&reply, "{\"ok\":true}\n");
+			buf_printf(&reply, "{\"ok\":true,\"pid\":%d}\n", (int)getpid());
 			ks_info("ctl", "event=disconnect_requested uid=%u", uid);
 			tunnel_stop(s->tunnel, "Client requested disconnect");
 		}

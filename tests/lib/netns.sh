@@ -200,3 +200,6 @@ ks_wait_gone() { # PID: wait up to 10 s for it to exit; its exit code in KS_RC
 	wait "$1" 2>/dev/null
 	KS_RC=$?
 }
+
+# Running, not a zombie waiting for its reaper (a daemon's reaper is PID 1, not us).
+ks_alive() { local s; s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null); [ -n "$s" ] && [ "$s" != Z ] && [ "$s" != X ]; }

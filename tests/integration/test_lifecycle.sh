@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Session lifecycle: --background and --pid-file, `kslice disconnect`, a gateway-initiated
+# disconnect (occtl), a gateway that dies; nothing may be left behind in any case.
+set -u
+source "$(dirname "$0")/../lib/netns.sh"
+ks_require_root
+trap ks_teardown EXIT
+ks_topology && ks_pki && ks_ocserv_start || { echo "setup failed"; exit 1; }
+PIN=pin-sha256:$(ks_pubkey_pin)
+IF=ksb0
+PIDF=$KS_WORK/kslice.pid
+
+# --- --background returns once the tunnel is usable ---
+ks_answers alicepass
+ks_kslice_fg "$KS_WORK/bg.log" -b --pid-file "$PIDF" -u alice --passwd-on-stdin \
+	--servercert "$PIN" -i $IF $KS_GW_IP
+ks_expect_eq "--background: exit code 0 once up" 0 "$?"
+ks_expect "--background: the tunnel is usable on return" \
+	ks_in "$KS_CLI" ping -c 1 -W 2 -I $IF $KS_CORP_IP
+dpid=$(cat "$PIDF" 2>/dev/null)
+KS_PIDS+=($dpid)
+ks_expect "--pid-file holds the daemon's PID" kill -0 "$dpid"
+ks_expect "the daemon is a kslice" grep -q kslice "/proc/$dpid/comm"
+ks_cli "$KS_BIN" status -i $IF >/dev/null
+ks_expect_eq "status: exit 0 while connected" 0 "$?"
+ks_cli "$KS_BIN" disconnect -i $IF
+ks_expect_eq "disconnect: exit 0" 0 "$?"
+ks_expect "daemon gone when disconnect returns" eval "! ks_alive $dpid"
+ks_expect "pid file removed" test ! -e "$PIDF"
+ks_expect "nothing left" ks_nothing_left $IF
+ks_cli "$KS_BIN" status -i $IF >/dev/null
+ks_expect_eq "status: exit 8 when not running" 8 "$?"
+ks_cli "$KS_BIN" disconnect -i $IF 2>/dev/null
+ks_expect_eq "disconnect: exit 8 when not running" 8 "$?"
+
+# --- --background with a failing login reports it ---
+ks_answers wrong
+ks_kslice_fg "$KS_WORK/bgfail.log" -b -u alice --passwd-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP
+ks_expect_eq "--background, wrong password: exit code 4" 4 "$?"
+
+# --- the gateway disconnects the user ---
+ks_answers alicepass
+ks_kslice_bg "$KS_WORK/occtl.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP
+pid=$KS_PID
+ks_expect "up again" ks_wait_tunnel $IF "$pid"
+ks_occtl disconnect user alice >/dev/null
+ks_wait_gone "$pid"
+ks_expect_eq "occtl disconnect: exit code 7" 7 "$KS_RC"
+ks_expect "occtl disconnect: says the gateway ended it" grep -q 'session ended by the gateway' "$KS_WORK/occtl.log"
+ks_expect "occtl disconnect: nothing left" ks_nothing_left $IF
+
+# --- the gateway dies under us ---
+ks_kslice_bg "$KS_WORK/dead.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP
+pid=$KS_PID
+ks_expect "up again" ks_wait_tunnel $IF "$pid"
+for p in $(ip netns pids "$KS_GW"); do kill -KILL "$p"; done
+ks_wait_gone "$pid"
+ks_expect_eq "gateway killed: exit code 7" 7 "$KS_RC"
+ks_expect "gateway killed: nothing left" ks_nothing_left $IF
+ks_done
