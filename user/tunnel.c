@@ -258,7 +258,7 @@ static void on_frame(struct ks_tunnel *t, const struct ks_cstp_frame *f)
 	struct ks_error e = { 0 };
 	char reason[128];
 	uint8_t out[CSTP_MAX_MTU + 64];
-	size_t olen;
+	size_t olen = 0;
 
 	switch (f->type) {
 	case CSTP_DATA:

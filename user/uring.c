@@ -46,8 +46,9 @@ int bufring_setup(struct io_uring *ring, struct ks_bufring *b, unsigned short bg
 	b->br = mmap(NULL, ring_bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
 	if (b->br == MAP_FAILED)
 		return -errno;
-	b->mem = aligned_alloc(4096, (size_t)count * size);
-	if (!b->mem) {
+	/* Page-aligned buffers; posix_memalign, since aligned_alloc wants a size multiple. */
+	if (posix_memalign((void **)&b->mem, 4096, (size_t)count * size)) {
+		b->mem = NULL;
 		munmap(b->br, ring_bytes);
 		return -ENOMEM;
 	}
