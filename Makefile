@@ -5,7 +5,7 @@ PYTHON    ?= /usr/bin/python3
 CC        ?= gcc
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
-BUILD     := build
+BUILD     ?= build
 KCONFIG_CONFIG ?= .config
 export KCONFIG_CONFIG
 
@@ -136,6 +136,11 @@ check: deps-ok
 	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)tests/run-all $(TEST_BIN)
 
+# The same suite built with ASan + UBSan, in its own build directory.
+check-san: deps-ok
+	$(Q)$(MAKE) --no-print-directory BUILD=build-san SAN=1 tests
+	$(Q)KS_BIN=$(CURDIR)/build-san/kslice tests/run-all $(CURDIR)/build-san/tests/ks_test
+
 unit: $(TEST_BIN)
 	$(Q)$(TEST_BIN) $(T)
 
@@ -159,7 +164,7 @@ format-check:
 	$(Q)clang-format --dry-run --Werror $(wildcard user/*.[ch] include/kslice/*.h bpf/*.c bpf/lib/*.h tests/*/*.[ch])
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf build build-san
 distclean: clean
 	rm -f .config .config.old
 
@@ -167,11 +172,12 @@ help:
 	@echo 'make            build build/kslice'
 	@echo 'make demo       connect to a local ocserv in namespaces and show the tunnel'
 	@echo 'make check      unit, BPF and integration tests (root)'
+	@echo 'make check-san  the same, built with ASan + UBSan'
 	@echo 'make bench      benchmarks (tools/bench)'
 	@echo 'make defconfig | menuconfig | olddefconfig | savedefconfig'
 	@echo 'make SAN=1      ASan + UBSan build;  V=1 full commands'
 
-.PHONY: all defconfig menuconfig olddefconfig savedefconfig tests check unit integration demo \
+.PHONY: all defconfig menuconfig olddefconfig savedefconfig tests check check-san unit integration demo \
 	bench deps deps-ok format-check clean distclean help
 
 -include $(wildcard $(BUILD)/user/*.d $(BUILD)/tests/*/*.d)
