@@ -61,7 +61,7 @@ ifeq ($(CI),true)
 CFLAGS    += -Werror
 endif
 ifneq ($(filter 1,$(SAN))$(filter y,$(CONFIG_SANITIZERS)),)
-CFLAGS    += -fsanitize=address,undefined -fno-omit-frame-pointer
+CFLAGS    += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 LDFLAGS   += -fsanitize=address,undefined
 endif
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Werror -Iinclude -I$(ARCH_INC)
