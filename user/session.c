@@ -40,6 +40,8 @@ static int cstp_connect(struct ks_session *s, struct ks_error *e)
 			  &peer, e);
 	if (err)
 		return err;
+	ks_dbg("tls", "event=connected version=%s cipher=%s", SSL_get_version(s->ssl),
+	       SSL_get_cipher_name(s->ssl));
 	gethostname(hostname, sizeof(hostname) - 1);
 	auth_host_header(o, host, sizeof(host));
 	err = cstp_build_connect(&req, host, o->useragent, s->auth.cookie, hostname, o->ipv6,

@@ -119,7 +119,8 @@ SSL_CTX *tls_ctx_new(const struct ks_tls_trust *trust, struct ks_error *e)
 			SSL_CTX_free(ctx);
 			return NULL;
 		}
-	} else {
+	} else if (!trust->npins) {
+		/* 20+ ms to load the system bundle: only when a CA decides, not a pin. */
 		SSL_CTX_set_default_verify_paths(ctx);
 	}
 	return ctx;
