@@ -169,8 +169,10 @@ static void flush_tls(struct ks_tunnel *t)
 	t->send_q.len = 0;
 	t->inflight_off = 0;
 	sqe = get_sqe(t);
-	if (!sqe)
+	if (!sqe) {
+		finish(t, KS_END_ERROR, "io_uring: submission queue full", NULL);
 		return;
+	}
 	io_uring_prep_send(sqe, t->cfg.tls_fd, t->inflight.data, t->inflight.len, MSG_NOSIGNAL);
 	io_uring_sqe_set_data64(sqe, UD(OP_SOCK_SEND, 0));
 	t->send_busy = true;
@@ -444,6 +446,10 @@ static void on_cqe(struct ks_tunnel *t, struct io_uring_cqe *cqe)
 		if (t->inflight_off < t->inflight.len) { /* short send: the rest, in order */
 			struct io_uring_sqe *sqe = get_sqe(t);
 
+			if (!sqe) {
+				finish(t, KS_END_ERROR, "io_uring: submission queue full", NULL);
+				break;
+			}
 			io_uring_prep_send(sqe, t->cfg.tls_fd, t->inflight.data + t->inflight_off,
 					   t->inflight.len - t->inflight_off, MSG_NOSIGNAL);
 			io_uring_sqe_set_data64(sqe, UD(OP_SOCK_SEND, 0));

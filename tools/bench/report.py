@@ -15,10 +15,10 @@ METRICS = {
     "down_mbit_s": ("higher", 2.0, "TCP throughput down (Mbit/s)"),
     "up_cpu_ns_per_byte": ("lower", 0.25, "client CPU up (ns/byte)"),
     "down_cpu_ns_per_byte": ("lower", 0.25, "client CPU down (ns/byte)"),
-    "up_user_ns_per_byte": ("lower", None, "  of which user"),
-    "up_sys_ns_per_byte": ("lower", None, "  of which kernel"),
-    "down_user_ns_per_byte": ("lower", None, "  of which user"),
-    "down_sys_ns_per_byte": ("lower", None, "  of which kernel"),
+    "up_user_ns_per_byte": ("lower", None, "  up: user"),
+    "up_sys_ns_per_byte": ("lower", None, "  up: kernel"),
+    "down_user_ns_per_byte": ("lower", None, "  down: user"),
+    "down_sys_ns_per_byte": ("lower", None, "  down: kernel"),
     "up_gateway_ns_per_byte": ("lower", None, "ocserv CPU up (ns/byte)"),
     "down_gateway_ns_per_byte": ("lower", None, "ocserv CPU down (ns/byte)"),
     "ping_rtt_ms": ("lower", None, "ping RTT (ms)"),
@@ -102,9 +102,9 @@ def plot(result, out):
     dat = os.path.join(out, "ratios.dat")
     with open(dat, "w") as f:
         for i, (n, r) in enumerate(rows):
-            f.write(f'{i} {r:.4f} "{n}"\n')
+            f.write(f'{i} {r:.4f} "{n.replace("_", " ")}"\n')
     script = f"""
-set terminal png size 1000,520
+set terminal png size 1000,520 noenhanced
 set output '{out}/ratios.png'
 set title 'kslice / openconnect (median of interleaved rounds; >1 is better for throughput, <1 for the rest)'
 set style fill solid 0.6
