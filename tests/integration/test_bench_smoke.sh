@@ -5,7 +5,7 @@ set -u
 source "$(dirname "$0")/../lib/netns.sh"
 ks_require_root
 out=$(mktemp -d /tmp/ks-bench.XXXXXX)
-trap 'rm -rf "$out"' EXIT
+trap 'rm -rf "$out"; ks_teardown' EXIT
 BENCH_OUT=$out BENCH_SECONDS=1 "$KS_TOP/tools/bench/run" 1 > "$out/log" 2>&1
 ks_expect_eq "tools/bench/run 1 exits 0" 0 "$?"
 ks_expect "prints the side-by-side table" grep -q 'kslice vs openconnect' "$out/log"
