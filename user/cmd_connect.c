@@ -121,11 +121,49 @@ static int daemonize(int *ready_fd)
 	return 0;
 }
 
+/* Waits up to `ms` for SIGINT/SIGTERM/SIGHUP (blocked since the tunnel ran). */
+static bool stop_requested(int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	return sigtimedwait(&mask, NULL, &ts) > 0;
+}
+
+/* A lost connection (not a goodbye from the gateway): CONNECT again with the cookie, the
+ * TUN device and the BPF state kept, so applications see a pause. Backoff 0.25 s doubling
+ * to 16 s: the first retry often meets a gateway still tidying up the old session. */
+static int reconnect(struct ks_session *s, struct ks_error *e)
+{
+	time_t deadline = time(NULL) + s->o->reconnect_timeout_s;
+	int wait_ms = 250, err = -ETIMEDOUT;
+
+	for (int attempt = 1; time(NULL) < deadline; attempt++) {
+		ks_warn("tunnel", "event=reconnecting attempt=%d", attempt);
+		err = session_reconnect(s, e);
+		if (!err) {
+			ks_info("tunnel", "event=reconnected attempt=%d reconnects=%u", attempt,
+				s->reconnects);
+			return 0;
+		}
+		ks_warn("tunnel", "event=reconnect_failed attempt=%d reason=\"%s\"", attempt, e->msg);
+		if (err == -EACCES || err == -EADDRNOTAVAIL || err == -EKEYREJECTED)
+			return err;
+		if (stop_requested(wait_ms))
+			return -EINTR;
+		wait_ms = wait_ms < 16000 ? wait_ms * 2 : 16000;
+	}
+	return ks_fail(e, err, "reconnect: gave up after %d s: %s", s->o->reconnect_timeout_s,
+		       e->msg);
+}
+
 static int run_tunnel(struct ks_session *s, int ready_fd, struct ks_error *e)
 {
 	struct ks_tunnel_cfg cfg = {
-		.ssl = s->ssl,
-		.tls_fd = s->fd,
 		.tun = &s->tun,
 		.params = &s->params,
 		.early = &s->early,
@@ -135,13 +173,31 @@ static int run_tunnel(struct ks_session *s, int ready_fd, struct ks_error *e)
 		.ready_fd = ready_fd,
 	};
 	enum ks_tunnel_end end;
+	int err;
 
-	s->tunnel = tunnel_new(&cfg, e);
-	if (!s->tunnel)
-		return KS_EXIT_ERROR;
-	end = tunnel_run(s->tunnel);
-	ks_info("tunnel", "event=ended cause=%s reason=\"%s\" uptime_s=%ld", tunnel_end_name(end),
-		tunnel_end_reason(s->tunnel), (long)(time(NULL) - s->connected_at));
+	for (;;) {
+		cfg.ssl = s->ssl;
+		cfg.tls_fd = s->fd;
+		s->tunnel = tunnel_new(&cfg, e);
+		if (!s->tunnel)
+			return KS_EXIT_ERROR;
+		cfg.ready_fd = -1; /* the parent heard "up" once */
+		end = tunnel_run(s->tunnel);
+		ks_info("tunnel", "event=ended cause=%s reason=\"%s\" uptime_s=%ld",
+			tunnel_end_name(end), tunnel_end_reason(s->tunnel),
+			(long)(time(NULL) - s->connected_at));
+		if ((end != KS_END_CLOSED && end != KS_END_DPD) || !s->o->reconnect_timeout_s)
+			break;
+		tunnel_free(s->tunnel);
+		s->tunnel = NULL;
+		err = reconnect(s, e);
+		if (err == -EINTR)
+			return KS_EXIT_OK;
+		if (err) {
+			fprintf(stderr, "kslice: session lost: %s\n", e->msg);
+			return KS_EXIT_GATEWAY;
+		}
+	}
 	switch (end) {
 	case KS_END_LOCAL:
 		return KS_EXIT_OK;

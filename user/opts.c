@@ -34,6 +34,8 @@ void opts_connect_usage(FILE *f)
 	      "      --disable-ipv6          do not ask for an IPv6 tunnel address\n"
 	      "      --useragent STRING      HTTP User-Agent sent to the gateway\n"
 	      "      --timeout SECONDS       connect/TLS/HTTP timeout (default 20)\n"
+	      "      --reconnect-timeout S   keep trying to resume a lost session this long (default\n"
+	      "                              300, 0 = give up at once); the TUN device stays\n"
 	      "      --non-inter             never prompt on the terminal\n"
 	      "  -v, --verbose               more log lines (repeat for debug)\n"
 	      "  -q, --quiet                 errors only\n",
@@ -139,6 +141,7 @@ enum {
 	OPT_DISABLE_IPV6,
 	OPT_USERAGENT,
 	OPT_TIMEOUT,
+	OPT_RECONNECT_TIMEOUT,
 	OPT_NON_INTER,
 };
 
@@ -160,6 +163,7 @@ static const struct option long_opts[] = {
 	{ "disable-ipv6", no_argument, NULL, OPT_DISABLE_IPV6 },
 	{ "useragent", required_argument, NULL, OPT_USERAGENT },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "reconnect-timeout", required_argument, NULL, OPT_RECONNECT_TIMEOUT },
 	{ "non-inter", no_argument, NULL, OPT_NON_INTER },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -239,6 +243,13 @@ static int parse_one(struct ks_connect_opts *o, int c, const char *arg, const ch
 			return ks_fail(e, -EINVAL, "--timeout: '%s' is not 1..3600 seconds", arg);
 		o->timeout_s = (int)v;
 		return 0;
+	case OPT_RECONNECT_TIMEOUT:
+		v = strtol(arg, &end, 10);
+		if (*end || v < 0 || v > 86400)
+			return ks_fail(e, -EINVAL, "--reconnect-timeout: '%s' is not 0..86400 seconds",
+				       arg);
+		o->reconnect_timeout_s = (int)v;
+		return 0;
 	case OPT_NON_INTER:
 		o->no_tty_prompt = true;
 		return 0;
@@ -265,6 +276,7 @@ int opts_parse_connect(struct ks_connect_opts *o, int argc, char **argv, struct 
 	o->ipv6 = IS_ENABLED(CONFIG_IPV6);
 	o->useragent = "Open AnyConnect VPN Agent kslice-0.1";
 	o->timeout_s = 20;
+	o->reconnect_timeout_s = 300;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:u:g:i:blvqh", long_opts, NULL)) != -1) {

@@ -29,6 +29,7 @@ struct ks_connect_opts {
 	bool ipv6;
 	const char *useragent;
 	int timeout_s;
+	int reconnect_timeout_s; /* 0: a lost connection ends the session */
 	bool no_tty_prompt; /* never prompt, even on a terminal */
 };
 

@@ -91,6 +91,34 @@ int session_establish(struct ks_session *s, struct ks_error *e)
 	return cstp_connect(s, e);
 }
 
+int session_reconnect(struct ks_session *s, struct ks_error *e)
+{
+	struct ks_cstp_params old = s->params;
+	int err;
+
+	tls_free(s->ssl, s->fd);
+	s->ssl = NULL;
+	s->fd = -1;
+	buf_free_secret(&s->early);
+	memset(&s->params, 0, sizeof(s->params));
+	err = cstp_connect(s, e);
+	if (!err && (old.have4 != s->params.have4 ||
+		     (old.have4 && old.addr4.s_addr != s->params.addr4.s_addr) ||
+		     old.have6 != s->params.have6 ||
+		     (old.have6 && memcmp(&old.addr6, &s->params.addr6, sizeof(old.addr6))) ||
+		     old.mtu != s->params.mtu))
+		err = ks_fail(e, -EADDRNOTAVAIL,
+			      "reconnect: the gateway assigned another address or MTU");
+	if (err) {
+		cstp_params_free(&s->params);
+		s->params = old;
+		return err;
+	}
+	cstp_params_free(&old);
+	s->reconnects++;
+	return 0;
+}
+
 void session_on_client(void *ctx, int fd)
 {
 	struct ks_session *s = ctx;

@@ -26,12 +26,17 @@ struct ks_session {
 	int ctl_fd;
 	char ctl_path[108];
 	time_t connected_at;
+	unsigned int reconnects;
 	double connect_ms; /* launch to tunnel usable */
 };
 
 /* Authenticates (or takes the cookie) and opens the CSTP tunnel. -EKEYREJECTED,
  * -EACCES, -EPROTO, network errors; e says what. */
 int session_establish(struct ks_session *s, struct ks_error *e);
+/* After a lost connection: CONNECT again with the same cookie on a new TLS connection.
+ * -EACCES: the gateway no longer takes the cookie; -EADDRNOTAVAIL: it gave another
+ * address (the TUN device could not be kept). */
+int session_reconnect(struct ks_session *s, struct ks_error *e);
 void session_close(struct ks_session *s);
 /* Control-socket client handler (status, disconnect). */
 void session_on_client(void *ctx, int fd);

@@ -117,6 +117,7 @@ void status_json(const struct ks_session *s, struct ks_buf *out)
 	json_i64(&j, "connected_at", s->connected_at);
 	json_i64(&j, "uptime_s", time(NULL) - s->connected_at);
 	json_u64(&j, "connect_ms", (uint64_t)s->connect_ms);
+	json_u64(&j, "reconnects", s->reconnects);
 	json_obj_open(&j, "gateway");
 	json_str(&j, "host", s->o->host);
 	json_str(&j, "port", s->o->port);
@@ -146,6 +147,8 @@ void status_text(const struct ks_session *s, struct ks_buf *out)
 		   s->peer_ip, s->auth.user ? s->auth.user : "-", SSL_get_version(s->ssl),
 		   SSL_get_cipher_name(s->ssl));
 	buf_printf(out, "cert:      %s\n", s->auth.peer.pubkey_sha256);
+	if (s->reconnects)
+		buf_printf(out, "reconnects: %u\n", s->reconnects);
 	if (p->have4)
 		buf_printf(out, "address:   %s\n", inet_ntop(AF_INET, &p->addr4, a, sizeof(a)));
 	if (p->have6)

@@ -260,7 +260,7 @@ int tls_connect(SSL_CTX *ctx, const struct ks_tls_trust *trust, const char *host
 		struct ks_tls_peer *peer, struct ks_error *e)
 {
 	struct timeval tv = { .tv_sec = timeout_s };
-	int fd, one = 1, err;
+	int fd, one = 1, err, rc;
 	SSL *ssl;
 
 	memset(peer, 0, sizeof(*peer));
@@ -291,9 +291,13 @@ int tls_connect(SSL_CTX *ctx, const struct ks_tls_trust *trust, const char *host
 		else
 			SSL_set1_host(ssl, host);
 	}
-	if (SSL_connect(ssl) != 1) {
+	if ((rc = SSL_connect(ssl)) != 1) {
+		int why = SSL_get_error(ssl, rc);
+
 		err = ks_fail(e, -ECONNREFUSED, "tls: handshake with %s failed: %s", host,
-			      tls_last_error());
+			      ERR_peek_error() ? tls_last_error() :
+			      why == SSL_ERROR_SYSCALL && errno ? strerror(errno) :
+								  "connection closed by the gateway");
 		goto fail;
 	}
 	err = check_peer(ssl, trust, peer, e);

@@ -49,12 +49,33 @@ ks_expect_eq "occtl disconnect: exit code 7" 7 "$KS_RC"
 ks_expect "occtl disconnect: says the gateway ended it" grep -q 'session ended by the gateway' "$KS_WORK/occtl.log"
 ks_expect "occtl disconnect: nothing left" ks_nothing_left $IF
 
-# --- the gateway dies under us ---
-ks_kslice_bg "$KS_WORK/dead.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP
+# --- the connection is lost (the session's ocserv worker dies): kslice resumes it ---
+ks_kslice_bg "$KS_WORK/resume.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP
+pid=$KS_PID
+ks_expect "up again" ks_wait_tunnel $IF "$pid"
+ifindex=$(ks_in "$KS_CLI" cat /sys/class/net/$IF/ifindex)
+for p in $(ip netns pids "$KS_GW"); do
+	[ "$(cat /proc/$p/comm 2>/dev/null)" = ocserv-worker ] && kill -KILL "$p"
+done
+for _ in $(seq 100); do grep -q 'event=reconnected' "$KS_WORK/resume.log" && break; sleep 0.1; done
+ks_expect "lost connection: kslice reconnects with its cookie" grep -q 'event=reconnected' "$KS_WORK/resume.log"
+ks_expect "lost connection: the same TUN device is kept" \
+	test "$ifindex" = "$(ks_in "$KS_CLI" cat /sys/class/net/$IF/ifindex 2>/dev/null)"
+ks_expect "lost connection: traffic flows again" ks_in "$KS_CLI" ping -c 1 -W 2 -I $IF $KS_CORP_IP
+ks_expect "status counts the reconnect" bash -c \
+	"nsenter --net=/run/netns/$KS_CLI $KS_BIN status --json -i $IF | grep -q '\"reconnects\":1'"
+kill -TERM "$pid"
+ks_wait_gone "$pid"
+ks_expect_eq "after a reconnect: clean exit" 0 "$KS_RC"
+
+# --- the gateway dies under us and does not come back ---
+ks_kslice_bg "$KS_WORK/dead.log" -u alice --passwd-on-stdin --servercert "$PIN" \
+	--reconnect-timeout 3 -i $IF $KS_GW_IP
 pid=$KS_PID
 ks_expect "up again" ks_wait_tunnel $IF "$pid"
 for p in $(ip netns pids "$KS_GW"); do kill -KILL "$p"; done
 ks_wait_gone "$pid"
-ks_expect_eq "gateway killed: exit code 7" 7 "$KS_RC"
+ks_expect_eq "gateway killed, no reconnect within 3 s: exit code 7" 7 "$KS_RC"
+ks_expect "gateway killed: it tried to reconnect" grep -q 'event=reconnect_failed' "$KS_WORK/dead.log"
 ks_expect "gateway killed: nothing left" ks_nothing_left $IF
 ks_done

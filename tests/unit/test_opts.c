@@ -76,6 +76,7 @@ void test_connect_options(void)
 		{ "bad pin", "--servercert", 4, { "connect", "--servercert", "md5:00", "gw" } },
 		{ "two servers", "unexpected argument", 3, { "connect", "gw1", "gw2" } },
 		{ "bad timeout", "--timeout", 4, { "connect", "--timeout", "0", "gw" } },
+		{ "bad reconnect timeout", "--reconnect-timeout", 4, { "connect", "--reconnect-timeout", "-1", "gw" } },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		test__start_subtest(bad[i].name);
