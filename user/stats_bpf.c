@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,17 +42,38 @@ void stats_bpf_clear_stale(const char *ifname)
 }
 
 /* Systems without systemd may not have bpffs mounted; mount it where everyone expects it. */
-static int ensure_bpffs(const char *root)
+static int ensure_bpffs(const char *root, bool *mounted)
 {
 	struct statfs st;
 
+	*mounted = false;
 	if (strncmp(root, "/sys/fs/bpf", 11))
 		return 0;
 	if (!statfs("/sys/fs/bpf", &st) && st.f_type == BPF_FS_MAGIC)
 		return 0;
 	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
 		return -errno;
+	*mounted = true;
 	return 0;
+}
+
+/* Undoes our mount when nothing but the kernel's own preloaded entries is in it: the
+ * machine is left as we found it, and nobody else's pins are touched. */
+static void release_bpffs(void)
+{
+	DIR *d = opendir("/sys/fs/bpf");
+	struct dirent *de;
+	bool empty = true;
+
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    strcmp(de->d_name, "maps.debug") && strcmp(de->d_name, "progs.debug"))
+			empty = false;
+	closedir(d);
+	if (empty)
+		umount2("/sys/fs/bpf", MNT_DETACH);
 }
 
 int stats_bpf_attach(struct ks_tun_bpf *b, const char *ifname, int ifindex, struct ks_error *e)
@@ -66,7 +88,7 @@ int stats_bpf_attach(struct ks_tun_bpf *b, const char *ifname, int ifindex, stru
 	memset(b, 0, sizeof(*b));
 	b->ifindex = ifindex;
 	snprintf(b->pin_dir, sizeof(b->pin_dir), "%s/%s", bpf_pin_root(), ifname);
-	err = ensure_bpffs(bpf_pin_root());
+	err = ensure_bpffs(bpf_pin_root(), &b->mounted_bpffs);
 	if (err)
 		return ks_fail(e, err, "bpf: cannot mount bpffs on /sys/fs/bpf: %s", strerror(-err));
 	if ((mkdir(bpf_pin_root(), 0755) && errno != EEXIST) ||
@@ -139,5 +161,7 @@ void stats_bpf_detach(struct ks_tun_bpf *b)
 	}
 	if (b->pin_dir[0])
 		remove_pin_dir(b->pin_dir);
+	if (b->mounted_bpffs)
+		release_bpffs();
 	memset(b, 0, sizeof(*b));
 }

@@ -11,6 +11,7 @@ struct ks_tun_bpf {
 	struct ks_tun_stats *skel;
 	int ifindex;
 	bool hooked;
+	bool mounted_bpffs; /* we mounted /sys/fs/bpf, so we unmount it if we leave it empty */
 	char pin_dir[256];
 };
 

@@ -6,6 +6,7 @@ ks_require_root
 trap ks_teardown EXIT
 ks_topology && ks_pki && ks_ocserv_start || { echo "setup failed"; exit 1; }
 PIN=pin-sha256:$(ks_pubkey_pin)
+bpffs_before=$(stat -f -c %T /sys/fs/bpf 2>/dev/null)
 CERT=sha256:$(ks_cert_sha256)
 IF=ksl0
 
@@ -37,6 +38,10 @@ kill -TERM "$pid"
 ks_wait_gone "$pid"
 ks_expect_eq "SIGTERM: clean exit code 0" 0 "$KS_RC"
 ks_expect "SIGTERM: nothing left behind" ks_nothing_left $IF
+if [ "$bpffs_before" != bpf_fs ]; then
+	ks_expect "kslice unmounted the bpffs it had to mount" \
+		bash -c '[ "$(stat -f -c %T /sys/fs/bpf)" != bpf_fs ]'
+fi
 ks_expect "gateway saw the disconnect" bash -c "sleep 0.5; ! ip netns exec $KS_GW occtl -s $KS_WORK/occtl.sock show users | grep -q alice"
 
 # --- wrong password ---
