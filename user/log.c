@@ -45,11 +45,6 @@ void log_to_syslog(void)
 	syslog_on = true;
 }
 
-int log_verbosity(void)
-{
-	return verbosity;
-}
-
 void ks_log(enum ks_log_level level, const char *sub, const char *fmt, ...)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };

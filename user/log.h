@@ -7,7 +7,6 @@ enum ks_log_level { KS_LOG_ERR = 0, KS_LOG_WARN, KS_LOG_INFO, KS_LOG_DEBUG };
 
 void log_setup(int verbosity, bool use_syslog);
 void log_to_syslog(void);
-int log_verbosity(void);
 void ks_log(enum ks_log_level level, const char *sub, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

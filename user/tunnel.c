@@ -227,25 +227,34 @@ static void on_tun_packet(struct ks_tunnel *t, uint8_t *pkt, size_t len)
 	t->c.tx_compressed++;
 }
 
-static void write_tun(struct ks_tunnel *t, const uint8_t *pkt, size_t len)
+/* The kernel would refuse it anyway; not IPv4/IPv6 means a broken or hostile peer. */
+static bool looks_like_ip(const uint8_t *pkt, size_t len)
 {
-	struct io_uring_sqe *sqe;
-	int slot;
+	return len >= 20 && ((pkt[0] >> 4) == 4 || (pkt[0] >> 4) == 6);
+}
 
-	/* The kernel would refuse it anyway; not IPv4/IPv6 means a broken or hostile peer. */
-	if (len < 20 || ((pkt[0] >> 4) != 4 && (pkt[0] >> 4) != 6)) {
-		t->c.rx_bad_frames++;
-		return;
-	}
-	if (len > t->wslot_size || t->wfree < 0) {
-		t->c.rx_dropped++;
-		return;
-	}
-	slot = t->wfree;
-	t->wfree = t->wslots[slot].next_free;
-	memcpy(t->wslots[slot].data, pkt, len);
-	sqe = get_sqe(t);
+/* A free TUN write slot (its buffer stays ours until the write's CQE), or -1. */
+static int take_slot(struct ks_tunnel *t)
+{
+	int slot = t->wfree;
+
+	if (slot >= 0)
+		t->wfree = t->wslots[slot].next_free;
+	return slot;
+}
+
+static void put_slot(struct ks_tunnel *t, int slot)
+{
+	t->wslots[slot].next_free = t->wfree;
+	t->wfree = slot;
+}
+
+static void submit_tun_write(struct ks_tunnel *t, int slot, size_t len)
+{
+	struct io_uring_sqe *sqe = get_sqe(t);
+
 	if (!sqe) {
+		put_slot(t, slot);
 		t->c.rx_dropped++;
 		return;
 	}
@@ -255,25 +264,52 @@ static void write_tun(struct ks_tunnel *t, const uint8_t *pkt, size_t len)
 	t->c.rx_bytes += len;
 }
 
-static void on_frame(struct ks_tunnel *t, const struct ks_cstp_frame *f)
+static void write_tun(struct ks_tunnel *t, const uint8_t *pkt, size_t len)
+{
+	int slot;
+
+	if (!looks_like_ip(pkt, len)) {
+		t->c.rx_bad_frames++;
+		return;
+	}
+	if (len > t->wslot_size || (slot = take_slot(t)) < 0) {
+		t->c.rx_dropped++;
+		return;
+	}
+	memcpy(t->wslots[slot].data, pkt, len);
+	submit_tun_write(t, slot, len);
+}
+
+/* The inflated packet goes through the scratch buffer (free on the receive side: frames
+ * are written out synchronously) and is then dropped or copied like any data frame, so
+ * the deflate stream stays in step whatever happens to the packet. */
+static void write_tun_compressed(struct ks_tunnel *t, const struct ks_cstp_frame *f)
 {
 	struct ks_error e = { 0 };
+	size_t len = 0;
+
+	if (inflate_packet(t->z, f->payload, f->len, t->scratch, CSTP_MAX_MTU + 64, &len, &e)) {
+		finish(t, KS_END_PROTOCOL, "", e.msg);
+		return;
+	}
+	t->c.rx_compressed++;
+	write_tun(t, t->scratch, len);
+}
+
+static void on_frame(struct ks_tunnel *t, const struct ks_cstp_frame *f)
+{
 	char reason[128];
-	uint8_t out[CSTP_MAX_MTU + 64];
-	size_t olen = 0;
 
 	switch (f->type) {
 	case CSTP_DATA:
 		write_tun(t, f->payload, f->len);
 		break;
 	case CSTP_COMPRESSED:
-		if (!t->z || inflate_packet(t->z, f->payload, f->len, out, sizeof(out), &olen, &e)) {
-			finish(t, KS_END_PROTOCOL, "",
-			       t->z ? e.msg : "compressed frame but no compression was agreed");
-			return;
-		}
-		t->c.rx_compressed++;
-		write_tun(t, out, olen);
+		if (!t->z)
+			finish(t, KS_END_PROTOCOL, "compressed frame but no compression was agreed",
+			       NULL);
+		else
+			write_tun_compressed(t, f);
 		break;
 	case CSTP_DPD_REQ:
 		t->c.dpd_received++;
@@ -416,8 +452,7 @@ static void on_cqe(struct ks_tunnel *t, struct io_uring_cqe *cqe)
 		}
 		break;
 	case OP_TUN_WRITE:
-		t->wslots[idx].next_free = t->wfree;
-		t->wfree = idx;
+		put_slot(t, idx);
 		t->c.tun_writes++;
 		if (res < 0)
 			t->c.rx_dropped++;
@@ -625,11 +660,6 @@ const struct ks_counters *tunnel_counters(const struct ks_tunnel *t)
 const char *tunnel_end_reason(const struct ks_tunnel *t)
 {
 	return t->end_reason;
-}
-
-time_t tunnel_last_rx(const struct ks_tunnel *t)
-{
-	return t->last_rx;
 }
 
 const char *tunnel_end_name(enum ks_tunnel_end end)

@@ -52,5 +52,4 @@ void tunnel_stop(struct ks_tunnel *t, const char *reason);
 const struct ks_counters *tunnel_counters(const struct ks_tunnel *t);
 const char *tunnel_end_reason(const struct ks_tunnel *t);
 const char *tunnel_end_name(enum ks_tunnel_end end);
-time_t tunnel_last_rx(const struct ks_tunnel *t);
 void tunnel_free(struct ks_tunnel *t);
