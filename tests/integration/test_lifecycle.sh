@@ -3,10 +3,7 @@
 # disconnect (occtl), a gateway that dies; nothing may be left behind in any case.
 set -u
 source "$(dirname "$0")/../lib/netns.sh"
-ks_require_root
-trap ks_teardown EXIT
-ks_topology && ks_pki && ks_ocserv_start || { echo "setup failed"; exit 1; }
-PIN=pin-sha256:$(ks_pubkey_pin)
+ks_test_setup
 IF=ksb0
 PIDF=$KS_WORK/kslice.pid
 

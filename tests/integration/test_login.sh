@@ -2,10 +2,7 @@
 # Logging in: password, certificate trust by pin and by CA, and what failures look like.
 set -u
 source "$(dirname "$0")/../lib/netns.sh"
-ks_require_root
-trap ks_teardown EXIT
-ks_topology && ks_pki && ks_ocserv_start || { echo "setup failed"; exit 1; }
-PIN=pin-sha256:$(ks_pubkey_pin)
+ks_test_setup
 bpffs_before=$(stat -f -c %T /sys/fs/bpf 2>/dev/null)
 CERT=sha256:$(ks_cert_sha256)
 IF=ksl0

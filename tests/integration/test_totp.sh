@@ -2,10 +2,7 @@
 # Password + one-time code: the code is computed locally from --token-secret.
 set -u
 source "$(dirname "$0")/../lib/netns.sh"
-ks_require_root
-trap ks_teardown EXIT
-ks_topology && ks_pki && ks_ocserv_start otp || { echo "setup failed"; exit 1; }
-PIN=pin-sha256:$(ks_pubkey_pin)
+ks_test_setup otp
 IF=kso0
 
 ks_answers bobpass

@@ -3,9 +3,7 @@
 # v6 from tiny to MTU-sized packets. Rates are printed, never asserted.
 set -u
 source "$(dirname "$0")/../lib/netns.sh"
-ks_require_root
-trap ks_teardown EXIT
-ks_topology && ks_pki && ks_ocserv_start || { echo "setup failed"; exit 1; }
+ks_test_setup
 mkdir -p "$KS_WORK/www"
 head -c $((64 << 20)) /dev/urandom > "$KS_WORK/www/blob"
 want=$(sha256sum < "$KS_WORK/www/blob" | cut -d' ' -f1)
@@ -14,7 +12,7 @@ IF=kst0
 
 ks_answers alicepass
 ks_kslice_bg "$KS_WORK/kslice.log" -u alice --passwd-on-stdin \
-	--servercert "pin-sha256:$(ks_pubkey_pin)" -i $IF $KS_GW_IP
+	--servercert "$PIN" -i $IF $KS_GW_IP
 pid=$KS_PID
 ks_expect "tunnel up" ks_wait_tunnel $IF "$pid" || { ks_done; exit 1; }
 mtu=$(ks_in "$KS_CLI" cat /sys/class/net/$IF/mtu)

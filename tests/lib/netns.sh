@@ -203,3 +203,11 @@ ks_wait_gone() { # PID: wait up to 10 s for it to exit; its exit code in KS_RC
 
 # Running, not a zombie waiting for its reaper (a daemon's reaper is PID 1, not us).
 ks_alive() { local s; s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null); [ -n "$s" ] && [ "$s" != Z ] && [ "$s" != X ]; }
+
+# The start of every gateway test: root, teardown on exit, topology, PKI, ocserv, $PIN.
+ks_test_setup() { # [otp]
+	ks_require_root
+	trap ks_teardown EXIT
+	ks_topology && ks_pki && ks_ocserv_start "$@" || { echo "setup failed"; exit 1; }
+	PIN=pin-sha256:$(ks_pubkey_pin)
+}
