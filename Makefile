@@ -75,7 +75,7 @@ user-y := log.o buf.o json.o opts.o totp.o tls.o http.o xml.o auth.o cstp_params
 	  cmd_connect.o cmd_status.o
 user-$(CONFIG_COMPRESSION) += deflate.o
 
-bpf-y := tun_stats
+bpf-y := tun_stats split
 
 USER_OBJS := $(addprefix $(BUILD)/user/,$(user-y))
 SKELS     := $(addprefix $(BUILD)/bpf/,$(addsuffix .skel.h,$(bpf-y)))

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The split decision, shared by the socket hooks (which BPF_PROG_TEST_RUN cannot run) and
+ * the TC programs (which it can): one inline function, tested through the latter. */
+#pragma once
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "split_maps.h"
+
+#define KS_VERDICT_OTHER 0    /* no prefix matched: the normal path */
+#define KS_VERDICT_EXCLUDED 1 /* an exclude prefix matched: the normal path, counted */
+#define KS_VERDICT_TUNNEL 2   /* corporate, tunnel up: into the tunnel */
+#define KS_VERDICT_BLOCKED 3  /* corporate, but no tunnel to carry it: fail closed */
+
+static __always_inline struct ks_split_config *ks_config(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&ks_split_config, &zero);
+}
+
+static __always_inline void ks_count(__u32 reason)
+{
+	__u32 zero = 0;
+	struct ks_split_stats *st = bpf_map_lookup_elem(&ks_split_stats, &zero);
+
+	if (st && reason < KS_STAT_MAX)
+		((__u64 *)st)[reason]++;
+}
+
+static __always_inline void ks_hit(struct ks_prefix_info *pi)
+{
+	__sync_fetch_and_add(&pi->hits, 1);
+}
+
+/* Exclude beats include whatever their lengths; within a set the longest prefix wins
+ * (the trie does that). */
+static __always_inline int ks_classify4(const __u8 *dst)
+{
+	struct ks_lpm4_key k = { .prefixlen = 32 };
+	struct ks_prefix_info *pi;
+
+	__builtin_memcpy(k.addr, dst, 4);
+	pi = bpf_map_lookup_elem(&ks_exclude4, &k);
+	if (pi) {
+		ks_hit(pi);
+		return KS_VERDICT_EXCLUDED;
+	}
+	pi = bpf_map_lookup_elem(&ks_include4, &k);
+	if (!pi)
+		return KS_VERDICT_OTHER;
+	ks_hit(pi);
+	return KS_VERDICT_TUNNEL;
+}
+
+static __always_inline int ks_classify6(const __u8 *dst)
+{
+	struct ks_lpm6_key k = { .prefixlen = 128 };
+	struct ks_prefix_info *pi;
+
+	__builtin_memcpy(k.addr, dst, 16);
+	pi = bpf_map_lookup_elem(&ks_exclude6, &k);
+	if (pi) {
+		ks_hit(pi);
+		return KS_VERDICT_EXCLUDED;
+	}
+	pi = bpf_map_lookup_elem(&ks_include6, &k);
+	if (!pi)
+		return KS_VERDICT_OTHER;
+	ks_hit(pi);
+	return KS_VERDICT_TUNNEL;
+}
+
+/* An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the IPv4 address for a dual-stack socket. */
+static __always_inline bool ks_v4mapped(const __u32 *a6)
+{
+	return a6[0] == 0 && a6[1] == 0 && a6[2] == bpf_htonl(0xffff);
+}
+
+/* Final verdict for a destination: is it corporate, and can the tunnel carry it now? */
+static __always_inline int ks_decide(const struct ks_split_config *cfg, int family,
+				     const __u8 *dst)
+{
+	int v;
+
+	if (family == 4) {
+		v = ks_classify4(dst);
+		if (v == KS_VERDICT_TUNNEL && !(cfg->flags & KS_CFG_HAVE4))
+			return KS_VERDICT_BLOCKED;
+	} else {
+		v = ks_classify6(dst);
+		if (v == KS_VERDICT_TUNNEL && !(cfg->flags & KS_CFG_HAVE6))
+			return KS_VERDICT_BLOCKED;
+	}
+	if (v == KS_VERDICT_TUNNEL && cfg->state != KS_STATE_UP)
+		return KS_VERDICT_BLOCKED;
+	return v;
+}
+
+/* What a socket hook decides for an IPv6 socket address: an IPv4-mapped one is decided as
+ * IPv4 (dual-stack sockets), the rest as IPv6. */
+static __always_inline int ks_decide_sockaddr6(const struct ks_split_config *cfg, const __u32 *a6)
+{
+	if (ks_v4mapped(a6))
+		return ks_decide(cfg, 4, (const __u8 *)&a6[3]);
+	return ks_decide(cfg, 6, (const __u8 *)a6);
+}

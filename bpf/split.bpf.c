@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Split tunneling without routes. Corp-bound sockets are steered at connect()/sendmsg()
+ * on the root cgroup (mark or tunnel source address; the fixed policy routes them into the
+ * TUN); whatever corp-bound still reaches an uplink is ICMP echo (sent into the TUN) or a
+ * leak (dropped: the kill switch). Decisions live in lib/split.h. */
+#include <stddef.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "lib/split.h"
+
+#define SOL_SOCKET 1
+#define SO_MARK 36
+#define ICMP_ECHO 8
+#define ICMPV6_ECHO_REQUEST 128
+#define IP_OFFSET_MASK 0x1fff
+#define IP6_OFFSET_MASK 0xfff8
+#define MAX_EXT_HDRS 6
+
+/* --- sockets ------------------------------------------------------------------------ */
+
+static __always_inline bool ours(void *ctx, const struct ks_split_config *cfg)
+{
+	/* cgroup hooks fire for every network namespace (containers too): only ours. */
+	return bpf_get_netns_cookie(ctx) == cfg->netns_cookie;
+}
+
+/* connect(): OR our mark bit into SO_MARK so the fixed `fwmark` rule picks table T. */
+static __always_inline int steer_connect(struct bpf_sock_addr *ctx,
+					 const struct ks_split_config *cfg, int verdict)
+{
+	struct bpf_sock *sk;
+	__u32 mark;
+
+	if (verdict == KS_VERDICT_EXCLUDED)
+		ks_count(KS_STAT_CONNECT_EXCLUDED);
+	if (verdict != KS_VERDICT_TUNNEL && verdict != KS_VERDICT_BLOCKED)
+		return 1;
+	sk = ctx->sk;
+	if (verdict == KS_VERDICT_BLOCKED || !sk)
+		goto blocked;
+	mark = sk->mark | cfg->mark;
+	if (bpf_setsockopt(ctx, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)))
+		goto blocked; /* fail closed rather than let it take the normal path */
+	ks_count(KS_STAT_CONNECT_TUNNEL);
+	return 1;
+blocked:
+	ks_count(KS_STAT_CONNECT_BLOCKED);
+	return 0; /* connect() fails with EPERM */
+}
+
+SEC("cgroup/connect4")
+int ks_cgroup_connect4(struct bpf_sock_addr *ctx)
+{
+	struct ks_split_config *cfg = ks_config();
+	__u32 dst = ctx->user_ip4;
+
+	if (!cfg || !ours(ctx, cfg))
+		return 1;
+	return steer_connect(ctx, cfg, ks_decide(cfg, 4, (__u8 *)&dst));
+}
+
+SEC("cgroup/connect6")
+int ks_cgroup_connect6(struct bpf_sock_addr *ctx)
+{
+	struct ks_split_config *cfg = ks_config();
+	__u32 dst[4];
+
+	if (!cfg || !ours(ctx, cfg))
+		return 1;
+	dst[0] = ctx->user_ip6[0];
+	dst[1] = ctx->user_ip6[1];
+	dst[2] = ctx->user_ip6[2];
+	dst[3] = ctx->user_ip6[3];
+	return steer_connect(ctx, cfg, ks_decide_sockaddr6(cfg, dst));
+}
+
+/* Unconnected UDP: a mark set now would be too late for this datagram's route lookup, so
+ * it gets the tunnel address as source and the fixed `from` rule routes it. */
+SEC("cgroup/sendmsg4")
+int ks_cgroup_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	struct ks_split_config *cfg = ks_config();
+	__u32 dst = ctx->user_ip4, src;
+	int v;
+
+	if (!cfg || !ours(ctx, cfg))
+		return 1;
+	v = ks_decide(cfg, 4, (__u8 *)&dst);
+	if (v == KS_VERDICT_BLOCKED) {
+		ks_count(KS_STAT_SENDMSG_BLOCKED);
+		return 0;
+	}
+	if (v != KS_VERDICT_TUNNEL)
+		return 1;
+	__builtin_memcpy(&src, cfg->addr4, 4);
+	ctx->msg_src_ip4 = src;
+	ks_count(KS_STAT_SENDMSG_TUNNEL);
+	return 1;
+}
+
+SEC("cgroup/sendmsg6")
+int ks_cgroup_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	struct ks_split_config *cfg = ks_config();
+	__u32 dst[4], src[4];
+	int v;
+
+	if (!cfg || !ours(ctx, cfg))
+		return 1;
+	dst[0] = ctx->user_ip6[0];
+	dst[1] = ctx->user_ip6[1];
+	dst[2] = ctx->user_ip6[2];
+	dst[3] = ctx->user_ip6[3];
+	v = ks_decide_sockaddr6(cfg, dst);
+	if (v == KS_VERDICT_BLOCKED) {
+		ks_count(KS_STAT_SENDMSG_BLOCKED);
+		return 0;
+	}
+	if (v != KS_VERDICT_TUNNEL)
+		return 1;
+	if (ks_v4mapped(dst)) {
+		src[0] = 0;
+		src[1] = 0;
+		src[2] = bpf_htonl(0xffff);
+		__builtin_memcpy(&src[3], cfg->addr4, 4);
+	} else {
+		__builtin_memcpy(src, cfg->addr6, 16);
+	}
+	ctx->msg_src_ip6[0] = src[0];
+	ctx->msg_src_ip6[1] = src[1];
+	ctx->msg_src_ip6[2] = src[2];
+	ctx->msg_src_ip6[3] = src[3];
+	ks_count(KS_STAT_SENDMSG_TUNNEL);
+	return 1;
+}
+
+/* --- uplinks ------------------------------------------------------------------------- */
+
+static __always_inline int drop(__u32 reason)
+{
+	ks_count(reason);
+	return TC_ACT_SHOT;
+}
+
+/* ICMP carries no ports to mark a socket by, and raw/ping sockets skip the hooks: rewrite
+ * the source to the tunnel address and hand the packet to the TUN. The echo reply comes
+ * back addressed to us, so nothing needs translating on the way in. */
+static __always_inline int egress4(struct __sk_buff *skb, const struct ks_split_config *cfg,
+				   __u32 l2)
+{
+	struct iphdr ip;
+	__u32 src;
+	__u8 type;
+	int v;
+
+	if (bpf_skb_load_bytes(skb, l2, &ip, sizeof(ip)) || ip.ihl < 5 || ip.version != 4) {
+		ks_count(KS_STAT_EGRESS_MALFORMED);
+		return TC_ACT_OK; /* not routable IPv4: nothing we could leak */
+	}
+	v = ks_decide(cfg, 4, (__u8 *)&ip.daddr);
+	if (v != KS_VERDICT_TUNNEL && v != KS_VERDICT_BLOCKED)
+		return TC_ACT_OK;
+	if (v == KS_VERDICT_BLOCKED || ip.protocol != IPPROTO_ICMP)
+		return drop(KS_STAT_EGRESS_DROPPED);
+	/* Later fragments of an echo carry no ICMP header; the ICMP checksum does not cover
+	 * the addresses, so every fragment takes the same rewrite. */
+	if (!(ip.frag_off & bpf_htons(IP_OFFSET_MASK))) {
+		if (bpf_skb_load_bytes(skb, l2 + ip.ihl * 4, &type, 1))
+			return drop(KS_STAT_EGRESS_MALFORMED);
+		if (type != ICMP_ECHO)
+			return drop(KS_STAT_EGRESS_DROPPED);
+	}
+	__builtin_memcpy(&src, cfg->addr4, 4);
+	if (bpf_l3_csum_replace(skb, l2 + offsetof(struct iphdr, check), ip.saddr, src, 4) ||
+	    bpf_skb_store_bytes(skb, l2 + offsetof(struct iphdr, saddr), &src, 4, 0))
+		return drop(KS_STAT_EGRESS_MALFORMED);
+	ks_count(KS_STAT_EGRESS_REDIRECTED);
+	return bpf_redirect(cfg->tun_ifindex, 0);
+}
+
+static __always_inline int egress6(struct __sk_buff *skb, const struct ks_split_config *cfg,
+				   __u32 l2)
+{
+	struct ipv6hdr ip6;
+	__u32 off = l2 + sizeof(ip6), diff;
+	bool later_fragment = false;
+	__u8 nh, hdr[8];
+	int v;
+
+	if (bpf_skb_load_bytes(skb, l2, &ip6, sizeof(ip6)) || ip6.version != 6) {
+		ks_count(KS_STAT_EGRESS_MALFORMED);
+		return TC_ACT_OK;
+	}
+	v = ks_decide(cfg, 6, ip6.daddr.in6_u.u6_addr8);
+	if (v != KS_VERDICT_TUNNEL && v != KS_VERDICT_BLOCKED)
+		return TC_ACT_OK;
+	if (v == KS_VERDICT_BLOCKED)
+		return drop(KS_STAT_EGRESS_DROPPED);
+	/* Walk the extension headers to the ICMPv6 header (or give up: drop). */
+	nh = ip6.nexthdr;
+#pragma unroll
+	for (int i = 0; i < MAX_EXT_HDRS; i++) {
+		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING && nh != IPPROTO_DSTOPTS &&
+		    nh != IPPROTO_FRAGMENT)
+			break;
+		if (bpf_skb_load_bytes(skb, off, hdr, 8))
+			return drop(KS_STAT_EGRESS_MALFORMED);
+		if (nh == IPPROTO_FRAGMENT) {
+			if (((__u16)hdr[2] << 8 | hdr[3]) & IP6_OFFSET_MASK)
+				later_fragment = true;
+			off += 8;
+		} else {
+			off += ((__u32)hdr[1] + 1) * 8;
+		}
+		nh = hdr[0];
+	}
+	if (nh != IPPROTO_ICMPV6)
+		return drop(KS_STAT_EGRESS_DROPPED);
+	if (!later_fragment) {
+		if (bpf_skb_load_bytes(skb, off, hdr, 4))
+			return drop(KS_STAT_EGRESS_MALFORMED);
+		if (hdr[0] != ICMPV6_ECHO_REQUEST)
+			return drop(KS_STAT_EGRESS_DROPPED);
+		/* The ICMPv6 checksum covers the source address (pseudo-header). */
+		diff = bpf_csum_diff((__be32 *)&ip6.saddr, 16, (__be32 *)cfg->addr6, 16, 0);
+		if (bpf_l4_csum_replace(skb, off + 2, 0, diff, BPF_F_PSEUDO_HDR))
+			return drop(KS_STAT_EGRESS_MALFORMED);
+	}
+	if (bpf_skb_store_bytes(skb, l2 + offsetof(struct ipv6hdr, saddr), cfg->addr6, 16, 0))
+		return drop(KS_STAT_EGRESS_MALFORMED);
+	ks_count(KS_STAT_EGRESS_REDIRECTED);
+	return bpf_redirect(cfg->tun_ifindex, 0);
+}
+
+static __always_inline int uplink_egress(struct __sk_buff *skb, __u32 l2)
+{
+	struct ks_split_config *cfg = ks_config();
+
+	if (!cfg)
+		return TC_ACT_OK;
+	if (skb->protocol == bpf_htons(ETH_P_IP))
+		return egress4(skb, cfg, l2);
+	if (skb->protocol == bpf_htons(ETH_P_IPV6))
+		return egress6(skb, cfg, l2);
+	return TC_ACT_OK;
+}
+
+/* Uplinks with an Ethernet header (ARPHRD_ETHER: Ethernet, Wi-Fi, veth, bridges). */
+SEC("tc")
+int ks_tc_uplink_egress(struct __sk_buff *skb)
+{
+	return uplink_egress(skb, ETH_HLEN);
+}
+
+/* Uplinks without a link-layer header (another VPN's TUN, WireGuard, PPP). */
+SEC("tc")
+int ks_tc_uplink_egress_l3(struct __sk_buff *skb)
+{
+	return uplink_egress(skb, 0);
+}
+
+/* Not attached anywhere: BPF_PROG_TEST_RUN runs it on crafted frames to test the socket
+ * hooks' decision (ks_decide*), which cannot be test-run in its own program type. It
+ * returns the KS_VERDICT_* for the frame's destination, an IPv6 one read as a socket
+ * address would be (IPv4-mapped included). */
+SEC("tc")
+int ks_tc_decide_probe(struct __sk_buff *skb)
+{
+	struct ks_split_config *cfg = ks_config();
+	__u32 a[4];
+
+	if (!cfg)
+		return -1;
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		if (bpf_skb_load_bytes(skb, ETH_HLEN + offsetof(struct iphdr, daddr), a, 4))
+			return -1;
+		return ks_decide(cfg, 4, (__u8 *)a);
+	}
+	if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		if (bpf_skb_load_bytes(skb, ETH_HLEN + offsetof(struct ipv6hdr, daddr), a, 16))
+			return -1;
+		return ks_decide_sockaddr6(cfg, a);
+	}
+	return -1;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* bpf/split.bpf.c under BPF_PROG_TEST_RUN: the shared decision (through the probe
+ * program), the uplink kill switch and the ICMP echo rewrite on crafted frames. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "ks_test.h"
+#include "kslice/maps.h"
+#include "split.skel.h"
+
+#define VERDICT_OTHER 0
+#define VERDICT_EXCLUDED 1
+#define VERDICT_TUNNEL 2
+#define VERDICT_BLOCKED 3
+
+static struct ks_split *skel;
+static unsigned char out[256];
+static __u32 out_len;
+
+static int run(const struct bpf_program *prog, const void *data, size_t len)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data, .data_size_in = (__u32)len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+	int err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+
+	out_len = opts.data_size_out;
+	return err ? err : (int)opts.retval;
+}
+
+/* --- frames ------------------------------------------------------------------------- */
+
+static __u16 csum_fold(__u32 sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)sum;
+}
+
+static __u32 csum_add(__u32 sum, const unsigned char *p, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (__u32)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (__u32)p[len - 1] << 8;
+	return sum;
+}
+
+/* Ethernet + IPv4 header (+ ihl options) with a valid header checksum; returns L3 offset 14. */
+static size_t frame4(unsigned char *f, const char *src, const char *dst, int proto,
+		     __u16 frag_off, size_t l4_len)
+{
+	unsigned char *ip = f + 14;
+	__u16 c;
+
+	memset(f, 0, 14 + 20 + l4_len);
+	f[12] = 0x08;
+	ip[0] = 0x45;
+	ip[2] = (unsigned char)((20 + l4_len) >> 8);
+	ip[3] = (unsigned char)(20 + l4_len);
+	ip[6] = (unsigned char)(frag_off >> 8);
+	ip[7] = (unsigned char)frag_off;
+	ip[8] = 64;
+	ip[9] = (unsigned char)proto;
+	inet_pton(AF_INET, src, ip + 12);
+	inet_pton(AF_INET, dst, ip + 16);
+	c = (__u16)~csum_fold(csum_add(0, ip, 20));
+	ip[10] = (unsigned char)(c >> 8);
+	ip[11] = (unsigned char)c;
+	return 14 + 20 + l4_len;
+}
+
+static size_t icmp4_echo(unsigned char *f, const char *src, const char *dst, int type)
+{
+	size_t n = frame4(f, src, dst, 1, 0, 16);
+	unsigned char *icmp = f + 34;
+	__u16 c;
+
+	icmp[0] = (unsigned char)type;
+	icmp[4] = 0x12; /* id */
+	icmp[7] = 1;	/* seq */
+	memcpy(icmp + 8, "kslice!!", 8);
+	c = (__u16)~csum_fold(csum_add(0, icmp, 16));
+	icmp[2] = (unsigned char)(c >> 8);
+	icmp[3] = (unsigned char)c;
+	return n;
+}
+
+static bool ip4_csum_ok(const unsigned char *f)
+{
+	return csum_fold(csum_add(0, f + 14, 20)) == 0xffff;
+}
+
+/* Ethernet + IPv6 + the given extension headers (each 8 bytes: next header first) + l4. */
+static size_t frame6(unsigned char *f, const char *src, const char *dst, const __u8 *ext_types,
+		     int n_ext, int proto, __u16 frag_off, size_t l4_len)
+{
+	unsigned char *ip = f + 14, *h = ip + 40;
+	size_t plen = (size_t)n_ext * 8 + l4_len;
+
+	memset(f, 0, 14 + 40 + plen);
+	f[12] = 0x86;
+	f[13] = 0xdd;
+	ip[0] = 0x60;
+	ip[4] = (unsigned char)(plen >> 8);
+	ip[5] = (unsigned char)plen;
+	ip[6] = n_ext ? ext_types[0] : (unsigned char)proto;
+	ip[7] = 64;
+	inet_pton(AF_INET6, src, ip + 8);
+	inet_pton(AF_INET6, dst, ip + 24);
+	for (int i = 0; i < n_ext; i++, h += 8) {
+		h[0] = i + 1 < n_ext ? ext_types[i + 1] : (unsigned char)proto;
+		if (ext_types[i] == 44) { /* fragment header: offset in 8-byte units, M flag */
+			h[2] = (unsigned char)(frag_off >> 8);
+			h[3] = (unsigned char)frag_off;
+		}
+	}
+	return 14 + 40 + plen;
+}
+
+static __u32 pseudo6(const unsigned char *ip6, size_t l4_len)
+{
+	unsigned char ph[8] = { 0, 0, (unsigned char)(l4_len >> 8), (unsigned char)l4_len,
+				0, 0, 0, 58 };
+
+	return csum_add(csum_add(0, ip6 + 8, 32), ph, 8);
+}
+
+static size_t icmp6_echo(unsigned char *f, const char *src, const char *dst, const __u8 *ext,
+			 int n_ext, int type)
+{
+	size_t n = frame6(f, src, dst, ext, n_ext, 58, 0, 16);
+	unsigned char *icmp = f + 54 + n_ext * 8;
+	__u16 c;
+
+	icmp[0] = (unsigned char)type;
+	icmp[4] = 0x12;
+	icmp[7] = 1;
+	memcpy(icmp + 8, "kslice!!", 8);
+	c = (__u16)~csum_fold(csum_add(pseudo6(f + 14, 16), icmp, 16));
+	icmp[2] = (unsigned char)(c >> 8);
+	icmp[3] = (unsigned char)c;
+	return n;
+}
+
+static bool icmp6_csum_ok(const unsigned char *f, int n_ext)
+{
+	return csum_fold(csum_add(pseudo6(f + 14, 16), f + 54 + n_ext * 8, 16)) == 0xffff;
+}
+
+/* --- maps --------------------------------------------------------------------------- */
+
+static int add_prefix(const char *cidr, bool exclude)
+{
+	struct ks_prefix_info pi = { .origin = KS_ORIGIN_USER };
+	char a[64];
+	char *slash;
+	int len;
+
+	snprintf(a, sizeof(a), "%s", cidr);
+	slash = strchr(a, '/');
+	*slash = 0;
+	len = atoi(slash + 1);
+	if (strchr(a, ':')) {
+		struct ks_lpm6_key k = { .prefixlen = (__u32)len };
+
+		inet_pton(AF_INET6, a, k.addr);
+		return bpf_map__update_elem(exclude ? skel->maps.ks_exclude6 : skel->maps.ks_include6,
+					    &k, sizeof(k), &pi, sizeof(pi), 0);
+	}
+	struct ks_lpm4_key k = { .prefixlen = (__u32)len };
+
+	inet_pton(AF_INET, a, k.addr);
+	return bpf_map__update_elem(exclude ? skel->maps.ks_exclude4 : skel->maps.ks_include4, &k,
+				    sizeof(k), &pi, sizeof(pi), 0);
+}
+
+static __u64 hits4(const char *addr, int len, bool exclude)
+{
+	struct ks_lpm4_key k = { .prefixlen = (__u32)len };
+	struct ks_prefix_info pi = { 0 };
+
+	inet_pton(AF_INET, addr, k.addr);
+	bpf_map__lookup_elem(exclude ? skel->maps.ks_exclude4 : skel->maps.ks_include4, &k,
+			     sizeof(k), &pi, sizeof(pi), 0);
+	return pi.hits;
+}
+
+static void set_config(__u32 state, __u32 flags)
+{
+	struct ks_split_config c = { .netns_cookie = 1, .tun_ifindex = 1, .mark = 0x400000,
+				     .state = state, .flags = flags };
+	__u32 zero = 0;
+
+	inet_pton(AF_INET, "10.77.0.50", c.addr4);
+	inet_pton(AF_INET6, "fd77:77::50", c.addr6);
+	bpf_map__update_elem(skel->maps.ks_split_config, &zero, 4, &c, sizeof(c), 0);
+}
+
+static struct ks_split_stats stats(void)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct ks_split_stats per[ncpu], sum = { 0 };
+	__u32 zero = 0;
+
+	if (bpf_map__lookup_elem(skel->maps.ks_split_stats, &zero, 4, per, sizeof(per), 0))
+		return sum;
+	for (int c = 0; c < ncpu; c++)
+		for (int r = 0; r < KS_STAT_MAX; r++)
+			((__u64 *)&sum)[r] += ((__u64 *)&per[c])[r];
+	return sum;
+}
+
+static int decide(const char *dst)
+{
+	unsigned char f[128];
+	size_t n = strchr(dst, ':') ? frame6(f, "fd00::1", dst, NULL, 0, 17, 0, 8) :
+				      frame4(f, "192.0.2.1", dst, 17, 0, 8);
+
+	return run(skel->progs.ks_tc_decide_probe, f, n);
+}
+
+static bool setup(void)
+{
+	struct bpf_map *m;
+	int err;
+
+	skel = ks_split__open();
+	if (!ASSERT_OK_PTR(skel, "open"))
+		return false;
+	bpf_object__for_each_map(m, skel->obj)
+		bpf_map__set_pin_path(m, NULL);
+	err = ks_split__load(skel);
+	if (err == -EPERM) {
+		test__skip("bpf() needs root");
+		return false;
+	}
+	if (!ASSERT_OK(err, "load (verifier accepts every program)"))
+		return false;
+	ASSERT_OK(add_prefix("10.78.0.0/24", false), "include 10.78.0.0/24");
+	ASSERT_OK(add_prefix("10.78.0.200/32", true), "exclude 10.78.0.200/32");
+	ASSERT_OK(add_prefix("10.0.0.0/8", false), "include 10.0.0.0/8");
+	ASSERT_OK(add_prefix("10.1.0.0/16", true), "exclude 10.1.0.0/16");
+	ASSERT_OK(add_prefix("10.1.2.0/24", false), "include 10.1.2.0/24");
+	ASSERT_OK(add_prefix("fd78:78::/64", false), "include fd78:78::/64");
+	ASSERT_OK(add_prefix("fd78:78::200/128", true), "exclude fd78:78::200/128");
+	set_config(KS_STATE_UP, KS_CFG_HAVE4 | KS_CFG_HAVE6);
+	return true;
+}
+
+void test_bpf_split_decision(void)
+{
+	if (!setup())
+		goto out;
+	test__start_subtest("longest include wins, any exclude beats include");
+	ASSERT_EQ(decide("10.78.0.10"), VERDICT_TUNNEL, "10.78.0.10 in 10.78.0.0/24");
+	ASSERT_EQ(decide("10.78.0.200"), VERDICT_EXCLUDED, "10.78.0.200 excluded /32");
+	ASSERT_EQ(decide("10.78.0.201"), VERDICT_TUNNEL, "10.78.0.201 next to the exclude");
+	ASSERT_EQ(decide("10.2.0.1"), VERDICT_TUNNEL, "10.2.0.1 in 10.0.0.0/8");
+	ASSERT_EQ(decide("10.1.2.3"), VERDICT_EXCLUDED, "exclude /16 beats longer include /24");
+	ASSERT_EQ(decide("198.51.100.7"), VERDICT_OTHER, "public address untouched");
+	ASSERT_EQ(decide("11.0.0.1"), VERDICT_OTHER, "just outside 10/8");
+	ASSERT_EQ(hits4("10.78.0.0", 24, false), 2, "hits on 10.78.0.0/24");
+	ASSERT_EQ(hits4("10.78.0.200", 32, true), 1, "hits on the exclude");
+
+	test__start_subtest("ipv6 and ipv4-mapped socket addresses");
+	ASSERT_EQ(decide("fd78:78::10"), VERDICT_TUNNEL, "fd78:78::10");
+	ASSERT_EQ(decide("fd78:78::200"), VERDICT_EXCLUDED, "fd78:78::200");
+	ASSERT_EQ(decide("fd78:78:0:1::10"), VERDICT_OTHER, "next /64");
+	ASSERT_EQ(decide("::ffff:10.78.0.10"), VERDICT_TUNNEL, "mapped corp v4");
+	ASSERT_EQ(decide("::ffff:10.78.0.200"), VERDICT_EXCLUDED, "mapped excluded v4");
+	ASSERT_EQ(decide("::ffff:198.51.100.7"), VERDICT_OTHER, "mapped public v4");
+	ASSERT_EQ(decide("::10.78.0.10"), VERDICT_OTHER, "v4-compatible is not mapped");
+
+	test__start_subtest("fail closed: tunnel down, or no tunnel address of that family");
+	set_config(KS_STATE_DOWN, KS_CFG_HAVE4 | KS_CFG_HAVE6);
+	ASSERT_EQ(decide("10.78.0.10"), VERDICT_BLOCKED, "down: corp v4 blocked");
+	ASSERT_EQ(decide("fd78:78::10"), VERDICT_BLOCKED, "down: corp v6 blocked");
+	ASSERT_EQ(decide("10.78.0.200"), VERDICT_EXCLUDED, "down: excluded still direct");
+	ASSERT_EQ(decide("198.51.100.7"), VERDICT_OTHER, "down: public still direct");
+	set_config(KS_STATE_UP, KS_CFG_HAVE4);
+	ASSERT_EQ(decide("fd78:78::10"), VERDICT_BLOCKED, "no v6 tunnel address: blocked");
+	ASSERT_EQ(decide("10.78.0.10"), VERDICT_TUNNEL, "v4 still tunnelled");
+
+	test__start_subtest("runtime add and delete take effect at once");
+	ASSERT_OK(add_prefix("198.51.100.0/24", false), "add 198.51.100.0/24");
+	ASSERT_EQ(decide("198.51.100.7"), VERDICT_TUNNEL, "now tunnelled");
+	{
+		struct ks_lpm4_key k = { .prefixlen = 24 };
+
+		inet_pton(AF_INET, "198.51.100.0", k.addr);
+		ASSERT_OK(bpf_map__delete_elem(skel->maps.ks_include4, &k, sizeof(k), 0), "del");
+	}
+	ASSERT_EQ(decide("198.51.100.7"), VERDICT_OTHER, "direct again");
+out:
+	ks_split__destroy(skel);
+	skel = NULL;
+}
+
+void test_bpf_split_uplink(void)
+{
+	const struct bpf_program *eg;
+	unsigned char f[256], want_src[16];
+	struct ks_split_stats st;
+	size_t n;
+
+	if (!setup())
+		goto out;
+	eg = skel->progs.ks_tc_uplink_egress;
+
+	test__start_subtest("public and excluded pass, corp-bound is dropped and counted");
+	n = frame4(f, "198.18.2.2", "198.51.100.7", 6, 0, 20);
+	ASSERT_EQ(run(eg, f, n), TC_ACT_OK, "tcp to public passes");
+	n = frame4(f, "198.18.2.2", "10.78.0.200", 6, 0, 20);
+	ASSERT_EQ(run(eg, f, n), TC_ACT_OK, "tcp to excluded passes");
+	n = frame4(f, "198.18.2.2", "10.78.0.10", 6, 0, 20);
+	ASSERT_EQ(run(eg, f, n), TC_ACT_SHOT, "tcp to corp dropped (old or raw socket)");
+	n = frame4(f, "198.18.2.2", "10.78.0.10", 17, 0, 8);
+	ASSERT_EQ(run(eg, f, n), TC_ACT_SHOT, "udp to corp dropped");
+	n = frame6(f, "fd00:2::2", "fd78:78::10", NULL, 0, 6, 0, 20);
+	ASSERT_EQ(run(eg, f, n), TC_ACT_SHOT, "tcp6 to corp dropped");
+	n = frame6(f, "fd00:2::2", "2001:db8::1", NULL, 0, 6, 0, 20);
+	ASSERT_EQ(run(eg, f, n), TC_ACT_OK, "tcp6 to public passes");
+	st = stats();
+	ASSERT_EQ(st.egress_dropped, 3, "egress_dropped");
+
+	test__start_subtest("icmp echo to corp: source rewritten, checksum valid, redirected");
+	inet_pton(AF_INET, "10.77.0.50", want_src);
+	n = icmp4_echo(f, "198.18.2.2", "10.78.0.10", 8);
+	ASSERT_EQ(run(eg, f, n), TC_ACT_REDIRECT, "echo redirected into the TUN");
+	ASSERT_EQ(out_len, n, "same length");
+	ASSERT_TRUE(!memcmp(out + 26, want_src, 4), "source is the tunnel address");
+	ASSERT_TRUE(ip4_csum_ok(out), "ipv4 header checksum still valid");
+	ASSERT_TRUE(!memcmp(out + 34, f + 34, 16), "icmp untouched (its checksum has no addresses)");
+	n = icmp4_echo(f, "198.18.2.2", "10.78.0.10", 0);
+	ASSERT_EQ(run(eg, f, n), TC_ACT_SHOT, "echo reply to corp is not ours to send: dropped");
+	n = frame4(f, "198.18.2.2", "10.78.0.10", 1, 185, 40); /* offset 1480: later fragment */
+	ASSERT_EQ(run(eg, f, n), TC_ACT_REDIRECT, "later fragment of a big ping follows it");
+	ASSERT_TRUE(ip4_csum_ok(out) && !memcmp(out + 26, want_src, 4), "fragment rewritten");
+	n = icmp4_echo(f, "198.18.2.2", "198.51.100.7", 8);
+	ASSERT_EQ(run(eg, f, n), TC_ACT_OK, "ping to public passes untouched");
+
+	test__start_subtest("icmpv6 echo: pseudo-header checksum fixed, extension headers walked");
+	inet_pton(AF_INET6, "fd77:77::50", want_src);
+	n = icmp6_echo(f, "fd00:2::2", "fd78:78::10", NULL, 0, 128);
+	ASSERT_EQ(run(eg, f, n), TC_ACT_REDIRECT, "echo6 redirected");
+	ASSERT_TRUE(!memcmp(out + 22, want_src, 16), "source is the tunnel address");
+	ASSERT_TRUE(icmp6_csum_ok(out, 0), "icmpv6 checksum valid for the new source");
+	{
+		static const __u8 ext[] = { 0, 60, 44 }; /* hop-by-hop, dest opts, fragment */
+
+		n = icmp6_echo(f, "fd00:2::2", "fd78:78::10", ext, 3, 128);
+		ASSERT_EQ(run(eg, f, n), TC_ACT_REDIRECT, "behind 3 extension headers");
+		ASSERT_TRUE(icmp6_csum_ok(out, 3), "checksum valid behind extension headers");
+		n = frame6(f, "fd00:2::2", "fd78:78::10", ext + 2, 1, 58, 1480, 40);
+		ASSERT_EQ(run(eg, f, n), TC_ACT_REDIRECT, "later v6 fragment follows its echo");
+		ASSERT_TRUE(!memcmp(out + 22, want_src, 16), "fragment source rewritten");
+	}
+	{
+		static const __u8 many[] = { 60, 60, 60, 60, 60, 60, 60 };
+
+		n = icmp6_echo(f, "fd00:2::2", "fd78:78::10", many, 7, 128);
+		ASSERT_EQ(run(eg, f, n), TC_ACT_SHOT, "7 extension headers: gives up, drops");
+	}
+	n = icmp6_echo(f, "fd00:2::2", "fd78:78::10", NULL, 0, 129);
+	ASSERT_EQ(run(eg, f, n), TC_ACT_SHOT, "echo6 reply to corp dropped");
+
+	test__start_subtest("malformed and truncated frames");
+	st = stats();
+	n = icmp4_echo(f, "198.18.2.2", "10.78.0.10", 8);
+	ASSERT_EQ(run(eg, f, 14 + 20), TC_ACT_SHOT, "icmp header cut off: dropped");
+	/* (An IP frame shorter than its header is refused by the kernel before any program.) */
+	f[14] = 0x65; /* IPv4 ethertype, version 6 */
+	ASSERT_EQ(run(eg, f, n), TC_ACT_OK, "version disagrees with ethertype: passes");
+	f[14] = 0x43; /* ihl 3 */
+	ASSERT_EQ(run(eg, f, n), TC_ACT_OK, "ihl 3: passes as malformed");
+	f[14] = 0x45;
+	{
+		static const __u8 ext[] = { 60 };
+
+		n = icmp6_echo(f, "fd00:2::2", "fd78:78::10", ext, 1, 128);
+		f[54 + 1] = 200; /* dest opts claim 1608 bytes */
+		ASSERT_EQ(run(eg, f, n), TC_ACT_SHOT, "extension header overruns: dropped");
+		f[14] = 0x40;
+		ASSERT_EQ(run(eg, f, n), TC_ACT_OK, "IPv6 ethertype, version 4: passes");
+	}
+	ASSERT_EQ(stats().egress_malformed - st.egress_malformed, 5, "5 counted malformed");
+
+	test__start_subtest("kill switch: tunnel down drops even icmp echo");
+	set_config(KS_STATE_DOWN, KS_CFG_HAVE4 | KS_CFG_HAVE6);
+	st = stats();
+	n = icmp4_echo(f, "198.18.2.2", "10.78.0.10", 8);
+	ASSERT_EQ(run(eg, f, n), TC_ACT_SHOT, "echo dropped while down");
+	n = frame4(f, "198.18.2.2", "10.78.0.200", 17, 0, 8);
+	ASSERT_EQ(run(eg, f, n), TC_ACT_OK, "excluded still passes");
+	ASSERT_EQ(stats().egress_dropped - st.egress_dropped, 1, "counted");
+	ASSERT_EQ(run(skel->progs.ks_tc_uplink_egress_l3, f + 14, n - 14) >= 0, 1,
+		  "the L3-uplink variant loads and runs");
+out:
+	ks_split__destroy(skel);
+	skel = NULL;
+}
