@@ -45,6 +45,10 @@ static __always_inline int steer_connect(struct bpf_sock_addr *ctx,
 	sk = ctx->sk;
 	if (verdict == KS_VERDICT_BLOCKED || !sk)
 		goto blocked;
+	/* Bound to another device (SO_BINDTODEVICE: DHCP clients, ping -I eth0): the
+	 * application chose its path; the uplink filter still drops a corp-bound leak. */
+	if (sk->bound_dev_if && sk->bound_dev_if != cfg->tun_ifindex)
+		return 1;
 	mark = sk->mark | cfg->mark;
 	if (bpf_setsockopt(ctx, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)))
 		goto blocked; /* fail closed rather than let it take the normal path */
@@ -143,6 +147,9 @@ int ks_cgroup_sendmsg6(struct bpf_sock_addr *ctx)
 
 /* --- uplinks ------------------------------------------------------------------------- */
 
+/* Not ours to judge: let the next filter in the chain (someone else's) have its say. */
+#define PASS TC_ACT_UNSPEC
+
 static __always_inline int drop(__u32 reason)
 {
 	ks_count(reason);
@@ -162,11 +169,11 @@ static __always_inline int egress4(struct __sk_buff *skb, const struct ks_split_
 
 	if (bpf_skb_load_bytes(skb, l2, &ip, sizeof(ip)) || ip.ihl < 5 || ip.version != 4) {
 		ks_count(KS_STAT_EGRESS_MALFORMED);
-		return TC_ACT_OK; /* not routable IPv4: nothing we could leak */
+		return PASS; /* not routable IPv4: nothing we could leak */
 	}
 	v = ks_decide(cfg, 4, (__u8 *)&ip.daddr);
 	if (v != KS_VERDICT_TUNNEL && v != KS_VERDICT_BLOCKED)
-		return TC_ACT_OK;
+		return PASS;
 	if (v == KS_VERDICT_BLOCKED || ip.protocol != IPPROTO_ICMP)
 		return drop(KS_STAT_EGRESS_DROPPED);
 	/* Later fragments of an echo carry no ICMP header; the ICMP checksum does not cover
@@ -196,11 +203,11 @@ static __always_inline int egress6(struct __sk_buff *skb, const struct ks_split_
 
 	if (bpf_skb_load_bytes(skb, l2, &ip6, sizeof(ip6)) || ip6.version != 6) {
 		ks_count(KS_STAT_EGRESS_MALFORMED);
-		return TC_ACT_OK;
+		return PASS;
 	}
 	v = ks_decide(cfg, 6, ip6.daddr.in6_u.u6_addr8);
 	if (v != KS_VERDICT_TUNNEL && v != KS_VERDICT_BLOCKED)
-		return TC_ACT_OK;
+		return PASS;
 	if (v == KS_VERDICT_BLOCKED)
 		return drop(KS_STAT_EGRESS_DROPPED);
 	/* Walk the extension headers to the ICMPv6 header (or give up: drop). */
@@ -244,12 +251,12 @@ static __always_inline int uplink_egress(struct __sk_buff *skb, __u32 l2)
 	struct ks_split_config *cfg = ks_config();
 
 	if (!cfg)
-		return TC_ACT_OK;
+		return PASS;
 	if (skb->protocol == bpf_htons(ETH_P_IP))
 		return egress4(skb, cfg, l2);
 	if (skb->protocol == bpf_htons(ETH_P_IPV6))
 		return egress6(skb, cfg, l2);
-	return TC_ACT_OK;
+	return PASS;
 }
 
 /* Uplinks with an Ethernet header (ARPHRD_ETHER: Ethernet, Wi-Fi, veth, bridges). */

@@ -14,7 +14,9 @@
 #include "commands.h"
 #include "ctl.h"
 #include "exitcodes.h"
+#include "generated/config.h"
 #include "log.h"
+#include "residue.h"
 #include "session.h"
 
 static double now_ms(void)
@@ -169,6 +171,7 @@ static int run_tunnel(struct ks_session *s, int ready_fd, struct ks_error *e)
 		.early = &s->early,
 		.ctl_fd = s->ctl_fd,
 		.on_client = session_on_client,
+		.on_tick = session_on_tick,
 		.ctl_ctx = s,
 		.ready_fd = ready_fd,
 	};
@@ -190,7 +193,10 @@ static int run_tunnel(struct ks_session *s, int ready_fd, struct ks_error *e)
 			break;
 		tunnel_free(s->tunnel);
 		s->tunnel = NULL;
+		split_set_state(&s->split, false); /* fail closed while there is no tunnel */
 		err = reconnect(s, e);
+		if (!err)
+			split_set_state(&s->split, true);
 		if (err == -EINTR)
 			return KS_EXIT_OK;
 		if (err) {
@@ -215,6 +221,29 @@ static int run_tunnel(struct ks_session *s, int ready_fd, struct ks_error *e)
 	}
 }
 
+/* What a SIGKILLed predecessor on this interface left on purpose (DESIGN.md: the uplink
+ * kill switch, the fixed rules, pinned maps) is taken over and cleared before we start. */
+static int reconcile(const struct ks_connect_opts *o, struct ks_error *e)
+{
+	struct ks_residue r;
+	int err = residue_scan(o->ifname, o->table, o->rule_pref, &r);
+
+	if (err)
+		return ks_fail(e, err, "cleanup: cannot inspect what a previous kslice left: %s",
+			       strerror(-err));
+	if (!residue_any(&r))
+		return 0;
+	if (r.other_instances)
+		return ks_fail(e, -EBUSY,
+			       "another kslice in this namespace uses rule preference %u / table %u; "
+			       "give this one its own --rule-pref, --table and --mark",
+			       o->rule_pref, o->table);
+	residue_clear(o->ifname, o->table, o->rule_pref);
+	ks_warn("main", "event=reconciled interface=%s pins=%d rules=%d uplink_filters=%d (%s)",
+		o->ifname, r.pins, r.rules, r.uplink_filters, r.uplink_names);
+	return 0;
+}
+
 static int bring_up(struct ks_session *s, struct ks_error *e)
 {
 	char a[64];
@@ -223,7 +252,29 @@ static int bring_up(struct ks_session *s, struct ks_error *e)
 	err = tun_configure(&s->tun, &s->params, e);
 	if (err)
 		return err;
-	err = stats_bpf_attach(&s->bpf, s->tun.name, s->tun.ifindex, e);
+	err = pin_dir_open(&s->pins, s->tun.name, e);
+	if (err)
+		return err;
+	err = split_start(&s->split, &(struct ks_split_setup){
+			.pin_dir = s->pins.path,
+			.tun_name = s->tun.name,
+			.tun_ifindex = s->tun.ifindex,
+			.params = &s->params,
+			.user_include = s->o->include,
+			.user_exclude = s->o->exclude,
+			.n_user_include = s->o->n_include,
+			.n_user_exclude = s->o->n_exclude,
+			.gateway_ip = s->peer_ip,
+			.mark = s->o->mark,
+			.table = s->o->table,
+			.pref = s->o->rule_pref,
+			.split_only = s->o->split_only,
+			.no_local_exclude = s->o->no_lan,
+			.max_prefixes = CONFIG_SPLIT_MAX_PREFIXES,
+		}, e);
+	if (err)
+		return err;
+	err = stats_bpf_attach(&s->bpf, s->pins.path, s->tun.name, s->tun.ifindex, e);
 	if (err) {
 		/* Counting is a nicety; the tunnel works without it. */
 		ks_warn("bpf", "event=attach_failed reason=\"%s\"", e->msg);
@@ -262,7 +313,11 @@ int cmd_connect(int argc, char **argv)
 		rc = KS_EXIT_ERROR;
 		goto out_msg;
 	}
-	stats_bpf_clear_stale(o.ifname);
+	err = reconcile(&o, &e);
+	if (err) {
+		rc = KS_EXIT_ERROR;
+		goto out_msg;
+	}
 	err = tun_open(&s.tun, o.ifname, &e);
 	if (err) {
 		rc = KS_EXIT_ERROR;

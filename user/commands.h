@@ -4,3 +4,5 @@
 int cmd_connect(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_disconnect(int argc, char **argv);
+int cmd_cleanup(int argc, char **argv);
+int cmd_route(int argc, char **argv);

@@ -13,16 +13,20 @@ static bool syslog_on;
 
 static const char *const level_names[] = { "err", "warn", "info", "debug" };
 
-/* libbpf speaks one level lower than we do: its warnings are our debug unless -vv. */
+/* libbpf speaks one level lower than we do: its warnings are our info, the rest debug.
+ * The kernel's extack text arrives as a warning, but the caller reports that failure
+ * itself (or expects it, as a query for a filter that is not there): debug. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	enum ks_log_level ours = level == LIBBPF_WARN ? KS_LOG_INFO : KS_LOG_DEBUG;
 	char line[512];
 	size_t n;
 
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (strstr(line, "Kernel error message:"))
+		ours = KS_LOG_DEBUG;
 	if ((int)ours > verbosity)
 		return 0;
-	vsnprintf(line, sizeof(line), fmt, ap);
 	n = strlen(line);
 	if (n && line[n - 1] == '\n')
 		line[n - 1] = 0;

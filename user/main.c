@@ -16,6 +16,8 @@ static const struct {
 	{ "connect", cmd_connect, "log in to a gateway and bring the tunnel up" },
 	{ "status", cmd_status, "show a running tunnel (--json for scripts)" },
 	{ "disconnect", cmd_disconnect, "end a running tunnel cleanly" },
+	{ "route", cmd_route, "add, remove or list split prefixes of a running tunnel" },
+	{ "cleanup", cmd_cleanup, "remove the kill switch a killed kslice left behind" },
 };
 
 static void usage(FILE *f)

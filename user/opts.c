@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -14,7 +15,8 @@
 
 void opts_connect_usage(FILE *f)
 {
-	fputs("usage: kslice connect [options] SERVER[:PORT][/GROUP-PATH]\n"
+	fprintf(f,
+		"usage: kslice connect [options] SERVER[:PORT][/GROUP-PATH] [PREFIX...]\n"
 	      "  -u, --user NAME             login name\n"
 	      "      --passwd-on-stdin       read form answers from stdin, one per line, in form order\n"
 	      "      --cookie-on-stdin       read a session cookie (openconnect --authenticate) from stdin\n"
@@ -37,9 +39,20 @@ void opts_connect_usage(FILE *f)
 	      "      --reconnect-timeout S   keep trying to resume a lost session this long (default\n"
 	      "                              300, 0 = give up at once); the TUN device stays\n"
 	      "      --non-inter             never prompt on the terminal\n"
+	      "\nsplit tunneling (PREFIX: 10.0.0.0/8, 10.0.0.0/255.0.0.0, fd00::/64 or an address):\n"
+	      "      --include PREFIX        send PREFIX through the tunnel; repeatable; prefixes\n"
+	      "                              after SERVER mean the same (vpn-slice style)\n"
+	      "      --exclude PREFIX        keep PREFIX off the tunnel; beats any include\n"
+	      "      --split-only            with no include from gateway or user, tunnel nothing\n"
+	      "                              (default: everything, as AnyConnect does)\n"
+	      "      --no-lan                full tunnel: the local networks go through it too\n"
+	      "                              (default: they stay reachable, as with openconnect)\n"
+	      "      --mark BIT              fwmark bit of corporate sockets (default 0x%x)\n"
+	      "      --table N               routing table of the tunnel (default %d)\n"
+	      "      --rule-pref N           first of the 3 policy rules (default %d)\n"
 	      "  -v, --verbose               more log lines (repeat for debug)\n"
 	      "  -q, --quiet                 errors only\n",
-	      f);
+	      CONFIG_SPLIT_MARK, CONFIG_SPLIT_TABLE, CONFIG_SPLIT_RULE_PREF);
 }
 
 int opts_check_ifname(const char *name, struct ks_error *e)
@@ -143,6 +156,13 @@ enum {
 	OPT_TIMEOUT,
 	OPT_RECONNECT_TIMEOUT,
 	OPT_NON_INTER,
+	OPT_INCLUDE,
+	OPT_EXCLUDE,
+	OPT_SPLIT_ONLY,
+	OPT_MARK,
+	OPT_TABLE,
+	OPT_RULE_PREF,
+	OPT_NO_LAN,
 };
 
 static const struct option long_opts[] = {
@@ -165,11 +185,104 @@ static const struct option long_opts[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "reconnect-timeout", required_argument, NULL, OPT_RECONNECT_TIMEOUT },
 	{ "non-inter", no_argument, NULL, OPT_NON_INTER },
+	{ "include", required_argument, NULL, OPT_INCLUDE },
+	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
+	{ "split-only", no_argument, NULL, OPT_SPLIT_ONLY },
+	{ "no-full-tunnel", no_argument, NULL, OPT_SPLIT_ONLY },
+	{ "mark", required_argument, NULL, OPT_MARK },
+	{ "table", required_argument, NULL, OPT_TABLE },
+	{ "rule-pref", required_argument, NULL, OPT_RULE_PREF },
+	{ "no-lan", no_argument, NULL, OPT_NO_LAN },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
+
+int opts_parse_prefix(const char *opt, const char *arg, struct ks_prefix *out,
+		      struct ks_error *e)
+{
+	if (!cstp_parse_prefix(arg, out))
+		return 0;
+	if (strchr(arg, '/') && (strchr(arg, '.') || strchr(arg, ':'))) {
+		struct ks_prefix loose;
+		char a[INET6_ADDRSTRLEN + 8];
+
+		/* Tell apart "bad length" from "host bits set", the common slip. */
+		snprintf(a, sizeof(a), "%.*s", (int)(strchr(arg, '/') - arg), arg);
+		if (!cstp_parse_prefix(a, &loose))
+			return ks_fail(e, -EINVAL,
+				       "%s: '%s': bad prefix length, or address bits set beyond it",
+				       opt, arg);
+	}
+	return ks_fail(e, -EINVAL, "%s: '%s' is not an IPv4/IPv6 prefix or address", opt, arg);
+}
+
+static int push_prefix(struct ks_prefix **arr, size_t *n, const struct ks_prefix *p,
+		       struct ks_error *e)
+{
+	struct ks_prefix *na;
+
+	if (*n >= CSTP_MAX_SPLIT)
+		return ks_fail(e, -E2BIG, "split: more than %d prefixes", CSTP_MAX_SPLIT);
+	na = realloc(*arr, (*n + 1) * sizeof(**arr));
+	if (!na)
+		return ks_fail(e, -ENOMEM, "split: out of memory");
+	na[(*n)++] = *p;
+	*arr = na;
+	return 0;
+}
+
+static int add_prefix_opt(struct ks_connect_opts *o, const char *opt, const char *arg,
+			  bool exclude, struct ks_error *e)
+{
+	struct ks_prefix p;
+	int err = opts_parse_prefix(opt, arg, &p, e);
+
+	if (err)
+		return err;
+	return exclude ? push_prefix(&o->exclude, &o->n_exclude, &p, e) :
+			 push_prefix(&o->include, &o->n_include, &p, e);
+}
+
+static int parse_u32(const char *arg, uint32_t min, uint32_t max, uint32_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!*arg || *arg == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(arg, &end, 0);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int opts_parse_mark(const char *arg, uint32_t *out, struct ks_error *e)
+{
+	if (parse_u32(arg, 1, UINT32_MAX, out) || (*out & (*out - 1)))
+		return ks_fail(e, -EINVAL, "--mark: '%s' is not a single bit (e.g. 0x400000)", arg);
+	return 0;
+}
+
+int opts_parse_table(const char *arg, uint32_t *out, struct ks_error *e)
+{
+	if (parse_u32(arg, 1, UINT32_MAX, out) || *out == 253 || *out == 254 || *out == 255)
+		return ks_fail(e, -EINVAL,
+			       "--table: '%s' is not a table number (1..4294967295, not "
+			       "default/main/local 253..255)",
+			       arg);
+	return 0;
+}
+
+int opts_parse_rule_pref(const char *arg, uint32_t *out, struct ks_error *e)
+{
+	if (parse_u32(arg, 1, 32000, out))
+		return ks_fail(e, -EINVAL, "--rule-pref: '%s' is not 1..32000", arg);
+	return 0;
+}
 
 static int parse_one(struct ks_connect_opts *o, int c, const char *arg, const char **secret,
 		     const char **mode, struct ks_error *e)
@@ -253,6 +366,22 @@ static int parse_one(struct ks_connect_opts *o, int c, const char *arg, const ch
 	case OPT_NON_INTER:
 		o->no_tty_prompt = true;
 		return 0;
+	case OPT_INCLUDE:
+		return add_prefix_opt(o, "--include", arg, false, e);
+	case OPT_EXCLUDE:
+		return add_prefix_opt(o, "--exclude", arg, true, e);
+	case OPT_SPLIT_ONLY:
+		o->split_only = true;
+		return 0;
+	case OPT_NO_LAN:
+		o->no_lan = true;
+		return 0;
+	case OPT_MARK:
+		return opts_parse_mark(arg, &o->mark, e);
+	case OPT_TABLE:
+		return opts_parse_table(arg, &o->table, e);
+	case OPT_RULE_PREF:
+		return opts_parse_rule_pref(arg, &o->rule_pref, e);
 	case 'v':
 		o->verbosity++;
 		return 0;
@@ -274,12 +403,16 @@ int opts_parse_connect(struct ks_connect_opts *o, int argc, char **argv, struct 
 	o->verbosity = KS_LOG_INFO;
 	o->compress = IS_ENABLED(CONFIG_COMPRESSION) ? KS_COMPRESS_ALL : KS_COMPRESS_NONE;
 	o->ipv6 = IS_ENABLED(CONFIG_IPV6);
-	o->useragent = "Open AnyConnect VPN Agent kslice-0.1";
+	/* ocserv gives IPv6 routes and DNS only to agents it knows: "...Agent v<N>", N > 3. */
+	o->useragent = "Open AnyConnect VPN Agent v9.12 (kslice 0.1)";
 	o->timeout_s = 20;
 	o->reconnect_timeout_s = 300;
+	o->mark = CONFIG_SPLIT_MARK;
+	o->table = CONFIG_SPLIT_TABLE;
+	o->rule_pref = CONFIG_SPLIT_RULE_PREF;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:u:g:i:blvqh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":u:g:i:blvqh", long_opts, NULL)) != -1) {
 		if (c == 'h') {
 			opts_connect_usage(stdout);
 			return -EAGAIN;
@@ -308,13 +441,20 @@ int opts_parse_connect(struct ks_connect_opts *o, int argc, char **argv, struct 
 		return ks_fail(e, -EINVAL, "--passwd-on-stdin and --cookie-on-stdin exclude each other");
 	if (optind >= argc)
 		return ks_fail(e, -EINVAL, "connect: no SERVER given (see kslice connect --help)");
-	if (optind + 1 < argc)
-		return ks_fail(e, -EINVAL, "connect: unexpected argument '%s' after SERVER",
-			       argv[optind + 1]);
+	/* vpn-slice style: everything after SERVER is a prefix to tunnel. */
+	for (int i = optind + 1; i < argc; i++) {
+		err = add_prefix_opt(o, "connect", argv[i], false, e);
+		if (err)
+			return err;
+	}
 	return opts_parse_server(o, argv[optind], e);
 }
 
 void opts_free(struct ks_connect_opts *o)
 {
+	free(o->include);
+	free(o->exclude);
+	o->include = o->exclude = NULL;
+	o->n_include = o->n_exclude = 0;
 	totp_wipe(&o->totp);
 }

@@ -3,6 +3,8 @@
 #pragma once
 #include <net/if.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include "cstp_params.h"
 #include "error.h"
 #include "tls.h"
 #include "totp.h"
@@ -31,10 +33,24 @@ struct ks_connect_opts {
 	int timeout_s;
 	int reconnect_timeout_s; /* 0: a lost connection ends the session */
 	bool no_tty_prompt; /* never prompt, even on a terminal */
+	/* split tunneling */
+	struct ks_prefix *include, *exclude; /* --include/positional, --exclude */
+	size_t n_include, n_exclude;
+	bool split_only;		     /* never "everything" by default */
+	bool no_lan;			     /* full tunnel takes the local networks too */
+	uint32_t mark, table, rule_pref;
 };
 
 int opts_parse_server(struct ks_connect_opts *o, const char *arg, struct ks_error *e);
 int opts_check_ifname(const char *name, struct ks_error *e);
+/* "10.0.0.0/8", "10.0.0.0/255.0.0.0", "fd00::/64" or a bare address; the message names
+ * the option and what was wrong. */
+int opts_parse_prefix(const char *opt, const char *arg, struct ks_prefix *out,
+		      struct ks_error *e);
+/* --mark (one bit), --table, --rule-pref: shared with `kslice cleanup`. */
+int opts_parse_mark(const char *arg, uint32_t *out, struct ks_error *e);
+int opts_parse_table(const char *arg, uint32_t *out, struct ks_error *e);
+int opts_parse_rule_pref(const char *arg, uint32_t *out, struct ks_error *e);
 /* argv as given after `connect`. -EAGAIN: --help was printed. */
 int opts_parse_connect(struct ks_connect_opts *o, int argc, char **argv, struct ks_error *e);
 void opts_free(struct ks_connect_opts *o);

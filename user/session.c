@@ -10,6 +10,8 @@
 #include "http.h"
 #include "log.h"
 #include "session.h"
+#include "json.h"
+#include "split_report.h"
 #include "status.h"
 
 static void peer_address(int fd, char *out, size_t len)
@@ -119,6 +121,73 @@ int session_reconnect(struct ks_session *s, struct ks_error *e)
 	return 0;
 }
 
+static void reply_result(struct ks_buf *reply, int err, const char *msg)
+{
+	struct ks_json j;
+
+	json_init(&j, reply);
+	json_obj_open(&j, NULL);
+	json_bool(&j, "ok", !err);
+	if (err)
+		json_str(&j, "error", msg);
+	json_obj_close(&j);
+	buf_putc(reply, '\n');
+}
+
+/* "route add include|exclude PREFIX", "route del include|exclude|any PREFIX". */
+static void route_change(struct ks_session *s, const char *req, struct ks_buf *reply)
+{
+	char verb[4], set[8], arg[128], a[64];
+	struct ks_error e = { 0 };
+	struct ks_prefix p;
+	int err = 0, gone = 0;
+
+	if (sscanf(req, "route %3s %7s %127s", verb, set, arg) != 3 ||
+	    (strcmp(verb, "add") && strcmp(verb, "del")) ||
+	    (strcmp(set, "include") && strcmp(set, "exclude") && strcmp(set, "any"))) {
+		reply_result(reply, -EINVAL, "malformed route request");
+		return;
+	}
+	err = opts_parse_prefix("route", arg, &p, &e);
+	if (!err && !s->split.started)
+		err = ks_fail(&e, -ENOTCONN, "split tunneling is not active");
+	if (!err && !strcmp(verb, "add")) {
+		err = split_prefix_add(&s->split, &p, !strcmp(set, "exclude"), KS_ORIGIN_RUNTIME);
+		if (err)
+			ks_fail(&e, err, "route: cannot add %s: %s", arg,
+				err == -E2BIG ? "map full" : strerror(-err));
+	} else if (!err) {
+		if (strcmp(set, "exclude"))
+			gone += !split_prefix_del(&s->split, &p, false);
+		if (strcmp(set, "include"))
+			gone += !split_prefix_del(&s->split, &p, true);
+		if (!gone)
+			err = ks_fail(&e, -ENOENT, "route: %s is not in the %s set",
+				      prefix_str(&p, a, sizeof(a)),
+				      strcmp(set, "any") ? set : "include or exclude");
+	}
+	if (!err)
+		ks_info("ctl", "event=route_%s set=%s prefix=%s", verb, set,
+			prefix_str(&p, a, sizeof(a)));
+	reply_result(reply, err, e.msg);
+}
+
+static void route_list(struct ks_session *s, bool json, struct ks_buf *reply)
+{
+	struct ks_json j;
+
+	if (!json) {
+		split_report_routes(&s->split, reply);
+		return;
+	}
+	json_init(&j, reply);
+	json_obj_open(&j, NULL);
+	json_u64(&j, "version", 1);
+	split_report_json(&s->split, &j);
+	json_obj_close(&j);
+	buf_putc(reply, '\n');
+}
+
 void session_on_client(void *ctx, int fd)
 {
 	struct ks_session *s = ctx;
@@ -134,6 +203,13 @@ void session_on_client(void *ctx, int fd)
 		status_json(s, &reply);
 	} else if (!strcmp(line, "status text")) {
 		status_text(s, &reply);
+	} else if (!strcmp(line, "route list") || !strcmp(line, "route list json")) {
+		route_list(s, !strcmp(line, "route list json"), &reply);
+	} else if (!strncmp(line, "route ", 6)) {
+		if (uid != 0 && uid != getuid())
+			reply_result(&reply, -EPERM, "permission denied");
+		else
+			route_change(s, line, &reply);
 	} else if (!strcmp(line, "disconnect")) {
 		if (uid != 0 && uid != getuid()) {
 			buf_printf(&reply, "{\"ok\":false,\"error\":\"permission denied\"}\n");
@@ -150,13 +226,22 @@ void session_on_client(void *ctx, int fd)
 	close(fd);
 }
 
+void session_on_tick(void *ctx)
+{
+	struct ks_session *s = ctx;
+
+	split_tick(&s->split);
+}
+
 void session_close(struct ks_session *s)
 {
 	tunnel_free(s->tunnel);
 	s->tunnel = NULL;
+	split_stop(&s->split);
 	if (s->bpf_ok)
 		stats_bpf_detach(&s->bpf);
 	s->bpf_ok = false;
+	pin_dir_close(&s->pins);
 	tun_close(&s->tun);
 	ctl_unlisten(s->ctl_fd, s->ctl_path);
 	s->ctl_fd = -1;

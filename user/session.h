@@ -6,6 +6,8 @@
 #include "auth.h"
 #include "cstp_params.h"
 #include "opts.h"
+#include "pin.h"
+#include "split.h"
 #include "stats_bpf.h"
 #include "tun.h"
 #include "tunnel.h"
@@ -20,8 +22,10 @@ struct ks_session {
 	struct ks_cstp_params params;
 	struct ks_buf early;
 	struct ks_tun tun;
+	struct ks_pin_dir pins;
 	struct ks_tun_bpf bpf;
 	bool bpf_ok;
+	struct ks_split_state split;
 	struct ks_tunnel *tunnel;
 	int ctl_fd;
 	char ctl_path[108];
@@ -38,5 +42,6 @@ int session_establish(struct ks_session *s, struct ks_error *e);
  * address (the TUN device could not be kept). */
 int session_reconnect(struct ks_session *s, struct ks_error *e);
 void session_close(struct ks_session *s);
-/* Control-socket client handler (status, disconnect). */
+/* Control-socket client handler (status, disconnect, route). */
 void session_on_client(void *ctx, int fd);
+void session_on_tick(void *ctx);

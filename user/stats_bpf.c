@@ -1,82 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <sys/statfs.h>
-#include <linux/magic.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "generated/config.h"
 #include "stats_bpf.h"
 #include "tun_stats.skel.h"
 
-const char *bpf_pin_root(void)
-{
-	const char *d = getenv("KSLICE_PIN_ROOT");
-
-	return d && *d ? d : CONFIG_PIN_ROOT;
-}
-
-static void remove_pin_dir(const char *dir)
-{
-	char path[320];
-
-	snprintf(path, sizeof(path), "%s/ks_tun_stats", dir);
-	unlink(path);
-	rmdir(dir);
-	rmdir(bpf_pin_root()); /* only succeeds when no other interface uses it */
-}
-
-void stats_bpf_clear_stale(const char *ifname)
-{
-	char dir[256];
-
-	snprintf(dir, sizeof(dir), "%s/%s", bpf_pin_root(), ifname);
-	remove_pin_dir(dir);
-}
-
-/* Systems without systemd may not have bpffs mounted; mount it where everyone expects it. */
-static int ensure_bpffs(const char *root, bool *mounted)
-{
-	struct statfs st;
-
-	*mounted = false;
-	if (strncmp(root, "/sys/fs/bpf", 11))
-		return 0;
-	if (!statfs("/sys/fs/bpf", &st) && st.f_type == BPF_FS_MAGIC)
-		return 0;
-	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
-		return -errno;
-	*mounted = true;
-	return 0;
-}
-
-/* Undoes our mount when nothing but the kernel's own preloaded entries is in it: the
- * machine is left as we found it, and nobody else's pins are touched. */
-static void release_bpffs(void)
-{
-	DIR *d = opendir("/sys/fs/bpf");
-	struct dirent *de;
-	bool empty = true;
-
-	if (!d)
-		return;
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
-		    strcmp(de->d_name, "maps.debug") && strcmp(de->d_name, "progs.debug"))
-			empty = false;
-	closedir(d);
-	if (empty)
-		umount2("/sys/fs/bpf", MNT_DETACH);
-}
-
-int stats_bpf_attach(struct ks_tun_bpf *b, const char *ifname, int ifindex, struct ks_error *e)
+int stats_bpf_attach(struct ks_tun_bpf *b, const char *pin_dir, const char *ifname, int ifindex,
+		     struct ks_error *e)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
@@ -87,14 +22,7 @@ int stats_bpf_attach(struct ks_tun_bpf *b, const char *ifname, int ifindex, stru
 
 	memset(b, 0, sizeof(*b));
 	b->ifindex = ifindex;
-	snprintf(b->pin_dir, sizeof(b->pin_dir), "%s/%s", bpf_pin_root(), ifname);
-	err = ensure_bpffs(bpf_pin_root(), &b->mounted_bpffs);
-	if (err)
-		return ks_fail(e, err, "bpf: cannot mount bpffs on /sys/fs/bpf: %s", strerror(-err));
-	if ((mkdir(bpf_pin_root(), 0755) && errno != EEXIST) ||
-	    (mkdir(b->pin_dir, 0755) && errno != EEXIST))
-		return ks_fail(e, -errno, "bpf: cannot create %s: %m (is bpffs mounted?)",
-			       b->pin_dir);
+	snprintf(b->pin_dir, sizeof(b->pin_dir), "%s", pin_dir);
 	oo.pin_root_path = b->pin_dir;
 	b->skel = ks_tun_stats__open_opts(&oo);
 	if (!b->skel)
@@ -159,9 +87,5 @@ void stats_bpf_detach(struct ks_tun_bpf *b)
 		bpf_map__unpin(b->skel->maps.ks_tun_stats, NULL);
 		ks_tun_stats__destroy(b->skel);
 	}
-	if (b->pin_dir[0])
-		remove_pin_dir(b->pin_dir);
-	if (b->mounted_bpffs)
-		release_bpffs();
 	memset(b, 0, sizeof(*b));
 }

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "split_report.h"
 #include "status.h"
 
 static void ip_list(struct ks_json *j, const char *key, const struct ks_ip *ips, int n)
@@ -129,6 +130,7 @@ void status_json(const struct ks_session *s, struct ks_buf *out)
 	json_str(&j, "pubkey_sha256", s->auth.peer.pubkey_sha256);
 	json_obj_close(&j);
 	tunnel_params(&j, &s->params);
+	split_report_json(&s->split, &j);
 	counters(&j, s);
 	json_obj_close(&j);
 	buf_putc(out, '\n');
@@ -162,10 +164,7 @@ void status_text(const struct ks_session *s, struct ks_buf *out)
 		buf_printf(out, "domain:    %s\n", p->default_domain);
 	for (size_t i = 0; i < p->n_split_dns; i++)
 		buf_printf(out, "split-dns: %s\n", p->split_dns[i]);
-	for (size_t i = 0; i < p->n_include; i++)
-		buf_printf(out, "include:   %s\n", prefix_str(&p->split_include[i], a, sizeof(a)));
-	for (size_t i = 0; i < p->n_exclude; i++)
-		buf_printf(out, "exclude:   %s\n", prefix_str(&p->split_exclude[i], a, sizeof(a)));
+	split_report_text(&s->split, out);
 	buf_printf(out, "sent:      %llu packets, %llu bytes (%llu dropped)\n",
 		   (unsigned long long)c->tx_packets, (unsigned long long)c->tx_bytes,
 		   (unsigned long long)c->tx_dropped);

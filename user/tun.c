@@ -7,9 +7,7 @@
 #include <unistd.h>
 #include <linux/if_addr.h>
 #include <linux/if_tun.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
-
+#include "nl.h"
 #include "tun.h"
 
 int tun_open(struct ks_tun *t, const char *name, struct ks_error *e)
@@ -38,58 +36,22 @@ int tun_open(struct ks_tun *t, const char *name, struct ks_error *e)
 	return 0;
 }
 
-struct nl_req {
-	struct nlmsghdr nh;
-	struct ifaddrmsg ifa;
-	char attrs[128];
-};
-
-static void add_attr(struct nl_req *r, unsigned short type, const void *data, size_t len)
-{
-	struct rtattr *rta = (struct rtattr *)((char *)r + NLMSG_ALIGN(r->nh.nlmsg_len));
-
-	rta->rta_type = type;
-	rta->rta_len = (unsigned short)RTA_LENGTH(len);
-	memcpy(RTA_DATA(rta), data, len);
-	r->nh.nlmsg_len = NLMSG_ALIGN(r->nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
-}
-
 static int nl_add_addr(int ifindex, int family, const void *addr, int prefix, unsigned int flags)
 {
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	struct nl_req r = { 0 };
-	char ack[512];
+	struct ifaddrmsg ifa = {
+		.ifa_family = (unsigned char)family,
+		.ifa_prefixlen = (unsigned char)prefix,
+		.ifa_index = (unsigned int)ifindex,
+		.ifa_scope = RT_SCOPE_UNIVERSE,
+	};
 	size_t alen = family == AF_INET ? 4 : 16;
-	ssize_t n;
-	int fd, err = 0;
+	struct ks_nlmsg m;
 
-	r.nh.nlmsg_len = NLMSG_LENGTH(sizeof(r.ifa));
-	r.nh.nlmsg_type = RTM_NEWADDR;
-	r.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
-	r.ifa.ifa_family = (unsigned char)family;
-	r.ifa.ifa_prefixlen = (unsigned char)prefix;
-	r.ifa.ifa_index = (unsigned int)ifindex;
-	r.ifa.ifa_scope = RT_SCOPE_UNIVERSE;
-	add_attr(&r, IFA_LOCAL, addr, alen);
-	add_attr(&r, IFA_ADDRESS, addr, alen);
-	add_attr(&r, IFA_FLAGS, &flags, sizeof(flags));
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	if (sendto(fd, &r, r.nh.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		err = -errno;
-		goto out;
-	}
-	n = recv(fd, ack, sizeof(ack), 0);
-	if (n < (ssize_t)NLMSG_LENGTH(sizeof(struct nlmsgerr))) {
-		err = n < 0 ? -errno : -EPROTO;
-		goto out;
-	}
-	if (((struct nlmsghdr *)ack)->nlmsg_type == NLMSG_ERROR)
-		err = ((struct nlmsgerr *)NLMSG_DATA(ack))->error;
-out:
-	close(fd);
-	return err;
+	nl_init(&m, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, &ifa, sizeof(ifa));
+	nl_attr(&m, IFA_LOCAL, addr, alen);
+	nl_attr(&m, IFA_ADDRESS, addr, alen);
+	nl_attr_u32(&m, IFA_FLAGS, flags);
+	return nl_talk(&m, NULL, NULL);
 }
 
 int tun_configure(struct ks_tun *t, const struct ks_cstp_params *p, struct ks_error *e)

@@ -389,6 +389,8 @@ static void on_tick(struct ks_tunnel *t)
 	const struct ks_cstp_params *p = t->cfg.params;
 	time_t now = time(NULL);
 
+	if (t->cfg.on_tick)
+		t->cfg.on_tick(t->cfg.ctl_ctx);
 	if (t->stopping) {
 		if (now >= t->stop_deadline)
 			finish(t, KS_END_LOCAL, "disconnect (gateway did not take the goodbye)", NULL);

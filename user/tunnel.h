@@ -41,6 +41,7 @@ struct ks_tunnel_cfg {
 	const struct ks_buf *early;	/* plaintext read past the CONNECT response head */
 	int ctl_fd;			/* listening control socket, -1 for none */
 	ks_ctl_handler on_client;
+	void (*on_tick)(void *ctl_ctx);	/* once a second, in the loop */
 	void *ctl_ctx;
 	int ready_fd;			/* written once the loop runs (--background), or -1 */
 };

@@ -79,12 +79,32 @@ static __always_inline bool ks_v4mapped(const __u32 *a6)
 	return a6[0] == 0 && a6[1] == 0 && a6[2] == bpf_htonl(0xffff);
 }
 
+/* Never routed anywhere, so never corporate, whatever the sets say (a full tunnel's /0
+ * would otherwise swallow ARP-less link traffic: NDP, DHCP broadcasts, mDNS):
+ * 0/8, 127/8, 169.254/16, 224/4 and above; ::, ::1, fe80::/10, ff00::/8. */
+static __always_inline bool ks_local_scope4(const __u8 *a)
+{
+	return a[0] == 0 || a[0] == 127 || a[0] >= 224 || (a[0] == 169 && a[1] == 254);
+}
+
+static __always_inline bool ks_local_scope6(const __u8 *a)
+{
+	if (a[0] == 0xff || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80))
+		return true;
+	for (int i = 0; i < 15; i++)
+		if (a[i])
+			return false;
+	return a[15] <= 1;
+}
+
 /* Final verdict for a destination: is it corporate, and can the tunnel carry it now? */
 static __always_inline int ks_decide(const struct ks_split_config *cfg, int family,
 				     const __u8 *dst)
 {
 	int v;
 
+	if (family == 4 ? ks_local_scope4(dst) : ks_local_scope6(dst))
+		return KS_VERDICT_OTHER;
 	if (family == 4) {
 		v = ks_classify4(dst);
 		if (v == KS_VERDICT_TUNNEL && !(cfg->flags & KS_CFG_HAVE4))

@@ -44,7 +44,7 @@ _Static_assert(sizeof(struct ks_lpm6_key) == 20, "ABI: struct ks_lpm6_key");
 struct ks_prefix_info {
 	__u64 hits; /* connects, datagrams and packets this prefix decided */
 	__u32 origin;
-	__u32 pad;
+	__u32 prefixlen; /* the key's: a lookup returns the longest match, this tells if exact */
 };
 _Static_assert(sizeof(struct ks_prefix_info) == 16, "ABI: struct ks_prefix_info");
 

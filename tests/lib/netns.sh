@@ -3,6 +3,9 @@
 # Topology (every name carries the ks- prefix and the PID, every address is ours):
 #   ks-cli-N  198.18.1.2 ---- 198.18.1.1  ks-gw-N (ocserv, pool 10.77.0.0/24)
 #                                 10.78.0.1 ---- 10.78.0.10, .53  ks-corp-N
+# ks_internet adds the client's uplink to the "internet" (default routes), where decoys
+# hold the corp addresses: anything that reaches them went around the tunnel.
+#   ks-cli-N  eth1 198.18.2.2, fd00:2::2 ---- 198.18.2.1, fd00:2::1  ks-net-N
 # Sourced; every helper records what it made so ks_teardown removes exactly that.
 
 KS_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -11,6 +14,9 @@ KS_ID=${KS_ID:-$$}
 KS_CLI=ks-cli-$KS_ID
 KS_GW=ks-gw-$KS_ID
 KS_CORP=ks-corp-$KS_ID
+KS_NET=ks-net-$KS_ID
+KS_PUBLIC_IP=203.0.113.80
+KS_PUBLIC_IP6=2001:db8:80::80
 KS_GW_IP=198.18.1.1
 KS_CLI_IP=198.18.1.2
 KS_CORP_IP=10.78.0.10
@@ -93,6 +99,54 @@ ks_topology() {
 	ks_in "$KS_GW" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 }
 
+# The client's uplink to the internet, with decoys on every corp address (and the public
+# addresses) running tests/lib/idsrv.py as "decoy" / "public"; corp runs it as "corp".
+# Corp also answers on 10.79.0.10, a prefix the gateway does not push (user includes).
+ks_internet() {
+	local a
+	ks_netns_add "$KS_NET" || return 1
+	ip link add ks-u$KS_ID type veth peer name ks-n$KS_ID || return 1
+	ip link set ks-u$KS_ID netns "$KS_CLI" name eth1
+	ip link set ks-n$KS_ID netns "$KS_NET" name eth0
+	ip -n "$KS_CLI" addr add 198.18.2.2/24 dev eth1
+	ip -n "$KS_CLI" addr add fd00:2::2/64 dev eth1 nodad
+	ip -n "$KS_CLI" link set eth1 up
+	ip -n "$KS_NET" addr add 198.18.2.1/24 dev eth0
+	ip -n "$KS_NET" addr add fd00:2::1/64 dev eth0 nodad
+	ip -n "$KS_NET" link set eth0 up
+	ip -n "$KS_CLI" route add default via 198.18.2.1
+	ip -n "$KS_CLI" -6 route add default via fd00:2::1
+	for a in $KS_CORP_IP 10.78.0.53 10.78.0.200 10.79.0.10 $KS_PUBLIC_IP; do
+		ip -n "$KS_NET" addr add $a/32 dev lo
+	done
+	for a in $KS_CORP_IP6 fd78:78::200 $KS_PUBLIC_IP6; do
+		ip -n "$KS_NET" addr add $a/128 dev lo
+	done
+	ip -n "$KS_CORP" addr add 10.79.0.10/32 dev lo
+	ip -n "$KS_GW" route add 10.79.0.0/24 via $KS_CORP_IP
+	# Full-tunnel users reach the "internet" through the gateway; corp plays it there.
+	ip -n "$KS_CORP" addr add $KS_PUBLIC_IP/32 dev lo
+	ip -n "$KS_GW" route add $KS_PUBLIC_IP/32 via $KS_CORP_IP
+	ip -n "$KS_CORP" addr add $KS_PUBLIC_IP6/128 dev lo
+	ip -n "$KS_GW" -6 route add $KS_PUBLIC_IP6/128 via $KS_CORP_IP6
+	ks_bg "$KS_NET" "$KS_WORK/idsrv-net.out" /usr/bin/python3 "$KS_TOP/tests/lib/idsrv.py" \
+		--name decoy --log "$KS_WORK/decoy.log" >/dev/null
+	ks_bg "$KS_CORP" "$KS_WORK/idsrv-corp.out" /usr/bin/python3 "$KS_TOP/tests/lib/idsrv.py" \
+		--name corp --log "$KS_WORK/corp.log" >/dev/null
+	for _ in $(seq 50); do
+		ks_in "$KS_NET" bash -c "exec 3<>/dev/tcp/$KS_PUBLIC_IP/7000" 2>/dev/null &&
+			ks_in "$KS_CORP" bash -c "exec 3<>/dev/tcp/$KS_CORP_IP/7000" 2>/dev/null &&
+			return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Which side answers a probe from the client namespace: corp, decoy, or "ERR reason".
+ks_probe() { # tcp|udp|udp-unconnected HOST
+	ks_cli /usr/bin/python3 "$KS_TOP/tests/lib/idsrv.py" probe "$1" "$2"
+}
+
 # A CA, a gateway certificate for $KS_GW_IP signed by it, and a second CA that did not sign it.
 ks_pki() {
 	local d=$KS_WORK
@@ -120,10 +174,11 @@ ks_ocserv_start() { # [otp]
 	local d=$KS_WORK otp="" log=$KS_WORK/ocserv.log
 	printf 'alice:*:%s\n' "$(openssl passwd -6 alicepass)" > "$d/ocpasswd"
 	printf 'bob:*:%s\n' "$(openssl passwd -6 bobpass)" >> "$d/ocpasswd"
+	printf 'carol:*:%s\n' "$(openssl passwd -6 carolpass)" >> "$d/ocpasswd"
 	printf 'HOTP/T30 bob - %s\n' "$KS_OTP_HEX" > "$d/users.otp"
 	chmod 666 "$d/users.otp"
 	[ "${1:-}" = otp ] && otp=",otp=$d/users.otp"
-	sed -e "s|@DIR@|$d|g" -e "s|@GW_IP@|$KS_GW_IP|g" -e "s|@OTP@|$otp|g" \
+	sed -e "s|@DIR@|$d|g" -e "s|@GW_IP@|$KS_GW_IP|g" -e "s|@OTP@|$otp|g" -e "s|@TOP@|$KS_TOP|g" \
 		"$KS_TOP/tests/data/ocserv.conf.in" > "$d/ocserv.conf"
 	chmod 755 "$d"
 	ks_bg "$KS_GW" "$log" ocserv -f -d ${KS_OCSERV_DEBUG:-1} -c "$d/ocserv.conf" >/dev/null

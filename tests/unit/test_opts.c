@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 
+#include "generated/config.h"
 #include "ks_test.h"
 #include "opts.h"
 #include "tls.h"
@@ -74,7 +75,17 @@ void test_connect_options(void)
 		{ "token mode", "--token-mode", 6, { "connect", "--token-mode", "hotp", "--token-secret", "x", "gw" } },
 		{ "mode without secret", "--token-secret", 4, { "connect", "--token-mode", "totp", "gw" } },
 		{ "bad pin", "--servercert", 4, { "connect", "--servercert", "md5:00", "gw" } },
-		{ "two servers", "unexpected argument", 3, { "connect", "gw1", "gw2" } },
+		{ "two servers", "'gw2' is not an IPv4/IPv6 prefix", 3, { "connect", "gw1", "gw2" } },
+		{ "host bits set", "bad prefix length, or address bits set", 4, { "connect", "--include", "10.1.2.3/16", "gw" } },
+		{ "prefix too long", "bad prefix length", 4, { "connect", "--exclude", "10.0.0.0/33", "gw" } },
+		{ "v6 prefix too long", "bad prefix length", 4, { "connect", "--include", "fd00::/129", "gw" } },
+		{ "not a prefix", "--exclude: 'corp' is not", 4, { "connect", "--exclude", "corp", "gw" } },
+		{ "positional junk", "'10.0.0.0/8x'", 3, { "connect", "gw", "10.0.0.0/8x" } },
+		{ "mark not one bit", "--mark: '0x3' is not a single bit", 4, { "connect", "--mark", "0x3", "gw" } },
+		{ "mark zero", "--mark", 4, { "connect", "--mark", "0", "gw" } },
+		{ "table main", "--table: '254'", 4, { "connect", "--table", "254", "gw" } },
+		{ "table junk", "--table", 4, { "connect", "--table", "12a", "gw" } },
+		{ "rule pref", "--rule-pref: '40000'", 4, { "connect", "--rule-pref", "40000", "gw" } },
 		{ "bad timeout", "--timeout", 4, { "connect", "--timeout", "0", "gw" } },
 		{ "bad reconnect timeout", "--reconnect-timeout", 4, { "connect", "--reconnect-timeout", "-1", "gw" } },
 	};
@@ -84,6 +95,39 @@ void test_connect_options(void)
 		ASSERT_ERR(parse(&o, &e, bad[i].argc, (char **)bad[i].argv), bad[i].name);
 		ASSERT_TRUE(strstr(e.msg, bad[i].msg) != NULL, "message names the problem");
 	}
+}
+
+void test_split_options(void)
+{
+	struct ks_connect_opts o;
+	struct ks_error e;
+	char a[64];
+
+	test__start_subtest("--include, --exclude and vpn-slice positional prefixes");
+	char *argv[] = { "connect", "--include", "10.1.0.0/255.255.0.0", "gw.example", "192.0.2.5",
+			 "fd00:1::/48", "--exclude", "10.1.99.0/24", "--split-only", "--mark",
+			 "0x800", "--table", "4242", "--rule-pref", "1200" };
+	ASSERT_OK(opts_parse_connect(&o, 15, argv, &e), e.msg);
+	ASSERT_STREQ(o.host, "gw.example", "server");
+	ASSERT_EQ(o.n_include, 3, "three includes");
+	ASSERT_STREQ(prefix_str(&o.include[0], a, sizeof(a)), "10.1.0.0/16", "netmask form");
+	ASSERT_STREQ(prefix_str(&o.include[1], a, sizeof(a)), "192.0.2.5/32", "bare address");
+	ASSERT_STREQ(prefix_str(&o.include[2], a, sizeof(a)), "fd00:1::/48", "ipv6");
+	ASSERT_EQ(o.n_exclude, 1, "one exclude");
+	ASSERT_TRUE(o.split_only, "--split-only");
+	ASSERT_EQ(o.mark, 0x800, "mark");
+	ASSERT_EQ(o.table, 4242, "table");
+	ASSERT_EQ(o.rule_pref, 1200, "rule pref");
+	opts_free(&o);
+
+	test__start_subtest("defaults from Kconfig; --no-full-tunnel alias");
+	char *argv2[] = { "connect", "--no-full-tunnel", "gw" };
+	ASSERT_OK(opts_parse_connect(&o, 3, argv2, &e), e.msg);
+	ASSERT_TRUE(o.split_only, "--no-full-tunnel");
+	ASSERT_EQ(o.mark, CONFIG_SPLIT_MARK, "mark");
+	ASSERT_EQ(o.table, CONFIG_SPLIT_TABLE, "table");
+	ASSERT_EQ(o.n_include + o.n_exclude, 0, "no prefixes");
+	opts_free(&o);
 }
 
 void test_servercert_pins(void)

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* `kslice route add|del|list`: changes the live split set of a running tunnel through its
+ * control socket. The daemon updates the maps; new connections follow at once. */
+#include <getopt.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "generated/config.h"
+#include "commands.h"
+#include "ctl.h"
+#include "exitcodes.h"
+#include "opts.h"
+
+static const char usage[] =
+	"usage: kslice route add [--exclude] PREFIX... [-i NAME]\n"
+	"       kslice route del [--include|--exclude] PREFIX... [-i NAME]\n"
+	"       kslice route list [--json] [-i NAME]\n"
+	"add puts PREFIX in the include set (through the tunnel), or with --exclude in the\n"
+	"exclude set (never through it); del removes it from the set(s) holding it.\n";
+
+static int send_one(const char *ifname, const char *req, bool print_all)
+{
+	struct ks_buf reply = { 0 };
+	const char *r, *msg;
+	int rc = KS_EXIT_OK;
+
+	if (ctl_request(ifname, req, &reply) || !reply.len) {
+		fprintf(stderr, "kslice: no kslice running on %s\n", ifname);
+		buf_free(&reply);
+		return KS_EXIT_NOT_RUNNING;
+	}
+	r = buf_cstr(&reply);
+	if (print_all) {
+		fputs(r, stdout);
+	} else if (!strstr(r, "\"ok\":true")) {
+		msg = strstr(r, "\"error\":\"");
+		fprintf(stderr, "kslice: %.*s\n", msg ? (int)strcspn(msg + 9, "\"") : (int)strlen(r),
+			msg ? msg + 9 : r);
+		rc = KS_EXIT_ERROR;
+	}
+	buf_free(&reply);
+	return rc;
+}
+
+int cmd_route(int argc, char **argv)
+{
+	static const struct option lo[] = { { "exclude", no_argument, NULL, 'x' },
+					    { "include", no_argument, NULL, 'n' },
+					    { "json", no_argument, NULL, 'j' },
+					    { "interface", required_argument, NULL, 'i' },
+					    { "help", no_argument, NULL, 'h' },
+					    { 0 } };
+	char ifname[IFNAMSIZ] = CONFIG_DEFAULT_IFNAME, req[200];
+	const char *set = NULL, *verb;
+	struct ks_error e;
+	struct ks_prefix p;
+	bool json = false;
+	int c, rc = KS_EXIT_OK;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "xji:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'x':
+		case 'n':
+			set = c == 'x' ? "exclude" : "include";
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'i':
+			if (opts_check_ifname(optarg, &e)) {
+				fprintf(stderr, "kslice: %s\n", e.msg);
+				return KS_EXIT_USAGE;
+			}
+			snprintf(ifname, sizeof(ifname), "%s", optarg);
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return KS_EXIT_OK;
+		default:
+			fprintf(stderr, "kslice: route: bad option '%s'\n%s", argv[optind - 1], usage);
+			return KS_EXIT_USAGE;
+		}
+	}
+	verb = optind < argc ? argv[optind++] : "";
+	if (!strcmp(verb, "list") && optind == argc)
+		return send_one(ifname, json ? "route list json" : "route list", true);
+	if ((strcmp(verb, "add") && strcmp(verb, "del")) || optind == argc || json) {
+		fprintf(stderr, "kslice: route: expected add|del PREFIX... or list\n%s", usage);
+		return KS_EXIT_USAGE;
+	}
+	/* Check every prefix before changing anything. */
+	for (int i = optind; i < argc; i++) {
+		if (opts_parse_prefix("route", argv[i], &p, &e)) {
+			fprintf(stderr, "kslice: %s\n", e.msg);
+			return KS_EXIT_USAGE;
+		}
+	}
+	if (!set)
+		set = strcmp(verb, "add") ? "any" : "include";
+	for (int i = optind; i < argc && rc != KS_EXIT_NOT_RUNNING; i++) {
+		snprintf(req, sizeof(req), "route %s %s %s", verb, set, argv[i]);
+		int r = send_one(ifname, req, false);
+
+		if (r)
+			rc = r;
+	}
+	return rc;
+}

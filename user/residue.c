@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <dirent.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "json.h"
+#include "pin.h"
+#include "policy.h"
+#include "residue.h"
+#include "split.h"
+#include "uplink.h"
+
+static int count_pins(const char *ifname)
+{
+	char dir[256];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	pin_dir_name(ifname, dir, sizeof(dir));
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		n += !strncmp(de->d_name, "ks_", 3);
+	closedir(d);
+	return n;
+}
+
+/* Another kslice answering on its control socket (ours, if any, is not counted). */
+static bool others_alive(const char *ifname)
+{
+	struct dirent *de;
+	bool found = false;
+	DIR *d = opendir(ctl_run_dir());
+
+	while (d && !found && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		char other[IFNAMSIZ];
+		struct ks_buf probe = { 0 };
+
+		if (n <= 5 || n - 5 >= IFNAMSIZ || strcmp(de->d_name + n - 5, ".sock"))
+			continue;
+		snprintf(other, sizeof(other), "%.*s", (int)(n - 5), de->d_name);
+		if (strcmp(other, ifname))
+			found = !ctl_request(other, "ping", &probe);
+		buf_free(&probe);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+int residue_scan(const char *ifname, uint32_t table, uint32_t pref, struct ks_residue *r)
+{
+	char state[128];
+
+	memset(r, 0, sizeof(*r));
+	split_uplink_state_path(ifname, state, sizeof(state));
+	r->pins = count_pins(ifname);
+	r->rules = policy_count(pref);
+	if (r->rules < 0)
+		return r->rules;
+	r->uplink_filters =
+		uplinks_reconcile(table, state, true, r->uplink_names, sizeof(r->uplink_names));
+	if (r->uplink_filters < 0)
+		return r->uplink_filters;
+	r->other_instances = others_alive(ifname);
+	return 0;
+}
+
+bool residue_any(const struct ks_residue *r)
+{
+	return r->pins || r->rules || r->uplink_filters;
+}
+
+bool residue_conflicts(const struct ks_residue *r)
+{
+	return r->other_instances && (r->rules || r->uplink_filters);
+}
+
+void residue_clear(const char *ifname, uint32_t table, uint32_t pref)
+{
+	struct ks_policy p = { .table = table, .pref = pref };
+	char state[128];
+
+	split_uplink_state_path(ifname, state, sizeof(state));
+	uplinks_reconcile(table, state, false, NULL, 0);
+	/* The mark is only matched when given; deleting by preference and table/action
+	 * finds the rules whatever mark the dead daemon used. */
+	policy_remove(&p);
+	pin_dir_clear(ifname);
+}
+
+void residue_text(const struct ks_residue *r, const char *ifname, struct ks_buf *out)
+{
+	if (!residue_any(r))
+		return;
+	buf_printf(out,
+		   "kill switch still active (left by a kslice that did not exit cleanly):\n"
+		   "  %d policy rule(s), %d uplink filter(s)%s%s, %d pinned map(s)\n"
+		   "  corporate destinations stay blocked; `kslice cleanup -i %s` puts them back\n"
+		   "  on the normal path, `kslice connect` takes over\n",
+		   r->rules, r->uplink_filters, r->uplink_filters ? " on " : "", r->uplink_names,
+		   r->pins, ifname);
+}
+
+void residue_json(const struct ks_residue *r, struct ks_json *j)
+{
+	json_obj_open(j, "residue");
+	json_u64(j, "rules", (uint64_t)r->rules);
+	json_u64(j, "uplink_filters", (uint64_t)r->uplink_filters);
+	json_str(j, "uplinks", r->uplink_names);
+	json_u64(j, "pins", (uint64_t)r->pins);
+	json_obj_close(j);
+}

@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "ctl.h"
+#include "log.h"
+#include "split.h"
+#include "split.skel.h"
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+void split_uplink_state_path(const char *ifname, char *out, size_t len)
+{
+	snprintf(out, len, "%s/%s.uplinks", ctl_run_dir(), ifname);
+}
+
+const char *split_origin_str(uint32_t origin, char *buf, size_t len)
+{
+	static const char *const names[] = { "gateway", "user", "runtime", "auto" };
+	size_t used = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < 4; i++)
+		if (origin & (1u << i) && used < len)
+			used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? "," : "",
+						 names[i]);
+	return buf;
+}
+
+static int netns_cookie(__u64 *cookie)
+{
+	socklen_t len = sizeof(*cookie);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* The cgroup v2 root, wherever it is mounted (/sys/fs/cgroup, or .../unified on hybrid
+ * systems). With none mounted, mount one privately for as long as it takes to open it. */
+static int cgroup2_root_fd(void)
+{
+	char line[1024], tmpl[] = "/run/kslice-cg.XXXXXX";
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int fd = -1;
+
+	while (f && fd < 0 && fgets(line, sizeof(line), f)) {
+		char mnt[512], *dash = strstr(line, " - cgroup2 ");
+
+		/* fields: id parent maj:min root mountpoint ...; only the hierarchy root */
+		if (dash && sscanf(line, "%*s %*s %*s / %511s", mnt) == 1)
+			fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (f)
+		fclose(f);
+	if (fd >= 0)
+		return fd;
+	if (!mkdtemp(tmpl))
+		return -errno;
+	if (mount("cgroup2", tmpl, "cgroup2", 0, NULL) == 0) {
+		fd = open(tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			fd = -errno;
+		umount2(tmpl, MNT_DETACH);
+	} else {
+		fd = -errno;
+	}
+	rmdir(tmpl);
+	return fd;
+}
+
+static void lpm_key(const struct ks_prefix *p, void *key, size_t *klen)
+{
+	if (p->family == AF_INET) {
+		struct ks_lpm4_key *k = key;
+
+		k->prefixlen = p->len;
+		memcpy(k->addr, p->addr, 4);
+		*klen = sizeof(*k);
+	} else {
+		struct ks_lpm6_key *k = key;
+
+		k->prefixlen = p->len;
+		memcpy(k->addr, p->addr, 16);
+		*klen = sizeof(*k);
+	}
+}
+
+static struct bpf_map *set_map(const struct ks_split_state *sp, int family, bool exclude)
+{
+	const struct ks_split *s = sp->skel;
+
+	if (family == AF_INET)
+		return exclude ? s->maps.ks_exclude4 : s->maps.ks_include4;
+	return exclude ? s->maps.ks_exclude6 : s->maps.ks_include6;
+}
+
+int split_prefix_add(struct ks_split_state *sp, const struct ks_prefix *p, bool exclude,
+		     uint32_t origin)
+{
+	struct bpf_map *m = set_map(sp, p->family, exclude);
+	struct ks_prefix_info pi = { 0 };
+	char key[sizeof(struct ks_lpm6_key)];
+	size_t klen;
+	int err;
+
+	lpm_key(p, key, &klen);
+	/* An entry named again keeps its counter and gains the origin. A lookup finds the
+	 * longest covering prefix, so only an entry of the same length is this one. */
+	if (bpf_map__lookup_elem(m, key, klen, &pi, sizeof(pi), 0) || pi.prefixlen != p->len)
+		pi = (struct ks_prefix_info){ .prefixlen = p->len };
+	else if ((pi.origin & origin) == origin)
+		return 0;
+	pi.origin |= origin;
+	err = bpf_map__update_elem(m, key, klen, &pi, sizeof(pi), 0);
+	return err == -ENOMEM || err == -ENOSPC ? -E2BIG : err;
+}
+
+int split_prefix_del(struct ks_split_state *sp, const struct ks_prefix *p, bool exclude)
+{
+	char key[sizeof(struct ks_lpm6_key)];
+	size_t klen;
+
+	lpm_key(p, key, &klen);
+	return bpf_map__delete_elem(set_map(sp, p->family, exclude), key, klen, 0);
+}
+
+int split_prefix_walk(const struct ks_split_state *sp, bool exclude, ks_prefix_fn fn, void *arg)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+
+	for (int f = 0; f < 2; f++) {
+		struct bpf_map *m = set_map(sp, families[f], exclude);
+		size_t klen = families[f] == AF_INET ? sizeof(struct ks_lpm4_key) :
+						       sizeof(struct ks_lpm6_key);
+		char key[sizeof(struct ks_lpm6_key)], next[sizeof(struct ks_lpm6_key)];
+		struct ks_prefix_info pi;
+		struct ks_prefix p;
+		void *prev = NULL;
+
+		while (!bpf_map__get_next_key(m, prev, next, klen)) {
+			memcpy(key, next, klen);
+			prev = key;
+			if (bpf_map__lookup_elem(m, key, klen, &pi, sizeof(pi), 0))
+				continue;
+			memset(&p, 0, sizeof(p));
+			p.family = (uint8_t)families[f];
+			p.len = (uint8_t)((struct ks_lpm4_key *)key)->prefixlen;
+			memcpy(p.addr, key + 4, families[f] == AF_INET ? 4 : 16);
+			fn(arg, &p, &pi);
+		}
+	}
+	return 0;
+}
+
+int split_stats(const struct ks_split_state *sp, struct ks_split_stats *sum)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct ks_split_stats *per;
+	__u32 zero = 0;
+	int err;
+
+	memset(sum, 0, sizeof(*sum));
+	if (!sp->skel || ncpu <= 0)
+		return -ENOENT;
+	per = calloc((size_t)ncpu, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	err = bpf_map__lookup_elem(sp->skel->maps.ks_split_stats, &zero, sizeof(zero), per,
+				   (size_t)ncpu * sizeof(*per), 0);
+	for (int c = 0; !err && c < ncpu; c++)
+		for (int r = 0; r < KS_STAT_MAX; r++)
+			((__u64 *)sum)[r] += ((__u64 *)&per[c])[r];
+	free(per);
+	return err;
+}
+
+static int write_config(struct ks_split_state *sp)
+{
+	__u32 zero = 0;
+
+	return bpf_map__update_elem(sp->skel->maps.ks_split_config, &zero, sizeof(zero), &sp->cfg,
+				    sizeof(sp->cfg), 0);
+}
+
+void split_set_state(struct ks_split_state *sp, bool up)
+{
+	if (!sp->started)
+		return;
+	sp->cfg.state = up ? KS_STATE_UP : KS_STATE_DOWN;
+	if (write_config(sp))
+		ks_err("split", "event=state_update_failed state=%s", up ? "up" : "down");
+	else
+		ks_info("split", "event=state state=%s", up ? "up" : "down");
+}
+
+static int add_list(struct ks_split_state *sp, const struct ks_prefix *list, size_t n,
+		    bool exclude, uint32_t origin, struct ks_error *e)
+{
+	char a[64];
+
+	for (size_t i = 0; i < n; i++) {
+		int err = split_prefix_add(sp, &list[i], exclude, origin);
+
+		if (err)
+			return ks_fail(e, err, "split: cannot add %s %s: %s",
+				       exclude ? "exclude" : "include",
+				       prefix_str(&list[i], a, sizeof(a)),
+				       err == -E2BIG ? "map full (CONFIG_SPLIT_MAX_PREFIXES)" :
+						       strerror(-err));
+	}
+	return 0;
+}
+
+/* Full tunnel keeps the local networks local, as openconnect's full tunnel does (their
+ * connected routes outrank its default route): the on-link prefixes of the uplinks. */
+static int exclude_local_nets(struct ks_split_state *sp, const char *tun_name, struct ks_error *e)
+{
+	struct ifaddrs *all, *ifa;
+	int err = 0;
+
+	if (getifaddrs(&all))
+		return 0; /* not fatal: LAN hosts would go through the tunnel */
+	for (ifa = all; ifa && !err; ifa = ifa->ifa_next) {
+		struct ks_prefix p = { 0 };
+		const uint8_t *a, *m;
+		int bytes, len = 0;
+
+		if (!ifa->ifa_addr || !ifa->ifa_netmask || (ifa->ifa_flags & IFF_LOOPBACK) ||
+		    !strcmp(ifa->ifa_name, tun_name))
+			continue;
+		if (ifa->ifa_addr->sa_family == AF_INET) {
+			a = (const uint8_t *)&((struct sockaddr_in *)ifa->ifa_addr)->sin_addr;
+			m = (const uint8_t *)&((struct sockaddr_in *)ifa->ifa_netmask)->sin_addr;
+			bytes = 4;
+		} else if (ifa->ifa_addr->sa_family == AF_INET6) {
+			a = (const uint8_t *)&((struct sockaddr_in6 *)ifa->ifa_addr)->sin6_addr;
+			m = (const uint8_t *)&((struct sockaddr_in6 *)ifa->ifa_netmask)->sin6_addr;
+			bytes = 16;
+			if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
+				continue; /* link-local: never tunnelled anyway */
+		} else {
+			continue;
+		}
+		p.family = (uint8_t)ifa->ifa_addr->sa_family;
+		for (int i = 0; i < bytes; i++) {
+			p.addr[i] = a[i] & m[i];
+			len += __builtin_popcount(m[i]);
+		}
+		p.len = (uint8_t)len;
+		err = add_list(sp, &p, 1, true, KS_ORIGIN_AUTO, e);
+	}
+	freeifaddrs(all);
+	return err;
+}
+
+static int fill_sets(struct ks_split_state *sp, const struct ks_split_setup *su,
+		     struct ks_error *e)
+{
+	const struct ks_cstp_params *p = su->params;
+	struct ks_prefix gw = { 0 }, all4 = { .family = AF_INET }, all6 = { .family = AF_INET6 };
+	int err;
+
+	err = add_list(sp, p->split_include, p->n_include, false, KS_ORIGIN_GATEWAY, e);
+	if (!err)
+		err = add_list(sp, p->split_exclude, p->n_exclude, true, KS_ORIGIN_GATEWAY, e);
+	if (!err)
+		err = add_list(sp, su->user_include, su->n_user_include, false, KS_ORIGIN_USER, e);
+	if (!err)
+		err = add_list(sp, su->user_exclude, su->n_user_exclude, true, KS_ORIGIN_USER, e);
+	if (err)
+		return err;
+	/* No include at all from anyone means "everything", as AnyConnect clients read it. */
+	sp->full_tunnel = !p->n_include && !su->n_user_include && !su->split_only;
+	if (sp->full_tunnel) {
+		err = add_list(sp, &all4, 1, false, KS_ORIGIN_AUTO, e);
+		if (!err && p->have6)
+			err = add_list(sp, &all6, 1, false, KS_ORIGIN_AUTO, e);
+		if (!err && !su->no_local_exclude)
+			err = exclude_local_nets(sp, su->tun_name, e);
+		if (err)
+			return err;
+	}
+	/* The gateway itself is never inside: that would tunnel the tunnel. */
+	if (su->gateway_ip && !cstp_parse_prefix(su->gateway_ip, &gw))
+		err = add_list(sp, &gw, 1, true, KS_ORIGIN_AUTO, e);
+	return err;
+}
+
+static int attach_hooks(struct ks_split_state *sp, struct ks_error *e)
+{
+	struct bpf_program *progs[KS_HOOK_MAX] = {
+		sp->skel->progs.ks_cgroup_connect4, sp->skel->progs.ks_cgroup_connect6,
+		sp->skel->progs.ks_cgroup_sendmsg4, sp->skel->progs.ks_cgroup_sendmsg6,
+	};
+	int cg = cgroup2_root_fd(), err = 0;
+
+	if (cg < 0)
+		return ks_fail(e, cg, "split: no cgroup v2 hierarchy to attach to: %s",
+			       strerror(-cg));
+	/* Links, not pinned: they die with the daemon (DESIGN.md, what survives a crash). */
+	for (int h = 0; h < KS_HOOK_MAX && !err; h++) {
+		sp->links[h] = bpf_program__attach_cgroup(progs[h], cg);
+		if (!sp->links[h]) {
+			err = -errno;
+			ks_fail(e, err, "split: attach %s to the cgroup v2 root: %s",
+				bpf_program__name(progs[h]), strerror(-err));
+		}
+	}
+	close(cg);
+	return err;
+}
+
+static int load(struct ks_split_state *sp, const struct ks_split_setup *su, struct ks_error *e)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = su->pin_dir);
+	struct bpf_map *lpm[] = { NULL, NULL, NULL, NULL };
+	int err;
+
+	sp->skel = ks_split__open_opts(&oo);
+	if (!sp->skel)
+		return ks_fail(e, -errno, "split: open bpf object: %m");
+	lpm[0] = sp->skel->maps.ks_include4;
+	lpm[1] = sp->skel->maps.ks_exclude4;
+	lpm[2] = sp->skel->maps.ks_include6;
+	lpm[3] = sp->skel->maps.ks_exclude6;
+	for (int i = 0; i < 4; i++)
+		bpf_map__set_max_entries(lpm[i], su->max_prefixes);
+	bpf_program__set_autoload(sp->skel->progs.ks_tc_decide_probe, false); /* tests only */
+	err = ks_split__load(sp->skel);
+	if (err)
+		return ks_fail(e, err, "split: load bpf programs: %s", strerror(-err));
+	return 0;
+}
+
+int split_start(struct ks_split_state *sp, const struct ks_split_setup *su, struct ks_error *e)
+{
+	const struct ks_cstp_params *p = su->params;
+	int err;
+
+	memset(sp, 0, sizeof(*sp));
+	err = load(sp, su, e);
+	if (err)
+		goto fail;
+	sp->cfg.tun_ifindex = (uint32_t)su->tun_ifindex;
+	sp->cfg.mark = su->mark;
+	sp->cfg.state = KS_STATE_DOWN;
+	sp->cfg.flags = (p->have4 ? KS_CFG_HAVE4 : 0) | (p->have6 ? KS_CFG_HAVE6 : 0);
+	memcpy(sp->cfg.addr4, &p->addr4, 4);
+	memcpy(sp->cfg.addr6, &p->addr6, 16);
+	err = netns_cookie(&sp->cfg.netns_cookie);
+	if (err) {
+		ks_fail(e, err, "split: network namespace cookie: %s", strerror(-err));
+		goto fail;
+	}
+	err = write_config(sp);
+	if (!err)
+		err = fill_sets(sp, su, e);
+	if (err)
+		goto fail;
+	sp->started = true;
+	sp->policy = (struct ks_policy){ .mark = su->mark, .table = su->table, .pref = su->pref,
+					 .ifindex = su->tun_ifindex, .have4 = p->have4,
+					 .have6 = p->have6, .addr4 = p->addr4, .addr6 = p->addr6 };
+	err = policy_install(&sp->policy, e);
+	if (err)
+		goto fail;
+	sp->policy_installed = true;
+	sp->uplinks.handle = su->table;
+	sp->uplinks.skip_ifindex = su->tun_ifindex;
+	sp->uplinks.prog_l2_fd = bpf_program__fd(sp->skel->progs.ks_tc_uplink_egress);
+	sp->uplinks.prog_l3_fd = bpf_program__fd(sp->skel->progs.ks_tc_uplink_egress_l3);
+	split_uplink_state_path(su->tun_name, sp->uplinks.state_path,
+				sizeof(sp->uplinks.state_path));
+	uplinks_sync(&sp->uplinks);
+	err = attach_hooks(sp, e);
+	if (err)
+		goto fail;
+	split_set_state(sp, true);
+	ks_info("split", "event=ready mode=%s mark=0x%x table=%u pref=%u uplinks=%d",
+		sp->full_tunnel ? "full" : "split", su->mark, su->table, su->pref, sp->uplinks.n);
+	return 0;
+fail:
+	split_stop(sp);
+	return err;
+}
+
+void split_tick(struct ks_split_state *sp)
+{
+	if (sp->started)
+		uplinks_sync(&sp->uplinks);
+}
+
+void split_stop(struct ks_split_state *sp)
+{
+	for (int h = 0; h < KS_HOOK_MAX; h++)
+		bpf_link__destroy(sp->links[h]);
+	uplinks_detach(&sp->uplinks);
+	if (sp->policy_installed)
+		policy_remove(&sp->policy);
+	if (sp->skel) {
+		bpf_object__unpin_maps(sp->skel->obj, NULL);
+		ks_split__destroy(sp->skel);
+	}
+	memset(sp, 0, sizeof(*sp));
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Split tunneling: owns bpf/split's skeleton, its maps (pinned), the cgroup hooks, the
+ * uplink kill switch and the fixed routing policy. Runtime changes are map updates. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "buf.h"
+#include "cstp_params.h"
+#include "error.h"
+#include "kslice/maps.h"
+#include "policy.h"
+#include "uplink.h"
+
+struct ks_split;
+struct bpf_link;
+
+enum ks_split_hook { KS_HOOK_CONNECT4, KS_HOOK_CONNECT6, KS_HOOK_SENDMSG4, KS_HOOK_SENDMSG6,
+		     KS_HOOK_MAX };
+
+struct ks_split_setup {
+	const char *pin_dir;
+	const char *tun_name;
+	int tun_ifindex;
+	const struct ks_cstp_params *params;
+	const struct ks_prefix *user_include, *user_exclude;
+	size_t n_user_include, n_user_exclude;
+	const char *gateway_ip;
+	uint32_t mark, table, pref;
+	bool split_only; /* no "everything" default when the gateway pushes no include */
+	bool no_local_exclude; /* full tunnel takes the local networks too */
+	uint32_t max_prefixes;
+};
+
+struct ks_split_state {
+	struct ks_split *skel;
+	struct bpf_link *links[KS_HOOK_MAX];
+	struct ks_policy policy;
+	bool policy_installed;
+	struct ks_uplinks uplinks;
+	struct ks_split_config cfg;
+	bool full_tunnel;
+	bool started;
+};
+
+/* Loads, fills the maps, installs the policy, attaches uplinks and cgroup hooks, and sets
+ * the state UP. On failure everything done so far is undone. */
+int split_start(struct ks_split_state *sp, const struct ks_split_setup *su, struct ks_error *e);
+/* UP: corp traffic flows through the tunnel. DOWN (reconnecting): it fails closed. */
+void split_set_state(struct ks_split_state *sp, bool up);
+/* Adds or removes a prefix in the live set. -ENOENT: not there; -E2BIG: map full. */
+int split_prefix_add(struct ks_split_state *sp, const struct ks_prefix *p, bool exclude,
+		     uint32_t origin);
+int split_prefix_del(struct ks_split_state *sp, const struct ks_prefix *p, bool exclude);
+/* Calls fn for every prefix of a set (both families), with its info. */
+typedef void (*ks_prefix_fn)(void *arg, const struct ks_prefix *p, const struct ks_prefix_info *pi);
+int split_prefix_walk(const struct ks_split_state *sp, bool exclude, ks_prefix_fn fn, void *arg);
+int split_stats(const struct ks_split_state *sp, struct ks_split_stats *sum);
+/* Hotplug: cover uplinks that appeared since the last call. */
+void split_tick(struct ks_split_state *sp);
+void split_stop(struct ks_split_state *sp);
+
+/* Origin bits as words, "gateway,user". */
+const char *split_origin_str(uint32_t origin, char *buf, size_t len);
+/* $RUN_DIR/<ifname>.uplinks */
+void split_uplink_state_path(const char *ifname, char *out, size_t len);

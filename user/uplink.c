@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <net/if_arp.h>
+#include <linux/pkt_sched.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+#include "nl.h"
+#include "uplink.h"
+
+#define UPLINK_PRIO 1 /* first in the chain: a filter before ours could pass a leak */
+#define UPLINK_PROG_PREFIX "ks_tc_uplink"
+
+struct link_info {
+	bool loopback;
+	bool l3;
+};
+
+static int link_info(const char *name, struct link_info *li)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		err = -errno;
+	li->loopback = !err && (ifr.ifr_flags & IFF_LOOPBACK);
+	if (!err && ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+		err = -errno;
+	li->l3 = !err && ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER;
+	close(fd);
+	return err;
+}
+
+static int count_filter(const struct nlmsghdr *nh, void *arg)
+{
+	if (nh->nlmsg_type == RTM_NEWTFILTER)
+		(*(int *)arg)++;
+	return 0;
+}
+
+/* Filters under clsact's ingress and egress (the kernel lists each once per chain). */
+static int clsact_filters(int ifindex)
+{
+	static const uint32_t parents[] = { TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS),
+					    TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS) };
+	int n = 0;
+
+	for (int i = 0; i < 2; i++) {
+		struct tcmsg t = { .tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex,
+				   .tcm_parent = parents[i] };
+		struct ks_nlmsg m;
+
+		nl_init(&m, RTM_GETTFILTER, NLM_F_DUMP, &t, sizeof(t));
+		if (nl_talk(&m, count_filter, &n))
+			return -1;
+	}
+	return n;
+}
+
+static void save_state(const struct ks_uplinks *u)
+{
+	FILE *f;
+	bool any = false;
+
+	for (int i = 0; i < u->n; i++)
+		any |= u->dev[i].created_clsact;
+	if (!any) {
+		unlink(u->state_path);
+		return;
+	}
+	f = fopen(u->state_path, "we");
+	if (!f)
+		return;
+	for (int i = 0; i < u->n; i++)
+		if (u->dev[i].created_clsact)
+			fprintf(f, "%s\n", u->dev[i].name);
+	fclose(f);
+}
+
+static int attach_one(struct ks_uplinks *u, int ifindex, const char *name)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = u->handle, .priority = UPLINK_PRIO);
+	struct ks_uplink *d = &u->dev[u->n];
+	struct link_info li = { 0 };
+	int err;
+
+	if (link_info(name, &li) || li.loopback)
+		return 0;
+	memset(d, 0, sizeof(*d));
+	d->ifindex = ifindex;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->l3 = li.l3;
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST)
+		goto fail;
+	d->created_clsact = !err;
+	opts.prog_fd = d->l3 ? u->prog_l3_fd : u->prog_l2_fd;
+	opts.flags = BPF_TC_F_REPLACE;
+	err = bpf_tc_attach(&hook, &opts);
+	if (err) {
+		if (d->created_clsact)
+			bpf_tc_hook_destroy(&hook);
+		goto fail;
+	}
+	u->n++;
+	ks_info("split", "event=uplink_attached interface=%s ifindex=%d l3=%d", name, ifindex,
+		d->l3);
+	return 1;
+fail:
+	/* The rest of the kill switch (cgroup hooks, unreachable rule) still stands. */
+	ks_warn("split", "event=uplink_attach_failed interface=%s reason=\"%s\"", name,
+		strerror(-err));
+	return 0;
+}
+
+int uplinks_sync(struct ks_uplinks *u)
+{
+	struct if_nameindex *all = if_nameindex(), *it;
+	int added = 0;
+
+	if (!all)
+		return -errno;
+	/* Forget interfaces that went away (their qdisc and filter went with them). */
+	for (int i = 0; i < u->n;) {
+		bool present = false;
+
+		for (it = all; it->if_index; it++)
+			present |= (int)it->if_index == u->dev[i].ifindex;
+		if (present) {
+			i++;
+			continue;
+		}
+		ks_info("split", "event=uplink_gone interface=%s", u->dev[i].name);
+		u->dev[i] = u->dev[--u->n];
+	}
+	for (it = all; it->if_index && u->n < KS_MAX_UPLINKS; it++) {
+		bool known = (int)it->if_index == u->skip_ifindex;
+
+		for (int i = 0; i < u->n && !known; i++)
+			known = u->dev[i].ifindex == (int)it->if_index;
+		if (!known)
+			added += attach_one(u, (int)it->if_index, it->if_name);
+	}
+	if_freenameindex(all);
+	if (added)
+		save_state(u);
+	return added;
+}
+
+static void detach_one(uint32_t handle, int ifindex, bool created)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = handle, .priority = UPLINK_PRIO);
+
+	bpf_tc_detach(&hook, &opts);
+	if (created && clsact_filters(ifindex) == 0) {
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&hook);
+	}
+}
+
+void uplinks_detach(struct ks_uplinks *u)
+{
+	for (int i = 0; i < u->n; i++)
+		detach_one(u->handle, u->dev[i].ifindex, u->dev[i].created_clsact);
+	u->n = 0;
+	if (u->state_path[0])
+		unlink(u->state_path);
+}
+
+static bool ours(const struct bpf_tc_opts *opts)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(opts->prog_id);
+	bool match;
+
+	if (fd < 0)
+		return false;
+	match = !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+		!strncmp(info.name, UPLINK_PROG_PREFIX, strlen(UPLINK_PROG_PREFIX));
+	close(fd);
+	return match;
+}
+
+static bool created_by_dead(const char *state_path, const char *name)
+{
+	char line[IFNAMSIZ + 2];
+	bool found = false;
+	FILE *f = fopen(state_path, "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		found = !strcmp(line, name);
+	}
+	fclose(f);
+	return found;
+}
+
+int uplinks_reconcile(uint32_t handle, const char *state_path, bool dry_run, char *names,
+		      size_t names_len)
+{
+	struct if_nameindex *all = if_nameindex(), *it;
+	size_t used = 0;
+	int found = 0;
+
+	if (names_len)
+		names[0] = 0;
+	if (!all)
+		return -errno;
+	for (it = all; it->if_index; it++) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)it->if_index,
+			    .attach_point = BPF_TC_EGRESS);
+		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = handle, .priority = UPLINK_PRIO);
+
+		if (bpf_tc_query(&hook, &opts) || !ours(&opts))
+			continue;
+		found++;
+		if (used < names_len)
+			used += (size_t)snprintf(names + used, names_len - used, "%s%s",
+						 used ? " " : "", it->if_name);
+		if (!dry_run)
+			detach_one(handle, (int)it->if_index,
+				   created_by_dead(state_path, it->if_name));
+	}
+	if_freenameindex(all);
+	if (!dry_run)
+		unlink(state_path);
+	return found;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The kill switch on every uplink: a TC egress filter (bpf/split.bpf.c) on each interface
+ * of the namespace but loopback and our TUN. Attached through netlink, so it outlives a
+ * SIGKILLed daemon on purpose (DESIGN.md); reconciled by the next start or `cleanup`. */
+#pragma once
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define KS_MAX_UPLINKS 64
+
+struct ks_uplink {
+	int ifindex;
+	char name[IFNAMSIZ];
+	bool created_clsact; /* the qdisc is ours to remove once our filter is gone */
+	bool l3;	     /* no link-layer header */
+};
+
+struct ks_uplinks {
+	struct ks_uplink dev[KS_MAX_UPLINKS];
+	int n;
+	uint32_t handle; /* filter handle: the tunnel's table number, unique per instance */
+	int prog_l2_fd, prog_l3_fd;
+	int skip_ifindex; /* our TUN */
+	char state_path[128]; /* $RUN_DIR/<if>.uplinks: qdiscs we created, for after a crash */
+};
+
+/* Attaches to interfaces not yet covered and forgets vanished ones; returns how many are
+ * newly covered. Safe to call often (the daemon does every second, for hotplug). */
+int uplinks_sync(struct ks_uplinks *u);
+/* Removes our filters (and the qdiscs we created, if no other filter uses them). */
+void uplinks_detach(struct ks_uplinks *u);
+/* Finds filters at `handle` running a ks_tc_uplink program on any interface of this
+ * namespace (a SIGKILLed kslice's), and removes them unless dry_run. Also removes the
+ * qdiscs that state_path says the dead daemon created. Returns how many it found. */
+int uplinks_reconcile(uint32_t handle, const char *state_path, bool dry_run, char *names,
+		      size_t names_len);
