@@ -181,3 +181,15 @@ help:
 	bench deps deps-ok format-check clean distclean help
 
 -include $(wildcard $(BUILD)/user/*.d $(BUILD)/tests/*/*.d)
+
+# --- tools --------------------------------------------------------------------
+$(BUILD)/tools/lpm_bench: tools/bench/lpm_bench.c $(GEN_H) $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< -lbpf -lelf -lz
+
+bench-prefixes: deps-ok
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/tools/lpm_bench
+	$(Q)tools/bench/prefixes
+
+.PHONY: bench-prefixes

@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "exitcodes.h"
+#include "log.h"
 
 #define KSLICE_VERSION "0.1.0"
 
@@ -42,6 +43,7 @@ int main(int argc, char **argv)
 		printf("kslice %s\n", KSLICE_VERSION);
 		return KS_EXIT_OK;
 	}
+	log_setup(KS_LOG_WARN, false); /* `connect` sets its own level */
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);

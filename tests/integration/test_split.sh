@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Split tunneling end to end: real ocserv, real clients in the client namespace, decoys on
+# the corp addresses in an "internet" namespace behind the uplink's default route, so any
+# leak lands on a decoy and shows in its log. Strict rp_filter throughout.
+set -u
+source "$(dirname "$0")/../lib/netns.sh"
+ks_test_setup
+ks_internet || { echo "internet namespace did not come up"; exit 1; }
+ks_in "$KS_CLI" sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1
+IF=kss0
+rules_before=$(ks_cli ip rule; ks_cli ip -6 rule)
+routes_before=$(ks_cli ip route; ks_cli ip -6 route | grep -v '^fe80')
+
+# Which side answered, for every kind of client; "ERR ..." when nothing did.
+expect_side() { # NAME WANT KIND HOST
+	ks_expect_eq "$1" "$2" "$(ks_probe "$3" "$4")"
+}
+decoy_hits() { # lines of the decoy log naming a corp address (not the excluded ones)
+	grep -cE " (10\.78\.0\.10|10\.78\.0\.53|10\.79\.0\.10|fd78:78::10) " "$KS_WORK/decoy.log"
+}
+quiet_ping() { ks_cli ping "$@" >/dev/null 2>&1; }
+
+ks_answers alicepass
+ks_kslice_bg "$KS_WORK/kslice.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF \
+	$KS_GW_IP 10.79.0.0/24
+pid=$KS_PID
+ks_expect "tunnel up (gateway routes + a positional user prefix)" ks_wait_tunnel $IF "$pid" ||
+	{ cat "$KS_WORK/kslice.log"; ks_done; exit 1; }
+
+for kind in tcp udp udp-unconnected; do
+	expect_side "$kind v4 to a corp host goes through the tunnel" corp $kind $KS_CORP_IP
+	expect_side "$kind v6 to a corp host goes through the tunnel" corp $kind $KS_CORP_IP6
+	expect_side "$kind to a user-included prefix goes through the tunnel" corp $kind 10.79.0.10
+	expect_side "$kind v4 to a gateway-excluded address goes direct" decoy $kind 10.78.0.200
+	expect_side "$kind v6 to a gateway-excluded address goes direct" decoy $kind fd78:78::200
+	expect_side "$kind v4 to the internet goes direct" decoy $kind $KS_PUBLIC_IP
+	expect_side "$kind v6 to the internet goes direct" decoy $kind $KS_PUBLIC_IP6
+done
+ks_expect "ping v4 to corp (no -I) answers through the tunnel" \
+	quiet_ping -c 2 -i 0.2 -W 2 $KS_CORP_IP
+ks_expect "ping v6 to corp (no -I) answers through the tunnel" \
+	quiet_ping -6 -c 2 -i 0.2 -W 2 $KS_CORP_IP6
+ks_expect "ping to the internet goes direct" quiet_ping -c 1 -W 2 $KS_PUBLIC_IP
+ks_expect_eq "no corp-bound connection or ping reached a decoy" 0 "$(decoy_hits)"
+ks_expect "the pings were caught on the uplink and sent into the tunnel (egress_redirected)" \
+	test "$(ks_cli "$KS_BIN" status -i $IF --json | jq .split.stats.egress_redirected)" -ge 4
+ks_expect "corp saw the tunnel address as source, not the uplink's" \
+	grep -q " 10.77.0.[0-9]*$" "$KS_WORK/corp.log"
+
+# The routing state: the fixed policy and nothing per prefix.
+ks_expect_eq "main routing tables untouched" "$routes_before" \
+	"$(ks_cli ip route; ks_cli ip -6 route | grep -v '^fe80')"
+rules=$(ks_cli ip rule | grep -c '^53[0-9][0-9]:')
+ks_expect_eq "three v4 rules (fwmark, from, unreachable)" 3 "$rules"
+ks_expect_eq "three v6 rules" 3 "$(ks_cli ip -6 rule | grep -c '^53[0-9][0-9]:')"
+ks_expect "rule 5302 is the fail-closed unreachable" \
+	bash -c "nsenter --net=/run/netns/$KS_CLI ip rule | grep -q '^5302:.*fwmark 0x400000/0x400000 unreachable'"
+ks_expect_eq "table 27507 holds one default route per family" \
+	"default dev $IF|default dev $IF" \
+	"$(ks_cli ip route show table 27507 | awk '{print $1,$2,$3}')|$(ks_cli ip -6 route show table 27507 | awk '{print $1,$2,$3}')"
+ks_expect "uplinks carry the kill-switch filter" \
+	bash -c "nsenter --net=/run/netns/$KS_CLI tc filter show dev eth1 egress | grep -q ks_tc_uplink"
+
+# What a user and a script see.
+st=$(ks_cli "$KS_BIN" status -i $IF --json)
+ks_expect_eq "status --json: split mode" split "$(jq -r .split.mode <<<"$st")"
+ks_expect_eq "status --json: gateway include with hits" "gateway" \
+	"$(jq -r '.split.include[] | select(.prefix=="10.78.0.0/24") | .origin' <<<"$st")"
+ks_expect "status --json: hits counted on 10.78.0.0/24" \
+	test "$(jq -r '.split.include[] | select(.prefix=="10.78.0.0/24") | .hits' <<<"$st")" -gt 0
+ks_expect_eq "status --json: the gateway's own address is excluded" auto \
+	"$(jq -r ".split.exclude[] | select(.prefix==\"$KS_GW_IP/32\") | .origin" <<<"$st")"
+ks_expect "status --json: connects steered counted" \
+	test "$(jq -r .split.stats.connect_tunnel <<<"$st")" -ge 4
+ks_expect "status text lists the split set" \
+	bash -c "nsenter --net=/run/netns/$KS_CLI '$KS_BIN' status -i $IF | grep -q '^include  10.79.0.0/24 .*user'"
+ks_expect "bpftool reads the pinned include map with BTF" \
+	bash -c "bpftool map dump pinned '$KSLICE_PIN_ROOT/$IF/ks_include4' | grep -q '\"addr\": \[10,78,0,0'"
+
+# Runtime changes: new connections follow at once, no reconnect, no route.
+ks_expect "route del of the user prefix" ks_cli "$KS_BIN" route del 10.79.0.0/24 -i $IF
+expect_side "after route del: 10.79.0.10 goes direct" decoy tcp 10.79.0.10
+ks_expect "route add puts it back" ks_cli "$KS_BIN" route add 10.79.0.0/24 -i $IF
+expect_side "after route add: 10.79.0.10 through the tunnel" corp tcp 10.79.0.10
+ks_expect "route add --exclude of a corp host" ks_cli "$KS_BIN" route add --exclude $KS_CORP_IP -i $IF
+expect_side "excluded at runtime: goes direct" decoy tcp $KS_CORP_IP
+ks_expect "route del removes the exclude" ks_cli "$KS_BIN" route del $KS_CORP_IP -i $IF
+leaked_before=$(decoy_hits) # the runtime exclude above sent one on purpose
+expect_side "and it is corporate again" corp tcp $KS_CORP_IP
+ks_expect "route list shows the runtime origin" \
+	bash -c "nsenter --net=/run/netns/$KS_CLI '$KS_BIN' route list -i $IF | grep -q '10.79.0.0/24 .*runtime'"
+out=$(ks_cli "$KS_BIN" route add 10.1.2.3/16 -i $IF 2>&1)
+ks_expect_eq "route add with host bits set: usage error" 2 "$?"
+ks_expect "  ... and says what is wrong" grep -q "address bits set" <<<"$out"
+out=$(ks_cli "$KS_BIN" route del 10.99.0.0/16 -i $IF 2>&1)
+ks_expect "route del of an unknown prefix fails clearly" grep -q "not in the include or exclude set" <<<"$out"
+ks_expect_eq "still no per-prefix routes" "$routes_before" \
+	"$(ks_cli ip route; ks_cli ip -6 route | grep -v '^fe80')"
+
+# A clean exit leaves nothing: no rules, no table, no filters or qdiscs, no pins.
+ks_expect "disconnect" ks_cli "$KS_BIN" disconnect -i $IF
+ks_wait_gone "$pid"
+ks_expect_eq "kslice exit code 0" 0 "$KS_RC"
+ks_expect_eq "ip rule back to what it was" "$rules_before" "$(ks_cli ip rule; ks_cli ip -6 rule)"
+ks_expect_eq "no filter, no clsact left on the uplinks" "" \
+	"$(ks_cli tc qdisc show dev eth1 | grep clsact; ks_cli tc qdisc show dev eth0 | grep clsact)"
+ks_expect "nothing else left (device, socket, pins)" ks_nothing_left $IF
+ks_expect_eq "status: nothing left to report" "$IF: not connected" "$(ks_cli "$KS_BIN" status -i $IF)"
+
+# Kill switch 1: the gateway dies without a goodbye (every ocserv process in its namespace,
+# by PID); kslice keeps trying to resume, corp traffic fails closed meanwhile.
+ks_kslice_bg "$KS_WORK/kslice2.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP
+pid=$KS_PID
+ks_expect "tunnel up again" ks_wait_tunnel $IF "$pid"
+for p in $(ip netns pids "$KS_GW"); do
+	case "$(cat /proc/$p/comm 2>/dev/null)" in ocserv*) kill -KILL "$p" ;; esac
+done
+for _ in $(seq 100); do grep -q event=reconnecting "$KS_WORK/kslice2.log" && break; sleep 0.1; done
+ks_expect "kslice noticed and is reconnecting" grep -q event=reconnecting "$KS_WORK/kslice2.log"
+expect_side "down: tcp connect to corp fails at once" "ERR Operation not permitted" tcp $KS_CORP_IP
+expect_side "down: tcp v6 connect to corp fails at once" "ERR Operation not permitted" tcp $KS_CORP_IP6
+expect_side "down: connected udp to corp fails" "ERR Operation not permitted" udp $KS_CORP_IP
+expect_side "down: unconnected udp to corp fails" "ERR Operation not permitted" udp-unconnected $KS_CORP_IP
+ks_expect "down: ping to corp gets no answer" bash -c "! nsenter --net=/run/netns/$KS_CLI ping -q -c 2 -i 0.2 -W 1 $KS_CORP_IP >/dev/null 2>&1"
+expect_side "down: the internet still works" decoy tcp $KS_PUBLIC_IP
+ks_expect_eq "down: nothing reached a corp decoy" "$leaked_before" "$(decoy_hits)"
+
+# Kill switch 2: kslice itself is SIGKILLed. Its uplink filter and rules stay, by design.
+kill -KILL "$pid"
+ks_wait_gone "$pid" 2>/dev/null
+ks_expect "after SIGKILL: the uplink filter is still there" \
+	bash -c "nsenter --net=/run/netns/$KS_CLI tc filter show dev eth1 egress | grep -q ks_tc_uplink"
+expect_side "after SIGKILL: tcp to corp goes nowhere" "ERR timed out" tcp $KS_CORP_IP
+expect_side "after SIGKILL: udp to corp goes nowhere" "ERR timed out" udp-unconnected $KS_CORP_IP
+ks_expect "after SIGKILL: ping to corp gets no answer" bash -c "! nsenter --net=/run/netns/$KS_CLI ping -q -c 2 -i 0.2 -W 1 $KS_CORP_IP >/dev/null 2>&1"
+ks_expect_eq "after SIGKILL: nothing reached a corp decoy" "$leaked_before" "$(decoy_hits)"
+st=$(ks_cli "$KS_BIN" status -i $IF)
+ks_expect "status explains the residue" grep -q "kill switch still active" <<<"$st"
+ks_expect_eq "status --json counts the residue's rules" 6 \
+	"$(ks_cli "$KS_BIN" status -i $IF --json | jq .residue.rules)"
+out=$(ks_cli "$KS_BIN" cleanup -i $IF)
+ks_expect "cleanup reports what it removed" grep -q "removed what a killed kslice left" <<<"$out"
+ks_expect_eq "after cleanup: ip rule as before" "$rules_before" "$(ks_cli ip rule; ks_cli ip -6 rule)"
+ks_expect_eq "after cleanup: no clsact left" "" "$(ks_cli tc qdisc show dev eth1 | grep clsact)"
+ks_expect "after cleanup: no pins" test ! -e "$KSLICE_PIN_ROOT/$IF"
+expect_side "after cleanup: corp addresses take the normal path again" decoy tcp $KS_CORP_IP
+ks_expect_eq "cleanup again: nothing to do" "$IF: nothing to clean up" "$(ks_cli "$KS_BIN" cleanup -i $IF)"
+ks_done
