@@ -173,7 +173,8 @@ help:
 	@echo 'make demo       connect to a local ocserv in namespaces and show the tunnel'
 	@echo 'make check      unit, BPF and integration tests (root)'
 	@echo 'make check-san  the same, built with ASan + UBSan'
-	@echo 'make bench      benchmarks (tools/bench)'
+	@echo 'make bench      kslice vs openconnect side by side (tools/bench)'
+	@echo 'make bench-prefixes  loading N split prefixes: maps vs ip route (tools/bench/prefixes)'
 	@echo 'make defconfig | menuconfig | olddefconfig | savedefconfig'
 	@echo 'make SAN=1      ASan + UBSan build;  V=1 full commands'
 

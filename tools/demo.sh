@@ -16,8 +16,9 @@ trap ks_teardown EXIT
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 show() { printf '$ %s\n' "$*"; "$@"; }
 
-step "Setting up: client, gateway (ocserv $(ocserv --version 2>&1 | head -1 | awk '{print $2}')) and corporate namespaces"
-ks_topology && ks_pki && ks_ocserv_start otp || { echo "setup failed" >&2; exit 1; }
+step "Setting up: client, gateway (ocserv $(ocserv --version 2>&1 | head -1 | awk '{print $2}')), corporate and internet namespaces"
+ks_topology && ks_pki && ks_ocserv_start otp && ks_internet || { echo "setup failed" >&2; exit 1; }
+echo "the internet namespace holds decoys on the corporate addresses: reaching one would be a leak"
 mkdir -p "$KS_WORK/www"
 echo "hello from the corporate network (10.78.0.10)" > "$KS_WORK/www/index.txt"
 ks_blobsrv_start || exit 1
@@ -39,9 +40,20 @@ cat "$KS_WORK/connect.log"
 [ $rc = 0 ] || { echo "connect failed (exit $rc)"; exit 1; }
 KS_PIDS+=($(pgrep -n -x kslice))
 
-step "The tunnel at work (tools bound to the tunnel device; split routing is a later step)"
-show ks_in "$KS_CLI" ping -c 3 -i 0.3 -I kslice0 $KS_CORP_IP
-show ks_in "$KS_CLI" curl -sS --interface kslice0 http://$KS_CORP_IP:8080/index.txt
+step "Split tunneling in eBPF: plain tools, no -I, no routes; corp goes through the tunnel"
+show ks_cli ping -c 3 -i 0.3 $KS_CORP_IP
+show ks_cli curl -sS http://$KS_CORP_IP:8080/index.txt
+echo "\$ idsrv probe: who answers on $KS_CORP_IP, 10.78.0.200 (excluded by the gateway), $KS_PUBLIC_IP (internet)?"
+for h in $KS_CORP_IP 10.78.0.200 $KS_PUBLIC_IP $KS_CORP_IP6; do
+	printf '  %-16s -> %s\n' "$h" "$(ks_probe tcp $h)"
+done
+
+step "Changing the split set at runtime: a map update, no reconnect"
+show ks_cli "$KS_BIN" route add --exclude $KS_CORP_IP
+printf '  %-16s -> %s\n' "$KS_CORP_IP" "$(ks_probe tcp $KS_CORP_IP)"
+show ks_cli "$KS_BIN" route del $KS_CORP_IP
+printf '  %-16s -> %s\n' "$KS_CORP_IP" "$(ks_probe tcp $KS_CORP_IP)"
+show ks_cli "$KS_BIN" route list
 
 step "kslice status"
 show ks_cli "$KS_BIN" status
@@ -51,12 +63,15 @@ ks_cli "$KS_BIN" status --json | /usr/bin/python3 -m json.tool | head -40
 step "Kernel-side counters, readable with bpftool"
 show bpftool map dump pinned "$KSLICE_PIN_ROOT/kslice0/ks_tun_stats" | head -20
 
-step "The routing table was not touched"
+step "The routing table was not touched: only the fixed policy (3 rules, 1 table)"
 show ks_in "$KS_CLI" ip route
+show ks_in "$KS_CLI" ip rule
+show ks_in "$KS_CLI" ip route show table 27507
 
 step "Disconnecting"
 show ks_cli "$KS_BIN" disconnect
 ks_in "$KS_CLI" ip link show kslice0 >/dev/null 2>&1 && echo "kslice0 still there!" || echo "kslice0 is gone"
 [ -e "$KSLICE_PIN_ROOT/kslice0" ] && echo "pins still there!" || echo "no pins left"
+show ks_in "$KS_CLI" ip rule
 echo
 echo "Demo done; tearing down the namespaces."

@@ -87,6 +87,12 @@ int policy_install(const struct ks_policy *p, struct ks_error *e)
 
 	if (!err)
 		err = install_family(p, AF_INET6, p->have6, e);
+	if (err == -EAFNOSUPPORT && !p->have6) {
+		/* A kernel without IPv6 has no v6 traffic to steer. */
+		ks_warn("policy", "event=no_ipv6_rules reason=\"%s\"", e->msg);
+		e->msg[0] = 0;
+		err = 0;
+	}
 	if (err)
 		policy_remove(p);
 	else

@@ -118,6 +118,8 @@ static int attach_one(struct ks_uplinks *u, int ifindex, const char *name)
 	return 1;
 fail:
 	/* The rest of the kill switch (cgroup hooks, unreachable rule) still stands. */
+	if (u->n_failed < KS_MAX_UPLINKS)
+		u->failed[u->n_failed++] = ifindex;
 	ks_warn("split", "event=uplink_attach_failed interface=%s reason=\"%s\"", name,
 		strerror(-err));
 	return 0;
@@ -148,6 +150,8 @@ int uplinks_sync(struct ks_uplinks *u)
 
 		for (int i = 0; i < u->n && !known; i++)
 			known = u->dev[i].ifindex == (int)it->if_index;
+		for (int i = 0; i < u->n_failed && !known; i++)
+			known = u->failed[i] == (int)it->if_index;
 		if (!known)
 			added += attach_one(u, (int)it->if_index, it->if_name);
 	}

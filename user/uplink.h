@@ -19,6 +19,8 @@ struct ks_uplink {
 struct ks_uplinks {
 	struct ks_uplink dev[KS_MAX_UPLINKS];
 	int n;
+	int failed[KS_MAX_UPLINKS]; /* ifindexes that refused the filter: warned once */
+	int n_failed;
 	uint32_t handle; /* filter handle: the tunnel's table number, unique per instance */
 	int prog_l2_fd, prog_l3_fd;
 	int skip_ifindex; /* our TUN */

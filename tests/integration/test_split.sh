@@ -113,7 +113,9 @@ ks_kslice_bg "$KS_WORK/kslice2.log" -u alice --passwd-on-stdin --servercert "$PI
 pid=$KS_PID
 ks_expect "tunnel up again" ks_wait_tunnel $IF "$pid"
 for p in $(ip netns pids "$KS_GW"); do
-	case "$(cat /proc/$p/comm 2>/dev/null)" in ocserv*) kill -KILL "$p" ;; esac
+	case "$(cat /proc/$p/comm 2>/dev/null)" in
+	ocserv*) { kill -KILL "$p"; wait "$p"; } 2>/dev/null ;; # wait: no "Killed" job notice
+	esac
 done
 for _ in $(seq 100); do grep -q event=reconnecting "$KS_WORK/kslice2.log" && break; sleep 0.1; done
 ks_expect "kslice noticed and is reconnecting" grep -q event=reconnecting "$KS_WORK/kslice2.log"
@@ -124,10 +126,13 @@ expect_side "down: unconnected udp to corp fails" "ERR Operation not permitted" 
 ks_expect "down: ping to corp gets no answer" bash -c "! nsenter --net=/run/netns/$KS_CLI ping -q -c 2 -i 0.2 -W 1 $KS_CORP_IP >/dev/null 2>&1"
 expect_side "down: the internet still works" decoy tcp $KS_PUBLIC_IP
 ks_expect_eq "down: nothing reached a corp decoy" "$leaked_before" "$(decoy_hits)"
+# (from inside the internet namespace, 10.78.0.10 is the decoy's own address)
+ks_expect_eq "down: another network namespace is not touched by the hooks (netns cookie)" decoy \
+	"$(ks_in "$KS_NET" /usr/bin/python3 "$KS_TOP/tests/lib/idsrv.py" probe tcp $KS_CORP_IP)"
+leaked_before=$(decoy_hits)
 
 # Kill switch 2: kslice itself is SIGKILLed. Its uplink filter and rules stay, by design.
-kill -KILL "$pid"
-ks_wait_gone "$pid" 2>/dev/null
+{ kill -KILL "$pid"; ks_wait_gone "$pid"; } 2>/dev/null
 ks_expect "after SIGKILL: the uplink filter is still there" \
 	bash -c "nsenter --net=/run/netns/$KS_CLI tc filter show dev eth1 egress | grep -q ks_tc_uplink"
 expect_side "after SIGKILL: tcp to corp goes nowhere" "ERR timed out" tcp $KS_CORP_IP
