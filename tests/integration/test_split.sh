@@ -107,6 +107,26 @@ ks_expect_eq "no filter, no clsact left on the uplinks" "" \
 ks_expect "nothing else left (device, socket, pins)" ks_nothing_left $IF
 ks_expect_eq "status: nothing left to report" "$IF: not connected" "$(ks_cli "$KS_BIN" status -i $IF)"
 
+# Full tunnel: carol's gateway config pushes no split-include at all (tests/data/users).
+ks_answers carolpass
+ks_kslice_bg "$KS_WORK/kslice-full.log" -u carol --passwd-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP
+pid=$KS_PID
+ks_expect "full tunnel: up" ks_wait_tunnel $IF "$pid"
+st=$(ks_cli "$KS_BIN" status -i $IF --json)
+ks_expect_eq "full tunnel: mode full, 0.0.0.0/0 and ::/0 included" "full 0.0.0.0/0 ::/0" \
+	"$(jq -r '[.split.mode, (.split.include[] | select(.origin=="auto") | .prefix)] | join(" ")' <<<"$st")"
+expect_side "full tunnel: the internet goes through the tunnel (corp plays it)" corp tcp $KS_PUBLIC_IP
+expect_side "full tunnel: v6 internet too" corp udp-unconnected $KS_PUBLIC_IP6
+expect_side "full tunnel: corp through the tunnel" corp tcp $KS_CORP_IP
+expect_side "full tunnel: the gateway's excludes still go direct" decoy tcp 10.78.0.200
+ks_expect "full tunnel: the LAN stays direct (on-link prefix excluded)" \
+	test "$(jq -r '.split.exclude[] | select(.prefix=="198.18.2.0/24") | .origin' <<<"$st")" = auto
+ks_expect "full tunnel: neighbour discovery still works (v6 router reachable)" quiet_ping -6 -c 1 -W 2 fd00:2::1
+ks_expect "full tunnel: the tunnel does not carry itself (still up)" ks_alive "$pid"
+ks_cli "$KS_BIN" disconnect -i $IF >/dev/null
+ks_wait_gone "$pid"
+ks_answers alicepass
+
 # Kill switch 1: the gateway dies without a goodbye (every ocserv process in its namespace,
 # by PID); kslice keeps trying to resume, corp traffic fails closed meanwhile.
 ks_kslice_bg "$KS_WORK/kslice2.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP
