@@ -31,6 +31,15 @@ static __always_inline bool ours(void *ctx, const struct ks_split_config *cfg)
 	return bpf_get_netns_cookie(ctx) == cfg->netns_cookie;
 }
 
+/* The context allows only 4-byte loads of user_ip6. */
+static __always_inline void user_ip6(const struct bpf_sock_addr *ctx, __u32 *dst)
+{
+	dst[0] = ctx->user_ip6[0];
+	dst[1] = ctx->user_ip6[1];
+	dst[2] = ctx->user_ip6[2];
+	dst[3] = ctx->user_ip6[3];
+}
+
 /* connect(): OR our mark bit into SO_MARK so the fixed `fwmark` rule picks table T. */
 static __always_inline int steer_connect(struct bpf_sock_addr *ctx,
 					 const struct ks_split_config *cfg, int verdict)
@@ -78,10 +87,7 @@ int ks_cgroup_connect6(struct bpf_sock_addr *ctx)
 
 	if (!cfg || !ours(ctx, cfg))
 		return 1;
-	dst[0] = ctx->user_ip6[0];
-	dst[1] = ctx->user_ip6[1];
-	dst[2] = ctx->user_ip6[2];
-	dst[3] = ctx->user_ip6[3];
+	user_ip6(ctx, dst);
 	return steer_connect(ctx, cfg, ks_decide_sockaddr6(cfg, dst));
 }
 
@@ -118,10 +124,7 @@ int ks_cgroup_sendmsg6(struct bpf_sock_addr *ctx)
 
 	if (!cfg || !ours(ctx, cfg))
 		return 1;
-	dst[0] = ctx->user_ip6[0];
-	dst[1] = ctx->user_ip6[1];
-	dst[2] = ctx->user_ip6[2];
-	dst[3] = ctx->user_ip6[3];
+	user_ip6(ctx, dst);
 	v = ks_decide_sockaddr6(cfg, dst);
 	if (v == KS_VERDICT_BLOCKED) {
 		ks_count(KS_STAT_SENDMSG_BLOCKED);

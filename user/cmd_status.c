@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <net/if.h>
@@ -22,30 +21,15 @@
 static void pick_interface(char *name, size_t len, bool given)
 {
 	struct ks_buf probe = { 0 };
-	char only[IFNAMSIZ] = "";
-	int count = 0;
-	struct dirent *de;
-	DIR *d;
+	char names[2][IFNAMSIZ];
 
 	if (given || !ctl_request(name, "ping", &probe)) {
 		buf_free(&probe);
 		return;
 	}
 	buf_free(&probe);
-	d = opendir(ctl_run_dir());
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-
-		if (n > 5 && n - 5 < IFNAMSIZ && !strcmp(de->d_name + n - 5, ".sock")) {
-			snprintf(only, sizeof(only), "%.*s", (int)(n - 5), de->d_name);
-			count++;
-		}
-	}
-	closedir(d);
-	if (count == 1)
-		snprintf(name, len, "%s", only);
+	if (ctl_list(names, 2) == 1)
+		snprintf(name, len, "%s", names[0]);
 }
 
 struct common_args {

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -154,4 +156,21 @@ int ctl_request(const char *ifname, const char *request, struct ks_buf *reply)
 	close(fd);
 	buf_cstr(reply);
 	return err;
+}
+
+int ctl_list(char (*names)[IFNAMSIZ], int max)
+{
+	DIR *d = opendir(ctl_run_dir());
+	struct dirent *de;
+	int n = 0;
+
+	while (d && n < max && (de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+
+		if (len > 5 && len - 5 < IFNAMSIZ && !strcmp(de->d_name + len - 5, ".sock"))
+			snprintf(names[n++], IFNAMSIZ, "%.*s", (int)(len - 5), de->d_name);
+	}
+	if (d)
+		closedir(d);
+	return n;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* The control socket: <run dir>/<interface>.sock, one request line, one JSON answer. */
 #pragma once
+#include <net/if.h>
 #include <stddef.h>
 #include "buf.h"
 #include "error.h"
@@ -19,3 +20,5 @@ int ctl_read_request(int fd, char *line, size_t len, unsigned int *uid);
 int ctl_write_reply(int fd, const struct ks_buf *reply);
 /* Client side: -ENOENT/-ECONNREFUSED when nothing runs on that interface. */
 int ctl_request(const char *ifname, const char *request, struct ks_buf *reply);
+/* Interface names that have a socket in the run directory (live or stale); at most max. */
+int ctl_list(char (*names)[IFNAMSIZ], int max);

@@ -76,11 +76,12 @@ int pin_dir_open(struct ks_pin_dir *pd, const char *ifname, struct ks_error *e)
 	return 0;
 }
 
-int pin_dir_clear(const char *ifname)
+/* Our pins (ks_*) in <pin root>/<ifname>/: counted, or removed when unpin. */
+static int each_pin(const char *ifname, bool unpin)
 {
 	char dir[256], path[600];
 	struct dirent *de;
-	int removed = 0;
+	int n = 0;
 	DIR *d;
 
 	pin_dir_name(ifname, dir, sizeof(dir));
@@ -88,15 +89,29 @@ int pin_dir_clear(const char *ifname)
 	if (!d)
 		return 0;
 	while ((de = readdir(d))) {
-		if (!strncmp(de->d_name, "ks_", 3)) {
-			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			removed |= !unlink(path);
-		}
+		if (strncmp(de->d_name, "ks_", 3))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		n += !unpin || !unlink(path);
 	}
 	closedir(d);
+	return n;
+}
+
+int pin_dir_count(const char *ifname)
+{
+	return each_pin(ifname, false);
+}
+
+int pin_dir_clear(const char *ifname)
+{
+	char dir[256];
+	int removed = each_pin(ifname, true);
+
+	pin_dir_name(ifname, dir, sizeof(dir));
 	rmdir(dir);
 	rmdir(pin_root()); /* only succeeds when no other interface uses it */
-	return removed;
+	return removed > 0;
 }
 
 void pin_dir_close(struct ks_pin_dir *pd)

@@ -18,5 +18,7 @@ int pin_dir_open(struct ks_pin_dir *pd, const char *ifname, struct ks_error *e);
 /* Removes every pin in <pin root>/<ifname>/ (left by a kslice that died; the caller made
  * sure none runs there) and the directory. 1 if something was removed. */
 int pin_dir_clear(const char *ifname);
+/* How many of our pins are in <pin root>/<ifname>/. */
+int pin_dir_count(const char *ifname);
 /* Removes the (now empty) directory, the pin root if empty, and bpffs if we mounted it. */
 void pin_dir_close(struct ks_pin_dir *pd);

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include <dirent.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,44 +11,19 @@
 #include "split.h"
 #include "uplink.h"
 
-static int count_pins(const char *ifname)
-{
-	char dir[256];
-	struct dirent *de;
-	int n = 0;
-	DIR *d;
-
-	pin_dir_name(ifname, dir, sizeof(dir));
-	d = opendir(dir);
-	if (!d)
-		return 0;
-	while ((de = readdir(d)))
-		n += !strncmp(de->d_name, "ks_", 3);
-	closedir(d);
-	return n;
-}
-
 /* Another kslice answering on its control socket (ours, if any, is not counted). */
 static bool others_alive(const char *ifname)
 {
-	struct dirent *de;
+	char names[64][IFNAMSIZ];
+	int n = ctl_list(names, 64);
 	bool found = false;
-	DIR *d = opendir(ctl_run_dir());
 
-	while (d && !found && (de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-		char other[IFNAMSIZ];
+	for (int i = 0; i < n && !found; i++) {
 		struct ks_buf probe = { 0 };
 
-		if (n <= 5 || n - 5 >= IFNAMSIZ || strcmp(de->d_name + n - 5, ".sock"))
-			continue;
-		snprintf(other, sizeof(other), "%.*s", (int)(n - 5), de->d_name);
-		if (strcmp(other, ifname))
-			found = !ctl_request(other, "ping", &probe);
+		found = strcmp(names[i], ifname) && !ctl_request(names[i], "ping", &probe);
 		buf_free(&probe);
 	}
-	if (d)
-		closedir(d);
 	return found;
 }
 
@@ -59,7 +33,7 @@ int residue_scan(const char *ifname, uint32_t table, uint32_t pref, struct ks_re
 
 	memset(r, 0, sizeof(*r));
 	split_uplink_state_path(ifname, state, sizeof(state));
-	r->pins = count_pins(ifname);
+	r->pins = pin_dir_count(ifname);
 	r->rules = policy_count(pref);
 	if (r->rules < 0)
 		return r->rules;
