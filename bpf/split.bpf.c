@@ -13,6 +13,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "lib/dns_skb.h"
 #include "lib/split.h"
 
 #define SOL_SOCKET 1
@@ -175,8 +176,11 @@ static __always_inline int egress4(struct __sk_buff *skb, const struct ks_split_
 		return PASS; /* not routable IPv4: nothing we could leak */
 	}
 	v = ks_decide(cfg, 4, (__u8 *)&ip.daddr);
-	if (v != KS_VERDICT_TUNNEL && v != KS_VERDICT_BLOCKED)
-		return PASS;
+	if (v != KS_VERDICT_TUNNEL && v != KS_VERDICT_BLOCKED) {
+		int r = ks_dns_steer(skb, cfg, l2, 4);
+
+		return r < 0 ? PASS : r;
+	}
 	if (v == KS_VERDICT_BLOCKED || ip.protocol != IPPROTO_ICMP)
 		return drop(KS_STAT_EGRESS_DROPPED);
 	/* Later fragments of an echo carry no ICMP header; the ICMP checksum does not cover
@@ -209,8 +213,11 @@ static __always_inline int egress6(struct __sk_buff *skb, const struct ks_split_
 		return PASS;
 	}
 	v = ks_decide(cfg, 6, ip6.daddr.in6_u.u6_addr8);
-	if (v != KS_VERDICT_TUNNEL && v != KS_VERDICT_BLOCKED)
-		return PASS;
+	if (v != KS_VERDICT_TUNNEL && v != KS_VERDICT_BLOCKED) {
+		int r = ks_dns_steer(skb, cfg, l2, 6);
+
+		return r < 0 ? PASS : r;
+	}
 	if (v == KS_VERDICT_BLOCKED)
 		return drop(KS_STAT_EGRESS_DROPPED);
 	/* Walk the extension headers to the ICMPv6 header (or give up: drop). */
@@ -274,6 +281,49 @@ SEC("tc")
 int ks_tc_uplink_egress_l3(struct __sk_buff *skb)
 {
 	return uplink_egress(skb, 0);
+}
+
+/* --- DNS ------------------------------------------------------------------------------ */
+
+/* Answers from an uplink's resolver: learn a corporate domain's addresses before the
+ * application reads them. Observe only. */
+static __always_inline int uplink_ingress(struct __sk_buff *skb, __u32 l2)
+{
+	struct ks_udp_at u;
+	int family = ks_family(skb);
+
+	if (family)
+		ks_dns_learn_skb(skb, l2, family, &u);
+	return PASS;
+}
+
+SEC("tc")
+int ks_tc_uplink_ingress(struct __sk_buff *skb)
+{
+	return uplink_ingress(skb, ETH_HLEN);
+}
+
+SEC("tc")
+int ks_tc_uplink_ingress_l3(struct __sk_buff *skb)
+{
+	return uplink_ingress(skb, 0);
+}
+
+/* The TUN has no link-layer header; BPF_PROG_TEST_RUN always gives one (tests set 14). */
+const volatile __u32 tun_l2_len = 0;
+
+/* Answers from the corporate DNS: learn, and hand a steered query's answer back. */
+SEC("tc")
+int ks_tc_tun_dns(struct __sk_buff *skb)
+{
+	__u32 l3 = tun_l2_len ? ETH_HLEN : 0;
+	struct ks_udp_at u;
+	int family = ks_family(skb), r;
+
+	if (!family || !ks_dns_learn_skb(skb, l3, family, &u))
+		return PASS;
+	r = ks_dns_unsteer(skb, l3, family, &u);
+	return r < 0 ? PASS : r;
 }
 
 /* Not attached anywhere: BPF_PROG_TEST_RUN runs it on crafted frames to test the socket

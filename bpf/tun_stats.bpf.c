@@ -48,7 +48,7 @@ static __always_inline int count(struct __sk_buff *skb, __u32 dir)
 		st->ipv6++;
 	else
 		st->malformed++;
-	return TC_ACT_OK; /* observe only */
+	return TC_ACT_UNSPEC; /* observe only: later filters (DNS) run too */
 }
 
 SEC("tc")

@@ -7,6 +7,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "dns_maps.h"
 #include "split_maps.h"
 
 #define KS_VERDICT_OTHER 0    /* no prefix matched: the normal path */
@@ -97,6 +98,29 @@ static __always_inline bool ks_local_scope6(const __u8 *a)
 	return a[15] <= 1;
 }
 
+/* An address learned from a corporate domain's DNS answer, while it lasts. Order: a static
+ * exclude (already decided), a learned exclude, a static include, a learned include. */
+static __always_inline int ks_learned(int family, const __u8 *dst, int v)
+{
+	struct ks_learned *l;
+
+	if (v == KS_VERDICT_EXCLUDED)
+		return v;
+	l = family == 4 ? bpf_map_lookup_elem(&ks_learned4, dst)
+			: bpf_map_lookup_elem(&ks_learned6, dst);
+	if (!l || l->expires_ns < bpf_ktime_get_boot_ns())
+		return v;
+	if (l->flags & KS_DOMAIN_EXCLUDE) {
+		__sync_fetch_and_add(&l->hits, 1);
+		return KS_VERDICT_EXCLUDED;
+	}
+	if (v == KS_VERDICT_OTHER && (l->flags & KS_DOMAIN_TUNNEL)) {
+		__sync_fetch_and_add(&l->hits, 1);
+		return KS_VERDICT_TUNNEL;
+	}
+	return v;
+}
+
 /* Final verdict for a destination: is it corporate, and can the tunnel carry it now? */
 static __always_inline int ks_decide(const struct ks_split_config *cfg, int family,
 				     const __u8 *dst)
@@ -106,11 +130,11 @@ static __always_inline int ks_decide(const struct ks_split_config *cfg, int fami
 	if (family == 4 ? ks_local_scope4(dst) : ks_local_scope6(dst))
 		return KS_VERDICT_OTHER;
 	if (family == 4) {
-		v = ks_classify4(dst);
+		v = ks_learned(4, dst, ks_classify4(dst));
 		if (v == KS_VERDICT_TUNNEL && !(cfg->flags & KS_CFG_HAVE4))
 			return KS_VERDICT_BLOCKED;
 	} else {
-		v = ks_classify6(dst);
+		v = ks_learned(6, dst, ks_classify6(dst));
 		if (v == KS_VERDICT_TUNNEL && !(cfg->flags & KS_CFG_HAVE6))
 			return KS_VERDICT_BLOCKED;
 	}

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* DNS on the wire: learning from UDP answers (uplink and TUN ingress), and steering a
+ * corporate query off an uplink into the tunnel to the corporate DNS server, then its
+ * answer back to the application as if the server it asked had sent it. */
+#pragma once
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/pkt_cls.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "dns_parse.h"
+#include "split.h"
+
+#define KS_DNS_PORT 53
+#define KS_NEXTHDR_FRAGMENT 44
+
+struct ks_udp_at {
+	__u32 l4;  /* offset of the UDP header */
+	__u32 len; /* payload bytes */
+	__be16 sport, dport;
+	__u16 check;
+};
+
+enum { KS_UDP_OK, KS_UDP_OTHER, KS_UDP_FRAGMENT, KS_UDP_MALFORMED };
+
+/* Finds a whole (unfragmented) UDP datagram behind the IP header at l3. */
+static __always_inline int ks_udp_locate(struct __sk_buff *skb, __u32 l3, int family,
+					 struct ks_udp_at *u)
+{
+	struct udphdr uh;
+	__u32 ip_end;
+	__u8 frag[8];
+
+	if (family == 4) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, l3, &ip, sizeof(ip)) || ip.version != 4 || ip.ihl < 5)
+			return KS_UDP_MALFORMED;
+		if (ip.protocol != IPPROTO_UDP)
+			return KS_UDP_OTHER;
+		if (ip.frag_off & bpf_htons(0x3fff))
+			return KS_UDP_FRAGMENT;
+		u->l4 = l3 + ip.ihl * 4;
+		ip_end = l3 + bpf_ntohs(ip.tot_len);
+	} else {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, l3, &ip6, sizeof(ip6)) || ip6.version != 6)
+			return KS_UDP_MALFORMED;
+		if (ip6.nexthdr == KS_NEXTHDR_FRAGMENT) {
+			if (bpf_skb_load_bytes(skb, l3 + sizeof(ip6), frag, sizeof(frag)))
+				return KS_UDP_MALFORMED;
+			return frag[0] == IPPROTO_UDP ? KS_UDP_FRAGMENT : KS_UDP_OTHER;
+		}
+		if (ip6.nexthdr != IPPROTO_UDP)
+			return KS_UDP_OTHER; /* DNS behind other extension headers: not seen */
+		u->l4 = l3 + sizeof(ip6);
+		ip_end = u->l4 + bpf_ntohs(ip6.payload_len);
+	}
+	if (bpf_skb_load_bytes(skb, u->l4, &uh, sizeof(uh)))
+		return KS_UDP_MALFORMED;
+	if (bpf_ntohs(uh.len) < sizeof(uh) || u->l4 + bpf_ntohs(uh.len) > ip_end ||
+	    ip_end > skb->len)
+		return KS_UDP_MALFORMED;
+	u->len = bpf_ntohs(uh.len) - sizeof(uh);
+	u->sport = uh.source;
+	u->dport = uh.dest;
+	u->check = uh.check;
+	return KS_UDP_OK;
+}
+
+static __always_inline int ks_family(struct __sk_buff *skb)
+{
+	if (skb->protocol == bpf_htons(ETH_P_IP))
+		return 4;
+	if (skb->protocol == bpf_htons(ETH_P_IPV6))
+		return 6;
+	return 0;
+}
+
+/* Learn from the skb if it is a DNS answer; leaves the scratch loaded with it. 1 when a
+ * whole answer from port 53 was loaded (learned from or not), else 0. */
+static __always_inline int ks_dns_learn_skb(struct __sk_buff *skb, __u32 l3, int family,
+					    struct ks_udp_at *u)
+{
+	struct ks_dns_scratch *s;
+	int r = ks_udp_locate(skb, l3, family, u);
+
+	if (r == KS_UDP_FRAGMENT)
+		ks_dns_count(KS_DNS_STAT_FRAGMENTED); /* a large answer: not seen, documented */
+	if (r != KS_UDP_OK || u->sport != bpf_htons(KS_DNS_PORT))
+		return 0;
+	s = ks_scratch();
+	if (!s)
+		return 0;
+	if (ks_dns_load(skb, s, u->l4 + sizeof(struct udphdr), u->len)) {
+		ks_dns_count(KS_DNS_STAT_MALFORMED);
+		return 0;
+	}
+	ks_dns_learn_loaded(s);
+	return 1;
+}
+
+/* Rewrites source and destination (contiguous in both headers) with the checksums. */
+static __always_inline int ks_rewrite_addrs(struct __sk_buff *skb, __u32 l3, int family,
+					    const struct ks_udp_at *u, __u8 *old, __u8 *new)
+{
+	__u32 at = l3 + (family == 4 ? offsetof(struct iphdr, saddr)
+				     : offsetof(struct ipv6hdr, saddr));
+	__u32 csum = u->l4 + offsetof(struct udphdr, check);
+	__s64 diff;
+
+	if (family == 4) {
+		diff = bpf_csum_diff((__be32 *)old, 8, (__be32 *)new, 8, 0);
+		if (diff < 0 || bpf_l3_csum_replace(skb, l3 + offsetof(struct iphdr, check), 0,
+						    diff, 0))
+			return -1;
+		/* A zero UDP checksum over IPv4 means "none": nothing to fix. */
+		if (u->check && bpf_l4_csum_replace(skb, csum, 0, diff,
+						    BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0))
+			return -1;
+		return bpf_skb_store_bytes(skb, at, new, 8, 0) ? -1 : 0;
+	}
+	diff = bpf_csum_diff((__be32 *)old, 32, (__be32 *)new, 32, 0);
+	if (diff < 0 ||
+	    bpf_l4_csum_replace(skb, csum, 0, diff, BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0))
+		return -1;
+	return bpf_skb_store_bytes(skb, at, new, 32, 0) ? -1 : 0;
+}
+
+/* Reads source + destination of the IP header at l3 into a (8 or 32 bytes). */
+static __always_inline int ks_load_addrs(struct __sk_buff *skb, __u32 l3, int family, __u8 *a)
+{
+	if (family == 4)
+		return bpf_skb_load_bytes(skb, l3 + offsetof(struct iphdr, saddr), a, 8);
+	return bpf_skb_load_bytes(skb, l3 + offsetof(struct ipv6hdr, saddr), a, 32);
+}
+
+/* Uplink egress: a query for a name under a RESOLVE domain goes to the corporate DNS
+ * through the tunnel instead (or nowhere, if the tunnel cannot carry it). -1: not ours,
+ * else the TC verdict. */
+static __always_inline int ks_dns_steer(struct __sk_buff *skb, const struct ks_split_config *cfg,
+					__u32 l2, int family)
+{
+	struct ks_dns_config *dc = ks_dns_cfg();
+	struct ks_dns_nat_key k = {};
+	struct ks_dns_nat n = {};
+	struct ks_domain_info *di;
+	struct ks_dns_scratch *s;
+	__u8 old[32] = {}, new[32] = {};
+	struct ks_udp_at u;
+	bool malformed, have;
+
+	if (!dc || !(dc->flags & KS_DNS_STEER))
+		return -1;
+	if (ks_udp_locate(skb, l2, family, &u) != KS_UDP_OK || u.dport != bpf_htons(KS_DNS_PORT))
+		return -1;
+	s = ks_scratch();
+	if (!s || ks_dns_load(skb, s, u.l4 + sizeof(struct udphdr), u.len))
+		return -1;
+	if (ks_be16(s, 2) & 0xf800)
+		return -1; /* an answer, or not a standard query */
+	di = ks_dns_question(s, &malformed);
+	if (!di || !(di->flags & KS_DOMAIN_RESOLVE))
+		return -1;
+	have = family == 4 ? (dc->flags & KS_DNS_HAVE4) && (cfg->flags & KS_CFG_HAVE4)
+			   : (dc->flags & KS_DNS_HAVE6) && (cfg->flags & KS_CFG_HAVE6);
+	if (cfg->state != KS_STATE_UP || !have) {
+		/* Fail closed: the resolver tries its next server or gives up; the public
+		 * one never learns the corporate name. */
+		ks_dns_count(KS_DNS_STAT_QUERIES_BLOCKED);
+		return TC_ACT_SHOT;
+	}
+	if (ks_load_addrs(skb, l2, family, old))
+		return TC_ACT_SHOT;
+	k.family = (__u8)family;
+	k.port = u.sport;
+	k.id = (__u16)ks_byte(s, 0) | (__u16)ks_byte(s, 1) << 8;
+	n.created_ns = bpf_ktime_get_boot_ns();
+	n.ifindex = skb->ifindex;
+	if (family == 4) {
+		__builtin_memcpy(n.client, old, 4);
+		__builtin_memcpy(n.resolver, old + 4, 4);
+		__builtin_memcpy(new, cfg->addr4, 4);
+		__builtin_memcpy(new + 4, dc->server4, 4);
+	} else {
+		__builtin_memcpy(n.client, old, 16);
+		__builtin_memcpy(n.resolver, old + 16, 16);
+		__builtin_memcpy(new, cfg->addr6, 16);
+		__builtin_memcpy(new + 16, dc->server6, 16);
+	}
+	if (l2) {
+		__u8 eth[12];
+
+		if (bpf_skb_load_bytes(skb, 0, eth, sizeof(eth)))
+			return TC_ACT_SHOT;
+		n.l2_len = ETH_HLEN;
+		__builtin_memcpy(n.mac_peer, eth, 6);
+		__builtin_memcpy(n.mac_local, eth + 6, 6);
+	}
+	if (bpf_map_update_elem(&ks_dns_nat, &k, &n, BPF_ANY) ||
+	    ks_rewrite_addrs(skb, l2, family, &u, old, new)) {
+		ks_dns_count(KS_DNS_STAT_QUERIES_BLOCKED);
+		return TC_ACT_SHOT;
+	}
+	ks_dns_count(KS_DNS_STAT_QUERIES_STEERED);
+	return bpf_redirect(cfg->tun_ifindex, 0);
+}
+
+/* TUN ingress, after learning: the answer to a steered query goes back to the uplink it
+ * left by, from the server the application asked. -1: not a steered query's answer. */
+static __always_inline int ks_dns_unsteer(struct __sk_buff *skb, __u32 l3, int family,
+					  const struct ks_udp_at *u)
+{
+	struct ks_dns_scratch *s = ks_scratch();
+	struct ks_dns_config *dc = ks_dns_cfg();
+	struct ks_dns_nat_key k = {};
+	struct ks_dns_nat n, *np;
+	__u8 old[32] = {}, new[32] = {};
+
+	if (!s || !dc || s->len < KS_DNS_HDR)
+		return -1;
+	k.family = (__u8)family;
+	k.port = u->dport;
+	k.id = (__u16)ks_byte(s, 0) | (__u16)ks_byte(s, 1) << 8;
+	np = bpf_map_lookup_elem(&ks_dns_nat, &k);
+	if (!np)
+		return -1;
+	n = *np;
+	if (ks_load_addrs(skb, l3, family, old))
+		return -1;
+	/* Only the server the query went to answers it. */
+	for (int i = 0; i < 16; i++)
+		if (i < (family == 4 ? 4 : 16) &&
+		    old[i] != (family == 4 ? dc->server4[i & 3] : dc->server6[i]))
+			return -1;
+	if (family == 4) {
+		__builtin_memcpy(new, n.resolver, 4);
+		__builtin_memcpy(new + 4, n.client, 4);
+	} else {
+		__builtin_memcpy(new, n.resolver, 16);
+		__builtin_memcpy(new + 16, n.client, 16);
+	}
+	bpf_map_delete_elem(&ks_dns_nat, &k);
+	if (ks_rewrite_addrs(skb, l3, family, u, old, new))
+		return TC_ACT_SHOT;
+	if (n.l2_len) {
+		struct ethhdr eth;
+
+		__builtin_memcpy(eth.h_dest, n.mac_local, 6);
+		__builtin_memcpy(eth.h_source, n.mac_peer, 6);
+		eth.h_proto = family == 4 ? bpf_htons(ETH_P_IP) : bpf_htons(ETH_P_IPV6);
+		/* The TUN gives no link-layer header: make room for the uplink's. */
+		if ((!l3 && bpf_skb_change_head(skb, ETH_HLEN, 0)) ||
+		    bpf_skb_store_bytes(skb, 0, &eth, sizeof(eth), 0))
+			return TC_ACT_SHOT;
+	}
+	ks_dns_count(KS_DNS_STAT_ANSWERS_TRANSLATED);
+	/* Received on the uplink, as the application's resolver expects (rp_filter too). */
+	return bpf_redirect(n.ifindex, BPF_F_INGRESS);
+}

@@ -1,0 +1,732 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The DNS learner and steering of bpf/split.bpf.c under BPF_PROG_TEST_RUN, on answers
+ * built byte by byte: record counts, CNAME chains, compression pointers (forward, backward,
+ * looping), truncation, overrunning labels, 255-byte names, case, look-alike domains. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <time.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "dns_name.h"
+#include "ks_test.h"
+#include "kslice/maps.h"
+#include "split.skel.h"
+
+#define VERDICT_OTHER 0
+#define VERDICT_EXCLUDED 1
+#define VERDICT_TUNNEL 2
+
+static struct ks_split *skel;
+static unsigned char out[9000];
+static __u32 out_len;
+
+static int run(const struct bpf_program *prog, const void *data, size_t len)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data, .data_size_in = (__u32)len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+	int err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+
+	out_len = opts.data_size_out;
+	return err ? err : (int)opts.retval;
+}
+
+/* --- messages ---------------------------------------------------------------------- */
+
+struct msg {
+	unsigned char b[8192];
+	size_t n;
+};
+
+static void put8(struct msg *m, unsigned v)
+{
+	m->b[m->n++] = (unsigned char)v;
+}
+
+static void put16(struct msg *m, unsigned v)
+{
+	put8(m, v >> 8);
+	put8(m, v);
+}
+
+static void put32(struct msg *m, unsigned v)
+{
+	put16(m, v >> 16);
+	put16(m, v);
+}
+
+/* Labels of a dotted name, then the root byte unless ptr >= 0 ends it with a pointer. */
+static void put_name(struct msg *m, const char *name, int ptr)
+{
+	while (*name) {
+		const char *dot = strchr(name, '.');
+		size_t l = dot ? (size_t)(dot - name) : strlen(name);
+
+		put8(m, (unsigned)l);
+		memcpy(m->b + m->n, name, l);
+		m->n += l;
+		name += l + (dot ? 1 : 0);
+	}
+	if (ptr >= 0)
+		put16(m, 0xc000 | (unsigned)ptr);
+	else
+		put8(m, 0);
+}
+
+static void header(struct msg *m, unsigned flags, unsigned an)
+{
+	m->n = 0;
+	put16(m, 0x1234);
+	put16(m, flags);
+	put16(m, 1);
+	put16(m, an);
+	put16(m, 0);
+	put16(m, 0);
+}
+
+#define ANSWER 0x8180 /* QR, RD, RA, NOERROR */
+
+static void question(struct msg *m, const char *name, unsigned type)
+{
+	put_name(m, name, -1);
+	put16(m, type);
+	put16(m, 1);
+}
+
+/* An A or AAAA record whose owner is a pointer (or a spelled name when ptr < 0). */
+static void rr_addr(struct msg *m, int ptr, const char *owner, const char *addr, unsigned ttl)
+{
+	unsigned char a[16];
+	int v6 = strchr(addr, ':') != NULL;
+
+	if (ptr >= 0)
+		put16(m, 0xc000 | (unsigned)ptr);
+	else
+		put_name(m, owner, -1);
+	put16(m, v6 ? 28 : 1);
+	put16(m, 1);
+	put32(m, ttl);
+	put16(m, v6 ? 16 : 4);
+	inet_pton(v6 ? AF_INET6 : AF_INET, addr, a);
+	memcpy(m->b + m->n, a, v6 ? 16 : 4);
+	m->n += v6 ? 16 : 4;
+}
+
+/* A CNAME from the owner at ptr to target (spelled, ending with tptr if >= 0). */
+static void rr_cname(struct msg *m, int ptr, const char *target, int tptr)
+{
+	size_t len_at;
+
+	put16(m, 0xc000 | (unsigned)ptr);
+	put16(m, 5);
+	put16(m, 1);
+	put32(m, 300);
+	len_at = m->n;
+	put16(m, 0);
+	put_name(m, target, tptr);
+	m->b[len_at] = (unsigned char)((m->n - len_at - 2) >> 8);
+	m->b[len_at + 1] = (unsigned char)(m->n - len_at - 2);
+}
+
+/* Ethernet + IPv4 or IPv6 + UDP around a message. udp_extra lies about the UDP length. */
+static size_t frame(unsigned char *f, const char *src, const char *dst, unsigned sport,
+		    unsigned dport, const struct msg *m, int udp_extra)
+{
+	int v6 = strchr(src, ':') != NULL;
+	size_t l3 = 14, l4 = l3 + (v6 ? 40 : 20), ulen = 8 + m->n;
+	unsigned char *ip = f + l3, *u = f + l4;
+
+	memset(f, 0, l4 + 8);
+	memcpy(f, "\x02\0\0\0\0\x01\x02\0\0\0\0\x02", 12);
+	if (v6) {
+		f[12] = 0x86;
+		f[13] = 0xdd;
+		ip[0] = 0x60;
+		ip[4] = (unsigned char)(ulen >> 8);
+		ip[5] = (unsigned char)ulen;
+		ip[6] = 17;
+		ip[7] = 64;
+		inet_pton(AF_INET6, src, ip + 8);
+		inet_pton(AF_INET6, dst, ip + 24);
+	} else {
+		f[12] = 0x08;
+		ip[0] = 0x45;
+		ip[2] = (unsigned char)((20 + ulen) >> 8);
+		ip[3] = (unsigned char)(20 + ulen);
+		ip[8] = 64;
+		ip[9] = 17;
+		inet_pton(AF_INET, src, ip + 12);
+		inet_pton(AF_INET, dst, ip + 16);
+	}
+	u[0] = (unsigned char)(sport >> 8);
+	u[1] = (unsigned char)sport;
+	u[2] = (unsigned char)(dport >> 8);
+	u[3] = (unsigned char)dport;
+	u[4] = (unsigned char)((ulen + udp_extra) >> 8);
+	u[5] = (unsigned char)(ulen + udp_extra);
+	memcpy(u + 8, m->b, m->n);
+	return l4 + ulen;
+}
+
+static __u16 fold(__u32 sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)sum;
+}
+
+static __u32 sum16(__u32 sum, const unsigned char *p, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (__u32)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (__u32)p[len - 1] << 8;
+	return sum;
+}
+
+/* Fills in valid IPv4 header and UDP checksums. */
+static void checksum4(unsigned char *f, size_t n)
+{
+	unsigned char *ip = f + 14, *u = f + 34, ph[4] = { 0, 17, u[4], u[5] };
+	__u16 c;
+
+	ip[10] = ip[11] = 0;
+	c = (__u16)~fold(sum16(0, ip, 20));
+	ip[10] = (unsigned char)(c >> 8);
+	ip[11] = (unsigned char)c;
+	u[6] = u[7] = 0;
+	c = (__u16)~fold(sum16(sum16(sum16(0, ip + 12, 8), ph, 4), u, n - 34));
+	u[6] = (unsigned char)(c >> 8);
+	u[7] = (unsigned char)c;
+}
+
+static int checksums_ok4(const unsigned char *f, size_t n)
+{
+	const unsigned char *ip = f + 14, *u = f + 34;
+	unsigned char ph[4] = { 0, 17, u[4], u[5] };
+
+	return fold(sum16(0, ip, 20)) == 0xffff &&
+	       fold(sum16(sum16(sum16(0, ip + 12, 8), ph, 4), u, n - 34)) == 0xffff;
+}
+
+/* --- maps --------------------------------------------------------------------------- */
+
+static void add_domain(const char *d, __u32 flags)
+{
+	struct ks_domain_info di = { .flags = flags, .origin = KS_ORIGIN_USER };
+	struct ks_domain_key k;
+	char norm[KS_DOMAIN_TEXT_MAX];
+	const char *why;
+
+	if (dns_domain_normalize(d, norm, &why))
+		return;
+	dns_domain_key(norm, &k);
+	di.keylen = k.prefixlen / 8;
+	bpf_map__update_elem(skel->maps.ks_domains, &k, sizeof(k), &di, sizeof(di), 0);
+}
+
+static void clear_learned(void)
+{
+	__u8 k4[4], k6[16], n4[4], n6[16];
+
+	while (!bpf_map__get_next_key(skel->maps.ks_learned4, NULL, k4, 4))
+		bpf_map__delete_elem(skel->maps.ks_learned4, k4, 4, 0);
+	while (!bpf_map__get_next_key(skel->maps.ks_learned6, NULL, k6, 16))
+		bpf_map__delete_elem(skel->maps.ks_learned6, k6, 16, 0);
+	(void)n4;
+	(void)n6;
+}
+
+static int count_learned(struct bpf_map *map, size_t klen)
+{
+	__u8 k[16], next[16];
+	int n = 0;
+	void *prev = NULL;
+
+	while (!bpf_map__get_next_key(map, prev, next, klen)) {
+		memcpy(k, next, klen);
+		prev = k;
+		n++;
+	}
+	return n;
+}
+
+static int learned(const char *addr, struct ks_learned *l)
+{
+	unsigned char a[16];
+	struct ks_learned tmp;
+	int v6 = strchr(addr, ':') != NULL;
+
+	inet_pton(v6 ? AF_INET6 : AF_INET, addr, a);
+	return !bpf_map__lookup_elem(v6 ? skel->maps.ks_learned6 : skel->maps.ks_learned4, a,
+				     v6 ? 16 : 4, l ? l : &tmp, sizeof(tmp), 0);
+}
+
+static struct ks_dns_stats stats(void)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct ks_dns_stats per[ncpu], sum = { 0 };
+	__u32 zero = 0;
+
+	bpf_map__lookup_elem(skel->maps.ks_dns_stats, &zero, 4, per, sizeof(per), 0);
+	for (int c = 0; c < ncpu; c++)
+		for (int i = 0; i < KS_DNS_STAT_MAX; i++)
+			((__u64 *)&sum)[i] += ((__u64 *)&per[c])[i];
+	return sum;
+}
+
+static void set_config(__u32 state)
+{
+	struct ks_split_config c = { .netns_cookie = 1, .tun_ifindex = 1, .mark = 0x400000,
+				     .state = state, .flags = KS_CFG_HAVE4 | KS_CFG_HAVE6 };
+	struct ks_dns_config d = { .flags = KS_DNS_HAVE4 | KS_DNS_STEER, .ttl_max_s = 3600,
+				   .grace_s = 60 };
+	__u32 zero = 0;
+
+	inet_pton(AF_INET, "10.77.0.50", c.addr4);
+	inet_pton(AF_INET6, "fd77:77::50", c.addr6);
+	inet_pton(AF_INET, "10.78.0.53", d.server4);
+	bpf_map__update_elem(skel->maps.ks_split_config, &zero, 4, &c, sizeof(c), 0);
+	bpf_map__update_elem(skel->maps.ks_dns_config, &zero, 4, &d, sizeof(d), 0);
+}
+
+static __u64 boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+static unsigned char f[9000];
+
+/* Runs an answer from 198.18.2.53:53 through the uplink ingress learner. */
+static int answer(const struct msg *m)
+{
+	size_t n = frame(f, "198.18.2.53", "198.18.1.2", 53, 40000, m, 0);
+
+	return run(skel->progs.ks_tc_uplink_ingress, f, n);
+}
+
+static int decide(const char *addr)
+{
+	struct msg empty = { .n = 0 };
+	size_t n = strchr(addr, ':') ? frame(f, "fd00::1", addr, 1, 1, &empty, 0)
+				     : frame(f, "198.18.1.2", addr, 1, 1, &empty, 0);
+
+	return run(skel->progs.ks_tc_decide_probe, f, n);
+}
+
+/* --- tests -------------------------------------------------------------------------- */
+
+static void learning_basics(void)
+{
+	struct ks_learned l;
+	struct msg m;
+	__u64 before;
+
+	test__start_subtest("one answer, mixed case, compression pointer: learned with TTL");
+	header(&m, ANSWER, 1);
+	question(&m, "JIRA.Corp.Example", 1);
+	rr_addr(&m, 12, NULL, "10.78.0.10", 120);
+	before = boot_ns();
+	ASSERT_EQ(answer(&m), TC_ACT_UNSPEC, "observe only: passes on");
+	ASSERT_TRUE(learned("10.78.0.10", &l), "10.78.0.10 learned");
+	ASSERT_STREQ(l.name, "jira.corp.example", "name kept, lowercase");
+	ASSERT_EQ(l.flags, KS_DOMAIN_TUNNEL, "through the tunnel");
+	ASSERT_EQ(l.ttl, 120, "ttl as answered");
+	ASSERT_TRUE(l.expires_ns >= before + 180ULL * 1000000000ULL &&
+			    l.expires_ns <= boot_ns() + 180ULL * 1000000000ULL,
+		    "expires after ttl + grace (120 + 60 s)");
+	ASSERT_EQ(decide("10.78.0.10"), VERDICT_TUNNEL, "the next connect goes to the tunnel");
+	ASSERT_EQ(decide("10.78.0.11"), VERDICT_OTHER, "a neighbour does not");
+
+	test__start_subtest("ttl capped; a shorter cached answer does not cut it short");
+	header(&m, ANSWER, 1);
+	question(&m, "big.corp.example", 1);
+	rr_addr(&m, 12, NULL, "10.78.0.12", 7 * 86400);
+	answer(&m);
+	ASSERT_TRUE(learned("10.78.0.12", &l), "learned");
+	ASSERT_TRUE(l.expires_ns <= boot_ns() + (3600ULL + 60) * 1000000000ULL, "capped at 3600 s");
+	header(&m, ANSWER, 1);
+	question(&m, "big.corp.example", 1);
+	rr_addr(&m, 12, NULL, "10.78.0.12", 1);
+	answer(&m);
+	learned("10.78.0.12", &l);
+	ASSERT_TRUE(l.expires_ns > boot_ns() + 3000ULL * 1000000000ULL, "still the long expiry");
+
+	test__start_subtest("expired entries decide nothing");
+	l.expires_ns = boot_ns() - 1;
+	{
+		unsigned char a[4];
+
+		inet_pton(AF_INET, "10.78.0.12", a);
+		bpf_map__update_elem(skel->maps.ks_learned4, a, 4, &l, sizeof(l), 0);
+	}
+	ASSERT_EQ(decide("10.78.0.12"), VERDICT_OTHER, "expired: normal path");
+
+	test__start_subtest("aaaa records; the domain itself matches too");
+	header(&m, ANSWER, 2);
+	question(&m, "corp.example", 28);
+	rr_addr(&m, 12, NULL, "fd78:78::10", 60);
+	rr_addr(&m, 12, NULL, "fd78:78::11", 60);
+	answer(&m);
+	ASSERT_TRUE(learned("fd78:78::10", NULL) && learned("fd78:78::11", NULL), "both learned");
+	ASSERT_EQ(decide("fd78:78::11"), VERDICT_TUNNEL, "v6 decided");
+}
+
+static void learning_many(void)
+{
+	char a[32];
+	struct msg m;
+	int n;
+
+	test__start_subtest("16, 64 and 200 records: every one learned");
+	for (int count = 16; count <= 200; count = count == 16 ? 64 : 200) {
+		clear_learned();
+		header(&m, ANSWER, (unsigned)count);
+		question(&m, "many.corp.example", 1);
+		for (int i = 0; i < count; i++) {
+			snprintf(a, sizeof(a), "10.90.%d.%d", i / 250, i % 250 + 1);
+			rr_addr(&m, 12, NULL, a, 300);
+		}
+		answer(&m);
+		n = count_learned(skel->maps.ks_learned4, 4);
+		ASSERT_EQ(n, count, "all learned");
+		if (count == 200)
+			break;
+	}
+
+	test__start_subtest("over 256 records: the first 256 are read, the rest counted");
+	clear_learned();
+	/* Empty TXT records keep it under a page (BPF_PROG_TEST_RUN's limit). */
+	header(&m, ANSWER, 260);
+	question(&m, "huge.corp.example", 1);
+	for (int i = 0; i < 250; i++) {
+		put16(&m, 0xc00c);
+		put16(&m, 16);
+		put16(&m, 1);
+		put32(&m, 60);
+		put16(&m, 0);
+	}
+	for (int i = 0; i < 10; i++) {
+		snprintf(a, sizeof(a), "10.91.0.%d", i + 1);
+		rr_addr(&m, 12, NULL, a, 300);
+	}
+	{
+		__u64 cut = stats().cut_short;
+
+		answer(&m);
+		n = count_learned(skel->maps.ks_learned4, 4);
+		ASSERT_EQ(n, 6, "the A records among the first 256");
+		ASSERT_TRUE(stats().cut_short > cut, "cut_short counted");
+	}
+}
+
+static void learning_chains(void)
+{
+	struct ks_learned l;
+	struct msg m;
+	size_t fwd_at;
+
+	test__start_subtest("cname chain: targets followed, strangers ignored");
+	clear_learned();
+	header(&m, ANSWER, 4);
+	question(&m, "www.corp.example", 1);
+	rr_cname(&m, 12, "edge.cdn.example", -1); /* the target spelled at 46 */
+	rr_cname(&m, 46, "origin", 51);		  /* origin + pointer to cdn.example; at 76 */
+	rr_addr(&m, 76, NULL, "10.78.1.1", 60);
+	rr_addr(&m, -1, "unrelated.example", "10.66.6.6", 60);
+	answer(&m);
+	ASSERT_TRUE(learned("10.78.1.1", &l), "end of the chain learned");
+	ASSERT_STREQ(l.name, "www.corp.example", "under the question's name");
+	ASSERT_TRUE(!learned("10.66.6.6", NULL), "a record for another name is not");
+
+	test__start_subtest("pointers forward and backward");
+	clear_learned();
+	header(&m, ANSWER, 2);
+	question(&m, "fwd.corp.example", 1);
+	/* CNAME whose target is a pointer forward, to the next record's spelled owner. */
+	put16(&m, 0xc00c);
+	put16(&m, 5);
+	put16(&m, 1);
+	put32(&m, 60);
+	put16(&m, 2);
+	fwd_at = m.n + 2;
+	put16(&m, 0xc000 | (unsigned)fwd_at);
+	rr_addr(&m, -1, "target.corp.example", "10.78.2.2", 60);
+	answer(&m);
+	ASSERT_TRUE(learned("10.78.2.2", NULL), "forward pointer followed");
+
+	test__start_subtest("pointer loops and bad pointers: nothing from that answer");
+	clear_learned();
+	header(&m, ANSWER, 2);
+	question(&m, "loop.corp.example", 1);
+	rr_addr(&m, 12, NULL, "10.78.3.3", 60);
+	put16(&m, 0xc000 | (unsigned)m.n); /* points at itself */
+	put16(&m, 1);
+	put16(&m, 1);
+	put32(&m, 60);
+	put16(&m, 4);
+	put32(&m, 0x0a4e0304);
+	{
+		__u64 bad = stats().malformed;
+
+		answer(&m);
+		ASSERT_TRUE(!learned("10.78.3.3", NULL), "the good record before the loop is not learned");
+		ASSERT_EQ(stats().malformed, bad + 1, "counted malformed");
+	}
+	header(&m, ANSWER, 2);
+	question(&m, "loop.corp.example", 1);
+	rr_addr(&m, 12, NULL, "10.78.3.3", 60);
+	{
+		size_t a = m.n;
+
+		put16(&m, 0xc000 | (unsigned)(a + 2)); /* two pointers pointing at each other */
+		put16(&m, 0xc000 | (unsigned)a);
+	}
+	put16(&m, 1);
+	put16(&m, 1);
+	put32(&m, 60);
+	put16(&m, 4);
+	put32(&m, 0x0a4e0304);
+	answer(&m);
+	ASSERT_TRUE(!learned("10.78.3.3", NULL), "a two-pointer cycle: nothing learned");
+	header(&m, ANSWER, 1);
+	question(&m, "loop.corp.example", 1);
+	rr_addr(&m, 5, NULL, "10.78.3.3", 60); /* into the header */
+	answer(&m);
+	header(&m, ANSWER, 1);
+	question(&m, "loop.corp.example", 1);
+	rr_addr(&m, 0x3fff, NULL, "10.78.3.3", 60); /* past the end */
+	answer(&m);
+	ASSERT_TRUE(!learned("10.78.3.3", NULL), "pointers into the header or past the end");
+}
+
+static void learning_malformed(void)
+{
+	char label[64], name[300];
+	struct msg m;
+	size_t n;
+
+	memset(label, 'a', 63);
+	label[63] = 0;
+
+	test__start_subtest("truncated answers, lying lengths, overrunning labels");
+	clear_learned();
+	header(&m, ANSWER, 2);
+	question(&m, "cut.corp.example", 1);
+	rr_addr(&m, 12, NULL, "10.78.4.1", 60);
+	rr_addr(&m, 12, NULL, "10.78.4.2", 60);
+	m.n -= 2; /* the last address cut in half */
+	answer(&m);
+	ASSERT_EQ(count_learned(skel->maps.ks_learned4, 4), 0, "message cut: nothing");
+	m.n += 2;
+	n = frame(f, "198.18.2.53", "198.18.1.2", 53, 40000, &m, 10);
+	run(skel->progs.ks_tc_uplink_ingress, f, n);
+	ASSERT_EQ(count_learned(skel->maps.ks_learned4, 4), 0, "UDP length past the packet: nothing");
+	n = frame(f, "198.18.2.53", "198.18.1.2", 53, 40000, &m, 0);
+	ASSERT_EQ(run(skel->progs.ks_tc_uplink_ingress, f, n - 20), TC_ACT_UNSPEC,
+		  "IP length past the frame still passes");
+	ASSERT_EQ(count_learned(skel->maps.ks_learned4, 4), 0, "... and teaches nothing");
+	header(&m, ANSWER, 1);
+	put8(&m, 60); /* a label of 60 bytes in a 20-byte message */
+	memcpy(m.b + m.n, "corp", 4);
+	m.n += 4;
+	answer(&m);
+	header(&m, ANSWER, 1);
+	question(&m, "x.corp.example", 1);
+	put8(&m, 0x40); /* extended label type in an owner */
+	put8(&m, 0);
+	answer(&m);
+	header(&m, ANSWER, 1);
+	question(&m, "cut.corp.example", 1);
+	rr_addr(&m, 12, NULL, "10.78.4.9", 60);
+	for (size_t full = m.n, len = 0; len < full; len++) { /* every prefix of a good answer */
+		m.n = len;
+		answer(&m);
+	}
+	ASSERT_EQ(count_learned(skel->maps.ks_learned4, 4), 0, "nothing learned from any of them");
+
+	test__start_subtest("a 255-byte name is learned, a 256-byte one is not");
+	/* 3 x 63-byte labels + "x..." + corp.example: 4*64 - ... tuned to 255 wire bytes. */
+	snprintf(name, sizeof(name), "%s.%s.%s.%.*s.corp.example", label, label, label, 48, label);
+	header(&m, ANSWER, 1);
+	question(&m, name, 1);
+	ASSERT_EQ(m.n - 12 - 4, 255, "test name is 255 bytes on the wire");
+	rr_addr(&m, 12, NULL, "10.78.5.1", 60);
+	answer(&m);
+	ASSERT_TRUE(learned("10.78.5.1", NULL), "255 bytes: learned");
+	snprintf(name, sizeof(name), "%s.%s.%s.%.*s.corp.example", label, label, label, 49, label);
+	header(&m, ANSWER, 1);
+	question(&m, name, 1);
+	rr_addr(&m, 12, NULL, "10.78.5.2", 60);
+	answer(&m);
+	ASSERT_TRUE(!learned("10.78.5.2", NULL), "256 bytes: rejected");
+
+	test__start_subtest("not an answer to learn from: query, NXDOMAIN, other port, fragment");
+	clear_learned();
+	header(&m, 0x0100, 1);
+	question(&m, "q.corp.example", 1);
+	rr_addr(&m, 12, NULL, "10.78.6.1", 60);
+	answer(&m);
+	header(&m, 0x8183, 1);
+	question(&m, "q.corp.example", 1);
+	rr_addr(&m, 12, NULL, "10.78.6.1", 60);
+	answer(&m);
+	header(&m, ANSWER, 1);
+	question(&m, "q.corp.example", 1);
+	rr_addr(&m, 12, NULL, "10.78.6.1", 60);
+	n = frame(f, "198.18.2.53", "198.18.1.2", 5353, 40000, &m, 0);
+	run(skel->progs.ks_tc_uplink_ingress, f, n);
+	n = frame(f, "198.18.2.53", "198.18.1.2", 53, 40000, &m, 0);
+	f[14 + 6] = 0x20; /* MF: first fragment */
+	run(skel->progs.ks_tc_uplink_ingress, f, n);
+	ASSERT_EQ(count_learned(skel->maps.ks_learned4, 4), 0, "none learned");
+}
+
+static void domain_matching(void)
+{
+	struct msg m;
+
+	test__start_subtest("look-alike names do not match; label boundaries only");
+	clear_learned();
+	const char *names[] = { "notcorp.example", "corp.example.evil.net", "corpexample",
+				"xcorp.example", "corp.exampl", "corp-example" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		header(&m, ANSWER, 1);
+		question(&m, names[i], 1);
+		rr_addr(&m, 12, NULL, "10.66.0.1", 60);
+		answer(&m);
+	}
+	ASSERT_TRUE(!learned("10.66.0.1", NULL), "none of the look-alikes learned");
+	header(&m, ANSWER, 1);
+	question(&m, "a.b.CORP.EXAMPLE", 1);
+	rr_addr(&m, 12, NULL, "10.66.0.2", 60);
+	answer(&m);
+	ASSERT_TRUE(learned("10.66.0.2", NULL), "deep name under it learned");
+
+	test__start_subtest("exclude domains win; static excludes win over learned includes");
+	header(&m, ANSWER, 1);
+	question(&m, "meet.video.corp.example", 1); /* video.corp.example is excluded */
+	rr_addr(&m, 12, NULL, "10.78.7.7", 60);
+	answer(&m);
+	ASSERT_EQ(decide("10.78.7.7"), VERDICT_EXCLUDED, "learned exclude");
+	{
+		struct ks_lpm4_key k = { .prefixlen = 24 };
+		struct ks_prefix_info pi = { .origin = KS_ORIGIN_USER, .prefixlen = 24 };
+
+		inet_pton(AF_INET, "10.78.8.0", k.addr);
+		bpf_map__update_elem(skel->maps.ks_include4, &k, sizeof(k), &pi, sizeof(pi), 0);
+		header(&m, ANSWER, 1);
+		question(&m, "x.video.corp.example", 1);
+		rr_addr(&m, 12, NULL, "10.78.8.8", 60);
+		answer(&m);
+		ASSERT_EQ(decide("10.78.8.8"), VERDICT_EXCLUDED, "learned exclude beats an include prefix");
+		inet_pton(AF_INET, "10.78.9.0", k.addr);
+		bpf_map__update_elem(skel->maps.ks_exclude4, &k, sizeof(k), &pi, sizeof(pi), 0);
+		header(&m, ANSWER, 1);
+		question(&m, "y.corp.example", 1);
+		rr_addr(&m, 12, NULL, "10.78.9.9", 60);
+		answer(&m);
+		ASSERT_EQ(decide("10.78.9.9"), VERDICT_EXCLUDED, "exclude prefix beats a learned include");
+	}
+}
+
+static void steering(void)
+{
+	struct ks_dns_nat_key k = { .family = 4 };
+	struct ks_dns_nat nat;
+	unsigned char q[600];
+	struct msg m;
+	size_t n;
+
+	test__start_subtest("corporate query off the uplink: to the corp DNS through the tunnel");
+	header(&m, 0x0100, 0);
+	question(&m, "jira.corp.example", 1);
+	n = frame(q, "198.18.1.2", "198.18.2.53", 41000, 53, &m, 0);
+	checksum4(q, n);
+	ASSERT_EQ(run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_REDIRECT, "redirected");
+	ASSERT_TRUE(!memcmp(out + 26, "\x0a\x4d\x00\x32\x0a\x4e\x00\x35", 8),
+		    "from 10.77.0.50 (tunnel) to 10.78.0.53 (corp DNS)");
+	ASSERT_TRUE(checksums_ok4(out, out_len), "IP and UDP checksums valid");
+	k.port = htons(41000);
+	k.id = htons(0x1234);
+	ASSERT_OK(bpf_map__lookup_elem(skel->maps.ks_dns_nat, &k, sizeof(k), &nat, sizeof(nat), 0),
+		  "translation remembered");
+	ASSERT_TRUE(!memcmp(nat.resolver, "\xc6\x12\x02\x35", 4), "the resolver it asked");
+
+	test__start_subtest("its answer: learned, translated back, to the uplink's ingress");
+	header(&m, ANSWER, 1);
+	question(&m, "jira.corp.example", 1);
+	rr_addr(&m, 12, NULL, "10.78.0.10", 60);
+	n = frame(q, "10.78.0.53", "10.77.0.50", 53, 41000, &m, 0);
+	checksum4(q, n);
+	clear_learned();
+	ASSERT_EQ(run(skel->progs.ks_tc_tun_dns, q, n), TC_ACT_REDIRECT, "redirected");
+	ASSERT_TRUE(learned("10.78.0.10", NULL), "learned on the way");
+	ASSERT_TRUE(!memcmp(out + 26, "\xc6\x12\x02\x35\xc6\x12\x01\x02", 8),
+		    "from 198.18.2.53 to 198.18.1.2 again");
+	ASSERT_TRUE(checksums_ok4(out, out_len), "checksums valid");
+	ASSERT_TRUE(!memcmp(out, "\x02\0\0\0\0\x02\x02\0\0\0\0\x01", 12), "MACs of the uplink's hop");
+	ASSERT_ERR(bpf_map__lookup_elem(skel->maps.ks_dns_nat, &k, sizeof(k), &nat, sizeof(nat), 0),
+		   "translation used once");
+	ASSERT_EQ(run(skel->progs.ks_tc_tun_dns, q, n), TC_ACT_UNSPEC, "a replay passes untranslated");
+
+	test__start_subtest("public names untouched; tunnel down: corporate queries dropped");
+	header(&m, 0x0100, 0);
+	question(&m, "www.public.example", 1);
+	n = frame(q, "198.18.1.2", "198.18.2.53", 41001, 53, &m, 0);
+	checksum4(q, n);
+	ASSERT_EQ(run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_UNSPEC, "public query passes");
+	header(&m, 0x0100, 0);
+	question(&m, "jira.corp.example", 1);
+	n = frame(q, "198.18.1.2", "198.18.2.53", 41002, 53, &m, 0);
+	set_config(KS_STATE_DOWN);
+	ASSERT_EQ(run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_SHOT, "no leak while down");
+	set_config(KS_STATE_UP);
+	n = frame(q, "fd00::2", "fd00:2::53", 41003, 53, &m, 0);
+	ASSERT_EQ(run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_SHOT,
+		  "no corp DNS of that family: dropped, not leaked");
+	header(&m, 0x0100, 0);
+	question(&m, "mail.publiccorp.example", 1); /* TUNNEL without RESOLVE: learn only */
+	n = frame(q, "198.18.1.2", "198.18.2.53", 41004, 53, &m, 0);
+	ASSERT_EQ(run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_UNSPEC,
+		  "learn-only domain resolves normally");
+}
+
+void test_bpf_dns(void)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, o);
+	struct bpf_map *m;
+	int err;
+
+	skel = ks_split__open_opts(&o);
+	if (!ASSERT_OK_PTR(skel, "open"))
+		return;
+	bpf_object__for_each_map(m, skel->obj)
+		bpf_map__set_pin_path(m, NULL);
+	skel->rodata->tun_l2_len = 14;
+	err = ks_split__load(skel);
+	if (err == -EPERM) {
+		test__skip("needs root (CAP_BPF)");
+		goto out;
+	}
+	if (!ASSERT_OK(err, "load (verifier accepts every program)"))
+		goto out;
+	set_config(KS_STATE_UP);
+	add_domain("corp.example", KS_DOMAIN_TUNNEL | KS_DOMAIN_RESOLVE);
+	add_domain("video.corp.example", KS_DOMAIN_EXCLUDE);
+	add_domain("mail.publiccorp.example", KS_DOMAIN_TUNNEL);
+
+	learning_basics();
+	learning_many();
+	learning_chains();
+	learning_malformed();
+	domain_matching();
+	steering();
+out:
+	ks_split__destroy(skel);
+	skel = NULL;
+}
