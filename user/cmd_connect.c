@@ -271,6 +271,9 @@ static int bring_up(struct ks_session *s, struct ks_error *e)
 			.split_only = s->o->split_only,
 			.no_local_exclude = s->o->no_lan,
 			.max_prefixes = CONFIG_SPLIT_MAX_PREFIXES,
+			.dns = { .mode = s->o->dns_mode, .ttl_max_s = s->o->dns_ttl_max,
+				 .grace_s = s->o->dns_grace, .domains = s->o->domains,
+				 .n_domains = s->o->n_domains },
 		}, e);
 	if (err)
 		return err;

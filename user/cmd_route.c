@@ -19,30 +19,6 @@ static const char usage[] =
 	"add puts PREFIX in the include set (through the tunnel), or with --exclude in the\n"
 	"exclude set (never through it); del removes it from the set(s) holding it.\n";
 
-static int send_one(const char *ifname, const char *req, bool print_all)
-{
-	struct ks_buf reply = { 0 };
-	const char *r, *msg;
-	int rc = KS_EXIT_OK;
-
-	if (ctl_request(ifname, req, &reply) || !reply.len) {
-		fprintf(stderr, "kslice: no kslice running on %s\n", ifname);
-		buf_free(&reply);
-		return KS_EXIT_NOT_RUNNING;
-	}
-	r = buf_cstr(&reply);
-	if (print_all) {
-		fputs(r, stdout);
-	} else if (!strstr(r, "\"ok\":true")) {
-		msg = strstr(r, "\"error\":\"");
-		fprintf(stderr, "kslice: %.*s\n", msg ? (int)strcspn(msg + 9, "\"") : (int)strlen(r),
-			msg ? msg + 9 : r);
-		rc = KS_EXIT_ERROR;
-	}
-	buf_free(&reply);
-	return rc;
-}
-
 int cmd_route(int argc, char **argv)
 {
 	static const struct option lo[] = { { "exclude", no_argument, NULL, 'x' },
@@ -86,7 +62,7 @@ int cmd_route(int argc, char **argv)
 	}
 	verb = optind < argc ? argv[optind++] : "";
 	if (!strcmp(verb, "list") && optind == argc)
-		return send_one(ifname, json ? "route list json" : "route list", true);
+		return ctl_command(ifname, json ? "route list json" : "route list", true);
 	if ((strcmp(verb, "add") && strcmp(verb, "del")) || optind == argc || json) {
 		fprintf(stderr, "kslice: route: expected add|del PREFIX... or list\n%s", usage);
 		return KS_EXIT_USAGE;
@@ -102,7 +78,7 @@ int cmd_route(int argc, char **argv)
 		set = strcmp(verb, "add") ? "any" : "include";
 	for (int i = optind; i < argc && rc != KS_EXIT_NOT_RUNNING; i++) {
 		snprintf(req, sizeof(req), "route %s %s %s", verb, set, argv[i]);
-		int r = send_one(ifname, req, false);
+		int r = ctl_command(ifname, req, false);
 
 		if (r)
 			rc = r;

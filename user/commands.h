@@ -6,3 +6,4 @@ int cmd_status(int argc, char **argv);
 int cmd_disconnect(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
 int cmd_route(int argc, char **argv);
+int cmd_domain(int argc, char **argv);

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "cstp_params.h"
+#include "xml.h"
 #include "log.h"
 
 int cstp_build_connect(struct ks_buf *req, const char *host_header, const char *useragent,
@@ -145,13 +146,14 @@ static bool valid_domain(const char *d)
 	return true;
 }
 
-static int push_domains(struct ks_cstp_params *p, const char *value, const char *hdr)
+static int push_domains(struct ks_cstp_params *p, char ***list, size_t *n, const char *value,
+			const char *hdr)
 {
 	char *copy = strdup(value), *save = NULL;
 
 	if (!copy)
 		return -ENOMEM;
-	for (char *d = strtok_r(copy, " ,", &save); d; d = strtok_r(NULL, " ,", &save)) {
+	for (char *d = strtok_r(copy, " ,\t\r\n", &save); d; d = strtok_r(NULL, " ,\t\r\n", &save)) {
 		char **na;
 
 		if (!valid_domain(d)) {
@@ -160,20 +162,37 @@ static int push_domains(struct ks_cstp_params *p, const char *value, const char 
 			p->warnings++;
 			continue;
 		}
-		if (p->n_split_dns >= CSTP_MAX_DOMAINS)
+		if (*n >= CSTP_MAX_DOMAINS)
 			break;
-		na = realloc(p->split_dns, (p->n_split_dns + 1) * sizeof(*na));
-		if (!na || !(na[p->n_split_dns] = strdup(d))) {
+		na = realloc(*list, (*n + 1) * sizeof(*na));
+		if (!na || !(na[*n] = strdup(d))) {
 			free(copy);
 			if (na)
-				p->split_dns = na;
+				*list = na;
 			return -ENOMEM;
 		}
-		p->split_dns = na;
-		p->n_split_dns++;
+		*list = na;
+		(*n)++;
 	}
 	free(copy);
 	return 0;
+}
+
+/* Only the ASA's dynamic split domains are read from it; the rest is for its own client. */
+static int post_auth_xml(struct ks_cstp_params *p, const char *v, const char *hdr)
+{
+	char *inc, *exc;
+	int err = xml_post_auth_domains(v, strlen(v), &inc, &exc);
+
+	if (err)
+		return err;
+	if (inc)
+		err = push_domains(p, &p->dyn_include_domains, &p->n_dyn_include, inc, hdr);
+	if (exc && !err)
+		err = push_domains(p, &p->dyn_exclude_domains, &p->n_dyn_exclude, exc, hdr);
+	free(inc);
+	free(exc);
+	return err;
 }
 
 static int push_ip(struct ks_ip *arr, int *n, const char *value)
@@ -251,13 +270,15 @@ static int parse_one(struct ks_cstp_params *p, const char *name, const char *v)
 			    push_prefix(&p->split_exclude, &p->n_exclude, &pf);
 		return err;
 	} else if (!strcasecmp(name, "X-CSTP-Split-DNS")) {
-		return push_domains(p, v, name);
+		return push_domains(p, &p->split_dns, &p->n_split_dns, v, name);
 	} else if (!strcasecmp(name, "X-CSTP-Default-Domain")) {
 		/* Some gateways list several, space separated: keep the text, check each. */
 		for (const char *c = v; *c; c++)
 			if (!isalnum((unsigned char)*c) && !strchr(".-_ ,", *c))
 				return -EINVAL;
 		return set_str(&p->default_domain, v);
+	} else if (!strcasecmp(name, "X-CSTP-Post-Auth-XML")) {
+		return post_auth_xml(p, v, name);
 	} else if (!strcasecmp(name, "X-CSTP-Banner")) {
 		return set_str(&p->banner, v);
 	} else if (!strcasecmp(name, "X-CSTP-MSIE-Proxy-PAC-URL")) {
@@ -360,6 +381,12 @@ void cstp_params_free(struct ks_cstp_params *p)
 	for (size_t i = 0; i < p->n_split_dns; i++)
 		free(p->split_dns[i]);
 	free(p->split_dns);
+	for (size_t i = 0; i < p->n_dyn_include; i++)
+		free(p->dyn_include_domains[i]);
+	free(p->dyn_include_domains);
+	for (size_t i = 0; i < p->n_dyn_exclude; i++)
+		free(p->dyn_exclude_domains[i]);
+	free(p->dyn_exclude_domains);
 	free(p->default_domain);
 	free(p->banner);
 	free(p->proxy_pac);

@@ -40,6 +40,9 @@ struct ks_cstp_params {
 	char **split_dns;
 	size_t n_split_dns;
 	char *default_domain;
+	/* X-CSTP-Post-Auth-XML <dynamic-split-include-domains> / -exclude- (Cisco ASA) */
+	char **dyn_include_domains, **dyn_exclude_domains;
+	size_t n_dyn_include, n_dyn_exclude;
 	char *banner;
 	char *proxy_pac;
 	int mtu, base_mtu;

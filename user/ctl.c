@@ -12,6 +12,7 @@
 
 #include "generated/config.h"
 #include "ctl.h"
+#include "exitcodes.h"
 
 const char *ctl_run_dir(void)
 {
@@ -173,4 +174,29 @@ int ctl_list(char (*names)[IFNAMSIZ], int max)
 	if (d)
 		closedir(d);
 	return n;
+}
+
+
+int ctl_command(const char *ifname, const char *req, bool print_all)
+{
+	struct ks_buf reply = { 0 };
+	const char *r, *msg;
+	int rc = KS_EXIT_OK;
+
+	if (ctl_request(ifname, req, &reply) || !reply.len) {
+		fprintf(stderr, "kslice: no kslice running on %s\n", ifname);
+		buf_free(&reply);
+		return KS_EXIT_NOT_RUNNING;
+	}
+	r = buf_cstr(&reply);
+	if (print_all) {
+		fputs(r, stdout);
+	} else if (!strstr(r, "\"ok\":true")) {
+		msg = strstr(r, "\"error\":\"");
+		fprintf(stderr, "kslice: %.*s\n", msg ? (int)strcspn(msg + 9, "\"") : (int)strlen(r),
+			msg ? msg + 9 : r);
+		rc = KS_EXIT_ERROR;
+	}
+	buf_free(&reply);
+	return rc;
 }

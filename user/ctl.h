@@ -2,11 +2,12 @@
 /* The control socket: <run dir>/<interface>.sock, one request line, one JSON answer. */
 #pragma once
 #include <net/if.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include "buf.h"
 #include "error.h"
 
-#define CTL_MAX_REQUEST 256
+#define CTL_MAX_REQUEST 512
 #define CTL_MAX_REPLY (8u << 20)
 
 /* $KSLICE_RUN_DIR or CONFIG_RUN_DIR. */
@@ -22,3 +23,6 @@ int ctl_write_reply(int fd, const struct ks_buf *reply);
 int ctl_request(const char *ifname, const char *request, struct ks_buf *reply);
 /* Interface names that have a socket in the run directory (live or stale); at most max. */
 int ctl_list(char (*names)[IFNAMSIZ], int max);
+/* A CLI command's one request: prints the whole reply (print_all) or just its error.
+ * Returns a KS_EXIT_* code. */
+int ctl_command(const char *ifname, const char *req, bool print_all);

@@ -18,6 +18,7 @@ static const struct {
 	{ "status", cmd_status, "show a running tunnel (--json for scripts)" },
 	{ "disconnect", cmd_disconnect, "end a running tunnel cleanly" },
 	{ "route", cmd_route, "add, remove or list split prefixes of a running tunnel" },
+	{ "domain", cmd_domain, "add, remove or list corporate domains; learned addresses" },
 	{ "cleanup", cmd_cleanup, "remove the kill switch a killed kslice left behind" },
 };
 

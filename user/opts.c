@@ -50,9 +50,21 @@ void opts_connect_usage(FILE *f)
 	      "      --mark BIT              fwmark bit of corporate sockets (default 0x%x)\n"
 	      "      --table N               routing table of the tunnel (default %d)\n"
 	      "      --rule-pref N           first of the 3 policy rules (default %d)\n"
+	      "\ncorporate domains (DOMAIN covers its subdomains: corp.example, *.corp.example):\n"
+	      "      --domain DOMAIN         its names resolve through the corporate DNS and their\n"
+	      "                              addresses go through the tunnel; repeatable; a name\n"
+	      "                              after SERVER means the same\n"
+	      "      --learn-domain DOMAIN   its addresses go through the tunnel; it resolves\n"
+	      "                              where it always did (public names, VPN-only hosts)\n"
+	      "      --exclude-domain DOMAIN its addresses never go through the tunnel\n"
+	      "      --dns MODE              auto (systemd-resolved if it runs, and eBPF), bpf,\n"
+	      "                              resolved, or off (prefixes only); default auto\n"
+	      "      --dns-ttl-max SECONDS   cap on learned TTLs (default %d)\n"
+	      "      --dns-grace SECONDS     learned addresses outlive their TTL by (default %d)\n"
 	      "  -v, --verbose               more log lines (repeat for debug)\n"
 	      "  -q, --quiet                 errors only\n",
-	      CONFIG_SPLIT_MARK, CONFIG_SPLIT_TABLE, CONFIG_SPLIT_RULE_PREF);
+	      CONFIG_SPLIT_MARK, CONFIG_SPLIT_TABLE, CONFIG_SPLIT_RULE_PREF, CONFIG_DNS_TTL_MAX,
+	      CONFIG_DNS_GRACE);
 }
 
 int opts_check_ifname(const char *name, struct ks_error *e)
@@ -163,6 +175,12 @@ enum {
 	OPT_TABLE,
 	OPT_RULE_PREF,
 	OPT_NO_LAN,
+	OPT_DOMAIN,
+	OPT_LEARN_DOMAIN,
+	OPT_EXCLUDE_DOMAIN,
+	OPT_DNS,
+	OPT_DNS_TTL_MAX,
+	OPT_DNS_GRACE,
 };
 
 static const struct option long_opts[] = {
@@ -193,6 +211,12 @@ static const struct option long_opts[] = {
 	{ "table", required_argument, NULL, OPT_TABLE },
 	{ "rule-pref", required_argument, NULL, OPT_RULE_PREF },
 	{ "no-lan", no_argument, NULL, OPT_NO_LAN },
+	{ "domain", required_argument, NULL, OPT_DOMAIN },
+	{ "learn-domain", required_argument, NULL, OPT_LEARN_DOMAIN },
+	{ "exclude-domain", required_argument, NULL, OPT_EXCLUDE_DOMAIN },
+	{ "dns", required_argument, NULL, OPT_DNS },
+	{ "dns-ttl-max", required_argument, NULL, OPT_DNS_TTL_MAX },
+	{ "dns-grace", required_argument, NULL, OPT_DNS_GRACE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -231,6 +255,51 @@ static int push_prefix(struct ks_prefix **arr, size_t *n, const struct ks_prefix
 	na[(*n)++] = *p;
 	*arr = na;
 	return 0;
+}
+
+int opts_add_domain(struct ks_domain_arg **arr, size_t *n, const char *opt, const char *arg,
+		    uint32_t flags, struct ks_error *e)
+{
+	struct ks_domain_arg d = { .flags = flags }, *na;
+	const char *why;
+
+	if (dns_domain_normalize(arg, d.name, &why))
+		return ks_fail(e, -EINVAL, "%s: '%.80s' is not a domain name: %s", opt, arg, why);
+	for (size_t i = 0; i < *n; i++) {
+		if (strcmp((*arr)[i].name, d.name))
+			continue;
+		if (((*arr)[i].flags ^ flags) & KS_DOMAIN_EXCLUDE)
+			return ks_fail(e, -EINVAL, "%s: '%s' is also given as the opposite", opt,
+				       d.name);
+		(*arr)[i].flags |= flags;
+		return 0;
+	}
+	if (*n >= CSTP_MAX_DOMAINS)
+		return ks_fail(e, -E2BIG, "%s: more than %d domains", opt, CSTP_MAX_DOMAINS);
+	na = realloc(*arr, (*n + 1) * sizeof(**arr));
+	if (!na)
+		return ks_fail(e, -ENOMEM, "dns: out of memory");
+	na[(*n)++] = d;
+	*arr = na;
+	return 0;
+}
+
+static int parse_dns_mode(const char *arg, enum ks_dns_mode *out, struct ks_error *e)
+{
+	static const char *const names[] = { "auto", "bpf", "resolved", "off" };
+
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(arg, names[i])) {
+			*out = (enum ks_dns_mode)i;
+			return 0;
+		}
+	return ks_fail(e, -EINVAL, "--dns: '%s' is not auto, bpf, resolved or off", arg);
+}
+
+/* A positional argument after SERVER: a prefix if it looks like an address, else a name. */
+static bool looks_like_address(const char *arg)
+{
+	return strchr(arg, '/') || strchr(arg, ':') || strspn(arg, "0123456789.") == strlen(arg);
 }
 
 static int add_prefix_opt(struct ks_connect_opts *o, const char *opt, const char *arg,
@@ -382,6 +451,25 @@ static int parse_one(struct ks_connect_opts *o, int c, const char *arg, const ch
 		return opts_parse_table(arg, &o->table, e);
 	case OPT_RULE_PREF:
 		return opts_parse_rule_pref(arg, &o->rule_pref, e);
+	case OPT_DOMAIN:
+		return opts_add_domain(&o->domains, &o->n_domains, "--domain", arg,
+				       KS_DOMAIN_TUNNEL | KS_DOMAIN_RESOLVE, e);
+	case OPT_LEARN_DOMAIN:
+		return opts_add_domain(&o->domains, &o->n_domains, "--learn-domain", arg,
+				       KS_DOMAIN_TUNNEL, e);
+	case OPT_EXCLUDE_DOMAIN:
+		return opts_add_domain(&o->domains, &o->n_domains, "--exclude-domain", arg,
+				       KS_DOMAIN_EXCLUDE, e);
+	case OPT_DNS:
+		return parse_dns_mode(arg, &o->dns_mode, e);
+	case OPT_DNS_TTL_MAX:
+		if (parse_u32(arg, 1, 604800, &o->dns_ttl_max))
+			return ks_fail(e, -EINVAL, "--dns-ttl-max: '%s' is not 1..604800 seconds", arg);
+		return 0;
+	case OPT_DNS_GRACE:
+		if (parse_u32(arg, 0, 86400, &o->dns_grace))
+			return ks_fail(e, -EINVAL, "--dns-grace: '%s' is not 0..86400 seconds", arg);
+		return 0;
 	case 'v':
 		o->verbosity++;
 		return 0;
@@ -410,6 +498,9 @@ int opts_parse_connect(struct ks_connect_opts *o, int argc, char **argv, struct 
 	o->mark = CONFIG_SPLIT_MARK;
 	o->table = CONFIG_SPLIT_TABLE;
 	o->rule_pref = CONFIG_SPLIT_RULE_PREF;
+	o->dns_mode = KS_DNS_AUTO;
+	o->dns_ttl_max = CONFIG_DNS_TTL_MAX;
+	o->dns_grace = CONFIG_DNS_GRACE;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":u:g:i:blvqh", long_opts, NULL)) != -1) {
@@ -441,9 +532,12 @@ int opts_parse_connect(struct ks_connect_opts *o, int argc, char **argv, struct 
 		return ks_fail(e, -EINVAL, "--passwd-on-stdin and --cookie-on-stdin exclude each other");
 	if (optind >= argc)
 		return ks_fail(e, -EINVAL, "connect: no SERVER given (see kslice connect --help)");
-	/* vpn-slice style: everything after SERVER is a prefix to tunnel. */
+	/* vpn-slice style: everything after SERVER is a prefix or a name to tunnel. */
 	for (int i = optind + 1; i < argc; i++) {
-		err = add_prefix_opt(o, "connect", argv[i], false, e);
+		err = looks_like_address(argv[i])
+			      ? add_prefix_opt(o, "connect", argv[i], false, e)
+			      : opts_add_domain(&o->domains, &o->n_domains, "connect", argv[i],
+						KS_DOMAIN_TUNNEL | KS_DOMAIN_RESOLVE, e);
 		if (err)
 			return err;
 	}
@@ -454,6 +548,9 @@ void opts_free(struct ks_connect_opts *o)
 {
 	free(o->include);
 	free(o->exclude);
+	free(o->domains);
+	o->domains = NULL;
+	o->n_domains = 0;
 	o->include = o->exclude = NULL;
 	o->n_include = o->n_exclude = 0;
 	totp_wipe(&o->totp);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "cstp_params.h"
+#include "dns.h"
 #include "error.h"
 #include "tls.h"
 #include "totp.h"
@@ -39,6 +40,11 @@ struct ks_connect_opts {
 	bool split_only;		     /* never "everything" by default */
 	bool no_lan;			     /* full tunnel takes the local networks too */
 	uint32_t mark, table, rule_pref;
+	/* DNS */
+	struct ks_domain_arg *domains; /* --domain, --learn-domain, --exclude-domain */
+	size_t n_domains;
+	enum ks_dns_mode dns_mode;
+	uint32_t dns_ttl_max, dns_grace;
 };
 
 int opts_parse_server(struct ks_connect_opts *o, const char *arg, struct ks_error *e);
@@ -51,6 +57,9 @@ int opts_parse_prefix(const char *opt, const char *arg, struct ks_prefix *out,
 int opts_parse_mark(const char *arg, uint32_t *out, struct ks_error *e);
 int opts_parse_table(const char *arg, uint32_t *out, struct ks_error *e);
 int opts_parse_rule_pref(const char *arg, uint32_t *out, struct ks_error *e);
+/* A domain for --domain and friends; flags KS_DOMAIN_*. */
+int opts_add_domain(struct ks_domain_arg **arr, size_t *n, const char *opt, const char *arg,
+		    uint32_t flags, struct ks_error *e);
 /* argv as given after `connect`. -EAGAIN: --help was printed. */
 int opts_parse_connect(struct ks_connect_opts *o, int argc, char **argv, struct ks_error *e);
 void opts_free(struct ks_connect_opts *o);

@@ -188,6 +188,62 @@ static void route_list(struct ks_session *s, bool json, struct ks_buf *reply)
 	buf_putc(reply, '\n');
 }
 
+/* "domain add tunnel|learn|exclude DOMAIN", "domain del DOMAIN". */
+static void domain_change(struct ks_session *s, const char *req, struct ks_buf *reply)
+{
+	char verb[4], kind[8], arg[KS_DOMAIN_TEXT_MAX + 8], norm[KS_DOMAIN_TEXT_MAX];
+	struct ks_error e = { 0 };
+	const char *why = "";
+	uint32_t flags;
+	int err;
+
+	if (sscanf(req, "domain add %7s %260s", kind, arg) == 2) {
+		snprintf(verb, sizeof(verb), "add");
+	} else if (sscanf(req, "domain del %260s", arg) == 1) {
+		snprintf(verb, sizeof(verb), "del");
+		kind[0] = 0;
+	} else {
+		reply_result(reply, -EINVAL, "malformed domain request");
+		return;
+	}
+	flags = !strcmp(kind, "tunnel")	 ? KS_DOMAIN_TUNNEL | KS_DOMAIN_RESOLVE
+		: !strcmp(kind, "learn") ? KS_DOMAIN_TUNNEL
+		: !strcmp(kind, "exclude") ? KS_DOMAIN_EXCLUDE
+					   : 0;
+	err = dns_domain_normalize(arg, norm, &why);
+	if (err)
+		ks_fail(&e, err, "domain: '%.80s' is not a domain name: %s", arg, why);
+	else if (!s->split.dns.on)
+		err = ks_fail(&e, -ENOTCONN, "DNS learning is off (--dns off)");
+	else if (verb[0] == 'a' && !flags)
+		err = ks_fail(&e, -EINVAL, "malformed domain request");
+	else if (verb[0] == 'a' && (err = dns_domain_add(&s->split, norm, flags, KS_ORIGIN_RUNTIME)))
+		ks_fail(&e, err, "domain: cannot add %s: %s", norm,
+			err == -EEXIST ? "it is there with the opposite action (del it first)"
+			: err == -E2BIG ? "map full" : strerror(-err));
+	else if (verb[0] == 'd' && (err = dns_domain_del(&s->split, norm)))
+		ks_fail(&e, err, "domain: %s is not a corporate domain", norm);
+	if (!err)
+		ks_info("ctl", "event=domain_%s domain=%s", verb, norm);
+	reply_result(reply, err, e.msg);
+}
+
+static void domain_list(struct ks_session *s, const char *how, struct ks_buf *reply)
+{
+	struct ks_json j;
+
+	if (strcmp(how, "json")) {
+		dns_report_list(&s->split, !strcmp(how, "learned"), reply);
+		return;
+	}
+	json_init(&j, reply);
+	json_obj_open(&j, NULL);
+	json_u64(&j, "version", 1);
+	dns_report_json(&s->split, &j);
+	json_obj_close(&j);
+	buf_putc(reply, '\n');
+}
+
 void session_on_client(void *ctx, int fd)
 {
 	struct ks_session *s = ctx;
@@ -210,6 +266,13 @@ void session_on_client(void *ctx, int fd)
 			reply_result(&reply, -EPERM, "permission denied");
 		else
 			route_change(s, line, &reply);
+	} else if (!strncmp(line, "domain list", 11)) {
+		domain_list(s, line[11] == ' ' ? line + 12 : "", &reply);
+	} else if (!strncmp(line, "domain ", 7)) {
+		if (uid != 0 && uid != getuid())
+			reply_result(&reply, -EPERM, "permission denied");
+		else
+			domain_change(s, line, &reply);
 	} else if (!strcmp(line, "disconnect")) {
 		if (uid != 0 && uid != getuid()) {
 			buf_printf(&reply, "{\"ok\":false,\"error\":\"permission denied\"}\n");

@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "generated/config.h"
 #include "ctl.h"
 #include "log.h"
 #include "split.h"
@@ -345,6 +346,8 @@ static int load(struct ks_split_state *sp, const struct ks_split_setup *su, stru
 	for (int i = 0; i < 4; i++)
 		bpf_map__set_max_entries(lpm[i], su->max_prefixes);
 	bpf_program__set_autoload(sp->skel->progs.ks_tc_decide_probe, false); /* tests only */
+	bpf_map__set_max_entries(sp->skel->maps.ks_learned4, CONFIG_DNS_MAX_LEARNED);
+	bpf_map__set_max_entries(sp->skel->maps.ks_learned6, CONFIG_DNS_MAX_LEARNED);
 	err = ks_split__load(sp->skel);
 	if (err)
 		return ks_fail(e, err, "split: load bpf programs: %s", strerror(-err));
@@ -388,6 +391,9 @@ int split_start(struct ks_split_state *sp, const struct ks_split_setup *su, stru
 	sp->uplinks.skip_ifindex = su->tun_ifindex;
 	sp->uplinks.prog_l2_fd = bpf_program__fd(sp->skel->progs.ks_tc_uplink_egress);
 	sp->uplinks.prog_l3_fd = bpf_program__fd(sp->skel->progs.ks_tc_uplink_egress_l3);
+	err = dns_start(sp, su, e);
+	if (err)
+		goto fail;
 	split_uplink_state_path(su->tun_name, sp->uplinks.state_path,
 				sizeof(sp->uplinks.state_path));
 	uplinks_sync(&sp->uplinks);
@@ -405,8 +411,10 @@ fail:
 
 void split_tick(struct ks_split_state *sp)
 {
-	if (sp->started)
-		uplinks_sync(&sp->uplinks);
+	if (!sp->started)
+		return;
+	uplinks_sync(&sp->uplinks);
+	dns_tick(sp);
 }
 
 void split_stop(struct ks_split_state *sp)
@@ -414,6 +422,7 @@ void split_stop(struct ks_split_state *sp)
 	for (int h = 0; h < KS_HOOK_MAX; h++)
 		bpf_link__destroy(sp->links[h]);
 	uplinks_detach(&sp->uplinks);
+	dns_stop(sp);
 	if (sp->policy_installed)
 		policy_remove(&sp->policy);
 	if (sp->skel) {

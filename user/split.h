@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include "buf.h"
 #include "cstp_params.h"
+#include "dns.h"
 #include "error.h"
 #include "kslice/maps.h"
 #include "policy.h"
@@ -30,6 +31,7 @@ struct ks_split_setup {
 	bool split_only; /* no "everything" default when the gateway pushes no include */
 	bool no_local_exclude; /* full tunnel takes the local networks too */
 	uint32_t max_prefixes;
+	struct ks_dns_opts dns;
 };
 
 struct ks_split_state {
@@ -41,6 +43,7 @@ struct ks_split_state {
 	struct ks_split_config cfg;
 	bool full_tunnel;
 	bool started;
+	struct ks_dns dns;
 };
 
 /* Loads, fills the maps, installs the policy, attaches uplinks and cgroup hooks, and sets

@@ -131,6 +131,7 @@ void status_json(const struct ks_session *s, struct ks_buf *out)
 	json_obj_close(&j);
 	tunnel_params(&j, &s->params);
 	split_report_json(&s->split, &j);
+	dns_report_json(&s->split, &j);
 	counters(&j, s);
 	json_obj_close(&j);
 	buf_putc(out, '\n');
@@ -165,6 +166,8 @@ void status_text(const struct ks_session *s, struct ks_buf *out)
 	for (size_t i = 0; i < p->n_split_dns; i++)
 		buf_printf(out, "split-dns: %s\n", p->split_dns[i]);
 	split_report_text(&s->split, out);
+	if (s->split.started)
+		dns_report_text(&s->split, out);
 	buf_printf(out, "sent:      %llu packets, %llu bytes (%llu dropped)\n",
 		   (unsigned long long)c->tx_packets, (unsigned long long)c->tx_bytes,
 		   (unsigned long long)c->tx_dropped);

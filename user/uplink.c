@@ -112,6 +112,16 @@ static int attach_one(struct ks_uplinks *u, int ifindex, const char *name)
 			bpf_tc_hook_destroy(&hook);
 		goto fail;
 	}
+	/* The learner misses this uplink's answers without it: worth a warning, not fatal. */
+	if (u->prog_in_l2_fd > 0) {
+		hook.attach_point = BPF_TC_INGRESS;
+		opts.prog_fd = d->l3 ? u->prog_in_l3_fd : u->prog_in_l2_fd;
+		opts.prog_id = 0;
+		err = bpf_tc_attach(&hook, &opts);
+		if (err)
+			ks_warn("dns", "event=learner_attach_failed interface=%s reason=\"%s\"",
+				name, strerror(-err));
+	}
 	u->n++;
 	ks_info("split", "event=uplink_attached interface=%s ifindex=%d l3=%d", name, ifindex,
 		d->l3);
@@ -166,6 +176,8 @@ static void detach_one(uint32_t handle, int ifindex, bool created)
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = handle, .priority = UPLINK_PRIO);
 
+	bpf_tc_detach(&hook, &opts);
+	hook.attach_point = BPF_TC_INGRESS;
 	bpf_tc_detach(&hook, &opts);
 	if (created && clsact_filters(ifindex) == 0) {
 		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* The kill switch on every uplink: a TC egress filter (bpf/split.bpf.c) on each interface
- * of the namespace but loopback and our TUN. Attached through netlink, so it outlives a
+ * of the namespace but loopback and our TUN, and beside it on ingress the DNS learner. Attached through netlink, so it outlives a
  * SIGKILLed daemon on purpose (DESIGN.md); reconciled by the next start or `cleanup`. */
 #pragma once
 #include <net/if.h>
@@ -22,7 +22,8 @@ struct ks_uplinks {
 	int failed[KS_MAX_UPLINKS]; /* ifindexes that refused the filter: warned once */
 	int n_failed;
 	uint32_t handle; /* filter handle: the tunnel's table number, unique per instance */
-	int prog_l2_fd, prog_l3_fd;
+	int prog_l2_fd, prog_l3_fd;	  /* egress: the kill switch */
+	int prog_in_l2_fd, prog_in_l3_fd; /* ingress: the DNS learner (0: none) */
 	int skip_ifindex; /* our TUN */
 	char state_path[128]; /* $RUN_DIR/<if>.uplinks: qdiscs we created, for after a crash */
 };

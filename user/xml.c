@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
@@ -310,4 +311,38 @@ int xml_build_reply(const struct ks_client_id *id, const struct ks_auth_doc *doc
 				(const xmlChar *)(f->value ? f->value : ""));
 	}
 	return finish(x, out);
+}
+
+static xmlNodePtr find_element(xmlNodePtr n, const char *name)
+{
+	for (; n; n = n->next) {
+		xmlNodePtr found;
+
+		if (n->type == XML_ELEMENT_NODE && !xmlStrcmp(n->name, (const xmlChar *)name))
+			return n;
+		found = find_element(n->children, name);
+		if (found)
+			return found;
+	}
+	return NULL;
+}
+
+int xml_post_auth_domains(const char *data, size_t len, char **include, char **exclude)
+{
+	xmlDocPtr x;
+	xmlNodePtr n;
+
+	*include = *exclude = NULL;
+	if (len > INT_MAX)
+		return -EINVAL;
+	x = xmlReadMemory(data, (int)len, "post-auth.xml", NULL,
+			  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!x)
+		return -EINVAL;
+	n = find_element(xmlDocGetRootElement(x), "dynamic-split-include-domains");
+	*include = n ? text(n) : NULL;
+	n = find_element(xmlDocGetRootElement(x), "dynamic-split-exclude-domains");
+	*exclude = n ? text(n) : NULL;
+	xmlFreeDoc(x);
+	return 0;
 }

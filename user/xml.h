@@ -53,3 +53,8 @@ int xml_build_init(const struct ks_client_id *id, struct ks_buf *out);
 /* The auth-reply for doc with its fields' value filled in. */
 int xml_build_reply(const struct ks_client_id *id, const struct ks_auth_doc *doc,
 		    struct ks_buf *out);
+
+/* X-CSTP-Post-Auth-XML (Cisco ASA): the text of the first <dynamic-split-include-domains>
+ * and <dynamic-split-exclude-domains> anywhere in it (comma-separated names), malloc'd, or
+ * NULL when absent. -EINVAL: not XML. */
+int xml_post_auth_domains(const char *data, size_t len, char **include, char **exclude);

@@ -75,7 +75,15 @@ void test_connect_options(void)
 		{ "token mode", "--token-mode", 6, { "connect", "--token-mode", "hotp", "--token-secret", "x", "gw" } },
 		{ "mode without secret", "--token-secret", 4, { "connect", "--token-mode", "totp", "gw" } },
 		{ "bad pin", "--servercert", 4, { "connect", "--servercert", "md5:00", "gw" } },
-		{ "two servers", "'gw2' is not an IPv4/IPv6 prefix", 3, { "connect", "gw1", "gw2" } },
+		{ "positional neither prefix nor name", "'gw 2' is not a domain name", 3, { "connect", "gw1", "gw 2" } },
+		{ "domain with empty label", "--domain: 'corp..example' is not a domain name: empty label", 4, { "connect", "--domain", "corp..example", "gw" } },
+		{ "domain label over 63", "a label longer than 63", 4, { "connect", "--domain", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example", "gw" } },
+		{ "domain with a slash", "--learn-domain: 'corp/example'", 4, { "connect", "--learn-domain", "corp/example", "gw" } },
+		{ "domain empty", "empty name", 4, { "connect", "--exclude-domain", "", "gw" } },
+		{ "domain both ways", "'corp.example' is also given as the opposite", 6, { "connect", "--domain", "corp.example", "--exclude-domain", "Corp.Example.", "gw" } },
+		{ "dns mode", "--dns: 'sometimes' is not auto", 4, { "connect", "--dns", "sometimes", "gw" } },
+		{ "dns ttl zero", "--dns-ttl-max: '0'", 4, { "connect", "--dns-ttl-max", "0", "gw" } },
+		{ "dns grace junk", "--dns-grace: '5s'", 4, { "connect", "--dns-grace", "5s", "gw" } },
 		{ "host bits set", "bad prefix length, or address bits set", 4, { "connect", "--include", "10.1.2.3/16", "gw" } },
 		{ "prefix too long", "bad prefix length", 4, { "connect", "--exclude", "10.0.0.0/33", "gw" } },
 		{ "v6 prefix too long", "bad prefix length", 4, { "connect", "--include", "fd00::/129", "gw" } },
@@ -120,6 +128,25 @@ void test_split_options(void)
 	ASSERT_EQ(o.rule_pref, 1200, "rule pref");
 	opts_free(&o);
 
+	test__start_subtest("--domain, --learn-domain, --exclude-domain, names after SERVER");
+	char *argv3[] = { "connect", "--domain", "*.Corp.Example.", "gw", "jira.other.example",
+			  "--learn-domain", "mail.publiccorp.example", "--exclude-domain",
+			  "video.corp.example", "--domain", "corp.example", "--dns", "bpf",
+			  "--dns-ttl-max", "60", "--dns-grace", "0" };
+	ASSERT_OK(opts_parse_connect(&o, 17, argv3, &e), e.msg);
+	ASSERT_EQ(o.n_domains, 4, "four domains, the repeat merged");
+	ASSERT_STREQ(o.domains[0].name, "corp.example", "normalized: no *., case, dot");
+	ASSERT_EQ(o.domains[0].flags, KS_DOMAIN_TUNNEL | KS_DOMAIN_RESOLVE, "--domain");
+	ASSERT_EQ(o.domains[1].flags, KS_DOMAIN_TUNNEL, "--learn-domain");
+	ASSERT_EQ(o.domains[2].flags, KS_DOMAIN_EXCLUDE, "--exclude-domain");
+	ASSERT_STREQ(o.domains[3].name, "jira.other.example", "positional name, after options");
+	ASSERT_EQ(o.domains[3].flags, KS_DOMAIN_TUNNEL | KS_DOMAIN_RESOLVE, "like --domain");
+	ASSERT_EQ(o.dns_mode, KS_DNS_BPF, "--dns bpf");
+	ASSERT_EQ(o.dns_ttl_max, 60, "ttl max");
+	ASSERT_EQ(o.dns_grace, 0, "grace");
+	ASSERT_EQ(o.n_include, 0, "no prefix from a name");
+	opts_free(&o);
+
 	test__start_subtest("defaults from Kconfig; --no-full-tunnel alias");
 	char *argv2[] = { "connect", "--no-full-tunnel", "gw" };
 	ASSERT_OK(opts_parse_connect(&o, 3, argv2, &e), e.msg);
@@ -127,6 +154,9 @@ void test_split_options(void)
 	ASSERT_EQ(o.mark, CONFIG_SPLIT_MARK, "mark");
 	ASSERT_EQ(o.table, CONFIG_SPLIT_TABLE, "table");
 	ASSERT_EQ(o.n_include + o.n_exclude, 0, "no prefixes");
+	ASSERT_EQ(o.dns_mode, KS_DNS_AUTO, "dns auto");
+	ASSERT_EQ(o.dns_ttl_max, CONFIG_DNS_TTL_MAX, "ttl max");
+	ASSERT_EQ(o.dns_grace, CONFIG_DNS_GRACE, "grace");
 	opts_free(&o);
 }
 

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* `kslice domain add|del|list`: the corporate domains of a running tunnel, through its
+ * control socket. New answers are learned from at once. */
+#include <getopt.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "generated/config.h"
+#include "commands.h"
+#include "ctl.h"
+#include "dns_name.h"
+#include "exitcodes.h"
+#include "opts.h"
+
+static const char usage[] =
+	"usage: kslice domain add [--learn-only|--exclude] DOMAIN... [-i NAME]\n"
+	"       kslice domain del DOMAIN... [-i NAME]\n"
+	"       kslice domain list [--learned] [--json] [-i NAME]\n"
+	"add makes DOMAIN corporate: its names resolve through the corporate DNS and their\n"
+	"addresses go through the tunnel. --learn-only: only the addresses (it resolves where\n"
+	"it always did); --exclude: its addresses never go through the tunnel.\n"
+	"list --learned adds the addresses learned from answers, with their expiry.\n";
+
+int cmd_domain(int argc, char **argv)
+{
+	static const struct option lo[] = { { "learn-only", no_argument, NULL, 'L' },
+					    { "exclude", no_argument, NULL, 'x' },
+					    { "learned", no_argument, NULL, 'l' },
+					    { "json", no_argument, NULL, 'j' },
+					    { "interface", required_argument, NULL, 'i' },
+					    { "help", no_argument, NULL, 'h' },
+					    { 0 } };
+	char ifname[IFNAMSIZ] = CONFIG_DEFAULT_IFNAME, req[CTL_MAX_REQUEST];
+	char norm[KS_DOMAIN_TEXT_MAX];
+	const char *kind = "tunnel", *verb, *why;
+	bool json = false, learned = false, kind_set = false;
+	struct ks_error e;
+	int c, rc = KS_EXIT_OK;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "lji:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'L':
+		case 'x':
+			kind = c == 'L' ? "learn" : "exclude";
+			kind_set = true;
+			break;
+		case 'l':
+			learned = true;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'i':
+			if (opts_check_ifname(optarg, &e)) {
+				fprintf(stderr, "kslice: %s\n", e.msg);
+				return KS_EXIT_USAGE;
+			}
+			snprintf(ifname, sizeof(ifname), "%s", optarg);
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return KS_EXIT_OK;
+		default:
+			fprintf(stderr, "kslice: domain: bad option '%s'\n%s", argv[optind - 1], usage);
+			return KS_EXIT_USAGE;
+		}
+	}
+	verb = optind < argc ? argv[optind++] : "";
+	if (!strcmp(verb, "list") && optind == argc && !kind_set)
+		return ctl_command(ifname,
+				   json ? "domain list json" : learned ? "domain list learned" : "domain list",
+				   true);
+	if ((strcmp(verb, "add") && strcmp(verb, "del")) || optind == argc || json || learned ||
+	    (kind_set && strcmp(verb, "add"))) {
+		fprintf(stderr, "kslice: domain: expected add|del DOMAIN... or list\n%s", usage);
+		return KS_EXIT_USAGE;
+	}
+	/* Check every name before changing anything. */
+	for (int i = optind; i < argc; i++) {
+		if (dns_domain_normalize(argv[i], norm, &why)) {
+			fprintf(stderr, "kslice: domain: '%.80s' is not a domain name: %s\n", argv[i],
+				why);
+			return KS_EXIT_USAGE;
+		}
+	}
+	for (int i = optind; i < argc && rc != KS_EXIT_NOT_RUNNING; i++) {
+		dns_domain_normalize(argv[i], norm, &why);
+		if (!strcmp(verb, "add"))
+			snprintf(req, sizeof(req), "domain add %s %s", kind, norm);
+		else
+			snprintf(req, sizeof(req), "domain del %s", norm);
+		int r = ctl_command(ifname, req, false);
+
+		if (r)
+			rc = r;
+	}
+	return rc;
+}

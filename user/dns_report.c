@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Corporate domains, learned addresses and DNS counters, for `kslice status` and
+ * `kslice domain list`. */
+#include <arpa/inet.h>
+#include <stdio.h>
+
+#include "dns.h"
+#include "split.h"
+
+static const char *const stat_names[KS_DNS_STAT_MAX] = {
+	"answers_seen", "answers_matched", "learned4",		 "learned6",
+	"malformed",	"fragmented",	   "queries_steered",	 "queries_blocked",
+	"answers_translated", "cut_short",
+};
+
+static void json_domain(void *arg, const char *domain, const struct ks_domain_info *di)
+{
+	struct ks_json *j = arg;
+	char f[32], o[48];
+
+	json_obj_open(j, NULL);
+	json_str(j, "domain", domain);
+	json_str(j, "action", dns_flags_str(di->flags, f, sizeof(f)));
+	json_str(j, "origin", split_origin_str(di->origin, o, sizeof(o)));
+	json_u64(j, "matches", di->matches);
+	json_obj_close(j);
+}
+
+static void json_learned(void *arg, int family, const uint8_t *addr, const struct ks_learned *l,
+			 int64_t expires_in)
+{
+	struct ks_json *j = arg;
+	char a[INET6_ADDRSTRLEN];
+
+	if (expires_in < 0)
+		return; /* expired, not yet swept: decides nothing */
+	inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, a, sizeof(a));
+	json_obj_open(j, NULL);
+	json_str(j, "address", a);
+	json_str(j, "name", l->name);
+	json_str(j, "action", l->flags & KS_DOMAIN_EXCLUDE ? "exclude" : "tunnel");
+	json_u64(j, "ttl", l->ttl);
+	json_i64(j, "expires_in", expires_in);
+	json_u64(j, "hits", l->hits);
+	json_obj_close(j);
+}
+
+void dns_report_json(const struct ks_split_state *sp, struct ks_json *j)
+{
+	struct ks_dns_stats st;
+	char a[INET6_ADDRSTRLEN];
+
+	json_obj_open(j, "dns");
+	json_bool(j, "active", sp->dns.on);
+	if (sp->dns.on) {
+		json_str(j, "steering", sp->dns.cfg.flags & KS_DNS_STEER ? "bpf" : "none");
+		json_bool(j, "resolved", sp->dns.resolved);
+		json_arr_open(j, "servers");
+		if (sp->dns.cfg.flags & KS_DNS_HAVE4)
+			json_str(j, NULL, inet_ntop(AF_INET, sp->dns.cfg.server4, a, sizeof(a)));
+		if (sp->dns.cfg.flags & KS_DNS_HAVE6)
+			json_str(j, NULL, inet_ntop(AF_INET6, sp->dns.cfg.server6, a, sizeof(a)));
+		json_arr_close(j);
+		json_u64(j, "ttl_max", sp->dns.cfg.ttl_max_s);
+		json_u64(j, "grace", sp->dns.cfg.grace_s);
+		json_arr_open(j, "domains");
+		dns_domain_walk(sp, json_domain, j);
+		json_arr_close(j);
+		json_arr_open(j, "learned");
+		dns_learned_walk(sp, json_learned, j);
+		json_arr_close(j);
+		json_obj_open(j, "stats");
+		if (!dns_stats(sp, &st))
+			for (int r = 0; r < KS_DNS_STAT_MAX; r++)
+				json_u64(j, stat_names[r], ((__u64 *)&st)[r]);
+		json_obj_close(j);
+	}
+	json_obj_close(j);
+}
+
+static void text_domain(void *arg, const char *domain, const struct ks_domain_info *di)
+{
+	char f[32], o[48];
+
+	buf_printf(arg, "domain   %-32s %-16s %-16s matches %llu\n", domain,
+		   dns_flags_str(di->flags, f, sizeof(f)), split_origin_str(di->origin, o, sizeof(o)),
+		   (unsigned long long)di->matches);
+}
+
+static void text_learned(void *arg, int family, const uint8_t *addr, const struct ks_learned *l,
+			 int64_t expires_in)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (expires_in < 0)
+		return;
+	inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, a, sizeof(a));
+	buf_printf(arg, "learned  %-28s %-7s %-32s expires %llds hits %llu\n", a,
+		   l->flags & KS_DOMAIN_EXCLUDE ? "exclude" : "tunnel", l->name,
+		   (long long)expires_in, (unsigned long long)l->hits);
+}
+
+struct counter {
+	size_t n;
+};
+
+static void count_learned(void *arg, int family, const uint8_t *addr, const struct ks_learned *l,
+			  int64_t expires_in)
+{
+	if (expires_in >= 0)
+		((struct counter *)arg)->n++;
+}
+
+void dns_report_list(const struct ks_split_state *sp, bool learned, struct ks_buf *out)
+{
+	dns_domain_walk(sp, text_domain, out);
+	if (learned)
+		dns_learned_walk(sp, text_learned, out);
+}
+
+void dns_report_text(const struct ks_split_state *sp, struct ks_buf *out)
+{
+	struct ks_dns_stats st;
+	struct counter c = { 0 };
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+
+	if (!sp->dns.on) {
+		buf_printf(out, "dns:       off\n");
+		return;
+	}
+	dns_learned_walk(sp, count_learned, &c);
+	buf_printf(out, "dns:       servers %s%s%s, steering %s%s, %zu learned address(es)\n",
+		   sp->dns.cfg.flags & KS_DNS_HAVE4 ? inet_ntop(AF_INET, sp->dns.cfg.server4, a, sizeof(a)) : "",
+		   (sp->dns.cfg.flags & (KS_DNS_HAVE4 | KS_DNS_HAVE6)) == (KS_DNS_HAVE4 | KS_DNS_HAVE6) ? " " : "",
+		   sp->dns.cfg.flags & KS_DNS_HAVE6 ? inet_ntop(AF_INET6, sp->dns.cfg.server6, b, sizeof(b))
+		   : (sp->dns.cfg.flags & KS_DNS_HAVE4) ? "" : "none",
+		   sp->dns.cfg.flags & KS_DNS_STEER ? "bpf" : "none",
+		   sp->dns.resolved ? " + systemd-resolved" : "", c.n);
+	dns_domain_walk(sp, text_domain, out);
+	if (!dns_stats(sp, &st))
+		buf_printf(out,
+			   "dns seen:  %llu answers, %llu corporate, learned %llu v4 / %llu v6, "
+			   "%llu malformed, %llu fragmented\n"
+			   "dns steer: %llu queries to the corporate DNS, %llu answers back, "
+			   "%llu blocked\n",
+			   (unsigned long long)st.answers_seen, (unsigned long long)st.answers_matched,
+			   (unsigned long long)st.learned4, (unsigned long long)st.learned6,
+			   (unsigned long long)st.malformed, (unsigned long long)st.fragmented,
+			   (unsigned long long)st.queries_steered,
+			   (unsigned long long)st.answers_translated,
+			   (unsigned long long)st.queries_blocked);
+}
