@@ -2,7 +2,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +138,43 @@ static bool stop_requested(int ms)
 	return sigtimedwait(&mask, NULL, &ts) > 0;
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The pause between reconnect attempts: `kslice status`, `route`, `domain` and
+ * `disconnect` are still answered, the once-a-second tick still runs (uplink hotplug, DNS
+ * expiry). True when a signal or a disconnect request says stop. */
+static bool pause_serving(struct ks_session *s, int ms)
+{
+	int64_t end = mono_ms() + ms, next_tick = mono_ms() + 1000, now;
+
+	while ((now = mono_ms()) < end) {
+		struct pollfd p = { .fd = s->ctl_fd, .events = POLLIN };
+		int wait = (int)(end - now < 200 ? end - now : 200);
+
+		if (stop_requested(0) || s->stop_requested)
+			return true;
+		if (s->ctl_fd >= 0 && poll(&p, 1, wait) > 0 && (p.revents & POLLIN)) {
+			int c = accept4(s->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
+
+			if (c >= 0)
+				session_on_client(s, c);
+		} else if (s->ctl_fd < 0 && stop_requested(wait)) {
+			return true;
+		}
+		if (mono_ms() >= next_tick) {
+			session_on_tick(s);
+			next_tick += 1000;
+		}
+	}
+	return stop_requested(0) || s->stop_requested;
+}
+
 /* A lost connection (not a goodbye from the gateway): CONNECT again with the cookie, the
  * TUN device and the BPF state kept, so applications see a pause. Backoff 0.25 s doubling
  * to 16 s: the first retry often meets a gateway still tidying up the old session. */
@@ -155,7 +194,7 @@ static int reconnect(struct ks_session *s, struct ks_error *e)
 		ks_warn("tunnel", "event=reconnect_failed attempt=%d reason=\"%s\"", attempt, e->msg);
 		if (err == -EACCES || err == -EADDRNOTAVAIL || err == -EKEYREJECTED)
 			return err;
-		if (stop_requested(wait_ms))
+		if (pause_serving(s, wait_ms))
 			return -EINTR;
 		wait_ms = wait_ms < 16000 ? wait_ms * 2 : 16000;
 	}

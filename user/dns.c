@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -255,8 +256,14 @@ static int resolved_register(struct ks_split_state *sp, const struct ks_cstp_par
 	return err;
 }
 
+/* resolved manages the links of the host's network namespace only. */
 static bool resolved_running(void)
 {
+	struct stat self, init;
+
+	if (stat("/proc/self/ns/net", &self) || stat("/proc/1/ns/net", &init) ||
+	    self.st_ino != init.st_ino || self.st_dev != init.st_dev)
+		return false;
 	return !access(RESOLVED_SOCKET, F_OK) && !access("/usr/bin/resolvectl", X_OK);
 }
 

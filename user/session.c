@@ -279,7 +279,10 @@ void session_on_client(void *ctx, int fd)
 		} else {
 			buf_printf(&reply, "{\"ok\":true,\"pid\":%d}\n", (int)getpid());
 			ks_info("ctl", "event=disconnect_requested uid=%u", uid);
-			tunnel_stop(s->tunnel, "Client requested disconnect");
+			if (s->tunnel)
+				tunnel_stop(s->tunnel, "Client requested disconnect");
+			else
+				s->stop_requested = true; /* between reconnect attempts */
 		}
 	} else {
 		buf_printf(&reply, "{\"ok\":false,\"error\":\"unknown request\"}\n");

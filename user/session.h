@@ -25,6 +25,7 @@ struct ks_session {
 	struct ks_pin_dir pins;
 	struct ks_tun_bpf bpf;
 	bool bpf_ok;
+	bool stop_requested; /* `kslice disconnect` while no tunnel runs (reconnecting) */
 	struct ks_split_state split;
 	struct ks_tunnel *tunnel;
 	int ctl_fd;

@@ -111,7 +111,7 @@ void status_json(const struct ks_session *s, struct ks_buf *out)
 	json_init(&j, out);
 	json_obj_open(&j, NULL);
 	json_u64(&j, "version", 1);
-	json_str(&j, "state", "connected");
+	json_str(&j, "state", s->tunnel ? "connected" : "reconnecting");
 	json_str(&j, "interface", s->tun.name);
 	json_u64(&j, "ifindex", (uint64_t)s->tun.ifindex);
 	json_i64(&j, "pid", getpid());
@@ -147,8 +147,9 @@ void status_text(const struct ks_session *s, struct ks_buf *out)
 	buf_printf(out, "interface: %s (pid %d), connected %lds ago in %.0f ms\n", s->tun.name,
 		   (int)getpid(), (long)(time(NULL) - s->connected_at), s->connect_ms);
 	buf_printf(out, "gateway:   %s:%s (%s) user %s, %s %s\n", s->o->host, s->o->port,
-		   s->peer_ip, s->auth.user ? s->auth.user : "-", SSL_get_version(s->ssl),
-		   SSL_get_cipher_name(s->ssl));
+		   s->peer_ip, s->auth.user ? s->auth.user : "-",
+		   s->ssl ? SSL_get_version(s->ssl) : "reconnecting",
+		   s->ssl ? SSL_get_cipher_name(s->ssl) : "");
 	buf_printf(out, "cert:      %s\n", s->auth.peer.pubkey_sha256);
 	if (s->reconnects)
 		buf_printf(out, "reconnects: %u\n", s->reconnects);

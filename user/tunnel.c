@@ -656,7 +656,9 @@ enum ks_tunnel_end tunnel_run(struct ks_tunnel *t)
 
 const struct ks_counters *tunnel_counters(const struct ks_tunnel *t)
 {
-	return &t->c;
+	static const struct ks_counters none; /* between reconnect attempts */
+
+	return t ? &t->c : &none;
 }
 
 const char *tunnel_end_reason(const struct ks_tunnel *t)

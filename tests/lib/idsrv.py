@@ -5,8 +5,9 @@ Server: answers every TCP connection (port 7000) and UDP datagram (port 7001), o
 address of its namespace, with "NAME LOCAL-ADDRESS", and appends "PROTO LOCAL PEER" to its
 log, so a test sees which side (corp or decoy) a connection reached. Bounded by --max-seconds.
 
-Probe: `idsrv.py probe tcp|udp|udp-unconnected HOST` prints the answer, or "ERR <reason>"
-(exit 1)."""
+Probe: `idsrv.py probe tcp|udp|udp-unconnected[6] HOST` prints the answer, or "ERR <reason>"
+(exit 1); HOST may be a name (6: resolve it to IPv6). Sweep: `idsrv.py sweep N DOMAIN`
+resolves and connects to n1..nN.DOMAIN, printing "corp=X decoy=Y err=Z"."""
 import argparse
 import selectors
 import socket
@@ -67,7 +68,8 @@ def serve(name, log_path, max_seconds):
 
 
 def probe(kind, host):
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    family = socket.AF_INET6 if ":" in host or kind.endswith("6") else socket.AF_INET
+    kind = kind.rstrip("6")
     try:
         if kind == "tcp":
             s = socket.socket(family, socket.SOCK_STREAM)
@@ -90,9 +92,33 @@ def probe(kind, host):
         return 1
 
 
+def sweep(count, domain):
+    """Resolves n1..nCOUNT.DOMAIN and connects to each at once (the first-connection race);
+    prints how many reached each side."""
+    sides = {}
+    for i in range(1, count + 1):
+        try:
+            addr = socket.getaddrinfo(f"n{i}.{domain}", TCP_PORT, socket.AF_INET,
+                                      socket.SOCK_STREAM)[0][4]
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.settimeout(3)
+            s.connect(addr)
+            side = s.recv(200).decode().split()[0]
+            s.close()
+        except OSError as e:
+            side = "err"
+            if "err" not in sides:
+                print(f"first error: n{i}.{domain}: {e}", file=sys.stderr)
+        sides[side] = sides.get(side, 0) + 1
+    print(" ".join(f"{k}={v}" for k, v in sorted(sides.items())))
+
+
 def main():
     if len(sys.argv) == 4 and sys.argv[1] == "probe":
         sys.exit(probe(sys.argv[2], sys.argv[3]))
+    if len(sys.argv) == 4 and sys.argv[1] == "sweep":
+        sweep(int(sys.argv[2]), sys.argv[3])
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("--name", required=True)
     ap.add_argument("--log", required=True)

@@ -62,6 +62,7 @@ ks_teardown() {
 		ip netns del "$ns" 2>/dev/null
 	done
 	rm -rf "$KSLICE_PIN_ROOT" 2>/dev/null
+	[ -n "${KS_ETC_NETNS:-}" ] && rm -rf "$KS_ETC_NETNS"
 	[ -n "$KS_WORK" ] && [ -d "$KS_WORK" ] && [ -z "${KS_KEEP:-}" ] && rm -rf "$KS_WORK"
 	return 0
 }
@@ -137,6 +138,70 @@ ks_internet() {
 		ks_in "$KS_NET" bash -c "exec 3<>/dev/tcp/$KS_PUBLIC_IP/7000" 2>/dev/null &&
 			ks_in "$KS_CORP" bash -c "exec 3<>/dev/tcp/$KS_CORP_IP/7000" 2>/dev/null &&
 			return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# DNS for the DNS tests (after ks_internet). Corp runs dnsmasq on 10.78.0.53 (the gateway
+# pushes it): jira.corp.example and n1..n$KS_FRESH.fresh.corp.example on addresses the
+# gateway does not push (10.79.0.0/16, fd79:79::/64), mail.publiccorp.example too. The
+# internet runs the "public" resolver on 198.18.2.53 / fd00:2::53, which the client's
+# resolv.conf names: it knows publiccorp.example, and answers every corp.example name with
+# a decoy address, so a leaked query shows twice: in its log and on a decoy. Both sides
+# answer on the whole of 10.79.0.0/16 and fd79:79::/64 (any-IP local routes), corp for
+# real and the internet as decoys.
+KS_FRESH=${KS_FRESH:-1000}
+ks_dns_servers() {
+	local i d=$KS_WORK
+	ip -n "$KS_CORP" route add local 10.79.0.0/16 dev lo
+	ip -n "$KS_CORP" -6 route add local fd79:79::/64 dev lo
+	ip -n "$KS_NET" route add local 10.79.0.0/16 dev lo
+	ip -n "$KS_NET" -6 route add local fd79:79::/64 dev lo
+	ip -n "$KS_GW" route add 10.79.0.0/16 via $KS_CORP_IP
+	ip -n "$KS_GW" -6 route add fd79:79::/64 via $KS_CORP_IP6
+	for a in 203.0.113.25 203.0.113.26; do
+		ip -n "$KS_NET" addr add $a/32 dev lo
+		ip -n "$KS_CORP" addr add $a/32 dev lo
+		ip -n "$KS_GW" route add $a/32 via $KS_CORP_IP
+	done
+	ip -n "$KS_NET" addr add 203.0.113.66/32 dev lo
+	ip -n "$KS_NET" addr add 198.18.2.53/24 dev eth0
+	ip -n "$KS_NET" addr add fd00:2::53/64 dev eth0 nodad
+	{
+		echo "10.79.0.20 jira.corp.example"
+		echo "fd79:79::20 jira.corp.example"
+		echo "10.79.0.21 wiki.Corp.Example"
+		echo "203.0.113.25 mail.publiccorp.example"
+		for i in $(seq "$KS_FRESH"); do
+			echo "10.79.$((i / 250 + 1)).$((i % 250 + 1)) n$i.fresh.corp.example"
+		done
+	} > "$d/corp.hosts"
+	{
+		echo "203.0.113.25 mail.publiccorp.example"
+		echo "203.0.113.26 wiki.publiccorp.example"
+		echo "$KS_PUBLIC_IP www.public.example"
+	} > "$d/public.hosts"
+	# TTL 4 s (the tests watch learned addresses expire); no upstream, no caching.
+	ks_bg "$KS_CORP" "$d/dnsmasq-corp.out" /usr/sbin/dnsmasq -k -u root --conf-file=/dev/null \
+		--no-resolv --no-hosts --addn-hosts="$d/corp.hosts" --local-ttl=4 --cache-size=0 \
+		--listen-address=10.78.0.53 --bind-interfaces --local=/corp.example/ \
+		--local=/publiccorp.example/ --log-queries --log-facility="$d/dns-corp.log" \
+		--pid-file= >/dev/null
+	ks_bg "$KS_NET" "$d/dnsmasq-net.out" /usr/sbin/dnsmasq -k -u root --conf-file=/dev/null \
+		--no-resolv --no-hosts --addn-hosts="$d/public.hosts" --local-ttl=4 --cache-size=0 \
+		--listen-address=198.18.2.53 --listen-address=fd00:2::53 --bind-interfaces \
+		--address=/corp.example/203.0.113.66 --local=/publiccorp.example/ \
+		--local=/public.example/ --log-queries --log-facility="$d/dns-public.log" \
+		--pid-file= >/dev/null
+	# The client's resolver is the public one (ip netns exec mounts this over resolv.conf).
+	mkdir -p "/etc/netns/$KS_CLI" && KS_ETC_NETNS=/etc/netns/$KS_CLI
+	printf 'nameserver 198.18.2.53\noptions timeout:2 attempts:1\n' > "/etc/netns/$KS_CLI/resolv.conf"
+	for _ in $(seq 50); do
+		ks_in "$KS_CORP" dig +short +time=1 +tries=1 @10.78.0.53 jira.corp.example A 2>/dev/null |
+			grep -q 10.79.0.20 &&
+			ks_in "$KS_NET" dig +short +time=1 +tries=1 @198.18.2.53 www.public.example 2>/dev/null |
+			grep -q "$KS_PUBLIC_IP" && return 0
 		sleep 0.1
 	done
 	return 1
