@@ -112,7 +112,7 @@ $(BIN): $(BUILD)/user/main.o $(USER_OBJS)
 
 # --- tests --------------------------------------------------------------------
 TEST_SRCS := $(wildcard tests/unit/*.c tests/bpf/*.c)
-TEST_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRCS)) $(BUILD)/tests/lib/ks_test.o
+TEST_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRCS)) $(BUILD)/tests/lib/ks_test.o $(BUILD)/tests/lib/dns_msg.o
 TEST_BIN  := $(BUILD)/tests/ks_test
 
 $(BUILD)/tests/tests.h: $(TEST_SRCS)
@@ -175,6 +175,7 @@ help:
 	@echo 'make check-san  the same, built with ASan + UBSan'
 	@echo 'make bench      kslice vs openconnect side by side (tools/bench)'
 	@echo 'make bench-prefixes  loading N split prefixes: maps vs ip route (tools/bench/prefixes)'
+	@echo 'make bench-dns  the DNS learner per packet (tools/bench/dns_bench.c)'
 	@echo 'make defconfig | menuconfig | olddefconfig | savedefconfig'
 	@echo 'make SAN=1      ASan + UBSan build;  V=1 full commands'
 
@@ -194,3 +195,15 @@ bench-prefixes: deps-ok
 	$(Q)tools/bench/prefixes
 
 .PHONY: bench-prefixes
+
+$(BUILD)/tools/dns_bench: tools/bench/dns_bench.c tests/lib/dns_msg.c user/dns_name.c $(GEN_H) $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests/lib -o $@ tools/bench/dns_bench.c tests/lib/dns_msg.c user/dns_name.c -lbpf -lelf -lz
+
+# The DNS learner's per-packet cost in the kernel (BPF_PROG_TEST_RUN).
+bench-dns: deps-ok
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/tools/dns_bench
+	$(Q)$(BUILD)/tools/dns_bench
+
+.PHONY: bench-dns

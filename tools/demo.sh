@@ -17,8 +17,11 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 show() { printf '$ %s\n' "$*"; "$@"; }
 
 step "Setting up: client, gateway (ocserv $(ocserv --version 2>&1 | head -1 | awk '{print $2}')), corporate and internet namespaces"
-ks_topology && ks_pki && ks_ocserv_start otp && ks_internet || { echo "setup failed" >&2; exit 1; }
+KS_FRESH=${KS_FRESH:-20}
+ks_topology && ks_pki && ks_ocserv_start otp && ks_internet && ks_dns_servers ||
+	{ echo "setup failed" >&2; exit 1; }
 echo "the internet namespace holds decoys on the corporate addresses: reaching one would be a leak"
+echo "the client's resolv.conf names the public resolver (198.18.2.53); the corporate DNS is 10.78.0.53 behind the gateway"
 mkdir -p "$KS_WORK/www"
 echo "hello from the corporate network (10.78.0.10)" > "$KS_WORK/www/index.txt"
 ks_blobsrv_start || exit 1
@@ -47,6 +50,15 @@ echo "\$ idsrv probe: who answers on $KS_CORP_IP, 10.78.0.200 (excluded by the g
 for h in $KS_CORP_IP 10.78.0.200 $KS_PUBLIC_IP $KS_CORP_IP6; do
 	printf '  %-16s -> %s\n' "$h" "$(ks_probe tcp $h)"
 done
+
+step "Corporate names: asked of the public resolver, answered by the corporate DNS, tunnelled from the first packet"
+show ks_in "$KS_CLI" getent ahosts jira.corp.example
+echo "\$ idsrv probe by name (jira.corp.example is on 10.79.0.20, a prefix the gateway does not push)"
+for h in jira.corp.example www.public.example; do
+	printf '  %-20s -> %s\n' "$h" "$(ks_in "$KS_CLI" /usr/bin/python3 "$KS_TOP/tests/lib/idsrv.py" probe tcp $h)"
+done
+echo "queries for corp.example the public resolver saw: $(grep -cE 'query\[[A-Z]+\] ([^ ]+\.)?corp\.example from' "$KS_WORK/dns-public.log")"
+show ks_cli "$KS_BIN" domain list --learned
 
 step "Changing the split set at runtime: a map update, no reconnect"
 show ks_cli "$KS_BIN" route add --exclude $KS_CORP_IP

@@ -285,8 +285,18 @@ static int reconcile(const struct ks_connect_opts *o, struct ks_error *e)
 
 static int bring_up(struct ks_session *s, struct ks_error *e)
 {
+	sigset_t stop;
 	char a[64];
 	int err;
+
+	/* From here on kslice changes the system (address, pins, hooks, rules): a signal must
+	 * wait for the loop, which undoes it all, rather than end us half way. An inherited
+	 * SIG_IGN (shell background jobs) would otherwise drop SIGINT before the loop blocks it. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stop, NULL);
 
 	err = tun_configure(&s->tun, &s->params, e);
 	if (err)

@@ -379,8 +379,8 @@ int dns_start(struct ks_split_state *sp, const struct ks_split_setup *su, struct
 		}
 	}
 	/* Queries sent straight to a corporate server (resolved's, dig @server) go through the
-	 * tunnel whatever the split set says. */
-	for (int i = 0; i < p->ndns; i++) {
+	 * tunnel whatever the split set says (a full tunnel's /0 already covers them). */
+	for (int i = 0; i < p->ndns && !sp->full_tunnel; i++) {
 		struct ks_prefix srv = { .family = p->dns[i].family,
 					 .len = p->dns[i].family == AF_INET ? 32 : 128 };
 

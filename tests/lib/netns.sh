@@ -258,9 +258,14 @@ ks_ocserv_start() { # [otp]
 ks_occtl() { ks_in "$KS_GW" occtl -s "$KS_WORK/occtl.sock" "$@"; }
 
 # Waits until kslice's interface in the client namespace is up (or the PID is gone).
+# Up means usable: the address is on the device and the daemon answers with split state up
+# (the address comes first; the hooks and the kill switch just after it).
 ks_wait_tunnel() { # IFNAME PID
 	for _ in $(seq 150); do
-		ks_in "$KS_CLI" ip -o addr show dev "$1" 2>/dev/null | grep -q 'inet ' && return 0
+		if ks_in "$KS_CLI" ip -o addr show dev "$1" 2>/dev/null | grep -q 'inet ' &&
+			[ "$(ks_cli "$KS_BIN" status -i "$1" --json 2>/dev/null | jq -r .split.state)" = up ]; then
+			return 0
+		fi
 		[ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null && return 1
 		sleep 0.1
 	done
