@@ -96,12 +96,3 @@ int dns_domain_from_key(const struct ks_domain_key *key, char out[KS_DOMAIN_TEXT
 	}
 	return 0;
 }
-
-int dns_domain_covers(const char *domain, const char *name)
-{
-	size_t d = strlen(domain), n = strlen(name);
-
-	if (n < d || strcmp(name + n - d, domain))
-		return 0;
-	return n == d || name[n - d - 1] == '.';
-}

@@ -15,5 +15,3 @@ int dns_domain_normalize(const char *in, char out[KS_DOMAIN_TEXT_MAX], const cha
 void dns_domain_key(const char *domain, struct ks_domain_key *key);
 /* Back to text; -EINVAL if the key is not one dns_domain_key could have made. */
 int dns_domain_from_key(const struct ks_domain_key *key, char out[KS_DOMAIN_TEXT_MAX]);
-/* Whether name is domain or under it, on label boundaries (both normalized). */
-int dns_domain_covers(const char *domain, const char *name);

@@ -134,6 +134,50 @@ void test_cstp_headers_malformed(void)
 	free(big);
 }
 
+void test_cstp_post_auth_domains(void)
+{
+	static const char base[] = "HTTP/1.1 200 OK\r\nX-CSTP-Address: 10.77.0.50\r\n"
+				   "X-CSTP-MTU: 1400\r\n";
+	struct ks_cstp_params p;
+	struct ks_error e = { 0 };
+	char text[2048];
+
+	log_setup(KS_LOG_ERR, false);
+	test__start_subtest("ASA dynamic split domains, CDATA, comma and space separated");
+	snprintf(text, sizeof(text),
+		 "%sX-CSTP-Post-Auth-XML: <?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+		 "<config-auth client=\"vpn\" type=\"complete\"><version who=\"sg\">9.12</version>"
+		 "<config><opaque is-for=\"vpn-client\"><custom-attr>"
+		 "<dynamic-split-exclude-domains><![CDATA[zoom.us, webex.com]]></dynamic-split-exclude-domains>"
+		 "<dynamic-split-include-domains><![CDATA[sf.example,bad..name,crm.example]]></dynamic-split-include-domains>"
+		 "</custom-attr></opaque></config></config-auth>\r\n"
+		 "X-CSTP-Default-Domain: corp.example lab.corp.example\r\n\r\n",
+		 base);
+	ASSERT_OK(parse_text(text, &p, &e), e.msg);
+	ASSERT_EQ(p.n_dyn_include, 2, "two includes, the bad name skipped");
+	ASSERT_STREQ(p.n_dyn_include > 1 ? p.dyn_include_domains[1] : NULL, "crm.example", "second");
+	ASSERT_EQ(p.n_dyn_exclude, 2, "two excludes");
+	ASSERT_STREQ(p.n_dyn_exclude ? p.dyn_exclude_domains[0] : NULL, "zoom.us", "first");
+	ASSERT_EQ(p.warnings, 1, "the bad name counted");
+	ASSERT_STREQ(p.default_domain, "corp.example lab.corp.example", "default domains kept");
+	cstp_params_free(&p);
+
+	test__start_subtest("malformed post-auth XML is skipped, the session goes on");
+	snprintf(text, sizeof(text), "%sX-CSTP-Post-Auth-XML: <config-auth><dynamic-split\r\n\r\n",
+		 base);
+	ASSERT_OK(parse_text(text, &p, &e), e.msg);
+	ASSERT_EQ(p.n_dyn_include + p.n_dyn_exclude, 0, "nothing taken");
+	ASSERT_EQ(p.warnings, 1, "counted as rejected");
+	cstp_params_free(&p);
+
+	test__start_subtest("post-auth XML without dynamic domains");
+	snprintf(text, sizeof(text), "%sX-CSTP-Post-Auth-XML: <config-auth><config/></config-auth>\r\n\r\n",
+		 base);
+	ASSERT_OK(parse_text(text, &p, &e), e.msg);
+	ASSERT_EQ(p.n_dyn_include + p.n_dyn_exclude + (size_t)p.warnings, 0, "nothing, no warning");
+	cstp_params_free(&p);
+}
+
 void test_http_head(void)
 {
 	struct ks_http_resp r;
