@@ -426,14 +426,15 @@ static long ks_commit_step(__u32 i, void *ctx)
 	__builtin_memcpy(v.name, s->name, KS_LEARNED_NAME);
 	map = st->family == 4 ? (void *)&ks_learned4 : (void *)&ks_learned6;
 	old = bpf_map_lookup_elem(map, st->addr);
-	if (old) {
-		/* A cached, shorter-lived copy of the answer must not cut the entry short. */
-		if (old->expires_ns > v.expires_ns)
-			v.expires_ns = old->expires_ns;
-		v.hits = old->hits;
-	}
-	if (bpf_map_update_elem(map, st->addr, &v, BPF_ANY))
+	if (old && old->flags == v.flags) {
+		/* A refresh, in place (an update would reallocate the LRU element). A cached,
+		 * shorter-lived copy of the answer must not cut the entry short. */
+		if (old->expires_ns < v.expires_ns)
+			old->expires_ns = v.expires_ns;
+		old->ttl = v.ttl;
+	} else if (bpf_map_update_elem(map, st->addr, &v, BPF_ANY)) {
 		return 0;
+	}
 	if (st->family == 4)
 		s->learned4++;
 	else
