@@ -33,7 +33,8 @@ ks_expect "tunnel up with corp.example from the gateway" ks_wait_tunnel $IF "$pi
 	{ cat "$KS_WORK/kslice.log"; ks_done; exit 1; }
 
 st=$(json)
-ks_expect_eq "status: the gateway's DNS server" 10.78.0.53 "$(jq -r '.dns.servers[0]' <<<"$st")"
+ks_expect_eq "status: the gateway's DNS servers, one per family" "10.78.0.53 fd78:78::53" \
+	"$(jq -r '.dns.servers | join(" ")' <<<"$st")"
 ks_expect_eq "status: corp.example from the gateway, resolved and tunnelled" \
 	"tunnel,resolve gateway" \
 	"$(jq -r '.dns.domains[] | select(.domain=="corp.example") | "\(.action) \(.origin)"' <<<"$st")"
@@ -56,8 +57,8 @@ ks_expect_eq "dig at the public resolver gets the corporate answer" 10.79.0.20 \
 ks_expect_eq "an unknown corporate name is NXDOMAIN from the corp DNS, not the public decoy" \
 	NXDOMAIN "$(ks_in "$KS_CLI" dig +time=2 +tries=1 @198.18.2.53 nope.corp.example A |
 		sed -n 's/.*status: \([A-Z]*\),.*/\1/p')"
-ks_expect_eq "over IPv6 to the resolver, with no v6 corp DNS: dropped, not leaked" "" \
-	"$(ks_in "$KS_CLI" dig +short +time=1 +tries=1 @fd00:2::53 jira.corp.example A 2>/dev/null | grep -v '^;')"
+ks_expect_eq "over IPv6 to the public resolver: steered to the corp DNS's v6 address" \
+	fd79:79::20 "$(ks_in "$KS_CLI" dig +short +time=2 +tries=1 @fd00:2::53 jira.corp.example AAAA)"
 
 # Public names with VPN-only addresses (USER-STORY 7).
 ks_expect_eq "--domain mail.publiccorp.example: resolved by the corp DNS, reached via tunnel" \

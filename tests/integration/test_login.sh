@@ -17,7 +17,7 @@ json=$(ks_cli "$KS_BIN" status --json -i $IF)
 ks_expect "status --json names the interface" grep -q "\"interface\":\"$IF\"" <<<"$json"
 ks_expect "status --json has the pushed route" grep -q '"split_include":\["10.78.0.0/24"' <<<"$json"
 ks_expect "status --json has the split excludes (v4 and v6)" grep -q '"split_exclude":\["10.78.0.200/32","fd78:78::200/128"\]' <<<"$json"
-ks_expect "status --json has the DNS server" grep -q '"dns":\["10.78.0.53"\]' <<<"$json"
+ks_expect "status --json has the DNS server" grep -q '"dns":\["10.78.0.53","fd78:78::53"\]' <<<"$json"
 ks_expect "status --json is valid JSON" /usr/bin/python3 -c 'import json,sys; json.loads(sys.stdin.read())' <<<"$json"
 ks_expect "status --json counts packets" /usr/bin/python3 -c '
 import json,sys; j=json.loads(sys.stdin.read()); c=j["counters"]

@@ -94,6 +94,7 @@ ks_topology() {
 	ip -n "$KS_CORP" addr add $KS_CORP_IP/24 dev eth0
 	ip -n "$KS_CORP" addr add 10.78.0.53/24 dev eth0
 	ip -n "$KS_CORP" addr add $KS_CORP_IP6/64 dev eth0 nodad
+	ip -n "$KS_CORP" addr add fd78:78::53/64 dev eth0 nodad
 	ip -n "$KS_CORP" link set eth0 up
 	ip -n "$KS_CORP" route add default via 10.78.0.1
 	ip -n "$KS_CORP" -6 route add default via fd78:78::1
@@ -120,7 +121,7 @@ ks_internet() {
 	for a in $KS_CORP_IP 10.78.0.53 10.78.0.200 10.79.0.10 $KS_PUBLIC_IP; do
 		ip -n "$KS_NET" addr add $a/32 dev lo
 	done
-	for a in $KS_CORP_IP6 fd78:78::200 $KS_PUBLIC_IP6; do
+	for a in $KS_CORP_IP6 fd78:78::53 fd78:78::200 $KS_PUBLIC_IP6; do
 		ip -n "$KS_NET" addr add $a/128 dev lo
 	done
 	ip -n "$KS_CORP" addr add 10.79.0.10/32 dev lo
@@ -143,14 +144,14 @@ ks_internet() {
 	return 1
 }
 
-# DNS for the DNS tests (after ks_internet). Corp runs dnsmasq on 10.78.0.53 (the gateway
-# pushes it): jira.corp.example and n1..n$KS_FRESH.fresh.corp.example on addresses the
-# gateway does not push (10.79.0.0/16, fd79:79::/64), mail.publiccorp.example too. The
-# internet runs the "public" resolver on 198.18.2.53 / fd00:2::53, which the client's
-# resolv.conf names: it knows publiccorp.example, and answers every corp.example name with
-# a decoy address, so a leaked query shows twice: in its log and on a decoy. Both sides
-# answer on the whole of 10.79.0.0/16 and fd79:79::/64 (any-IP local routes), corp for
-# real and the internet as decoys.
+# DNS for the DNS tests (after ks_internet). Corp runs dnsmasq on 10.78.0.53 and
+# fd78:78::53 (the gateway pushes both). It knows jira.corp.example and
+# n1..n$KS_FRESH.fresh.corp.example, on addresses the gateway does not push (10.79.0.0/16,
+# fd79:79::/64), and mail.publiccorp.example. The internet runs the "public" resolver on
+# 198.18.2.53 / fd00:2::53, which the client's resolv.conf names: it knows
+# publiccorp.example and answers every corp.example name with a decoy address, so a leaked
+# query shows twice: in its log and on a decoy. Both sides answer on the whole of
+# 10.79.0.0/16 and fd79:79::/64 (any-IP local routes), corp for real, the internet as decoys.
 KS_FRESH=${KS_FRESH:-1000}
 ks_dns_servers() {
 	local i d=$KS_WORK
@@ -185,7 +186,8 @@ ks_dns_servers() {
 	# TTL 4 s (the tests watch learned addresses expire); no upstream, no caching.
 	ks_bg "$KS_CORP" "$d/dnsmasq-corp.out" /usr/sbin/dnsmasq -k -u root --conf-file=/dev/null \
 		--no-resolv --no-hosts --addn-hosts="$d/corp.hosts" --local-ttl=4 --cache-size=0 \
-		--listen-address=10.78.0.53 --bind-interfaces --local=/corp.example/ \
+		--listen-address=10.78.0.53 --listen-address=fd78:78::53 --bind-interfaces \
+		--local=/corp.example/ \
 		--local=/publiccorp.example/ --log-queries --log-facility="$d/dns-corp.log" \
 		--pid-file= >/dev/null
 	ks_bg "$KS_NET" "$d/dnsmasq-net.out" /usr/sbin/dnsmasq -k -u root --conf-file=/dev/null \
