@@ -179,6 +179,8 @@ static __always_inline int egress4(struct __sk_buff *skb, const struct ks_split_
 	if (v != KS_VERDICT_TUNNEL && v != KS_VERDICT_BLOCKED) {
 		int r = ks_dns_steer(skb, cfg, l2, 4);
 
+		if (r < 0)
+			r = ks_dns_tcp_guard(skb, l2, 4);
 		return r < 0 ? PASS : r;
 	}
 	if (v == KS_VERDICT_BLOCKED || ip.protocol != IPPROTO_ICMP)
@@ -216,6 +218,8 @@ static __always_inline int egress6(struct __sk_buff *skb, const struct ks_split_
 	if (v != KS_VERDICT_TUNNEL && v != KS_VERDICT_BLOCKED) {
 		int r = ks_dns_steer(skb, cfg, l2, 6);
 
+		if (r < 0)
+			r = ks_dns_tcp_guard(skb, l2, 6);
 		return r < 0 ? PASS : r;
 	}
 	if (v == KS_VERDICT_BLOCKED)

@@ -213,6 +213,58 @@ static __always_inline int ks_dns_steer(struct __sk_buff *skb, const struct ks_s
 	return bpf_redirect(cfg->tun_ifindex, 0);
 }
 
+/* Uplink egress: DNS over TCP cannot be steered (a stream), but a corporate query must not
+ * leak either (a resolver retries over TCP after a truncated answer). A segment to port 53
+ * whose payload is a query for a resolve domain is dropped: that connection stalls, the
+ * resolver gives up. The payload is the 2-byte length and the message, or, from resolvers
+ * that write the length apart, the message alone. -1: not ours, else the TC verdict. */
+static __always_inline int ks_dns_tcp_guard(struct __sk_buff *skb, __u32 l2, int family)
+{
+	struct ks_dns_config *dc = ks_dns_cfg();
+	struct ks_domain_info *di;
+	struct ks_dns_scratch *s;
+	__u32 l4, end, len, off;
+	__u8 th[20], pre[2];
+	bool malformed;
+
+	if (!dc || !(dc->flags & KS_DNS_STEER))
+		return -1;
+	if (family == 4) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, l2, &ip, sizeof(ip)) || ip.protocol != IPPROTO_TCP ||
+		    (ip.frag_off & bpf_htons(0x3fff)))
+			return -1;
+		l4 = l2 + ip.ihl * 4;
+		end = l2 + bpf_ntohs(ip.tot_len);
+	} else {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, l2, &ip6, sizeof(ip6)) || ip6.nexthdr != IPPROTO_TCP)
+			return -1;
+		l4 = l2 + sizeof(ip6);
+		end = l4 + bpf_ntohs(ip6.payload_len);
+	}
+	if (bpf_skb_load_bytes(skb, l4, th, sizeof(th)) || th[2] != 0 || th[3] != KS_DNS_PORT)
+		return -1;
+	off = l4 + (th[12] >> 4) * 4;
+	if (end > skb->len || off + KS_DNS_HDR > end)
+		return -1; /* no payload: handshake, ACKs, FIN */
+	len = end - off;
+	if (!bpf_skb_load_bytes(skb, off, pre, 2) && ((__u32)pre[0] << 8 | pre[1]) == len - 2) {
+		off += 2;
+		len -= 2;
+	}
+	s = ks_scratch();
+	if (!s || ks_dns_load(skb, s, off, len) || (ks_be16(s, 2) & 0xf800))
+		return -1;
+	di = ks_dns_question(s, &malformed);
+	if (!di || !(di->flags & KS_DOMAIN_RESOLVE))
+		return -1;
+	ks_dns_count(KS_DNS_STAT_QUERIES_BLOCKED);
+	return TC_ACT_SHOT;
+}
+
 /* TUN ingress, after learning: the answer to a steered query goes back to the uplink it
  * left by, from the server the application asked. -1: not a steered query's answer. */
 static __always_inline int ks_dns_unsteer(struct __sk_buff *skb, __u32 l3, int family,

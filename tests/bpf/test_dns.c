@@ -498,6 +498,59 @@ static void domain_matching(void)
 	}
 }
 
+/* Ethernet + IPv4 + TCP (no options) carrying payload, to port 53. */
+static size_t tcp_frame4(unsigned char *f, const unsigned char *payload, size_t n)
+{
+	unsigned char *ip = f + 14, *t = ip + 20;
+
+	memset(f, 0, 54);
+	f[12] = 0x08;
+	ip[0] = 0x45;
+	ip[2] = (unsigned char)((40 + n) >> 8);
+	ip[3] = (unsigned char)(40 + n);
+	ip[8] = 64;
+	ip[9] = 6;
+	inet_pton(AF_INET, "198.18.1.2", ip + 12);
+	inet_pton(AF_INET, "198.18.2.53", ip + 16);
+	t[0] = 0x9c;
+	t[1] = 0x40;
+	t[3] = 53;
+	t[12] = 5 << 4;
+	t[13] = 0x18; /* PSH ACK */
+	memcpy(t + 20, payload, n);
+	return 54 + n;
+}
+
+static void tcp_guard(void)
+{
+	unsigned char q[600], p[600];
+	struct msg m;
+	size_t n;
+
+	test__start_subtest("dns over tcp: a corporate query is dropped, a public one passes");
+	header(&m, 0x0100, 0);
+	question(&m, "jira.corp.example", 1);
+	p[0] = (unsigned char)(m.n >> 8);
+	p[1] = (unsigned char)m.n;
+	memcpy(p + 2, m.b, m.n);
+	n = tcp_frame4(q, p, m.n + 2);
+	ASSERT_EQ(run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_SHOT, "length + query: dropped");
+	n = tcp_frame4(q, m.b, m.n);
+	ASSERT_EQ(run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_SHOT,
+		  "query written apart from its length: dropped");
+	header(&m, 0x0100, 0);
+	question(&m, "www.public.example", 1);
+	p[0] = (unsigned char)(m.n >> 8);
+	p[1] = (unsigned char)m.n;
+	memcpy(p + 2, m.b, m.n);
+	n = tcp_frame4(q, p, m.n + 2);
+	ASSERT_EQ(run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_UNSPEC, "public query passes");
+	n = tcp_frame4(q, p, 0);
+	ASSERT_EQ(run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_UNSPEC, "no payload passes");
+	n = tcp_frame4(q, (const unsigned char *)"\x00\x40garbage-garbage", 17);
+	ASSERT_EQ(run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_UNSPEC, "garbage passes");
+}
+
 static void steering(void)
 {
 	struct ks_dns_nat_key k = { .family = 4 };
@@ -590,6 +643,7 @@ void test_bpf_dns(void)
 	learning_malformed();
 	domain_matching();
 	steering();
+	tcp_guard();
 out:
 	ks_split__destroy(skel);
 	skel = NULL;

@@ -59,6 +59,10 @@ ks_expect_eq "an unknown corporate name is NXDOMAIN from the corp DNS, not the p
 		sed -n 's/.*status: \([A-Z]*\),.*/\1/p')"
 ks_expect_eq "over IPv6 to the public resolver: steered to the corp DNS's v6 address" \
 	fd79:79::20 "$(ks_in "$KS_CLI" dig +short +time=2 +tries=1 @fd00:2::53 jira.corp.example AAAA)"
+ks_expect_eq "DNS over TCP: a corporate query to the public resolver is dropped" "" \
+	"$(ks_in "$KS_CLI" dig +tcp +short +time=1 +tries=1 @198.18.2.53 jira.corp.example A 2>/dev/null | grep -v '^;')"
+ks_expect_eq "DNS over TCP: a public name still resolves" "$KS_PUBLIC_IP" \
+	"$(ks_in "$KS_CLI" dig +tcp +short +time=2 +tries=1 @198.18.2.53 www.public.example A)"
 
 # Public names with VPN-only addresses (USER-STORY 7).
 ks_expect_eq "--domain mail.publiccorp.example: resolved by the corp DNS, reached via tunnel" \
