@@ -177,10 +177,10 @@ static __always_inline int egress4(struct __sk_buff *skb, const struct ks_split_
 	}
 	v = ks_decide(cfg, 4, (__u8 *)&ip.daddr);
 	if (v != KS_VERDICT_TUNNEL && v != KS_VERDICT_BLOCKED) {
-		int r = ks_dns_steer(skb, cfg, l2, 4);
+		int r = -1;
 
-		if (r < 0)
-			r = ks_dns_tcp_guard(skb, l2, 4);
+		if (!(ip.frag_off & bpf_htons(0x3fff)))
+			r = ks_dns_egress(skb, cfg, l2, 4, ip.protocol, l2 + ip.ihl * 4);
 		return r < 0 ? PASS : r;
 	}
 	if (v == KS_VERDICT_BLOCKED || ip.protocol != IPPROTO_ICMP)
@@ -216,10 +216,8 @@ static __always_inline int egress6(struct __sk_buff *skb, const struct ks_split_
 	}
 	v = ks_decide(cfg, 6, ip6.daddr.in6_u.u6_addr8);
 	if (v != KS_VERDICT_TUNNEL && v != KS_VERDICT_BLOCKED) {
-		int r = ks_dns_steer(skb, cfg, l2, 6);
+		int r = ks_dns_egress(skb, cfg, l2, 6, ip6.nexthdr, off);
 
-		if (r < 0)
-			r = ks_dns_tcp_guard(skb, l2, 6);
 		return r < 0 ? PASS : r;
 	}
 	if (v == KS_VERDICT_BLOCKED)
