@@ -35,7 +35,6 @@ int cmd_domain(int argc, char **argv)
 	char norm[KS_DOMAIN_TEXT_MAX];
 	const char *kind = "tunnel", *verb, *why;
 	bool json = false, learned = false, kind_set = false;
-	struct ks_error e;
 	int c, rc = KS_EXIT_OK;
 
 	optind = 1;
@@ -54,11 +53,8 @@ int cmd_domain(int argc, char **argv)
 			json = true;
 			break;
 		case 'i':
-			if (opts_check_ifname(optarg, &e)) {
-				fprintf(stderr, "kslice: %s\n", e.msg);
+			if (!opts_ifname_arg(optarg, ifname))
 				return KS_EXIT_USAGE;
-			}
-			snprintf(ifname, sizeof(ifname), "%s", optarg);
 			break;
 		case 'h':
 			fputs(usage, stdout);

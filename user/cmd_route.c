@@ -46,11 +46,8 @@ int cmd_route(int argc, char **argv)
 			json = true;
 			break;
 		case 'i':
-			if (opts_check_ifname(optarg, &e)) {
-				fprintf(stderr, "kslice: %s\n", e.msg);
+			if (!opts_ifname_arg(optarg, ifname))
 				return KS_EXIT_USAGE;
-			}
-			snprintf(ifname, sizeof(ifname), "%s", optarg);
 			break;
 		case 'h':
 			fputs(usage, stdout);

@@ -74,11 +74,8 @@ static int parse_common(int argc, char **argv, struct common_args *a, bool json_
 			}
 			break;
 		case 'i':
-			if (opts_check_ifname(optarg, &e)) {
-				fprintf(stderr, "kslice: %s\n", e.msg);
+			if (!opts_ifname_arg(optarg, ifname))
 				return KS_EXIT_USAGE;
-			}
-			snprintf(ifname, IFNAMSIZ, "%s", optarg);
 			given = true;
 			break;
 		case 'h':

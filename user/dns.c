@@ -39,17 +39,26 @@ const char *dns_flags_str(uint32_t flags, char *buf, size_t len)
 	return buf;
 }
 
-int dns_domain_add(struct ks_split_state *sp, const char *domain, uint32_t flags, uint32_t origin)
+/* The trie key of a domain as given (checked and normalized first). */
+static int domain_key(const char *domain, struct ks_domain_key *k)
 {
-	int fd = bpf_map__fd(sp->skel->maps.ks_domains);
-	struct ks_domain_info di = { 0 }, old;
-	struct ks_domain_key k;
 	char norm[KS_DOMAIN_TEXT_MAX];
 	const char *why;
 
 	if (dns_domain_normalize(domain, norm, &why))
 		return -EINVAL;
-	dns_domain_key(norm, &k);
+	dns_domain_key(norm, k);
+	return 0;
+}
+
+int dns_domain_add(struct ks_split_state *sp, const char *domain, uint32_t flags, uint32_t origin)
+{
+	int fd = bpf_map__fd(sp->skel->maps.ks_domains);
+	struct ks_domain_info di = { 0 }, old;
+	struct ks_domain_key k;
+
+	if (domain_key(domain, &k))
+		return -EINVAL;
 	/* A lookup returns the longest covering domain: only an exact one is this one. */
 	if (!bpf_map_lookup_elem(fd, &k, &old) && old.keylen * 8 == k.prefixlen) {
 		if ((old.flags & KS_DOMAIN_EXCLUDE) != (flags & KS_DOMAIN_EXCLUDE))
@@ -66,12 +75,9 @@ int dns_domain_del(struct ks_split_state *sp, const char *domain)
 {
 	int fd = bpf_map__fd(sp->skel->maps.ks_domains);
 	struct ks_domain_key k;
-	char norm[KS_DOMAIN_TEXT_MAX];
-	const char *why;
 
-	if (dns_domain_normalize(domain, norm, &why))
+	if (domain_key(domain, &k))
 		return -EINVAL;
-	dns_domain_key(norm, &k);
 	return bpf_map_delete_elem(fd, &k) ? -errno : 0;
 }
 

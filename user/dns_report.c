@@ -3,6 +3,7 @@
  * `kslice domain list`. */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "dns.h"
 #include "split.h"
@@ -120,22 +121,26 @@ void dns_report_list(const struct ks_split_state *sp, bool learned, struct ks_bu
 
 void dns_report_text(const struct ks_split_state *sp, struct ks_buf *out)
 {
+	const struct ks_dns_config *c = &sp->dns.cfg;
 	struct ks_dns_stats st;
-	struct counter c = { 0 };
-	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	struct counter n = { 0 };
+	char a[INET6_ADDRSTRLEN], servers[2 * INET6_ADDRSTRLEN + 2] = "";
 
 	if (!sp->dns.on) {
 		buf_printf(out, "dns:       off\n");
 		return;
 	}
-	dns_learned_walk(sp, count_learned, &c);
-	buf_printf(out, "dns:       servers %s%s%s, steering %s%s, %zu learned address(es)\n",
-		   sp->dns.cfg.flags & KS_DNS_HAVE4 ? inet_ntop(AF_INET, sp->dns.cfg.server4, a, sizeof(a)) : "",
-		   (sp->dns.cfg.flags & (KS_DNS_HAVE4 | KS_DNS_HAVE6)) == (KS_DNS_HAVE4 | KS_DNS_HAVE6) ? " " : "",
-		   sp->dns.cfg.flags & KS_DNS_HAVE6 ? inet_ntop(AF_INET6, sp->dns.cfg.server6, b, sizeof(b))
-		   : (sp->dns.cfg.flags & KS_DNS_HAVE4) ? "" : "none",
-		   sp->dns.cfg.flags & KS_DNS_STEER ? "bpf" : "none",
-		   sp->dns.resolved ? " + systemd-resolved" : "", c.n);
+	if (c->flags & KS_DNS_HAVE4)
+		strcat(servers, inet_ntop(AF_INET, c->server4, a, sizeof(a)));
+	if (c->flags & KS_DNS_HAVE6) {
+		if (servers[0])
+			strcat(servers, " ");
+		strcat(servers, inet_ntop(AF_INET6, c->server6, a, sizeof(a)));
+	}
+	dns_learned_walk(sp, count_learned, &n);
+	buf_printf(out, "dns:       servers %s, steering %s%s, %zu learned address(es)\n",
+		   servers[0] ? servers : "none", c->flags & KS_DNS_STEER ? "bpf" : "none",
+		   sp->dns.resolved ? " + systemd-resolved" : "", n.n);
 	dns_domain_walk(sp, text_domain, out);
 	if (!dns_stats(sp, &st))
 		buf_printf(out,

@@ -83,6 +83,18 @@ int opts_check_ifname(const char *name, struct ks_error *e)
 	return 0;
 }
 
+bool opts_ifname_arg(const char *name, char out[IFNAMSIZ])
+{
+	struct ks_error e;
+
+	if (opts_check_ifname(name, &e)) {
+		fprintf(stderr, "kslice: %s\n", e.msg);
+		return false;
+	}
+	snprintf(out, IFNAMSIZ, "%s", name);
+	return true;
+}
+
 static int parse_port(struct ks_connect_opts *o, const char *p, size_t len, struct ks_error *e)
 {
 	unsigned long v = 0;

@@ -49,6 +49,8 @@ struct ks_connect_opts {
 
 int opts_parse_server(struct ks_connect_opts *o, const char *arg, struct ks_error *e);
 int opts_check_ifname(const char *name, struct ks_error *e);
+/* -i/--interface of the small commands: checks NAME into out, or prints why (false). */
+bool opts_ifname_arg(const char *name, char out[IFNAMSIZ]);
 /* "10.0.0.0/8", "10.0.0.0/255.0.0.0", "fd00::/64" or a bare address; the message names
  * the option and what was wrong. */
 int opts_parse_prefix(const char *opt, const char *arg, struct ks_prefix *out,

@@ -172,20 +172,26 @@ static void route_change(struct ks_session *s, const char *req, struct ks_buf *r
 	reply_result(reply, err, e.msg);
 }
 
-static void route_list(struct ks_session *s, bool json, struct ks_buf *reply)
+/* {"version":1, <one report object>} */
+static void reply_report(const struct ks_session *s, struct ks_buf *reply,
+			 void (*report)(const struct ks_split_state *, struct ks_json *))
 {
 	struct ks_json j;
 
-	if (!json) {
-		split_report_routes(&s->split, reply);
-		return;
-	}
 	json_init(&j, reply);
 	json_obj_open(&j, NULL);
 	json_u64(&j, "version", 1);
-	split_report_json(&s->split, &j);
+	report(&s->split, &j);
 	json_obj_close(&j);
 	buf_putc(reply, '\n');
+}
+
+static void route_list(struct ks_session *s, bool json, struct ks_buf *reply)
+{
+	if (json)
+		reply_report(s, reply, split_report_json);
+	else
+		split_report_routes(&s->split, reply);
 }
 
 /* "domain add tunnel|learn|exclude DOMAIN", "domain del DOMAIN". */
@@ -230,18 +236,10 @@ static void domain_change(struct ks_session *s, const char *req, struct ks_buf *
 
 static void domain_list(struct ks_session *s, const char *how, struct ks_buf *reply)
 {
-	struct ks_json j;
-
-	if (strcmp(how, "json")) {
+	if (!strcmp(how, "json"))
+		reply_report(s, reply, dns_report_json);
+	else
 		dns_report_list(&s->split, !strcmp(how, "learned"), reply);
-		return;
-	}
-	json_init(&j, reply);
-	json_obj_open(&j, NULL);
-	json_u64(&j, "version", 1);
-	dns_report_json(&s->split, &j);
-	json_obj_close(&j);
-	buf_putc(reply, '\n');
 }
 
 void session_on_client(void *ctx, int fd)
@@ -261,29 +259,23 @@ void session_on_client(void *ctx, int fd)
 		status_text(s, &reply);
 	} else if (!strcmp(line, "route list") || !strcmp(line, "route list json")) {
 		route_list(s, !strcmp(line, "route list json"), &reply);
-	} else if (!strncmp(line, "route ", 6)) {
-		if (uid != 0 && uid != getuid())
-			reply_result(&reply, -EPERM, "permission denied");
-		else
-			route_change(s, line, &reply);
 	} else if (!strncmp(line, "domain list", 11)) {
 		domain_list(s, line[11] == ' ' ? line + 12 : "", &reply);
+	} else if ((!strncmp(line, "route ", 6) || !strncmp(line, "domain ", 7) ||
+		    !strcmp(line, "disconnect")) && uid != 0 && uid != getuid()) {
+		/* Changes: root or the daemon's own user only. */
+		reply_result(&reply, -EPERM, "permission denied");
+	} else if (!strncmp(line, "route ", 6)) {
+		route_change(s, line, &reply);
 	} else if (!strncmp(line, "domain ", 7)) {
-		if (uid != 0 && uid != getuid())
-			reply_result(&reply, -EPERM, "permission denied");
-		else
-			domain_change(s, line, &reply);
+		domain_change(s, line, &reply);
 	} else if (!strcmp(line, "disconnect")) {
-		if (uid != 0 && uid != getuid()) {
-			buf_printf(&reply, "{\"ok\":false,\"error\":\"permission denied\"}\n");
-		} else {
-			buf_printf(&reply, "{\"ok\":true,\"pid\":%d}\n", (int)getpid());
-			ks_info("ctl", "event=disconnect_requested uid=%u", uid);
-			if (s->tunnel)
-				tunnel_stop(s->tunnel, "Client requested disconnect");
-			else
-				s->stop_requested = true; /* between reconnect attempts */
-		}
+		buf_printf(&reply, "{\"ok\":true,\"pid\":%d}\n", (int)getpid());
+		ks_info("ctl", "event=disconnect_requested uid=%u", uid);
+		if (s->tunnel)
+			tunnel_stop(s->tunnel, "Client requested disconnect");
+		else
+			s->stop_requested = true; /* between reconnect attempts */
 	} else {
 		buf_printf(&reply, "{\"ok\":false,\"error\":\"unknown request\"}\n");
 	}
