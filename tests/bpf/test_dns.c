@@ -12,6 +12,7 @@
 #include "dns_msg.h"
 #include "dns_name.h"
 #include "ks_test.h"
+#include "split_prog.h"
 #include "kslice/maps.h"
 #include "split.skel.h"
 
@@ -20,35 +21,6 @@
 #define VERDICT_TUNNEL 2
 
 static struct ks_split *skel;
-static unsigned char out[9000];
-static __u32 out_len;
-
-static int run(const struct bpf_program *prog, const void *data, size_t len)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data, .data_size_in = (__u32)len,
-		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
-	int err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
-
-	out_len = opts.data_size_out;
-	return err ? err : (int)opts.retval;
-}
-
-static __u16 fold(__u32 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)sum;
-}
-
-static __u32 sum16(__u32 sum, const unsigned char *p, size_t len)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (__u32)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (__u32)p[len - 1] << 8;
-	return sum;
-}
-
 /* Fills in valid IPv4 header and UDP checksums. */
 static void checksum4(unsigned char *f, size_t n)
 {
@@ -56,11 +28,11 @@ static void checksum4(unsigned char *f, size_t n)
 	__u16 c;
 
 	ip[10] = ip[11] = 0;
-	c = (__u16)~fold(sum16(0, ip, 20));
+	c = (__u16)~csum_fold(csum_add(0, ip, 20));
 	ip[10] = (unsigned char)(c >> 8);
 	ip[11] = (unsigned char)c;
 	u[6] = u[7] = 0;
-	c = (__u16)~fold(sum16(sum16(sum16(0, ip + 12, 8), ph, 4), u, n - 34));
+	c = (__u16)~csum_fold(csum_add(csum_add(csum_add(0, ip + 12, 8), ph, 4), u, n - 34));
 	u[6] = (unsigned char)(c >> 8);
 	u[7] = (unsigned char)c;
 }
@@ -70,8 +42,8 @@ static int checksums_ok4(const unsigned char *f, size_t n)
 	const unsigned char *ip = f + 14, *u = f + 34;
 	unsigned char ph[4] = { 0, 17, u[4], u[5] };
 
-	return fold(sum16(0, ip, 20)) == 0xffff &&
-	       fold(sum16(sum16(sum16(0, ip + 12, 8), ph, 4), u, n - 34)) == 0xffff;
+	return csum_fold(csum_add(0, ip, 20)) == 0xffff &&
+	       csum_fold(csum_add(csum_add(csum_add(0, ip + 12, 8), ph, 4), u, n - 34)) == 0xffff;
 }
 
 /* --- maps --------------------------------------------------------------------------- */
@@ -170,7 +142,7 @@ static int answer(const struct msg *m)
 {
 	size_t n = frame(f, "198.18.2.53", "198.18.1.2", 53, 40000, m, 0);
 
-	return run(skel->progs.ks_tc_uplink_ingress, f, n);
+	return split_run(skel->progs.ks_tc_uplink_ingress, f, n);
 }
 
 static int decide(const char *addr)
@@ -179,7 +151,7 @@ static int decide(const char *addr)
 	size_t n = strchr(addr, ':') ? frame(f, "fd00::1", addr, 1, 1, &empty, 0)
 				     : frame(f, "198.18.1.2", addr, 1, 1, &empty, 0);
 
-	return run(skel->progs.ks_tc_decide_probe, f, n);
+	return split_run(skel->progs.ks_tc_decide_probe, f, n);
 }
 
 /* --- tests -------------------------------------------------------------------------- */
@@ -388,10 +360,10 @@ static void learning_malformed(void)
 	ASSERT_EQ(count_learned(skel->maps.ks_learned4, 4), 0, "message cut: nothing");
 	m.n += 2;
 	n = frame(f, "198.18.2.53", "198.18.1.2", 53, 40000, &m, 10);
-	run(skel->progs.ks_tc_uplink_ingress, f, n);
+	split_run(skel->progs.ks_tc_uplink_ingress, f, n);
 	ASSERT_EQ(count_learned(skel->maps.ks_learned4, 4), 0, "UDP length past the packet: nothing");
 	n = frame(f, "198.18.2.53", "198.18.1.2", 53, 40000, &m, 0);
-	ASSERT_EQ(run(skel->progs.ks_tc_uplink_ingress, f, n - 20), TC_ACT_UNSPEC,
+	ASSERT_EQ(split_run(skel->progs.ks_tc_uplink_ingress, f, n - 20), TC_ACT_UNSPEC,
 		  "IP length past the frame still passes");
 	ASSERT_EQ(count_learned(skel->maps.ks_learned4, 4), 0, "... and teaches nothing");
 	header(&m, ANSWER, 1);
@@ -443,10 +415,10 @@ static void learning_malformed(void)
 	question(&m, "q.corp.example", 1);
 	rr_addr(&m, 12, NULL, "10.78.6.1", 60);
 	n = frame(f, "198.18.2.53", "198.18.1.2", 5353, 40000, &m, 0);
-	run(skel->progs.ks_tc_uplink_ingress, f, n);
+	split_run(skel->progs.ks_tc_uplink_ingress, f, n);
 	n = frame(f, "198.18.2.53", "198.18.1.2", 53, 40000, &m, 0);
 	f[14 + 6] = 0x20; /* MF: first fragment */
-	run(skel->progs.ks_tc_uplink_ingress, f, n);
+	split_run(skel->progs.ks_tc_uplink_ingress, f, n);
 	ASSERT_EQ(count_learned(skel->maps.ks_learned4, 4), 0, "none learned");
 }
 
@@ -534,9 +506,9 @@ static void tcp_guard(void)
 	p[1] = (unsigned char)m.n;
 	memcpy(p + 2, m.b, m.n);
 	n = tcp_frame4(q, p, m.n + 2);
-	ASSERT_EQ(run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_SHOT, "length + query: dropped");
+	ASSERT_EQ(split_run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_SHOT, "length + query: dropped");
 	n = tcp_frame4(q, m.b, m.n);
-	ASSERT_EQ(run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_SHOT,
+	ASSERT_EQ(split_run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_SHOT,
 		  "query written apart from its length: dropped");
 	header(&m, 0x0100, 0);
 	question(&m, "www.public.example", 1);
@@ -544,11 +516,11 @@ static void tcp_guard(void)
 	p[1] = (unsigned char)m.n;
 	memcpy(p + 2, m.b, m.n);
 	n = tcp_frame4(q, p, m.n + 2);
-	ASSERT_EQ(run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_UNSPEC, "public query passes");
+	ASSERT_EQ(split_run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_UNSPEC, "public query passes");
 	n = tcp_frame4(q, p, 0);
-	ASSERT_EQ(run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_UNSPEC, "no payload passes");
+	ASSERT_EQ(split_run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_UNSPEC, "no payload passes");
 	n = tcp_frame4(q, (const unsigned char *)"\x00\x40garbage-garbage", 17);
-	ASSERT_EQ(run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_UNSPEC, "garbage passes");
+	ASSERT_EQ(split_run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_UNSPEC, "garbage passes");
 }
 
 static void steering(void)
@@ -564,10 +536,10 @@ static void steering(void)
 	question(&m, "jira.corp.example", 1);
 	n = frame(q, "198.18.1.2", "198.18.2.53", 41000, 53, &m, 0);
 	checksum4(q, n);
-	ASSERT_EQ(run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_REDIRECT, "redirected");
-	ASSERT_TRUE(!memcmp(out + 26, "\x0a\x4d\x00\x32\x0a\x4e\x00\x35", 8),
+	ASSERT_EQ(split_run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_REDIRECT, "redirected");
+	ASSERT_TRUE(!memcmp(split_out + 26, "\x0a\x4d\x00\x32\x0a\x4e\x00\x35", 8),
 		    "from 10.77.0.50 (tunnel) to 10.78.0.53 (corp DNS)");
-	ASSERT_TRUE(checksums_ok4(out, out_len), "IP and UDP checksums valid");
+	ASSERT_TRUE(checksums_ok4(split_out, split_out_len), "IP and UDP checksums valid");
 	k.port = htons(41000);
 	k.id = htons(0x1234);
 	ASSERT_OK(bpf_map__lookup_elem(skel->maps.ks_dns_nat, &k, sizeof(k), &nat, sizeof(nat), 0),
@@ -581,57 +553,43 @@ static void steering(void)
 	n = frame(q, "10.78.0.53", "10.77.0.50", 53, 41000, &m, 0);
 	checksum4(q, n);
 	clear_learned();
-	ASSERT_EQ(run(skel->progs.ks_tc_tun_dns, q, n), TC_ACT_REDIRECT, "redirected");
+	ASSERT_EQ(split_run(skel->progs.ks_tc_tun_dns, q, n), TC_ACT_REDIRECT, "redirected");
 	ASSERT_TRUE(learned("10.78.0.10", NULL), "learned on the way");
-	ASSERT_TRUE(!memcmp(out + 26, "\xc6\x12\x02\x35\xc6\x12\x01\x02", 8),
+	ASSERT_TRUE(!memcmp(split_out + 26, "\xc6\x12\x02\x35\xc6\x12\x01\x02", 8),
 		    "from 198.18.2.53 to 198.18.1.2 again");
-	ASSERT_TRUE(checksums_ok4(out, out_len), "checksums valid");
-	ASSERT_TRUE(!memcmp(out, "\x02\0\0\0\0\x02\x02\0\0\0\0\x01", 12), "MACs of the uplink's hop");
+	ASSERT_TRUE(checksums_ok4(split_out, split_out_len), "checksums valid");
+	ASSERT_TRUE(!memcmp(split_out, "\x02\0\0\0\0\x02\x02\0\0\0\0\x01", 12), "MACs of the uplink's hop");
 	ASSERT_ERR(bpf_map__lookup_elem(skel->maps.ks_dns_nat, &k, sizeof(k), &nat, sizeof(nat), 0),
 		   "translation used once");
-	ASSERT_EQ(run(skel->progs.ks_tc_tun_dns, q, n), TC_ACT_UNSPEC, "a replay passes untranslated");
+	ASSERT_EQ(split_run(skel->progs.ks_tc_tun_dns, q, n), TC_ACT_UNSPEC, "a replay passes untranslated");
 
 	test__start_subtest("public names untouched; tunnel down: corporate queries dropped");
 	header(&m, 0x0100, 0);
 	question(&m, "www.public.example", 1);
 	n = frame(q, "198.18.1.2", "198.18.2.53", 41001, 53, &m, 0);
 	checksum4(q, n);
-	ASSERT_EQ(run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_UNSPEC, "public query passes");
+	ASSERT_EQ(split_run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_UNSPEC, "public query passes");
 	header(&m, 0x0100, 0);
 	question(&m, "jira.corp.example", 1);
 	n = frame(q, "198.18.1.2", "198.18.2.53", 41002, 53, &m, 0);
 	set_config(KS_STATE_DOWN);
-	ASSERT_EQ(run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_SHOT, "no leak while down");
+	ASSERT_EQ(split_run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_SHOT, "no leak while down");
 	set_config(KS_STATE_UP);
 	n = frame(q, "fd00::2", "fd00:2::53", 41003, 53, &m, 0);
-	ASSERT_EQ(run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_SHOT,
+	ASSERT_EQ(split_run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_SHOT,
 		  "no corp DNS of that family: dropped, not leaked");
 	header(&m, 0x0100, 0);
 	question(&m, "mail.publiccorp.example", 1); /* TUNNEL without RESOLVE: learn only */
 	n = frame(q, "198.18.1.2", "198.18.2.53", 41004, 53, &m, 0);
-	ASSERT_EQ(run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_UNSPEC,
+	ASSERT_EQ(split_run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_UNSPEC,
 		  "learn-only domain resolves normally");
 }
 
 void test_bpf_dns(void)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, o);
-	struct bpf_map *m;
-	int err;
-
-	skel = ks_split__open_opts(&o);
-	if (!ASSERT_OK_PTR(skel, "open"))
+	skel = split_test_load();
+	if (!skel)
 		return;
-	bpf_object__for_each_map(m, skel->obj)
-		bpf_map__set_pin_path(m, NULL);
-	skel->rodata->tun_l2_len = 14;
-	err = ks_split__load(skel);
-	if (err == -EPERM) {
-		test__skip("needs root (CAP_BPF)");
-		goto out;
-	}
-	if (!ASSERT_OK(err, "load (verifier accepts every program)"))
-		goto out;
 	set_config(KS_STATE_UP);
 	add_domain("corp.example", KS_DOMAIN_TUNNEL | KS_DOMAIN_RESOLVE);
 	add_domain("video.corp.example", KS_DOMAIN_EXCLUDE);
@@ -644,7 +602,6 @@ void test_bpf_dns(void)
 	domain_matching();
 	steering();
 	tcp_guard();
-out:
 	ks_split__destroy(skel);
 	skel = NULL;
 }

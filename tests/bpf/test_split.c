@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 
 #include "ks_test.h"
+#include "split_prog.h"
 #include "kslice/maps.h"
 #include "split.skel.h"
 
@@ -17,36 +18,7 @@
 #define VERDICT_BLOCKED 3
 
 static struct ks_split *skel;
-static unsigned char out[256];
-static __u32 out_len;
-
-static int run(const struct bpf_program *prog, const void *data, size_t len)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data, .data_size_in = (__u32)len,
-		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
-	int err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
-
-	out_len = opts.data_size_out;
-	return err ? err : (int)opts.retval;
-}
-
 /* --- frames ------------------------------------------------------------------------- */
-
-static __u16 csum_fold(__u32 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)sum;
-}
-
-static __u32 csum_add(__u32 sum, const unsigned char *p, size_t len)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (__u32)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (__u32)p[len - 1] << 8;
-	return sum;
-}
 
 /* Ethernet + IPv4 header (+ ihl options) with a valid header checksum; returns L3 offset 14. */
 static size_t frame4(unsigned char *f, const char *src, const char *dst, int proto,
@@ -219,25 +191,13 @@ static int decide(const char *dst)
 	size_t n = strchr(dst, ':') ? frame6(f, "fd00::1", dst, NULL, 0, 17, 0, 8) :
 				      frame4(f, "192.0.2.1", dst, 17, 0, 8);
 
-	return run(skel->progs.ks_tc_decide_probe, f, n);
+	return split_run(skel->progs.ks_tc_decide_probe, f, n);
 }
 
 static bool setup(void)
 {
-	struct bpf_map *m;
-	int err;
-
-	skel = ks_split__open();
-	if (!ASSERT_OK_PTR(skel, "open"))
-		return false;
-	bpf_object__for_each_map(m, skel->obj)
-		bpf_map__set_pin_path(m, NULL);
-	err = ks_split__load(skel);
-	if (err == -EPERM) {
-		test__skip("bpf() needs root");
-		return false;
-	}
-	if (!ASSERT_OK(err, "load (verifier accepts every program)"))
+	skel = split_test_load();
+	if (!skel)
 		return false;
 	ASSERT_OK(add_prefix("10.78.0.0/24", false), "include 10.78.0.0/24");
 	ASSERT_OK(add_prefix("10.78.0.200/32", true), "exclude 10.78.0.200/32");
@@ -332,79 +292,79 @@ void test_bpf_split_uplink(void)
 
 	test__start_subtest("public and excluded pass, corp-bound is dropped and counted");
 	n = frame4(f, "198.18.2.2", "198.51.100.7", 6, 0, 20);
-	ASSERT_EQ(run(eg, f, n), TC_ACT_UNSPEC, "tcp to public passes");
+	ASSERT_EQ(split_run(eg, f, n), TC_ACT_UNSPEC, "tcp to public passes");
 	n = frame4(f, "198.18.2.2", "10.78.0.200", 6, 0, 20);
-	ASSERT_EQ(run(eg, f, n), TC_ACT_UNSPEC, "tcp to excluded passes");
+	ASSERT_EQ(split_run(eg, f, n), TC_ACT_UNSPEC, "tcp to excluded passes");
 	n = frame4(f, "198.18.2.2", "10.78.0.10", 6, 0, 20);
-	ASSERT_EQ(run(eg, f, n), TC_ACT_SHOT, "tcp to corp dropped (old or raw socket)");
+	ASSERT_EQ(split_run(eg, f, n), TC_ACT_SHOT, "tcp to corp dropped (old or raw socket)");
 	n = frame4(f, "198.18.2.2", "10.78.0.10", 17, 0, 8);
-	ASSERT_EQ(run(eg, f, n), TC_ACT_SHOT, "udp to corp dropped");
+	ASSERT_EQ(split_run(eg, f, n), TC_ACT_SHOT, "udp to corp dropped");
 	n = frame6(f, "fd00:2::2", "fd78:78::10", NULL, 0, 6, 0, 20);
-	ASSERT_EQ(run(eg, f, n), TC_ACT_SHOT, "tcp6 to corp dropped");
+	ASSERT_EQ(split_run(eg, f, n), TC_ACT_SHOT, "tcp6 to corp dropped");
 	n = frame6(f, "fd00:2::2", "2001:db8::1", NULL, 0, 6, 0, 20);
-	ASSERT_EQ(run(eg, f, n), TC_ACT_UNSPEC, "tcp6 to public passes");
+	ASSERT_EQ(split_run(eg, f, n), TC_ACT_UNSPEC, "tcp6 to public passes");
 	st = stats();
 	ASSERT_EQ(st.egress_dropped, 3, "egress_dropped");
 
 	test__start_subtest("icmp echo to corp: source rewritten, checksum valid, redirected");
 	inet_pton(AF_INET, "10.77.0.50", want_src);
 	n = icmp4_echo(f, "198.18.2.2", "10.78.0.10", 8);
-	ASSERT_EQ(run(eg, f, n), TC_ACT_REDIRECT, "echo redirected into the TUN");
-	ASSERT_EQ(out_len, n, "same length");
-	ASSERT_TRUE(!memcmp(out + 26, want_src, 4), "source is the tunnel address");
-	ASSERT_TRUE(ip4_csum_ok(out), "ipv4 header checksum still valid");
-	ASSERT_TRUE(!memcmp(out + 34, f + 34, 16), "icmp untouched (its checksum has no addresses)");
+	ASSERT_EQ(split_run(eg, f, n), TC_ACT_REDIRECT, "echo redirected into the TUN");
+	ASSERT_EQ(split_out_len, n, "same length");
+	ASSERT_TRUE(!memcmp(split_out + 26, want_src, 4), "source is the tunnel address");
+	ASSERT_TRUE(ip4_csum_ok(split_out), "ipv4 header checksum still valid");
+	ASSERT_TRUE(!memcmp(split_out + 34, f + 34, 16), "icmp untouched (its checksum has no addresses)");
 	n = icmp4_echo(f, "198.18.2.2", "10.78.0.10", 0);
-	ASSERT_EQ(run(eg, f, n), TC_ACT_SHOT, "echo reply to corp is not ours to send: dropped");
+	ASSERT_EQ(split_run(eg, f, n), TC_ACT_SHOT, "echo reply to corp is not ours to send: dropped");
 	n = frame4(f, "198.18.2.2", "10.78.0.10", 1, 185, 40); /* offset 1480: later fragment */
-	ASSERT_EQ(run(eg, f, n), TC_ACT_REDIRECT, "later fragment of a big ping follows it");
-	ASSERT_TRUE(ip4_csum_ok(out) && !memcmp(out + 26, want_src, 4), "fragment rewritten");
+	ASSERT_EQ(split_run(eg, f, n), TC_ACT_REDIRECT, "later fragment of a big ping follows it");
+	ASSERT_TRUE(ip4_csum_ok(split_out) && !memcmp(split_out + 26, want_src, 4), "fragment rewritten");
 	n = icmp4_echo(f, "198.18.2.2", "198.51.100.7", 8);
-	ASSERT_EQ(run(eg, f, n), TC_ACT_UNSPEC, "ping to public passes untouched");
+	ASSERT_EQ(split_run(eg, f, n), TC_ACT_UNSPEC, "ping to public passes untouched");
 
 	test__start_subtest("icmpv6 echo: pseudo-header checksum fixed, extension headers walked");
 	inet_pton(AF_INET6, "fd77:77::50", want_src);
 	n = icmp6_echo(f, "fd00:2::2", "fd78:78::10", NULL, 0, 128);
-	ASSERT_EQ(run(eg, f, n), TC_ACT_REDIRECT, "echo6 redirected");
-	ASSERT_TRUE(!memcmp(out + 22, want_src, 16), "source is the tunnel address");
-	ASSERT_TRUE(icmp6_csum_ok(out, 0), "icmpv6 checksum valid for the new source");
+	ASSERT_EQ(split_run(eg, f, n), TC_ACT_REDIRECT, "echo6 redirected");
+	ASSERT_TRUE(!memcmp(split_out + 22, want_src, 16), "source is the tunnel address");
+	ASSERT_TRUE(icmp6_csum_ok(split_out, 0), "icmpv6 checksum valid for the new source");
 	{
 		static const __u8 ext[] = { 0, 60, 44 }; /* hop-by-hop, dest opts, fragment */
 
 		n = icmp6_echo(f, "fd00:2::2", "fd78:78::10", ext, 3, 128);
-		ASSERT_EQ(run(eg, f, n), TC_ACT_REDIRECT, "behind 3 extension headers");
-		ASSERT_TRUE(icmp6_csum_ok(out, 3), "checksum valid behind extension headers");
+		ASSERT_EQ(split_run(eg, f, n), TC_ACT_REDIRECT, "behind 3 extension headers");
+		ASSERT_TRUE(icmp6_csum_ok(split_out, 3), "checksum valid behind extension headers");
 		n = frame6(f, "fd00:2::2", "fd78:78::10", ext + 2, 1, 58, 1480, 40);
-		ASSERT_EQ(run(eg, f, n), TC_ACT_REDIRECT, "later v6 fragment follows its echo");
-		ASSERT_TRUE(!memcmp(out + 22, want_src, 16), "fragment source rewritten");
+		ASSERT_EQ(split_run(eg, f, n), TC_ACT_REDIRECT, "later v6 fragment follows its echo");
+		ASSERT_TRUE(!memcmp(split_out + 22, want_src, 16), "fragment source rewritten");
 	}
 	{
 		static const __u8 many[] = { 60, 60, 60, 60, 60, 60, 60 };
 
 		n = icmp6_echo(f, "fd00:2::2", "fd78:78::10", many, 7, 128);
-		ASSERT_EQ(run(eg, f, n), TC_ACT_SHOT, "7 extension headers: gives up, drops");
+		ASSERT_EQ(split_run(eg, f, n), TC_ACT_SHOT, "7 extension headers: gives up, drops");
 	}
 	n = icmp6_echo(f, "fd00:2::2", "fd78:78::10", NULL, 0, 129);
-	ASSERT_EQ(run(eg, f, n), TC_ACT_SHOT, "echo6 reply to corp dropped");
+	ASSERT_EQ(split_run(eg, f, n), TC_ACT_SHOT, "echo6 reply to corp dropped");
 
 	test__start_subtest("malformed and truncated frames");
 	st = stats();
 	n = icmp4_echo(f, "198.18.2.2", "10.78.0.10", 8);
-	ASSERT_EQ(run(eg, f, 14 + 20), TC_ACT_SHOT, "icmp header cut off: dropped");
+	ASSERT_EQ(split_run(eg, f, 14 + 20), TC_ACT_SHOT, "icmp header cut off: dropped");
 	/* (An IP frame shorter than its header is refused by the kernel before any program.) */
 	f[14] = 0x65; /* IPv4 ethertype, version 6 */
-	ASSERT_EQ(run(eg, f, n), TC_ACT_UNSPEC, "version disagrees with ethertype: passes");
+	ASSERT_EQ(split_run(eg, f, n), TC_ACT_UNSPEC, "version disagrees with ethertype: passes");
 	f[14] = 0x43; /* ihl 3 */
-	ASSERT_EQ(run(eg, f, n), TC_ACT_UNSPEC, "ihl 3: passes as malformed");
+	ASSERT_EQ(split_run(eg, f, n), TC_ACT_UNSPEC, "ihl 3: passes as malformed");
 	f[14] = 0x45;
 	{
 		static const __u8 ext[] = { 60 };
 
 		n = icmp6_echo(f, "fd00:2::2", "fd78:78::10", ext, 1, 128);
 		f[54 + 1] = 200; /* dest opts claim 1608 bytes */
-		ASSERT_EQ(run(eg, f, n), TC_ACT_SHOT, "extension header overruns: dropped");
+		ASSERT_EQ(split_run(eg, f, n), TC_ACT_SHOT, "extension header overruns: dropped");
 		f[14] = 0x40;
-		ASSERT_EQ(run(eg, f, n), TC_ACT_UNSPEC, "IPv6 ethertype, version 4: passes");
+		ASSERT_EQ(split_run(eg, f, n), TC_ACT_UNSPEC, "IPv6 ethertype, version 4: passes");
 	}
 	ASSERT_EQ(stats().egress_malformed - st.egress_malformed, 5, "5 counted malformed");
 
@@ -412,14 +372,14 @@ void test_bpf_split_uplink(void)
 	set_config(KS_STATE_DOWN, KS_CFG_HAVE4 | KS_CFG_HAVE6);
 	st = stats();
 	n = icmp4_echo(f, "198.18.2.2", "10.78.0.10", 8);
-	ASSERT_EQ(run(eg, f, n), TC_ACT_SHOT, "echo dropped while down");
+	ASSERT_EQ(split_run(eg, f, n), TC_ACT_SHOT, "echo dropped while down");
 	n = frame4(f, "198.18.2.2", "10.78.0.200", 17, 0, 8);
-	ASSERT_EQ(run(eg, f, n), TC_ACT_UNSPEC, "excluded still passes");
+	ASSERT_EQ(split_run(eg, f, n), TC_ACT_UNSPEC, "excluded still passes");
 	ASSERT_EQ(stats().egress_dropped - st.egress_dropped, 1, "counted");
 	/* The L3 variant reads the IP header at offset 0: here that is the Ethernet header,
 	 * which must be taken as malformed, not as an address. */
 	st = stats();
-	ASSERT_EQ(run(skel->progs.ks_tc_uplink_egress_l3, f, n), TC_ACT_UNSPEC,
+	ASSERT_EQ(split_run(skel->progs.ks_tc_uplink_egress_l3, f, n), TC_ACT_UNSPEC,
 		  "L3 variant on an Ethernet frame passes");
 	ASSERT_EQ(stats().egress_malformed - st.egress_malformed, 1, "as malformed");
 out:

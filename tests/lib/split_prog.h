@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* bpf/split.bpf.c loaded for BPF_PROG_TEST_RUN (tests/bpf/test_split.c, test_dns.c): maps
+ * unpinned, one-shot runs with the output frame kept, and the Internet checksum. */
+#pragma once
+#include <stddef.h>
+#include <linux/types.h>
+#include <bpf/libbpf.h>
+
+#include "split.skel.h"
+
+extern unsigned char split_out[9000]; /* the frame as the program left it */
+extern __u32 split_out_len;
+
+/* Opened and loaded; NULL when it could not be (skipped without root, or failed: both
+ * reported). The TUN's DNS program is told its test frames carry Ethernet. */
+struct ks_split *split_test_load(void);
+/* One run of prog on data: its return value, or a negative errno from the kernel. */
+int split_run(const struct bpf_program *prog, const void *data, size_t len);
+
+/* One's-complement sum of big-endian 16-bit words, and its fold. */
+__u32 csum_add(__u32 sum, const unsigned char *p, size_t len);
+__u16 csum_fold(__u32 sum);
