@@ -16,7 +16,7 @@
 void opts_connect_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: kslice connect [options] SERVER[:PORT][/GROUP-PATH] [PREFIX...]\n"
+		"usage: kslice connect [options] SERVER[:PORT][/GROUP-PATH] [PREFIX|DOMAIN...]\n"
 	      "  -u, --user NAME             login name\n"
 	      "      --passwd-on-stdin       read form answers from stdin, one per line, in form order\n"
 	      "      --cookie-on-stdin       read a session cookie (openconnect --authenticate) from stdin\n"
