@@ -63,6 +63,7 @@ ks_teardown() {
 	done
 	rm -rf "$KSLICE_PIN_ROOT" 2>/dev/null
 	[ -n "${KS_ETC_NETNS:-}" ] && rm -rf "$KS_ETC_NETNS"
+	[ -n "${KS_ETC_NETNS_MADE:-}" ] && rmdir /etc/netns 2>/dev/null
 	[ -n "$KS_WORK" ] && [ -d "$KS_WORK" ] && [ -z "${KS_KEEP:-}" ] && rm -rf "$KS_WORK"
 	return 0
 }
@@ -197,6 +198,7 @@ ks_dns_servers() {
 		--local=/public.example/ --log-queries --log-facility="$d/dns-public.log" \
 		--pid-file= >/dev/null
 	# The client's resolver is the public one (ip netns exec mounts this over resolv.conf).
+	[ -d /etc/netns ] || KS_ETC_NETNS_MADE=1 # then ours to remove too, once empty
 	mkdir -p "/etc/netns/$KS_CLI" && KS_ETC_NETNS=/etc/netns/$KS_CLI
 	printf 'nameserver 198.18.2.53\noptions timeout:2 attempts:1\n' > "/etc/netns/$KS_CLI/resolv.conf"
 	for _ in $(seq 50); do
