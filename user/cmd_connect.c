@@ -213,6 +213,7 @@ static int run_tunnel(struct ks_session *s, int ready_fd, struct ks_error *e)
 		.on_tick = session_on_tick,
 		.ctl_ctx = s,
 		.ready_fd = ready_fd,
+		.coalesce_us = s->o->coalesce_us,
 	};
 	enum ks_tunnel_end end;
 	int err;
@@ -370,7 +371,7 @@ int cmd_connect(int argc, char **argv)
 		rc = KS_EXIT_ERROR;
 		goto out_msg;
 	}
-	err = tun_open(&s.tun, o.ifname, &e);
+	err = tun_open(&s.tun, o.ifname, !o.no_offload, &e);
 	if (err) {
 		rc = KS_EXIT_ERROR;
 		goto out_msg;

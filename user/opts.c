@@ -61,10 +61,15 @@ void opts_connect_usage(FILE *f)
 	      "                              resolved, or off (prefixes only); default auto\n"
 	      "      --dns-ttl-max SECONDS   cap on learned TTLs (default %d)\n"
 	      "      --dns-grace SECONDS     learned addresses outlive their TTL by (default %d)\n"
+	      "\ndata path:\n"
+	      "      --no-offload            plain packets on the TUN device: no TSO, GRO or\n"
+	      "                              checksum offload (for comparison; slower)\n"
+	      "      --coalesce-usecs N      under load, gather completions up to N microseconds\n"
+	      "                              before a pass (0 = never wait; default %d)\n"
 	      "  -v, --verbose               more log lines (repeat for debug)\n"
 	      "  -q, --quiet                 errors only\n",
 	      CONFIG_SPLIT_MARK, CONFIG_SPLIT_TABLE, CONFIG_SPLIT_RULE_PREF, CONFIG_DNS_TTL_MAX,
-	      CONFIG_DNS_GRACE);
+	      CONFIG_DNS_GRACE, CONFIG_COALESCE_USECS);
 }
 
 int opts_check_ifname(const char *name, struct ks_error *e)
@@ -193,6 +198,8 @@ enum {
 	OPT_DNS,
 	OPT_DNS_TTL_MAX,
 	OPT_DNS_GRACE,
+	OPT_NO_OFFLOAD,
+	OPT_COALESCE_USECS,
 };
 
 static const struct option long_opts[] = {
@@ -229,6 +236,8 @@ static const struct option long_opts[] = {
 	{ "dns", required_argument, NULL, OPT_DNS },
 	{ "dns-ttl-max", required_argument, NULL, OPT_DNS_TTL_MAX },
 	{ "dns-grace", required_argument, NULL, OPT_DNS_GRACE },
+	{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
+	{ "coalesce-usecs", required_argument, NULL, OPT_COALESCE_USECS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -457,6 +466,16 @@ static int parse_one(struct ks_connect_opts *o, int c, const char *arg, const ch
 	case OPT_NO_LAN:
 		o->no_lan = true;
 		return 0;
+	case OPT_NO_OFFLOAD:
+		o->no_offload = true;
+		return 0;
+	case OPT_COALESCE_USECS:
+		v = strtol(arg, &end, 10);
+		if (!*arg || *end || v < 0 || v > 10000)
+			return ks_fail(e, -EINVAL, "--coalesce-usecs: '%s' is not 0..10000 microseconds",
+				       arg);
+		o->coalesce_us = (unsigned int)v;
+		return 0;
 	case OPT_MARK:
 		return opts_parse_mark(arg, &o->mark, e);
 	case OPT_TABLE:
@@ -511,6 +530,7 @@ int opts_parse_connect(struct ks_connect_opts *o, int argc, char **argv, struct 
 	o->table = CONFIG_SPLIT_TABLE;
 	o->rule_pref = CONFIG_SPLIT_RULE_PREF;
 	o->dns_mode = KS_DNS_AUTO;
+	o->coalesce_us = CONFIG_COALESCE_USECS;
 	o->dns_ttl_max = CONFIG_DNS_TTL_MAX;
 	o->dns_grace = CONFIG_DNS_GRACE;
 	optind = 1;

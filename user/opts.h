@@ -45,6 +45,9 @@ struct ks_connect_opts {
 	size_t n_domains;
 	enum ks_dns_mode dns_mode;
 	uint32_t dns_ttl_max, dns_grace;
+	/* data path */
+	bool no_offload;	/* plain packets on the TUN: no TSO, GRO or checksum offload */
+	unsigned int coalesce_us; /* batch completions under load this long; 0: never */
 };
 
 int opts_parse_server(struct ks_connect_opts *o, const char *arg, struct ks_error *e);

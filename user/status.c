@@ -86,6 +86,12 @@ static void counters(struct ks_json *j, const struct ks_session *s)
 	json_u64(j, "socket_sends", c->socket_sends);
 	json_u64(j, "socket_recvs", c->socket_recvs);
 	json_u64(j, "ring_submits", c->submits);
+	json_u64(j, "tun_reads", c->tun_read_cqes);
+	json_u64(j, "tun_writes", c->tun_writes);
+	json_u64(j, "tx_super_packets", c->tx_super_packets);
+	json_u64(j, "rx_super_packets", c->rx_super_packets);
+	json_u64(j, "rx_coalesced", c->rx_coalesced);
+	json_u64(j, "rx_bad_checksums", c->rx_bad_checksums);
 	json_obj_close(j);
 	json_obj_open(j, "kernel");
 	json_bool(j, "bpf_attached", s->bpf_ok);

@@ -10,12 +10,32 @@
 #include "nl.h"
 #include "tun.h"
 
-int tun_open(struct ks_tun *t, const char *name, struct ks_error *e)
+/* Not in Debian 12's headers (kernel 6.2+). */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
+#define TUN_OFFLOADS (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN)
+
+/* USO where the kernel has it, TSO and checksums otherwise; 0 when refused. */
+static unsigned int set_offloads(int fd)
 {
-	struct ifreq ifr = { .ifr_flags = IFF_TUN | IFF_NO_PI };
+	static const unsigned int tries[] = { TUN_OFFLOADS | TUN_F_USO4 | TUN_F_USO6, TUN_OFFLOADS };
+
+	for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++)
+		if (ioctl(fd, TUNSETOFFLOAD, tries[i]) == 0)
+			return tries[i];
+	return 0;
+}
+
+int tun_open(struct ks_tun *t, const char *name, bool offload, struct ks_error *e)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TUN | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0) };
 	int fd;
 
 	t->fd = -1;
+	t->vnet = false;
+	t->offloads = 0;
 	/* TUNSETIFF on an existing persistent device would attach to it: refuse instead. */
 	if (if_nametoindex(name))
 		return ks_fail(e, -EEXIST,
@@ -30,6 +50,12 @@ int tun_open(struct ks_tun *t, const char *name, struct ks_error *e)
 		close(fd);
 		return ks_fail(e, err, "tun: TUNSETIFF %s: %s", name, strerror(-err));
 	}
+	if (offload && !(t->offloads = set_offloads(fd))) {
+		/* A kernel without TUNSETOFFLOAD: plain packets on a fresh device. */
+		close(fd);
+		return tun_open(t, name, false, e);
+	}
+	t->vnet = offload;
 	t->fd = fd;
 	snprintf(t->name, sizeof(t->name), "%s", ifr.ifr_name);
 	t->ifindex = (int)if_nametoindex(t->name);

@@ -10,6 +10,8 @@
 #include <openssl/err.h>
 
 #include "cstp_frame.h"
+#include "gro.h"
+#include "gso.h"
 #include "log.h"
 #include "tls.h"
 #include "tunnel.h"
@@ -17,21 +19,25 @@
 #define RING_ENTRIES 256
 #define TUN_BGID 1
 #define TUN_BUFS 256		/* power of two */
+#define TUN_BUFS_VNET 64	/* ... of 64 KB each, when reads bring super-packets */
+#define TUN_READ_VNET (KS_VNET_HDR_LEN + 65535u)
 #define TUN_SINGLESHOT_READS 16 /* armed reads when the kernel has no multishot read */
-#define WSLOTS 512		/* TUN writes in flight */
+/* TUN writes of one pass: a pass decrypts at most one socket read (SOCK_RX_SIZE), plus
+ * room for the open super-packets' 64 KB reservations. */
+#define WRITE_ARENA (SOCK_RX_SIZE * 2 + KS_GRO_FLOWS * (64u << 10) + (64u << 10))
 #define SOCK_RX_SIZE (256u << 10)
 #define PLAIN_RX_SIZE (CSTP_HDR_LEN + CSTP_MAX_PAYLOAD + (64u << 10))
 #define SEND_HIGH_WATER (4u << 20) /* stop reading the TUN above this much unsent */
+/* Coalescing: a pass that saw this many completions or moved this many bytes is busy; the next wait asks for up
+ * to BUSY_WAIT_CQES of them but ends after coalesce_us once one has arrived. */
+#define BUSY_PASS_CQES 4
+#define BUSY_PASS_BYTES (32u << 10)
+#define BUSY_WAIT_CQES 128
 #define SCRATCH_SIZE (CSTP_HDR_LEN + 2 * CSTP_MAX_MTU + 64)
 
 enum op { OP_TUN_READ = 1, OP_TUN_WRITE, OP_SOCK_RECV, OP_SOCK_SEND, OP_SIGNAL, OP_TIMER, OP_CTL };
 
 #define UD(op, idx) ((uint64_t)(idx) << 8 | (op))
-
-struct wslot {
-	uint8_t *data;
-	int next_free;
-};
 
 struct ks_tunnel {
 	struct ks_tunnel_cfg cfg;
@@ -49,15 +55,14 @@ struct ks_tunnel {
 	uint8_t *plain;
 	size_t plain_len;
 	uint8_t *scratch;	/* frames that do not sit in a TUN buffer (compressed, control) */
+	bool min_wait;		/* kernel can end a wait after coalesce_us */
+	bool busy;		/* the last pass was: coalesce the next wait */
 	bool tx_dirty;		/* records written since the last flush */
 	struct ks_buf send_q;	/* ciphertext waiting for the socket */
 	struct ks_buf inflight;	/* ciphertext the socket is sending */
 	size_t inflight_off;
 	bool send_busy, recv_armed;
-	struct wslot *wslots;
-	uint8_t *wmem;
-	size_t wslot_size;
-	int wfree;
+	struct ks_gro gro;	/* what goes to the TUN this pass */
 	time_t last_rx, last_tx, dpd_sent_at;
 	bool stopping;
 	time_t stop_deadline;
@@ -227,57 +232,60 @@ static void on_tun_packet(struct ks_tunnel *t, uint8_t *pkt, size_t len)
 	t->c.tx_compressed++;
 }
 
+static int on_tun_segment(void *ctx, uint8_t *pkt, size_t len)
+{
+	struct ks_tunnel *t = ctx;
+
+	on_tun_packet(t, pkt, len);
+	return t->end ? -ECANCELED : 0;
+}
+
+/* One read of a vnet TUN: a packet or a super-packet, cut to the tunnel's MTU. */
+static void on_tun_read_vnet(struct ks_tunnel *t, uint8_t *buf, size_t len)
+{
+	int n = gso_split(buf, len, (unsigned int)t->cfg.params->mtu, on_tun_segment, t);
+
+	if (n > 1)
+		t->c.tx_super_packets++;
+	if (n < 0 && n != -ECANCELED) {
+		t->c.tx_dropped++;
+		ks_dbg("tun", "event=read_dropped len=%zu reason=\"%s\"", len, strerror(-n));
+	}
+}
+
 /* The kernel would refuse it anyway; not IPv4/IPv6 means a broken or hostile peer. */
 static bool looks_like_ip(const uint8_t *pkt, size_t len)
 {
 	return len >= 20 && ((pkt[0] >> 4) == 4 || (pkt[0] >> 4) == 6);
 }
 
-/* A free TUN write slot (its buffer stays ours until the write's CQE), or -1. */
-static int take_slot(struct ks_tunnel *t)
+/* The gatherer's output: one write, its memory ours until the CQE. */
+static void submit_tun_write(void *ctx, uint8_t *data, size_t len, unsigned int segs)
 {
-	int slot = t->wfree;
-
-	if (slot >= 0)
-		t->wfree = t->wslots[slot].next_free;
-	return slot;
-}
-
-static void put_slot(struct ks_tunnel *t, int slot)
-{
-	t->wslots[slot].next_free = t->wfree;
-	t->wfree = slot;
-}
-
-static void submit_tun_write(struct ks_tunnel *t, int slot, size_t len)
-{
+	struct ks_tunnel *t = ctx;
 	struct io_uring_sqe *sqe = get_sqe(t);
 
 	if (!sqe) {
-		put_slot(t, slot);
-		t->c.rx_dropped++;
+		gro_write_done(&t->gro);
+		t->c.rx_dropped += segs;
 		return;
 	}
-	io_uring_prep_write(sqe, t->cfg.tun->fd, t->wslots[slot].data, (unsigned int)len, 0);
-	io_uring_sqe_set_data64(sqe, UD(OP_TUN_WRITE, slot));
-	t->c.rx_packets++;
-	t->c.rx_bytes += len;
+	io_uring_prep_write(sqe, t->cfg.tun->fd, data, (unsigned int)len, 0);
+	io_uring_sqe_set_data64(sqe, UD(OP_TUN_WRITE, segs));
 }
 
 static void write_tun(struct ks_tunnel *t, const uint8_t *pkt, size_t len)
 {
-	int slot;
-
 	if (!looks_like_ip(pkt, len)) {
 		t->c.rx_bad_frames++;
 		return;
 	}
-	if (len > t->wslot_size || (slot = take_slot(t)) < 0) {
+	if (gro_add(&t->gro, pkt, len)) {
 		t->c.rx_dropped++;
 		return;
 	}
-	memcpy(t->wslots[slot].data, pkt, len);
-	submit_tun_write(t, slot, len);
+	t->c.rx_packets++;
+	t->c.rx_bytes += len;
 }
 
 /* The inflated packet goes through the scratch buffer (free on the receive side: frames
@@ -447,17 +455,22 @@ static void on_cqe(struct ks_tunnel *t, struct io_uring_cqe *cqe)
 		if (res > 0 && (cqe->flags & IORING_CQE_F_BUFFER)) {
 			unsigned short bid = (unsigned short)(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
 
-			on_tun_packet(t, bufring_addr(&t->tunbufs, bid) + CSTP_HDR_LEN, (size_t)res);
+			uint8_t *data = bufring_addr(&t->tunbufs, bid) + t->tunbufs.headroom;
+
+			if (t->cfg.tun->vnet)
+				on_tun_read_vnet(t, data, (size_t)res);
+			else
+				on_tun_packet(t, data, (size_t)res);
 			bufring_recycle(&t->tunbufs, bid);
 		} else if (res < 0 && res != -ENOBUFS && res != -EAGAIN && res != -EINTR) {
 			finish(t, KS_END_ERROR, "TUN read failed: ", strerror(-res));
 		}
 		break;
 	case OP_TUN_WRITE:
-		put_slot(t, idx);
+		gro_write_done(&t->gro);
 		t->c.tun_writes++;
 		if (res < 0)
-			t->c.rx_dropped++;
+			t->c.rx_dropped += (uint64_t)idx; /* the segments it carried */
 		break;
 	case OP_SOCK_RECV:
 		t->recv_armed = false;
@@ -559,16 +572,10 @@ struct ks_tunnel *tunnel_new(const struct ks_tunnel_cfg *cfg, struct ks_error *e
 	t->sock_rx = malloc(SOCK_RX_SIZE);
 	t->plain = malloc(PLAIN_RX_SIZE);
 	t->scratch = malloc(SCRATCH_SIZE);
-	t->wslot_size = (size_t)cfg->params->mtu > 2048 ? (size_t)cfg->params->mtu : 2048;
-	t->wslots = calloc(WSLOTS, sizeof(*t->wslots));
-	t->wmem = malloc(WSLOTS * t->wslot_size);
-	if (!t->sock_rx || !t->plain || !t->scratch || !t->wslots || !t->wmem) {
+	if (!t->sock_rx || !t->plain || !t->scratch ||
+	    gro_init(&t->gro, WRITE_ARENA, cfg->tun->vnet, true, submit_tun_write, t)) {
 		ks_fail(e, -ENOMEM, "tunnel: out of memory");
 		goto fail;
-	}
-	for (int i = 0; i < WSLOTS; i++) {
-		t->wslots[i].data = t->wmem + (size_t)i * t->wslot_size;
-		t->wslots[i].next_free = i + 1 < WSLOTS ? i + 1 : -1;
 	}
 	if (cfg->params->deflate && !(t->z = deflate_new())) {
 		ks_fail(e, -ENOMEM, "tunnel: compression setup failed");
@@ -582,13 +589,18 @@ struct ks_tunnel *tunnel_new(const struct ks_tunnel_cfg *cfg, struct ks_error *e
 		goto fail;
 	}
 	t->ring_ok = true;
-	err = bufring_setup(&t->ring, &t->tunbufs, TUN_BGID, TUN_BUFS,
-			    (unsigned int)(CSTP_HDR_LEN + cfg->params->mtu + 64), CSTP_HDR_LEN);
+	if (cfg->tun->vnet) /* the CSTP header goes where the virtio header was */
+		err = bufring_setup(&t->ring, &t->tunbufs, TUN_BGID, TUN_BUFS_VNET,
+				    TUN_READ_VNET + 64, 0);
+	else
+		err = bufring_setup(&t->ring, &t->tunbufs, TUN_BGID, TUN_BUFS,
+				    (unsigned int)(CSTP_HDR_LEN + cfg->params->mtu + 64), CSTP_HDR_LEN);
 	if (err) {
 		ks_fail(e, err, "tunnel: provided buffer ring: %s", strerror(-err));
 		goto fail;
 	}
 	t->tun_multishot = uring_has_op(&t->ring, KS_IORING_OP_READ_MULTISHOT);
+	t->min_wait = cfg->coalesce_us && uring_has_min_wait(&t->ring);
 	err = tls_use_mem_bios(cfg->ssl, &t->rbio, &t->wbio);
 	if (err) {
 		ks_fail(e, err, "tunnel: memory BIOs: %s", strerror(-err));
@@ -604,6 +616,7 @@ enum ks_tunnel_end tunnel_run(struct ks_tunnel *t)
 {
 	struct io_uring_cqe *cqe;
 	unsigned int head, seen;
+	uint64_t pass_start;
 
 	t->last_rx = t->last_tx = time(NULL);
 	/* Frames that arrived with the CONNECT response come first. */
@@ -619,15 +632,20 @@ enum ks_tunnel_end tunnel_run(struct ks_tunnel *t)
 	arm_simple(t, OP_TIMER);
 	if (t->cfg.ctl_fd >= 0)
 		arm_simple(t, OP_CTL);
-	ks_info("tunnel", "event=datapath_ready tun_read=%s bufs=%u",
-		t->tun_multishot ? "multishot" : "singleshot", TUN_BUFS);
+	ks_info("tunnel", "event=datapath_ready tun_read=%s bufs=%u offload=%s coalesce_us=%u",
+		t->tun_multishot ? "multishot" : "singleshot", t->tunbufs.count,
+		t->cfg.tun->vnet ? (t->cfg.tun->offloads & 0x20 ? "csum,tso,uso,gro" : "csum,tso,gro")
+				 : "none",
+		t->min_wait ? t->cfg.coalesce_us : 0);
 	if (t->cfg.ready_fd >= 0) {
 		(void)!write(t->cfg.ready_fd, "1", 1);
 		close(t->cfg.ready_fd);
 		t->cfg.ready_fd = -1;
 	}
 	while (!t->end) {
-		int err = io_uring_submit_and_wait(&t->ring, 1);
+		int err = t->busy ? uring_submit_and_wait_min(&t->ring, BUSY_WAIT_CQES,
+							       t->cfg.coalesce_us)
+				  : io_uring_submit_and_wait(&t->ring, 1);
 
 		t->c.submits++;
 		if (err < 0 && err != -EINTR && err != -ETIME && err != -EBUSY) {
@@ -635,11 +653,18 @@ enum ks_tunnel_end tunnel_run(struct ks_tunnel *t)
 			break;
 		}
 		seen = 0;
+		pass_start = t->c.tx_bytes + t->c.rx_bytes;
 		io_uring_for_each_cqe(&t->ring, head, cqe) {
 			on_cqe(t, cqe);
 			seen++;
 		}
 		io_uring_cq_advance(&t->ring, seen);
+		gro_flush(&t->gro); /* the pass's super-packets go out with the next submit */
+		t->c.rx_super_packets = t->gro.super_packets;
+		t->c.rx_coalesced = t->gro.coalesced_segments;
+		t->c.rx_bad_checksums = t->gro.bad_csum;
+		t->busy = t->min_wait && (seen >= BUSY_PASS_CQES ||
+					  t->c.tx_bytes + t->c.rx_bytes - pass_start >= BUSY_PASS_BYTES);
 		/* One send for every record this batch produced. */
 		if (t->tx_dirty && !t->end) {
 			flush_tls(t);
@@ -688,8 +713,7 @@ void tunnel_free(struct ks_tunnel *t)
 	deflate_free(t->z);
 	free(t->sock_rx);
 	free(t->plain);
-	free(t->wslots);
-	free(t->wmem);
+	gro_free(&t->gro);
 	free(t->scratch);
 	buf_free(&t->send_q);
 	buf_free(&t->inflight);

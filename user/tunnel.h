@@ -17,6 +17,8 @@ struct ks_counters {
 	uint64_t tx_compressed, rx_compressed;
 	uint64_t dpd_sent, dpd_answered, dpd_received, keepalives_sent;
 	uint64_t tls_writes, socket_sends, socket_recvs, submits, tun_read_cqes, tun_writes;
+	uint64_t tx_super_packets; /* TUN reads that were cut into several packets */
+	uint64_t rx_super_packets, rx_coalesced, rx_bad_checksums; /* TUN writes built by GRO */
 };
 
 enum ks_tunnel_end {
@@ -44,6 +46,7 @@ struct ks_tunnel_cfg {
 	void (*on_tick)(void *ctl_ctx);	/* once a second, in the loop */
 	void *ctl_ctx;
 	int ready_fd;			/* written once the loop runs (--background), or -1 */
+	unsigned int coalesce_us;	/* under load, wait this long to gather completions */
 };
 
 struct ks_tunnel *tunnel_new(const struct ks_tunnel_cfg *cfg, struct ks_error *e);

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "uring.h"
 
@@ -89,4 +91,36 @@ void bufring_free(struct io_uring *ring, struct ks_bufring *b)
 	munmap(b->br, b->count * sizeof(struct io_uring_buf));
 	free(b->mem);
 	memset(b, 0, sizeof(*b));
+}
+
+#define KS_FEAT_MIN_TIMEOUT (1U << 15) /* kernel 6.12+ */
+
+bool uring_has_min_wait(const struct io_uring *ring)
+{
+	return ring->features & KS_FEAT_MIN_TIMEOUT;
+}
+
+/* liburing 2.3 cannot pass min_wait_usec: publish the SQ tail and enter ourselves. */
+int uring_submit_and_wait_min(struct io_uring *ring, unsigned int want, unsigned int min_wait_us)
+{
+	struct {
+		__u64 sigmask;
+		__u32 sigmask_sz;
+		__u32 min_wait_usec;
+		__u64 ts;
+	} arg = { .min_wait_usec = min_wait_us };
+	unsigned int tail = ring->sq.sqe_tail, flags = IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG;
+	int fd = ring->ring_fd, ret;
+
+	if (ring->sq.sqe_head != tail) {
+		ring->sq.sqe_head = tail;
+		io_uring_smp_store_release(ring->sq.ktail, tail);
+	}
+	if (ring->int_flags & 1) { /* registered ring fd (liburing's INT_FLAG_REG_RING) */
+		flags |= IORING_ENTER_REGISTERED_RING;
+		fd = ring->enter_ring_fd;
+	}
+	ret = (int)syscall(__NR_io_uring_enter, fd, tail - IO_URING_READ_ONCE(*ring->sq.khead), want,
+			   flags, &arg, sizeof(arg));
+	return ret < 0 ? -errno : ret;
 }

@@ -25,3 +25,7 @@ static inline unsigned char *bufring_addr(struct ks_bufring *b, unsigned short b
 	return b->mem + (size_t)bid * b->size;
 }
 void bufring_free(struct io_uring *ring, struct ks_bufring *b);
+/* Batching waits: with IORING_FEAT_MIN_TIMEOUT (kernel 6.12+) a wait for `want` completions
+ * ends after min_wait_us once at least one has arrived. */
+bool uring_has_min_wait(const struct io_uring *ring);
+int uring_submit_and_wait_min(struct io_uring *ring, unsigned int want, unsigned int min_wait_us);

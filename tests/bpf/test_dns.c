@@ -12,6 +12,7 @@
 #include "dns_msg.h"
 #include "dns_name.h"
 #include "ks_test.h"
+#include "ref_csum.h"
 #include "split_prog.h"
 #include "kslice/maps.h"
 #include "split.skel.h"
@@ -28,11 +29,11 @@ static void checksum4(unsigned char *f, size_t n)
 	__u16 c;
 
 	ip[10] = ip[11] = 0;
-	c = (__u16)~csum_fold(csum_add(0, ip, 20));
+	c = (__u16)~ref_csum_fold(ref_csum_add(0, ip, 20));
 	ip[10] = (unsigned char)(c >> 8);
 	ip[11] = (unsigned char)c;
 	u[6] = u[7] = 0;
-	c = (__u16)~csum_fold(csum_add(csum_add(csum_add(0, ip + 12, 8), ph, 4), u, n - 34));
+	c = (__u16)~ref_csum_fold(ref_csum_add(ref_csum_add(ref_csum_add(0, ip + 12, 8), ph, 4), u, n - 34));
 	u[6] = (unsigned char)(c >> 8);
 	u[7] = (unsigned char)c;
 }
@@ -42,8 +43,8 @@ static int checksums_ok4(const unsigned char *f, size_t n)
 	const unsigned char *ip = f + 14, *u = f + 34;
 	unsigned char ph[4] = { 0, 17, u[4], u[5] };
 
-	return csum_fold(csum_add(0, ip, 20)) == 0xffff &&
-	       csum_fold(csum_add(csum_add(csum_add(0, ip + 12, 8), ph, 4), u, n - 34)) == 0xffff;
+	return ref_csum_fold(ref_csum_add(0, ip, 20)) == 0xffff &&
+	       ref_csum_fold(ref_csum_add(ref_csum_add(ref_csum_add(0, ip + 12, 8), ph, 4), u, n - 34)) == 0xffff;
 }
 
 /* --- maps --------------------------------------------------------------------------- */

@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 
 #include "ks_test.h"
+#include "ref_csum.h"
 #include "split_prog.h"
 #include "kslice/maps.h"
 #include "split.skel.h"
@@ -38,7 +39,7 @@ static size_t frame4(unsigned char *f, const char *src, const char *dst, int pro
 	ip[9] = (unsigned char)proto;
 	inet_pton(AF_INET, src, ip + 12);
 	inet_pton(AF_INET, dst, ip + 16);
-	c = (__u16)~csum_fold(csum_add(0, ip, 20));
+	c = (__u16)~ref_csum_fold(ref_csum_add(0, ip, 20));
 	ip[10] = (unsigned char)(c >> 8);
 	ip[11] = (unsigned char)c;
 	return 14 + 20 + l4_len;
@@ -54,7 +55,7 @@ static size_t icmp4_echo(unsigned char *f, const char *src, const char *dst, int
 	icmp[4] = 0x12; /* id */
 	icmp[7] = 1;	/* seq */
 	memcpy(icmp + 8, "kslice!!", 8);
-	c = (__u16)~csum_fold(csum_add(0, icmp, 16));
+	c = (__u16)~ref_csum_fold(ref_csum_add(0, icmp, 16));
 	icmp[2] = (unsigned char)(c >> 8);
 	icmp[3] = (unsigned char)c;
 	return n;
@@ -62,7 +63,7 @@ static size_t icmp4_echo(unsigned char *f, const char *src, const char *dst, int
 
 static bool ip4_csum_ok(const unsigned char *f)
 {
-	return csum_fold(csum_add(0, f + 14, 20)) == 0xffff;
+	return ref_csum_fold(ref_csum_add(0, f + 14, 20)) == 0xffff;
 }
 
 /* Ethernet + IPv6 + the given extension headers (each 8 bytes: next header first) + l4. */
@@ -97,7 +98,7 @@ static __u32 pseudo6(const unsigned char *ip6, size_t l4_len)
 	unsigned char ph[8] = { 0, 0, (unsigned char)(l4_len >> 8), (unsigned char)l4_len,
 				0, 0, 0, 58 };
 
-	return csum_add(csum_add(0, ip6 + 8, 32), ph, 8);
+	return ref_csum_add(ref_csum_add(0, ip6 + 8, 32), ph, 8);
 }
 
 static size_t icmp6_echo(unsigned char *f, const char *src, const char *dst, const __u8 *ext,
@@ -111,7 +112,7 @@ static size_t icmp6_echo(unsigned char *f, const char *src, const char *dst, con
 	icmp[4] = 0x12;
 	icmp[7] = 1;
 	memcpy(icmp + 8, "kslice!!", 8);
-	c = (__u16)~csum_fold(csum_add(pseudo6(f + 14, 16), icmp, 16));
+	c = (__u16)~ref_csum_fold(ref_csum_add(pseudo6(f + 14, 16), icmp, 16));
 	icmp[2] = (unsigned char)(c >> 8);
 	icmp[3] = (unsigned char)c;
 	return n;
@@ -119,7 +120,7 @@ static size_t icmp6_echo(unsigned char *f, const char *src, const char *dst, con
 
 static bool icmp6_csum_ok(const unsigned char *f, int n_ext)
 {
-	return csum_fold(csum_add(pseudo6(f + 14, 16), f + 54 + n_ext * 8, 16)) == 0xffff;
+	return ref_csum_fold(ref_csum_add(pseudo6(f + 14, 16), f + 54 + n_ext * 8, 16)) == 0xffff;
 }
 
 /* --- maps --------------------------------------------------------------------------- */

@@ -40,19 +40,3 @@ int split_run(const struct bpf_program *prog, const void *data, size_t len)
 	split_out_len = opts.data_size_out;
 	return err ? err : (int)opts.retval;
 }
-
-__u16 csum_fold(__u32 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)sum;
-}
-
-__u32 csum_add(__u32 sum, const unsigned char *p, size_t len)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (__u32)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (__u32)p[len - 1] << 8;
-	return sum;
-}

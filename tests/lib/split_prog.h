@@ -18,5 +18,3 @@ struct ks_split *split_test_load(void);
 int split_run(const struct bpf_program *prog, const void *data, size_t len);
 
 /* One's-complement sum of big-endian 16-bit words, and its fold. */
-__u32 csum_add(__u32 sum, const unsigned char *p, size_t len);
-__u16 csum_fold(__u32 sum);

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Turns tools/bench/run's samples into the side-by-side table, results.json and
-ratios.png. Ratios are kslice / openconnect of the medians of interleaved rounds."""
+ratios.png. Ratios are kslice / openconnect of the medians of interleaved rounds; with
+kslice-baseline (BENCH_LEVERS=1) also kslice / kslice-baseline: what the levers buy."""
 import csv
 import json
 import os
@@ -19,13 +20,22 @@ METRICS = {
     "up_sys_ns_per_byte": ("lower", None, "  up: kernel"),
     "down_user_ns_per_byte": ("lower", None, "  down: user"),
     "down_sys_ns_per_byte": ("lower", None, "  down: kernel"),
+    "up_ceiling_mbit_s": ("higher", None, "client ceiling up (Mbit/s, 1 core)"),
+    "down_ceiling_mbit_s": ("higher", None, "client ceiling down (Mbit/s, 1 core)"),
     "up_gateway_ns_per_byte": ("lower", None, "ocserv CPU up (ns/byte)"),
     "down_gateway_ns_per_byte": ("lower", None, "ocserv CPU down (ns/byte)"),
+    "up_gateway_cpu_pct": ("lower", None, "ocserv busy up (% of a core)"),
+    "down_gateway_cpu_pct": ("lower", None, "ocserv busy down (% of a core)"),
+    "up_gateway_ceiling_mbit_s": ("higher", None, "ocserv ceiling up (Mbit/s, 1 core)"),
+    "down_gateway_ceiling_mbit_s": ("higher", None, "ocserv ceiling down (Mbit/s, 1 core)"),
     "ping_rtt_ms": ("lower", None, "ping RTT (ms)"),
     "launch_to_usable_ms": ("lower", 1.0, "launch to usable (ms)"),
     "peak_rss_kib": ("lower", None, "peak RSS (KiB)"),
 }
-CLIENTS = ("kslice", "openconnect")
+CLIENTS = ("kslice", "openconnect", "kslice-baseline")
+# A ceiling is what one core would carry at the measured CPU per byte: 8 bits / (ns/byte)
+# = Gbit/s. For ocserv, a ceiling close to the measured rate says it was the bottleneck.
+DERIVED = {"ceiling_mbit_s": "cpu_ns_per_byte", "gateway_ceiling_mbit_s": "gateway_ns_per_byte"}
 
 
 def load(path):
@@ -41,6 +51,9 @@ def load(path):
             for d in ("up", "down"):
                 if f"{d}_user_ns_per_byte" in r and f"{d}_sys_ns_per_byte" in r:
                     r[f"{d}_cpu_ns_per_byte"] = r[f"{d}_user_ns_per_byte"] + r[f"{d}_sys_ns_per_byte"]
+                for name, src in DERIVED.items():
+                    if r.get(f"{d}_{src}"):
+                        r[f"{d}_{name}"] = 8000.0 / r[f"{d}_{src}"]
     return data
 
 
@@ -60,8 +73,9 @@ def main():
         entry = {"label": label.strip(), "better": better, "target_ratio": target}
         for c in CLIENTS:
             entry[c] = summary([r[name] for r in data[c].values() if name in r])
-        k, o = entry["kslice"], entry["openconnect"]
+        k, o, b = entry["kslice"], entry["openconnect"], entry["kslice-baseline"]
         entry["ratio"] = k["median"] / o["median"] if k and o and o["median"] else None
+        entry["ratio_vs_baseline"] = k["median"] / b["median"] if k and b and b["median"] else None
         if target is not None and entry["ratio"] is not None:
             entry["met"] = entry["ratio"] >= target if better == "higher" else entry["ratio"] <= target
         result["metrics"][name] = entry
@@ -80,14 +94,29 @@ def main():
 
     print(f"\nkslice vs openconnect, same ocserv, {result['rounds']} interleaved rounds "
           "(median [min-max]; ratio = kslice/openconnect)")
-    print(f"{'figure':34} {'kslice':>24} {'openconnect':>24} {'ratio':>7}  target")
+    base = any(e["kslice-baseline"] for e in result["metrics"].values())
+    extra = f" {'kslice-baseline':>24} {'k/base':>7}" if base else ""
+    print(f"{'figure':36} {'kslice':>24} {'openconnect':>24} {'ratio':>7}  {'target':16}{extra}")
     for name, e in result["metrics"].items():
         ratio = f"{e['ratio']:.2f}" if e["ratio"] is not None else "-"
         tgt = ""
         if e["target_ratio"] is not None and e["ratio"] is not None:
             op = ">=" if e["better"] == "higher" else "<="
             tgt = f"{op}{e['target_ratio']:g} {'met' if e['met'] else 'NOT met'}"
-        print(f"{METRICS[name][2]:34} {fmt(e['kslice']):>24} {fmt(e['openconnect']):>24} {ratio:>7}  {tgt}")
+        if base:
+            rb = e["ratio_vs_baseline"]
+            extra = f" {fmt(e['kslice-baseline']):>24} {f'{rb:.2f}' if rb else '-':>7}"
+        print(f"{METRICS[name][2]:36} {fmt(e['kslice']):>24} {fmt(e['openconnect']):>24} "
+              f"{ratio:>7}  {tgt:16}{extra}")
+    for d in ("up", "down"):
+        m = result["metrics"]
+        busy, ceil = m[f"{d}_gateway_cpu_pct"]["kslice"], m[f"{d}_ceiling_mbit_s"]["kslice"]
+        rate = m[f"{d}_mbit_s"]["kslice"]
+        if busy and ceil and rate:
+            who = "ocserv set the pace" if busy["median"] >= 85 else "ocserv had room"
+            print(f"{d}: with kslice, ocserv was {busy['median']:.0f}% busy ({who}); kslice "
+                  f"carried {rate['median']:.0f} Mbit/s and would carry {ceil['median']:.0f} "
+                  f"on one core of its own")
     lim = result["limits"]
     print(f"limits: underlay up {lim['underlay_up_mbit_s']} Mbit/s, down "
           f"{lim['underlay_down_mbit_s']} Mbit/s; AES-256-GCM on one core "
@@ -98,7 +127,8 @@ def main():
 
 def plot(result, out):
     rows = [(n, e["ratio"]) for n, e in result["metrics"].items()
-            if e["ratio"] is not None and "user" not in n and "sys" not in n]
+            if e["ratio"] is not None and "user" not in n and "sys" not in n
+            and "gateway" not in n]
     dat = os.path.join(out, "ratios.dat")
     with open(dat, "w") as f:
         for i, (n, r) in enumerate(rows):
