@@ -40,7 +40,8 @@ static __always_inline int count(struct __sk_buff *skb, __u32 dir)
 		v = 0;
 	else
 		v = ks_ip_version(data + off, data_end);
-	st->packets++;
+	/* A super-packet (TSO out, GRO in) counts as the packets it carries. */
+	st->packets += skb->gso_segs > 1 ? skb->gso_segs : 1;
 	st->bytes += skb->len - off;
 	if (v == 4)
 		st->ipv4++;

@@ -61,6 +61,17 @@ static void tunnel_params(struct ks_json *j, const struct ks_cstp_params *p)
 	json_obj_close(j);
 }
 
+static void datapath_json(struct ks_json *j, const struct ks_session *s)
+{
+	char names[64];
+
+	json_obj_open(j, "datapath");
+	json_str(j, "tun_offloads", tun_offload_names(&s->tun, names, sizeof(names)));
+	json_bool(j, "gro", s->tun.vnet);
+	json_u64(j, "coalesce_us", tunnel_coalesce_us(s->tunnel));
+	json_obj_close(j);
+}
+
 static void counters(struct ks_json *j, const struct ks_session *s)
 {
 	const struct ks_counters *c = tunnel_counters(s->tunnel);
@@ -138,6 +149,7 @@ void status_json(const struct ks_session *s, struct ks_buf *out)
 	tunnel_params(&j, &s->params);
 	split_report_json(&s->split, &j);
 	dns_report_json(&s->split, &j);
+	datapath_json(&j, s);
 	counters(&j, s);
 	json_obj_close(&j);
 	buf_putc(out, '\n');
@@ -147,7 +159,7 @@ void status_text(const struct ks_session *s, struct ks_buf *out)
 {
 	const struct ks_cstp_params *p = &s->params;
 	const struct ks_counters *c = tunnel_counters(s->tunnel);
-	char a[INET6_ADDRSTRLEN + 8];
+	char a[INET6_ADDRSTRLEN + 8], names[64];
 	struct ks_tun_stat k[KS_DIR_MAX];
 
 	buf_printf(out, "interface: %s (pid %d), connected %lds ago in %.0f ms\n", s->tun.name,
@@ -181,6 +193,11 @@ void status_text(const struct ks_session *s, struct ks_buf *out)
 	buf_printf(out, "received:  %llu packets, %llu bytes (%llu dropped, %llu bad)\n",
 		   (unsigned long long)c->rx_packets, (unsigned long long)c->rx_bytes,
 		   (unsigned long long)c->rx_dropped, (unsigned long long)c->rx_bad_frames);
+	buf_printf(out, "datapath:  offloads %s, gro %s, coalesce %u us; %llu super-packets out, %llu in (%llu packets)\n",
+		   s->tun.vnet ? tun_offload_names(&s->tun, names, sizeof(names)) : "none",
+		   s->tun.vnet ? "on" : "off", tunnel_coalesce_us(s->tunnel),
+		   (unsigned long long)c->tx_super_packets, (unsigned long long)c->rx_super_packets,
+		   (unsigned long long)c->rx_coalesced);
 	buf_printf(out, "dpd:       %llu sent, %llu answered, %llu received\n",
 		   (unsigned long long)c->dpd_sent, (unsigned long long)c->dpd_answered,
 		   (unsigned long long)c->dpd_received);

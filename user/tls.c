@@ -343,23 +343,6 @@ int tls_read_some(SSL *ssl, void *buf, size_t len)
 	}
 }
 
-int tls_use_mem_bios(SSL *ssl, BIO **rbio, BIO **wbio)
-{
-	BIO *r = BIO_new(BIO_s_mem()), *w = BIO_new(BIO_s_mem());
-
-	if (!r || !w) {
-		BIO_free(r);
-		BIO_free(w);
-		return -ENOMEM;
-	}
-	/* An empty memory BIO means "try again", not EOF. */
-	BIO_set_mem_eof_return(r, -1);
-	SSL_set_bio(ssl, r, w);
-	*rbio = r;
-	*wbio = w;
-	return 0;
-}
-
 void tls_free(SSL *ssl, int fd)
 {
 	SSL_free(ssl);

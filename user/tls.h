@@ -42,7 +42,5 @@ int tls_connect(SSL_CTX *ctx, const struct ks_tls_trust *trust, const char *host
 /* Blocking helpers for the HTTP setup phase. */
 int tls_write_all(SSL *ssl, const void *data, size_t len);
 int tls_read_some(SSL *ssl, void *buf, size_t len); /* >0 bytes, 0 EOF, <0 -errno */
-/* Moves an established connection onto memory BIOs for the io_uring data path. */
-int tls_use_mem_bios(SSL *ssl, BIO **rbio, BIO **wbio);
 void tls_free(SSL *ssl, int fd);
 const char *tls_last_error(void);

@@ -115,6 +115,22 @@ int tun_configure(struct ks_tun *t, const struct ks_cstp_params *p, struct ks_er
 	return err;
 }
 
+const char *tun_offload_names(const struct ks_tun *t, char *buf, size_t size)
+{
+	static const struct {
+		unsigned int flag;
+		const char *name;
+	} names[] = { { TUN_F_CSUM, "csum" },	  { TUN_F_TSO4, "tso4" }, { TUN_F_TSO6, "tso6" },
+		      { TUN_F_TSO_ECN, "tso_ecn" }, { TUN_F_USO4, "uso4" }, { TUN_F_USO6, "uso6" } };
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if ((t->offloads & names[i].flag) && n < size)
+			n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? "," : "", names[i].name);
+	return buf;
+}
+
 void tun_close(struct ks_tun *t)
 {
 	if (t->fd >= 0)

@@ -14,6 +14,7 @@
 #include "gso.h"
 #include "log.h"
 #include "tls.h"
+#include "tls_bio.h"
 #include "tunnel.h"
 
 #define RING_ENTRIES 256
@@ -49,7 +50,7 @@ struct ks_tunnel {
 	int sig_fd;
 	struct signalfd_siginfo siginfo;
 	struct __kernel_timespec tick;
-	BIO *rbio, *wbio;
+	struct ks_tls_io io;	/* what OpenSSL reads from and writes to */
 	struct ks_deflate *z;
 	uint8_t *sock_rx;
 	uint8_t *plain;
@@ -130,7 +131,12 @@ static void arm_recv(struct ks_tunnel *t)
 	sqe = get_sqe(t);
 	if (!sqe)
 		return;
-	io_uring_prep_recv(sqe, t->cfg.tls_fd, t->sock_rx, SOCK_RX_SIZE, 0);
+	/* OpenSSL takes all it is given before asking for more; keep any rest regardless. */
+	t->io.in_len -= t->io.in_off;
+	memmove(t->sock_rx, t->sock_rx + t->io.in_off, t->io.in_len);
+	t->io.in_off = 0;
+	io_uring_prep_recv(sqe, t->cfg.tls_fd, t->sock_rx + t->io.in_len,
+			   SOCK_RX_SIZE - t->io.in_len, 0);
 	io_uring_sqe_set_data64(sqe, UD(OP_SOCK_RECV, 0));
 	t->recv_armed = true;
 }
@@ -153,16 +159,11 @@ static void arm_simple(struct ks_tunnel *t, enum op op)
 /* Moves whatever OpenSSL produced into the socket queue and starts a send if idle. */
 static void flush_tls(struct ks_tunnel *t)
 {
-	size_t pending;
 	struct io_uring_sqe *sqe;
 
-	while ((pending = BIO_ctrl_pending(t->wbio)) > 0) {
-		if (buf_reserve(&t->send_q, pending)) {
-			finish(t, KS_END_ERROR, "send queue overflow", NULL);
-			return;
-		}
-		t->send_q.len += (size_t)BIO_read(t->wbio, t->send_q.data + t->send_q.len,
-						  (int)pending);
+	if (t->send_q.err) {
+		finish(t, KS_END_ERROR, "send queue overflow", NULL);
+		return;
 	}
 	if (t->send_busy || !t->send_q.len)
 		return;
@@ -483,7 +484,7 @@ static void on_cqe(struct ks_tunnel *t, struct io_uring_cqe *cqe)
 			break;
 		}
 		t->last_rx = time(NULL);
-		BIO_write(t->rbio, t->sock_rx, res);
+		t->io.in_len += (size_t)res;
 		read_tls(t);
 		break;
 	case OP_SOCK_SEND:
@@ -601,9 +602,11 @@ struct ks_tunnel *tunnel_new(const struct ks_tunnel_cfg *cfg, struct ks_error *e
 	}
 	t->tun_multishot = uring_has_op(&t->ring, KS_IORING_OP_READ_MULTISHOT);
 	t->min_wait = cfg->coalesce_us && uring_has_min_wait(&t->ring);
-	err = tls_use_mem_bios(cfg->ssl, &t->rbio, &t->wbio);
+	t->io = (struct ks_tls_io){ .out = &t->send_q, .in = t->sock_rx };
+	err = tls_bio_attach(cfg->ssl, &t->io);
 	if (err) {
-		ks_fail(e, err, "tunnel: memory BIOs: %s", strerror(-err));
+		t->io.out = NULL;
+		ks_fail(e, err, "tunnel: TLS BIO: %s", strerror(-err));
 		goto fail;
 	}
 	return t;
@@ -615,6 +618,7 @@ fail:
 enum ks_tunnel_end tunnel_run(struct ks_tunnel *t)
 {
 	struct io_uring_cqe *cqe;
+	char names[64];
 	unsigned int head, seen;
 	uint64_t pass_start;
 
@@ -632,11 +636,10 @@ enum ks_tunnel_end tunnel_run(struct ks_tunnel *t)
 	arm_simple(t, OP_TIMER);
 	if (t->cfg.ctl_fd >= 0)
 		arm_simple(t, OP_CTL);
-	ks_info("tunnel", "event=datapath_ready tun_read=%s bufs=%u offload=%s coalesce_us=%u",
+	ks_info("tunnel", "event=datapath_ready tun_read=%s bufs=%u offloads=%s gro=%s coalesce_us=%u",
 		t->tun_multishot ? "multishot" : "singleshot", t->tunbufs.count,
-		t->cfg.tun->vnet ? (t->cfg.tun->offloads & 0x20 ? "csum,tso,uso,gro" : "csum,tso,gro")
-				 : "none",
-		t->min_wait ? t->cfg.coalesce_us : 0);
+		t->cfg.tun->vnet ? tun_offload_names(t->cfg.tun, names, sizeof(names)) : "none",
+		t->gro.coalesce ? "on" : "off", tunnel_coalesce_us(t));
 	if (t->cfg.ready_fd >= 0) {
 		(void)!write(t->cfg.ready_fd, "1", 1);
 		close(t->cfg.ready_fd);
@@ -686,6 +689,11 @@ const struct ks_counters *tunnel_counters(const struct ks_tunnel *t)
 	return t ? &t->c : &none;
 }
 
+unsigned int tunnel_coalesce_us(const struct ks_tunnel *t)
+{
+	return t && t->min_wait ? t->cfg.coalesce_us : 0;
+}
+
 const char *tunnel_end_reason(const struct ks_tunnel *t)
 {
 	return t->end_reason;
@@ -704,6 +712,8 @@ void tunnel_free(struct ks_tunnel *t)
 {
 	if (!t)
 		return;
+	if (t->io.out)
+		tls_bio_detach(t->cfg.ssl); /* the BIO points into this tunnel's buffers */
 	if (t->ring_ok) {
 		bufring_free(&t->ring, &t->tunbufs);
 		io_uring_queue_exit(&t->ring);

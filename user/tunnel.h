@@ -55,5 +55,7 @@ enum ks_tunnel_end tunnel_run(struct ks_tunnel *t);
 void tunnel_stop(struct ks_tunnel *t, const char *reason);
 const struct ks_counters *tunnel_counters(const struct ks_tunnel *t);
 const char *tunnel_end_reason(const struct ks_tunnel *t);
+/* The coalescing in force: 0 when off or the kernel cannot end a wait early. */
+unsigned int tunnel_coalesce_us(const struct ks_tunnel *t);
 const char *tunnel_end_name(enum ks_tunnel_end end);
 void tunnel_free(struct ks_tunnel *t);

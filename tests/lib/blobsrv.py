@@ -5,6 +5,7 @@ import argparse
 import hashlib
 import http.server
 import os
+import socket
 import socketserver
 import threading
 
@@ -32,11 +33,17 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    address_family = socket.AF_INET6
+
+    def server_bind(self):
+        # One socket for both families: IPv4 clients arrive as ::ffff:a.b.c.d.
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--bind", default="0.0.0.0")
+    ap.add_argument("--bind", default="::")
     ap.add_argument("--port", type=int, default=8080)
     ap.add_argument("--dir", required=True)
     ap.add_argument("--max-seconds", type=int, default=900)
