@@ -66,11 +66,11 @@ LDFLAGS   += -fsanitize=address,undefined
 endif
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Werror -Iinclude -I$(ARCH_INC)
 
-libs-y                  := -lssl -lcrypto -luring -lbpf -lelf $(shell pkg-config --libs libxml-2.0)
+libs-y                  := -lssl -lcrypto -luring -lbpf -lelf -lpthread $(shell pkg-config --libs libxml-2.0)
 libs-$(CONFIG_COMPRESSION) += -lz
 
 # --- objects (kbuild style) ---------------------------------------------------
-user-y := log.o buf.o csum.o gso.o gro.o tls_bio.o json.o nl.o opts.o totp.o tls.o http.o xml.o auth.o cstp_params.o \
+user-y := log.o buf.o csum.o gso.o gro.o tls_bio.o preload.o json.o nl.o opts.o totp.o tls.o http.o xml.o auth.o cstp_params.o \
 	  cstp_frame.o tun.o uring.o tunnel.o ctl.o status.o stats_bpf.o session.o \
 	  cmd_connect.o cmd_status.o cmd_route.o pin.o policy.o uplink.o split.o split_report.o residue.o dns_name.o dns.o dns_report.o cmd_domain.o
 user-$(CONFIG_COMPRESSION) += deflate.o

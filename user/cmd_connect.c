@@ -302,10 +302,16 @@ static int bring_up(struct ks_session *s, struct ks_error *e)
 	err = tun_configure(&s->tun, &s->params, e);
 	if (err)
 		return err;
+	err = preload_wait(&s->preload, e);
+	if (err)
+		return err;
 	err = pin_dir_open(&s->pins, s->tun.name, e);
 	if (err)
 		return err;
 	err = split_start(&s->split, &(struct ks_split_setup){
+			.preload = &s->preload.pl,
+			.wait_l3 = preload_take_l3,
+			.wait_l3_ctx = &s->preload,
 			.pin_dir = s->pins.path,
 			.tun_name = s->tun.name,
 			.tun_ifindex = s->tun.ifindex,
@@ -320,7 +326,6 @@ static int bring_up(struct ks_session *s, struct ks_error *e)
 			.pref = s->o->rule_pref,
 			.split_only = s->o->split_only,
 			.no_local_exclude = s->o->no_lan,
-			.max_prefixes = CONFIG_SPLIT_MAX_PREFIXES,
 			.dns = { .mode = s->o->dns_mode, .ttl_max_s = s->o->dns_ttl_max,
 				 .grace_s = s->o->dns_grace, .domains = s->o->domains,
 				 .n_domains = s->o->n_domains },
@@ -360,6 +365,7 @@ int cmd_connect(int argc, char **argv)
 		return KS_EXIT_USAGE;
 	}
 	log_setup(o.verbosity, o.syslog);
+	preload_start(&s.preload, CONFIG_SPLIT_MAX_PREFIXES); /* nothing pinned or attached yet */
 	/* Claim the interface first: a second instance must fail before it logs in. */
 	s.ctl_fd = ctl_listen(o.ifname, s.ctl_path, sizeof(s.ctl_path), &e);
 	if (s.ctl_fd < 0) {

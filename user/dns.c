@@ -410,7 +410,7 @@ int dns_start(struct ks_split_state *sp, const struct ks_split_setup *su, struct
 	if (err)
 		return err;
 	sp->uplinks.prog_in_l2_fd = bpf_program__fd(sp->skel->progs.ks_tc_uplink_ingress);
-	sp->uplinks.prog_in_l3_fd = bpf_program__fd(sp->skel->progs.ks_tc_uplink_ingress_l3);
+	/* prog_in_l3_fd comes with the L3 programs, at the first uplink that needs them. */
 	if (resolved) {
 		err = resolved_register(sp, p);
 		sp->dns.resolved = !err;

@@ -296,6 +296,7 @@ void session_close(struct ks_session *s)
 	tunnel_free(s->tunnel);
 	s->tunnel = NULL;
 	split_stop(&s->split);
+	preload_free(&s->preload);
 	if (s->bpf_ok)
 		stats_bpf_detach(&s->bpf);
 	s->bpf_ok = false;

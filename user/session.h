@@ -7,6 +7,7 @@
 #include "cstp_params.h"
 #include "opts.h"
 #include "pin.h"
+#include "preload.h"
 #include "split.h"
 #include "stats_bpf.h"
 #include "tun.h"
@@ -27,6 +28,7 @@ struct ks_session {
 	bool bpf_ok;
 	bool stop_requested; /* `kslice disconnect` while no tunnel runs (reconnecting) */
 	struct ks_split_state split;
+	struct ks_preload preload; /* the split object, loading while we log in */
 	struct ks_tunnel *tunnel;
 	int ctl_fd;
 	char ctl_path[108];

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
+#include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -330,27 +331,126 @@ static int attach_hooks(struct ks_split_state *sp, struct ks_error *e)
 	return err;
 }
 
-static int load(struct ks_split_state *sp, const struct ks_split_setup *su, struct ks_error *e)
+int split_preload(struct ks_split_preload *pl, uint32_t max_prefixes, struct ks_error *e)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = su->pin_dir);
-	struct bpf_map *lpm[] = { NULL, NULL, NULL, NULL };
+	struct ks_split *skel = ks_split__open();
+	struct bpf_map *m;
+	unsigned int i = 0;
 	int err;
 
-	sp->skel = ks_split__open_opts(&oo);
-	if (!sp->skel)
+	memset(pl, 0, sizeof(*pl));
+	if (!skel)
 		return ks_fail(e, -errno, "split: open bpf object: %m");
-	lpm[0] = sp->skel->maps.ks_include4;
-	lpm[1] = sp->skel->maps.ks_exclude4;
-	lpm[2] = sp->skel->maps.ks_include6;
-	lpm[3] = sp->skel->maps.ks_exclude6;
-	for (int i = 0; i < 4; i++)
-		bpf_map__set_max_entries(lpm[i], su->max_prefixes);
-	bpf_program__set_autoload(sp->skel->progs.ks_tc_decide_probe, false); /* tests only */
-	bpf_map__set_max_entries(sp->skel->maps.ks_learned4, CONFIG_DNS_MAX_LEARNED);
-	bpf_map__set_max_entries(sp->skel->maps.ks_learned6, CONFIG_DNS_MAX_LEARNED);
-	err = ks_split__load(sp->skel);
-	if (err)
+	bpf_map__set_max_entries(skel->maps.ks_include4, max_prefixes);
+	bpf_map__set_max_entries(skel->maps.ks_exclude4, max_prefixes);
+	bpf_map__set_max_entries(skel->maps.ks_include6, max_prefixes);
+	bpf_map__set_max_entries(skel->maps.ks_exclude6, max_prefixes);
+	bpf_map__set_max_entries(skel->maps.ks_learned4, CONFIG_DNS_MAX_LEARNED);
+	bpf_map__set_max_entries(skel->maps.ks_learned6, CONFIG_DNS_MAX_LEARNED);
+	bpf_program__set_autoload(skel->progs.ks_tc_decide_probe, false); /* tests only */
+	bpf_program__set_autoload(skel->progs.ks_tc_uplink_egress_l3, false);
+	bpf_program__set_autoload(skel->progs.ks_tc_uplink_ingress_l3, false);
+	/* No pins yet (the directory is the session's, made once the gateway said yes):
+	 * remember which maps want one, pin them in split_start. */
+	bpf_object__for_each_map(m, skel->obj) {
+		if (i < 64 && bpf_map__pin_path(m))
+			pl->pinned |= 1ull << i;
+		bpf_map__set_pin_path(m, NULL);
+		i++;
+	}
+	err = ks_split__load(skel);
+	if (err) {
+		ks_split__destroy(skel);
 		return ks_fail(e, err, "split: load bpf programs: %s", strerror(-err));
+	}
+	/* Own copies of the map fds: skel may be gone by the time skel_l3 loads. */
+	bpf_object__for_each_map(m, skel->obj) {
+		if (pl->n_maps == KS_SPLIT_MAX_MAPS)
+			break;
+		pl->map_fds[pl->n_maps++] = fcntl(bpf_map__fd(m), F_DUPFD_CLOEXEC, 0);
+	}
+	pl->skel = skel;
+	return 0;
+}
+
+int split_preload_l3(struct ks_split_preload *pl, struct ks_error *e)
+{
+	struct ks_split *skel = ks_split__open();
+	struct bpf_program *p;
+	struct bpf_map *m;
+	int i = 0, err = 0;
+
+	if (!skel)
+		return ks_fail(e, -errno, "split: open bpf object: %m");
+	bpf_object__for_each_program(p, skel->obj)
+		bpf_program__set_autoload(p, p == skel->progs.ks_tc_uplink_egress_l3 ||
+						     p == skel->progs.ks_tc_uplink_ingress_l3);
+	bpf_object__for_each_map(m, skel->obj) {
+		bpf_map__set_pin_path(m, NULL);
+		err = i < pl->n_maps && pl->map_fds[i] >= 0 ? bpf_map__reuse_fd(m, pl->map_fds[i])
+							     : -EBADF;
+		if (err)
+			break;
+		i++;
+	}
+	if (!err)
+		err = ks_split__load(skel);
+	if (err) {
+		ks_split__destroy(skel);
+		return ks_fail(e, err, "split: load the L3 uplink programs: %s", strerror(-err));
+	}
+	pl->skel_l3 = skel;
+	return 0;
+}
+
+void split_preload_free(struct ks_split_preload *pl)
+{
+	for (int i = 0; i < pl->n_maps; i++)
+		if (pl->map_fds[i] >= 0)
+			close(pl->map_fds[i]);
+	pl->n_maps = 0;
+	ks_split__destroy(pl->skel);
+	ks_split__destroy(pl->skel_l3);
+	pl->skel = pl->skel_l3 = NULL;
+}
+
+/* The first uplink without Ethernet: its programs, loaded by now or waited for. */
+static int need_l3(void *ctx)
+{
+	struct ks_split_state *sp = ctx;
+
+	if (!sp->skel_l3 && sp->wait_l3)
+		sp->skel_l3 = sp->wait_l3(sp->wait_l3_ctx);
+	if (!sp->skel_l3)
+		return -ENOENT;
+	sp->uplinks.prog_l3_fd = bpf_program__fd(sp->skel_l3->progs.ks_tc_uplink_egress_l3);
+	if (sp->uplinks.prog_in_l2_fd > 0)
+		sp->uplinks.prog_in_l3_fd =
+			bpf_program__fd(sp->skel_l3->progs.ks_tc_uplink_ingress_l3);
+	return 0;
+}
+
+/* Takes the preloaded object and pins its maps under the session's directory. */
+static int adopt(struct ks_split_state *sp, const struct ks_split_setup *su, struct ks_error *e)
+{
+	char path[PATH_MAX];
+	struct bpf_map *m;
+	unsigned int i = 0;
+	int err;
+
+	if (!su->preload || !su->preload->skel)
+		return ks_fail(e, -EINVAL, "split: bpf object not loaded");
+	sp->skel = su->preload->skel;
+	su->preload->skel = NULL;
+	bpf_object__for_each_map(m, sp->skel->obj) {
+		if (i < 64 && (su->preload->pinned & (1ull << i))) {
+			snprintf(path, sizeof(path), "%s/%s", su->pin_dir, bpf_map__name(m));
+			err = bpf_map__pin(m, path);
+			if (err)
+				return ks_fail(e, err, "split: pin %s: %s", path, strerror(-err));
+		}
+		i++;
+	}
 	return 0;
 }
 
@@ -360,7 +460,7 @@ int split_start(struct ks_split_state *sp, const struct ks_split_setup *su, stru
 	int err;
 
 	memset(sp, 0, sizeof(*sp));
-	err = load(sp, su, e);
+	err = adopt(sp, su, e);
 	if (err)
 		goto fail;
 	sp->cfg.tun_ifindex = (uint32_t)su->tun_ifindex;
@@ -390,7 +490,10 @@ int split_start(struct ks_split_state *sp, const struct ks_split_setup *su, stru
 	sp->uplinks.handle = su->table;
 	sp->uplinks.skip_ifindex = su->tun_ifindex;
 	sp->uplinks.prog_l2_fd = bpf_program__fd(sp->skel->progs.ks_tc_uplink_egress);
-	sp->uplinks.prog_l3_fd = bpf_program__fd(sp->skel->progs.ks_tc_uplink_egress_l3);
+	sp->uplinks.need_l3 = need_l3;
+	sp->uplinks.need_l3_ctx = sp;
+	sp->wait_l3 = su->wait_l3;
+	sp->wait_l3_ctx = su->wait_l3_ctx;
 	err = dns_start(sp, su, e);
 	if (err)
 		goto fail;
@@ -429,5 +532,6 @@ void split_stop(struct ks_split_state *sp)
 		bpf_object__unpin_maps(sp->skel->obj, NULL);
 		ks_split__destroy(sp->skel);
 	}
+	ks_split__destroy(sp->skel_l3);
 	memset(sp, 0, sizeof(*sp));
 }

@@ -19,7 +19,27 @@ struct bpf_link;
 enum ks_split_hook { KS_HOOK_CONNECT4, KS_HOOK_CONNECT6, KS_HOOK_SENDMSG4, KS_HOOK_SENDMSG6,
 		     KS_HOOK_MAX };
 
+/* The BPF object, loaded (verified) but not pinned or attached: loading takes a few
+ * hundred ms of verifier time, so it runs while the gateway authenticates. */
+#define KS_SPLIT_MAX_MAPS 64
+struct ks_split_preload {
+	struct ks_split *skel;	  /* all but the programs for uplinks without Ethernet */
+	struct ks_split *skel_l3; /* those, loaded second over the same maps */
+	uint64_t pinned;	  /* bit i: the i-th map is pinned by name */
+	int map_fds[KS_SPLIT_MAX_MAPS]; /* dups of skel's maps, for skel_l3 */
+	int n_maps;
+};
+
+int split_preload(struct ks_split_preload *pl, uint32_t max_prefixes, struct ks_error *e);
+/* The L3 uplink programs (wireguard, ppp, wwan): rarer, so loaded after the rest. */
+int split_preload_l3(struct ks_split_preload *pl, struct ks_error *e);
+void split_preload_free(struct ks_split_preload *pl);
+
 struct ks_split_setup {
+	struct ks_split_preload *preload; /* split_start takes its object */
+	/* Waits for split_preload_l3() and hands over skel_l3: at the first L3 uplink. */
+	struct ks_split *(*wait_l3)(void *ctx);
+	void *wait_l3_ctx;
 	const char *pin_dir;
 	const char *tun_name;
 	int tun_ifindex;
@@ -30,12 +50,14 @@ struct ks_split_setup {
 	uint32_t mark, table, pref;
 	bool split_only; /* no "everything" default when the gateway pushes no include */
 	bool no_local_exclude; /* full tunnel takes the local networks too */
-	uint32_t max_prefixes;
 	struct ks_dns_opts dns;
 };
 
 struct ks_split_state {
 	struct ks_split *skel;
+	struct ks_split *skel_l3;
+	struct ks_split *(*wait_l3)(void *ctx);
+	void *wait_l3_ctx;
 	struct bpf_link *links[KS_HOOK_MAX];
 	struct ks_policy policy;
 	bool policy_installed;

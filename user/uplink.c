@@ -104,6 +104,12 @@ static int attach_one(struct ks_uplinks *u, int ifindex, const char *name)
 	if (err && err != -EEXIST)
 		goto fail;
 	d->created_clsact = !err;
+	if (d->l3 && u->prog_l3_fd <= 0 && (!u->need_l3 || u->need_l3(u->need_l3_ctx))) {
+		err = -ENOENT;
+		if (d->created_clsact)
+			bpf_tc_hook_destroy(&hook);
+		goto fail;
+	}
 	opts.prog_fd = d->l3 ? u->prog_l3_fd : u->prog_l2_fd;
 	opts.flags = BPF_TC_F_REPLACE;
 	err = bpf_tc_attach(&hook, &opts);

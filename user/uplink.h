@@ -25,6 +25,8 @@ struct ks_uplinks {
 	int prog_l2_fd, prog_l3_fd;	  /* egress: the kill switch */
 	int prog_in_l2_fd, prog_in_l3_fd; /* ingress: the DNS learner (0: none) */
 	int skip_ifindex; /* our TUN */
+	int (*need_l3)(void *ctx); /* fills prog_l3_fd (and prog_in_l3_fd) when still 0 */
+	void *need_l3_ctx;
 	char state_path[128]; /* $RUN_DIR/<if>.uplinks: qdiscs we created, for after a crash */
 };
 

@@ -60,6 +60,21 @@ ks_expect_eq "table 27507 holds one default route per family" \
 	"$(ks_cli ip route show table 27507 | awk '{print $1,$2,$3}')|$(ks_cli ip -6 route show table 27507 | awk '{print $1,$2,$3}')"
 ks_expect "uplinks carry the kill-switch filter" \
 	bash -c "nsenter --net=/run/netns/$KS_CLI tc filter show dev eth1 egress | grep -q ks_tc_uplink"
+# An uplink without Ethernet (a TUN, as wireguard or ppp would be) appearing later gets the
+# L3 program, which loads after the rest and is fetched at the first such uplink.
+ks_cli ip tuntap add dev ksl3 mode tun
+ks_cli ip link set ksl3 up
+for _ in $(seq 50); do
+	grep -q "event=uplink_attached interface=ksl3 .* l3=1" "$KS_WORK/kslice.log" && break
+	sleep 0.1
+done
+# tc shows program names cut to 15 characters: ks_tc_uplink_eg / ks_tc_uplink_in.
+ks_expect "a hotplugged L3 uplink gets the L3 kill-switch filter" \
+	bash -c "grep -q 'event=uplink_attached interface=ksl3 .* l3=1' '$KS_WORK/kslice.log' &&
+		nsenter --net=/run/netns/$KS_CLI tc filter show dev ksl3 egress | grep -q ks_tc_uplink_eg"
+ks_expect "  ... and the L3 DNS learner on its ingress" \
+	bash -c "nsenter --net=/run/netns/$KS_CLI tc filter show dev ksl3 ingress | grep -q ks_tc_uplink_in"
+ks_cli ip link del ksl3
 
 # What a user and a script see.
 st=$(ks_cli "$KS_BIN" status -i $IF --json)

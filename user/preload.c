@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <signal.h>
+#include <string.h>
+
+#include "log.h"
+#include "preload.h"
+
+static void *load(void *arg)
+{
+	struct ks_preload *p = arg;
+
+	p->err = split_preload(&p->pl, p->max_prefixes, &p->e);
+	pthread_mutex_lock(&p->lock);
+	p->main_done = true;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	if (!p->err)
+		p->err_l3 = split_preload_l3(&p->pl, &p->e_l3);
+	return NULL;
+}
+
+void preload_start(struct ks_preload *p, uint32_t max_prefixes)
+{
+	sigset_t all, old;
+
+	memset(p, 0, sizeof(*p));
+	p->max_prefixes = max_prefixes;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old); /* the thread inherits "all blocked" */
+	p->running = pthread_create(&p->thread, NULL, load, p) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static void join(struct ks_preload *p)
+{
+	if (p->running) {
+		pthread_join(p->thread, NULL);
+		p->running = false;
+	} else if (!p->main_done) {
+		load(p);
+	}
+}
+
+int preload_wait(struct ks_preload *p, struct ks_error *e)
+{
+	if (!p->running) {
+		join(p);
+	} else {
+		pthread_mutex_lock(&p->lock);
+		while (!p->main_done)
+			pthread_cond_wait(&p->cond, &p->lock);
+		pthread_mutex_unlock(&p->lock);
+	}
+	if (p->err)
+		*e = p->e;
+	return p->err;
+}
+
+struct ks_split *preload_take_l3(void *preload)
+{
+	struct ks_preload *p = preload;
+	struct ks_split *skel;
+
+	join(p);
+	if (p->err_l3)
+		ks_err("split", "event=l3_programs_failed reason=\"%s\"", p->e_l3.msg);
+	skel = p->pl.skel_l3;
+	p->pl.skel_l3 = NULL;
+	return skel;
+}
+
+void preload_free(struct ks_preload *p)
+{
+	if (!p->max_prefixes)
+		return; /* never started */
+	join(p);
+	split_preload_free(&p->pl);
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->cond);
+	p->max_prefixes = 0;
+}
