@@ -439,8 +439,7 @@ void test_gro(void)
 	}
 	ASSERT_EQ(g.coalesced_segments, 30, "counted");
 	out_reset(&gro_out);
-	for (int i = 0; i < 1; i++)
-		gro_write_done(&g);
+	gro_write_done(&g);
 
 	test__start_subtest("a gap in sequence starts a new super-packet");
 	a.flags = 0x10;
@@ -450,9 +449,9 @@ void test_gro(void)
 	gro_flush(&g);
 	ASSERT_EQ(gro_out.n, 2, "two writes");
 	ASSERT_TRUE(gro_out.n == 2 && gro_out.segs[0] == 3 && gro_out.segs[1] == 3, "3 + 3");
-	while (gro_out.n)
-		gro_write_done(&g), gro_out.n--;
 	out_reset(&gro_out);
+	while (g.inflight)
+		gro_write_done(&g);
 
 	test__start_subtest("ack, window or options that differ are not merged");
 	a.seq = 90000;
