@@ -630,6 +630,7 @@ enum ks_tunnel_end tunnel_run(struct ks_tunnel *t)
 		parse_plain(t);
 	}
 	read_tls(t); /* records OpenSSL already holds */
+	gro_flush(&t->gro); /* ... their packets go out with the first submit */
 	arm_recv(t);
 	arm_tun_reads(t);
 	arm_simple(t, OP_SIGNAL);
