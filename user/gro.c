@@ -15,7 +15,7 @@
 #define IP_MAX	   65535u
 
 int gro_init(struct ks_gro *g, size_t arena_size, bool vnet, bool coalesce, ks_tun_write_fn write,
-	     void *ctx)
+	     void *ctx, struct ks_gro_stats *stats)
 {
 	memset(g, 0, sizeof(*g));
 	g->arena = malloc(arena_size);
@@ -26,6 +26,7 @@ int gro_init(struct ks_gro *g, size_t arena_size, bool vnet, bool coalesce, ks_t
 	g->coalesce = vnet && coalesce;
 	g->write = write;
 	g->ctx = ctx;
+	g->stats = stats;
 	return 0;
 }
 
@@ -168,8 +169,8 @@ static void flush_flow(struct ks_gro *g, unsigned int i)
 		h.gso_size = f->mss;
 		h.csum_start = f->l4;
 		h.csum_offset = 16;
-		g->super_packets++;
-		g->coalesced_segments += f->segs;
+		g->stats->super_packets++;
+		g->stats->coalesced += f->segs;
 	}
 	memcpy(vh, &h, sizeof(h));
 	/* The last reservation gives back what it did not use. */
@@ -237,7 +238,7 @@ int gro_add(struct ks_gro *g, const uint8_t *pkt, size_t len)
 	if (!g->coalesce || !parse_tcp(pkt, len, &s))
 		return add_alone(g, pkt, len);
 	if (s.mergeable && !csum_ok(pkt, &s, len)) {
-		g->bad_csum++; /* the stack drops and counts it */
+		g->stats->bad_checksums++; /* the stack drops and counts it */
 		s.mergeable = false;
 	}
 	memcpy(&seq, pkt + s.l4 + 4, 4);

@@ -11,6 +11,13 @@
 
 #define KS_GRO_FLOWS 8 /* open super-packets, as the kernel's GRO keeps per queue */
 
+/* What the gatherer did, kept where its owner's counters live. */
+struct ks_gro_stats {
+	uint64_t super_packets; /* writes carrying several segments */
+	uint64_t coalesced;	/* segments they carried */
+	uint64_t bad_checksums; /* segments not merged: their checksum was wrong */
+};
+
 /* One write for the TUN: data (virtio header first when vnet) stays valid until
  * gro_write_done() has been called for it. */
 typedef void (*ks_tun_write_fn)(void *ctx, uint8_t *data, size_t len, unsigned int segs);
@@ -35,11 +42,11 @@ struct ks_gro {
 	struct ks_gro_flow flows[KS_GRO_FLOWS];
 	ks_tun_write_fn write;
 	void *ctx;
-	uint64_t super_packets, coalesced_segments, bad_csum;
+	struct ks_gro_stats *stats;
 };
 
 int gro_init(struct ks_gro *g, size_t arena_size, bool vnet, bool coalesce, ks_tun_write_fn write,
-	     void *ctx);
+	     void *ctx, struct ks_gro_stats *stats);
 void gro_free(struct ks_gro *g);
 /* Copies the packet in. -ENOBUFS: no room until writes complete (the caller
  * drops it). */

@@ -24,6 +24,7 @@ void preload_start(struct ks_preload *p, uint32_t max_prefixes)
 	sigset_t all, old;
 
 	memset(p, 0, sizeof(*p));
+	p->started = true;
 	p->max_prefixes = max_prefixes;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
@@ -73,11 +74,11 @@ struct ks_split *preload_take_l3(void *preload)
 
 void preload_free(struct ks_preload *p)
 {
-	if (!p->max_prefixes)
-		return; /* never started */
+	if (!p->started)
+		return;
 	join(p);
 	split_preload_free(&p->pl);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->cond);
-	p->max_prefixes = 0;
+	p->started = false;
 }

@@ -10,6 +10,7 @@
 
 struct ks_preload {
 	pthread_t thread;
+	bool started; /* preload_start ran: the lock exists, the load is ours to undo */
 	bool running;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;

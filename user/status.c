@@ -100,9 +100,9 @@ static void counters(struct ks_json *j, const struct ks_session *s)
 	json_u64(j, "tun_reads", c->tun_read_cqes);
 	json_u64(j, "tun_writes", c->tun_writes);
 	json_u64(j, "tx_super_packets", c->tx_super_packets);
-	json_u64(j, "rx_super_packets", c->rx_super_packets);
-	json_u64(j, "rx_coalesced", c->rx_coalesced);
-	json_u64(j, "rx_bad_checksums", c->rx_bad_checksums);
+	json_u64(j, "rx_super_packets", c->rx_gro.super_packets);
+	json_u64(j, "rx_coalesced", c->rx_gro.coalesced);
+	json_u64(j, "rx_bad_checksums", c->rx_gro.bad_checksums);
 	json_obj_close(j);
 	json_obj_open(j, "kernel");
 	json_bool(j, "bpf_attached", s->bpf_ok);
@@ -196,8 +196,8 @@ void status_text(const struct ks_session *s, struct ks_buf *out)
 	buf_printf(out, "datapath:  offloads %s, gro %s, coalesce %u us; %llu super-packets out, %llu in (%llu packets)\n",
 		   s->tun.vnet ? tun_offload_names(&s->tun, names, sizeof(names)) : "none",
 		   s->tun.vnet ? "on" : "off", tunnel_coalesce_us(s->tunnel),
-		   (unsigned long long)c->tx_super_packets, (unsigned long long)c->rx_super_packets,
-		   (unsigned long long)c->rx_coalesced);
+		   (unsigned long long)c->tx_super_packets, (unsigned long long)c->rx_gro.super_packets,
+		   (unsigned long long)c->rx_gro.coalesced);
 	buf_printf(out, "dpd:       %llu sent, %llu answered, %llu received\n",
 		   (unsigned long long)c->dpd_sent, (unsigned long long)c->dpd_answered,
 		   (unsigned long long)c->dpd_received);

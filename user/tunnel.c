@@ -574,7 +574,8 @@ struct ks_tunnel *tunnel_new(const struct ks_tunnel_cfg *cfg, struct ks_error *e
 	t->plain = malloc(PLAIN_RX_SIZE);
 	t->scratch = malloc(SCRATCH_SIZE);
 	if (!t->sock_rx || !t->plain || !t->scratch ||
-	    gro_init(&t->gro, WRITE_ARENA, cfg->tun->vnet, true, submit_tun_write, t)) {
+	    gro_init(&t->gro, WRITE_ARENA, cfg->tun->vnet, true, submit_tun_write, t,
+		     &t->c.rx_gro)) {
 		ks_fail(e, -ENOMEM, "tunnel: out of memory");
 		goto fail;
 	}
@@ -664,9 +665,6 @@ enum ks_tunnel_end tunnel_run(struct ks_tunnel *t)
 		}
 		io_uring_cq_advance(&t->ring, seen);
 		gro_flush(&t->gro); /* the pass's super-packets go out with the next submit */
-		t->c.rx_super_packets = t->gro.super_packets;
-		t->c.rx_coalesced = t->gro.coalesced_segments;
-		t->c.rx_bad_checksums = t->gro.bad_csum;
 		t->busy = t->min_wait && (seen >= BUSY_PASS_CQES ||
 					  t->c.tx_bytes + t->c.rx_bytes - pass_start >= BUSY_PASS_BYTES);
 		/* One send for every record this batch produced. */

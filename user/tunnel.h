@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "cstp_params.h"
 #include "deflate.h"
+#include "gro.h"
 #include "tun.h"
 #include "uring.h"
 
@@ -18,7 +19,7 @@ struct ks_counters {
 	uint64_t dpd_sent, dpd_answered, dpd_received, keepalives_sent;
 	uint64_t tls_writes, socket_sends, socket_recvs, submits, tun_read_cqes, tun_writes;
 	uint64_t tx_super_packets; /* TUN reads that were cut into several packets */
-	uint64_t rx_super_packets, rx_coalesced, rx_bad_checksums; /* TUN writes built by GRO */
+	struct ks_gro_stats rx_gro; /* TUN writes built by GRO */
 };
 
 enum ks_tunnel_end {

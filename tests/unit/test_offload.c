@@ -390,6 +390,7 @@ static void feed(struct ks_gro *g, struct flow *f, size_t first_off, int count, 
 
 void test_gro(void)
 {
+	struct ks_gro_stats st = { 0 };
 	struct ks_gro g;
 	struct out o = { .fail_at = -1 };
 	struct flow a = { .v = 4,
@@ -407,7 +408,7 @@ void test_gro(void)
 	size_t len;
 
 	memset(&gro_out, 0, sizeof(gro_out));
-	ASSERT_OK(gro_init(&g, 1 << 20, true, true, gro_collect, NULL), "init");
+	ASSERT_OK(gro_init(&g, 1 << 20, true, true, gro_collect, NULL, &st), "init");
 
 	test__start_subtest("one flow in sequence: one super-packet, cut back to the originals");
 	struct flow a0 = a;
@@ -437,7 +438,7 @@ void test_gro(void)
 		check_segments(&o, &a0, 29 * 1388 + 500, 1388, "round trip");
 		out_reset(&o);
 	}
-	ASSERT_EQ(g.coalesced_segments, 30, "counted");
+	ASSERT_EQ(st.coalesced, 30, "counted");
 	out_reset(&gro_out);
 	gro_write_done(&g);
 
@@ -477,7 +478,7 @@ void test_gro(void)
 	p[len - 1] ^= 0xff;
 	ASSERT_OK(gro_add(&g, p, len), "add");
 	gro_flush(&g);
-	ASSERT_EQ(g.bad_csum, 1, "counted");
+	ASSERT_EQ(st.bad_checksums, 1, "counted");
 	ASSERT_EQ(gro_out.n, 2, "the good two, then the bad one alone");
 	if (gro_out.n == 2) {
 		ASSERT_EQ(gro_out.segs[0], 2, "merged");
@@ -581,7 +582,7 @@ void test_gro(void)
 	gro_free(&g);
 
 	test__start_subtest("a full arena refuses until writes complete");
-	ASSERT_OK(gro_init(&g, 8192, true, true, gro_collect, NULL), "small arena");
+	ASSERT_OK(gro_init(&g, 8192, true, true, gro_collect, NULL, &st), "small arena");
 	int taken = 0, err = 0;
 	while (!err && taken < 100) {
 		len = build(p, &u, 0, 1000);
@@ -597,7 +598,7 @@ void test_gro(void)
 	gro_free(&g);
 
 	test__start_subtest("without a virtio header: packets as they came, no merging");
-	ASSERT_OK(gro_init(&g, 1 << 20, false, true, gro_collect, NULL), "plain");
+	ASSERT_OK(gro_init(&g, 1 << 20, false, true, gro_collect, NULL, &st), "plain");
 	a.seq = 1;
 	feed(&g, &a, 0, 3, 1000, 0);
 	gro_flush(&g);
