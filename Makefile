@@ -71,7 +71,7 @@ libs-$(CONFIG_COMPRESSION) += -lz
 
 # --- objects (kbuild style) ---------------------------------------------------
 user-y := log.o buf.o csum.o gso.o gro.o tls_bio.o preload.o json.o nl.o opts.o totp.o tls.o http.o xml.o auth.o cstp_params.o \
-	  cstp_frame.o tun.o uring.o tunnel.o ctl.o status.o stats_bpf.o session.o \
+	  cstp_frame.o cstp.o esc.o tun.o uring.o tunnel.o ctl.o status.o stats_bpf.o session.o \
 	  cmd_connect.o cmd_status.o cmd_route.o pin.o policy.o uplink.o split.o split_report.o residue.o dns_name.o dns.o dns_report.o cmd_domain.o
 user-$(CONFIG_COMPRESSION) += deflate.o
 
@@ -207,3 +207,4 @@ bench-dns: deps-ok
 	$(Q)$(BUILD)/tools/dns_bench
 
 .PHONY: bench-dns
+include tests/fuzz/fuzz.mk

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <openssl/crypto.h>
 
+#include "esc.h"
 #include "auth.h"
 #include "http.h"
 #include "log.h"
@@ -57,7 +58,7 @@ static int prompt_tty(const struct ks_form_field *f, char **out)
 
 	if (!tty)
 		return -ENOTTY;
-	fprintf(tty, "%s ", f->label && *f->label ? f->label : f->name);
+	fprintf(tty, "%s ", esc(f->label && *f->label ? f->label : f->name));
 	fflush(tty);
 	if (hide && !tcgetattr(fileno(tty), &old)) {
 		quiet = old;
@@ -116,7 +117,7 @@ static int choose_group(struct ks_form_field *f, const char *want, struct ks_err
 		return ks_fail(e, -EBADMSG, "auth: <select name=\"%s\"> has no options", f->name);
 	if (f->noptions > 1)
 		ks_info("auth", "event=group_chosen group=\"%s\" offered=\"%s\" hint=--authgroup",
-			f->options[0].label, list);
+			esc(f->options[0].label), esc(list));
 	return (f->value = strdup(f->options[0].value)) ? 0 : -ENOMEM;
 }
 
@@ -307,21 +308,10 @@ static bool says_failed(const char *msg)
 	return false;
 }
 
-/* The gateway's words on one line, printable, for messages and log fields. */
-static void one_line(const char *in, char *out, size_t len)
-{
-	size_t n = 0;
-
-	for (; *in && n + 1 < len; in++)
-		out[n++] = *in == '\n' || *in == '\r' ? ' ' : *in == '"' ? '\'' :
-			   (unsigned char)*in < 0x20 ? '.' : *in;
-	out[n] = 0;
-}
-
 static void log_failed(const struct ks_connect_opts *o, const char *why)
 {
-	ks_err("auth", "event=login_failed user=\"%s\" gateway=%s reason=\"%s\"",
-	       o->user ? o->user : "", o->host, why);
+	ks_err("auth", "event=login_failed user=\"%s\" gateway=%s reason=\"%s\"", esc(o->user),
+	       o->host, esc(why));
 }
 
 static int auth_rounds(const struct ks_connect_opts *o, SSL_CTX *ctx, struct auth_conn *c,
@@ -374,16 +364,15 @@ static int auth_rounds(const struct ks_connect_opts *o, SSL_CTX *ctx, struct aut
 		/* A form after our answers that carries an error, or a message saying so (ocserv
 		 * puts "Login failed." in <message>): the answer was wrong. */
 		if (round > 0 && (has_text(doc.error) || says_failed(doc.message))) {
-			char why[160];
+			const char *why = has_text(doc.error) ? doc.error : doc.message;
 
-			one_line(has_text(doc.error) ? doc.error : doc.message, why, sizeof(why));
 			log_failed(o, why);
-			err = ks_fail(e, -EACCES, "auth: login failed: %s", why);
+			err = ks_fail(e, -EACCES, "auth: login failed: %s", escn(why, 160));
 			break;
 		}
 		if (doc.message)
-			ks_info("auth", "event=form id=%s message=\"%s\"",
-				doc.auth_id ? doc.auth_id : "", doc.message);
+			ks_info("auth", "event=form id=\"%s\" message=\"%s\"", esc(doc.auth_id),
+				esc(doc.message));
 		err = auth_fill_form(&doc, &ans, e);
 		if (!err)
 			err = action_path(o, doc.action, path, sizeof(path), e);

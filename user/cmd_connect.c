@@ -17,6 +17,7 @@
 #include "ctl.h"
 #include "exitcodes.h"
 #include "generated/config.h"
+#include "esc.h"
 #include "log.h"
 #include "residue.h"
 #include "session.h"
@@ -37,7 +38,7 @@ static void print_cert_refusal(const struct ks_session *s, const char *why)
 	fprintf(stderr, "kslice: %s\n", why);
 	if (!p->cert_sha256[0])
 		return;
-	fprintf(stderr, "  gateway %s presented: %s\n", s->o->host, p->subject);
+	fprintf(stderr, "  gateway %s presented: %s\n", s->o->host, esc(p->subject));
 	if (p->verify_error[0])
 		fprintf(stderr, "  CA check: %s\n", p->verify_error);
 	fprintf(stderr, "  certificate: %s\n  public key:  %s\n", p->cert_sha256, p->pubkey_sha256);
@@ -191,7 +192,7 @@ static int reconnect(struct ks_session *s, struct ks_error *e)
 				s->reconnects);
 			return 0;
 		}
-		ks_warn("tunnel", "event=reconnect_failed attempt=%d reason=\"%s\"", attempt, e->msg);
+		ks_warn("tunnel", "event=reconnect_failed attempt=%d reason=\"%s\"", attempt, esc(e->msg));
 		if (err == -EACCES || err == -EADDRNOTAVAIL || err == -EKEYREJECTED)
 			return err;
 		if (pause_serving(s, wait_ms))
@@ -227,7 +228,7 @@ static int run_tunnel(struct ks_session *s, int ready_fd, struct ks_error *e)
 		cfg.ready_fd = -1; /* the parent heard "up" once */
 		end = tunnel_run(s->tunnel);
 		ks_info("tunnel", "event=ended cause=%s reason=\"%s\" uptime_s=%ld",
-			tunnel_end_name(end), tunnel_end_reason(s->tunnel),
+			tunnel_end_name(end), esc(tunnel_end_reason(s->tunnel)),
 			(long)(time(NULL) - s->connected_at));
 		if ((end != KS_END_CLOSED && end != KS_END_DPD) || !s->o->reconnect_timeout_s)
 			break;
@@ -335,7 +336,7 @@ static int bring_up(struct ks_session *s, struct ks_error *e)
 	err = stats_bpf_attach(&s->bpf, s->pins.path, s->tun.name, s->tun.ifindex, e);
 	if (err) {
 		/* Counting is a nicety; the tunnel works without it. */
-		ks_warn("bpf", "event=attach_failed reason=\"%s\"", e->msg);
+		ks_warn("bpf", "event=attach_failed reason=\"%s\"", esc(e->msg));
 		stats_bpf_detach(&s->bpf);
 		e->msg[0] = 0;
 	} else {
@@ -403,14 +404,14 @@ int cmd_connect(int argc, char **argv)
 		ks_warn("main", "event=pid_file_failed path=%s", o.pid_file);
 	rc = run_tunnel(&s, ready_fd, &e);
 	if (rc == KS_EXIT_ERROR && e.msg[0])
-		ks_err("main", "event=failed reason=\"%s\"", e.msg);
+		ks_err("main", "event=failed reason=\"%s\"", esc(e.msg));
 	session_close(&s);
 	if (o.pid_file)
 		unlink(o.pid_file); /* last: scripts read "file gone" as "kslice gone" */
 	goto out;
 out_msg:
 	fprintf(stderr, "kslice: %s\n", e.msg);
-	ks_err("main", "event=connect_failed exit=%d reason=\"%s\"", rc, e.msg);
+	ks_err("main", "event=connect_failed exit=%d reason=\"%s\"", rc, esc(e.msg));
 out:
 	session_close(&s);
 	opts_free(&o);

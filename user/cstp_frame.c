@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "cstp_frame.h"
+#include "esc.h"
 
 int cstp_next_frame(const uint8_t *data, size_t len, struct ks_cstp_frame *f, size_t *used,
 		    struct ks_error *e)
@@ -53,10 +54,8 @@ const char *cstp_type_name(uint8_t type)
 
 void cstp_reason(const struct ks_cstp_frame *f, char *out, size_t outlen)
 {
-	size_t n = 0;
-
 	/* DISCONNECT carries a one-byte code (0xb0) before the text. */
-	for (size_t i = f->len && f->payload[0] >= 0x80 ? 1 : 0; i < f->len && n + 1 < outlen; i++)
-		out[n++] = f->payload[i] >= 0x20 && f->payload[i] < 0x7f ? (char)f->payload[i] : '.';
-	out[n] = 0;
+	size_t skip = f->len && f->payload[0] >= 0x80 ? 1 : 0;
+
+	esc_text(out, outlen, f->payload + skip, f->len - skip);
 }

@@ -41,5 +41,5 @@ static inline void cstp_put_hdr(uint8_t *hdr, uint8_t type, uint16_t len)
 int cstp_next_frame(const uint8_t *data, size_t len, struct ks_cstp_frame *f, size_t *used,
 		    struct ks_error *e);
 const char *cstp_type_name(uint8_t type);
-/* The reason text of a DISCONNECT/TERMINATE payload, printable and NUL-terminated. */
+/* The reason text of a DISCONNECT/TERMINATE payload, escaped (esc.h), NUL-terminated. */
 void cstp_reason(const struct ks_cstp_frame *f, char *out, size_t outlen);

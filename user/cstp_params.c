@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "esc.h"
 #include "cstp_params.h"
 #include "xml.h"
 #include "log.h"
@@ -157,8 +158,8 @@ static int push_domains(struct ks_cstp_params *p, char ***list, size_t *n, const
 		char **na;
 
 		if (!valid_domain(d)) {
-			ks_warn("cstp", "event=header_rejected header=%s value=\"%.64s\" reason=\"not a domain name\"",
-				hdr, d);
+			ks_warn("cstp", "event=header_rejected header=%s value=\"%s\" reason=\"not a domain name\"",
+				hdr, escn(d, 64));
 			p->warnings++;
 			continue;
 		}
@@ -358,8 +359,8 @@ int cstp_parse_response(const struct ks_http_resp *r, struct ks_cstp_params *p,
 				      "cstp: header %s: value '%.80s' is invalid", name, v);
 		else {
 			p->warnings++;
-			ks_warn("cstp", "event=header_rejected header=%s value=\"%.80s\" reason=\"%s\"",
-				name, v, rc == -E2BIG ? "too many entries" :
+			ks_warn("cstp", "event=header_rejected header=\"%s\" value=\"%s\" reason=\"%s\"",
+				esc(name), escn(v, 80), rc == -E2BIG ? "too many entries" :
 					 rc == -EMSGSIZE ? "too long" : "invalid value");
 		}
 	}

@@ -62,8 +62,9 @@ int deflate_packet(struct ks_deflate *d, const uint8_t *in, size_t len, uint8_t 
 int inflate_packet(struct ks_deflate *d, const uint8_t *in, size_t len, uint8_t *out,
 		   size_t outcap, size_t *outlen, struct ks_error *e)
 {
+	uint8_t drain[4096];
+	size_t got, extra = 0;
 	uint32_t want;
-	size_t got;
 	int rc;
 
 	if (len < 4 + 1)
@@ -73,16 +74,30 @@ int inflate_packet(struct ks_deflate *d, const uint8_t *in, size_t len, uint8_t 
 	d->inf.next_out = out;
 	d->inf.avail_out = (uInt)outcap;
 	rc = inflate(&d->inf, Z_SYNC_FLUSH);
-	if ((rc != Z_OK && rc != Z_BUF_ERROR) || d->inf.avail_in)
-		return ks_fail(e, -EBADMSG, "cstp: inflate failed (%s) with %u input bytes left",
-			       d->inf.msg ? d->inf.msg : "output too large", d->inf.avail_in);
 	got = outcap - d->inf.avail_out;
 	d->inf_adler = adler32(d->inf_adler, out, (uInt)got);
+	/* Larger than the caller takes: inflate the rest into a drain (bounded by the frame,
+	 * at most 1032:1) so that the dictionary and checksum stay in step, then refuse it. */
+	while ((rc == Z_OK || rc == Z_BUF_ERROR) && d->inf.avail_in && !d->inf.avail_out) {
+		d->inf.next_out = drain;
+		d->inf.avail_out = sizeof(drain);
+		rc = inflate(&d->inf, Z_SYNC_FLUSH);
+		extra += sizeof(drain) - d->inf.avail_out;
+		d->inf_adler = adler32(d->inf_adler, drain, (uInt)(sizeof(drain) - d->inf.avail_out));
+		if (rc == Z_BUF_ERROR && d->inf.avail_out)
+			break; /* no progress possible */
+	}
+	if ((rc != Z_OK && rc != Z_BUF_ERROR) || d->inf.avail_in)
+		return ks_fail(e, -EBADMSG, "cstp: inflate failed (%s) with %u input bytes left",
+			       d->inf.msg ? d->inf.msg : "stream error", d->inf.avail_in);
 	want = (uint32_t)in[len - 4] << 24 | (uint32_t)in[len - 3] << 16 |
 	       (uint32_t)in[len - 2] << 8 | in[len - 1];
 	if (want != (uint32_t)d->inf_adler)
 		return ks_fail(e, -EBADMSG, "cstp: inflate adler32 %08x, frame says %08x",
 			       (uint32_t)d->inf_adler, want);
+	if (extra)
+		return ks_fail(e, -EMSGSIZE, "cstp: compressed packet inflates to %zu bytes, limit %zu",
+			       got + extra, outcap);
 	*outlen = got;
 	return 0;
 }

@@ -15,7 +15,8 @@ struct ks_deflate *deflate_new(void);
 /* 0 and *outlen, or -ENOSPC when it would not fit (send it uncompressed then). */
 int deflate_packet(struct ks_deflate *d, const uint8_t *in, size_t len, uint8_t *out,
 		   size_t outcap, size_t *outlen);
-/* -EBADMSG: corrupt stream or checksum; the session cannot continue. */
+/* -EBADMSG: corrupt stream or checksum; the session cannot continue. -EMSGSIZE: the
+ * packet inflates past outcap; it was drained and checked, drop it and go on. */
 int inflate_packet(struct ks_deflate *d, const uint8_t *in, size_t len, uint8_t *out,
 		   size_t outcap, size_t *outlen, struct ks_error *e);
 void deflate_free(struct ks_deflate *d);

@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "esc.h"
 #include "dns.h"
 #include "log.h"
 #include "split.h"
@@ -282,7 +283,7 @@ static int add_names(struct ks_split_state *sp, char *const *names, size_t n, ui
 		int err = dns_domain_add(sp, names[i], flags, origin);
 
 		if (err == -EINVAL || err == -EEXIST) {
-			ks_warn("dns", "event=domain_skipped domain=\"%.80s\" reason=\"%s\"", names[i],
+			ks_warn("dns", "event=domain_skipped domain=\"%s\" reason=\"%s\"", escn(names[i], 80),
 				err == -EINVAL ? "not a domain name" : "both included and excluded");
 			continue;
 		}

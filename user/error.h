@@ -4,6 +4,8 @@
 #pragma once
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+#include "esc.h"
 
 struct ks_error {
 	char msg[320];
@@ -12,12 +14,15 @@ struct ks_error {
 static inline __attribute__((format(printf, 3, 4))) int ks_fail(struct ks_error *e, int err,
 								   const char *fmt, ...)
 {
+	char raw[sizeof(e->msg)];
 	va_list ap;
 
 	if (e) {
+		/* Messages quote what the gateway sent: no control byte reaches a terminal. */
 		va_start(ap, fmt);
-		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+		vsnprintf(raw, sizeof(raw), fmt, ap);
 		va_end(ap);
+		esc_controls(e->msg, sizeof(e->msg), raw, strlen(raw));
 	}
 	return err;
 }

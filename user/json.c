@@ -1,38 +1,41 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <inttypes.h>
 
+#include <string.h>
+
+#include "esc.h"
 #include "json.h"
 
 
+/* Valid JSON whatever the bytes: controls, DEL and C1 as \u00XX (a terminal showing the
+ * JSON acts on none), bytes that are not UTF-8 as U+FFFD. */
 static void put_string(struct ks_buf *b, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), len;
+	uint32_t cp;
 
 	buf_putc(b, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"':
-			buf_append(b, "\\\"", 2);
-			break;
-		case '\\':
-			buf_append(b, "\\\\", 2);
-			break;
-		case '\n':
+	for (size_t i = 0; i < n; i += len ? len : 1) {
+		len = utf8_decode(p + i, n - i, &cp);
+		if (!len) {
+			buf_append(b, "\\ufffd", 6);
+		} else if (cp == '"' || cp == '\\') {
+			buf_putc(b, '\\');
+			buf_putc(b, (char)cp);
+		} else if (cp == '\n') {
 			buf_append(b, "\\n", 2);
-			break;
-		case '\r':
+		} else if (cp == '\r') {
 			buf_append(b, "\\r", 2);
-			break;
-		case '\t':
+		} else if (cp == '\t') {
 			buf_append(b, "\\t", 2);
-			break;
-		default:
-			if (*p < 0x20) {
-				char esc[6] = { '\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15] };
-				buf_append(b, esc, sizeof(esc));
-			} else {
-				buf_putc(b, (char)*p);
-			}
+		} else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
+			char u[6] = { '\\', 'u', '0', '0', hex[cp >> 4], hex[cp & 15] };
+
+			buf_append(b, u, sizeof(u));
+		} else {
+			buf_append(b, (const char *)p + i, len);
 		}
 	}
 	buf_putc(b, '"');

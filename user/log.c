@@ -6,6 +6,7 @@
 #include <time.h>
 #include <bpf/libbpf.h>
 
+#include "esc.h"
 #include "log.h"
 
 static int verbosity = KS_LOG_INFO;
@@ -30,7 +31,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	n = strlen(line);
 	if (n && line[n - 1] == '\n')
 		line[n - 1] = 0;
-	ks_log(ours, "libbpf", "event=message text=\"%s\"", line);
+	ks_log(ours, "libbpf", "event=message text=\"%s\"", esc(line));
 	return 0;
 }
 
@@ -52,14 +53,17 @@ void log_to_syslog(void)
 void ks_log(enum ks_log_level level, const char *sub, const char *fmt, ...)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
-	char msg[1024];
+	char raw[1024], msg[1024];
 	va_list ap;
 
 	if ((int)level > verbosity && level != KS_LOG_ERR)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* One event, one line: a control byte that slipped past a call site's esc() is
+	 * escaped here (quoted values are the call sites' job). */
+	esc_controls(msg, sizeof(msg), raw, strlen(raw));
 	if (syslog_on) {
 		syslog(prio[level], "level=%s sub=%s %s", level_names[level], sub, msg);
 		return;

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <linux/fib_rules.h>
 
+#include "esc.h"
 #include "log.h"
 #include "nl.h"
 #include "policy.h"
@@ -89,7 +90,7 @@ int policy_install(const struct ks_policy *p, struct ks_error *e)
 		err = install_family(p, AF_INET6, p->have6, e);
 	if (err == -EAFNOSUPPORT && !p->have6) {
 		/* A kernel without IPv6 has no v6 traffic to steer. */
-		ks_warn("policy", "event=no_ipv6_rules reason=\"%s\"", e->msg);
+		ks_warn("policy", "event=no_ipv6_rules reason=\"%s\"", esc(e->msg));
 		e->msg[0] = 0;
 		err = 0;
 	}

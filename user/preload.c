@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "esc.h"
 #include "log.h"
 #include "preload.h"
 
@@ -66,7 +67,7 @@ struct ks_split *preload_take_l3(void *preload)
 
 	join(p);
 	if (p->err_l3)
-		ks_err("split", "event=l3_programs_failed reason=\"%s\"", p->e_l3.msg);
+		ks_err("split", "event=l3_programs_failed reason=\"%s\"", esc(p->e_l3.msg));
 	skel = p->pl.skel_l3;
 	p->pl.skel_l3 = NULL;
 	return skel;

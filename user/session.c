@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "esc.h"
 #include "ctl.h"
 #include "http.h"
 #include "log.h"
@@ -83,13 +84,13 @@ int session_establish(struct ks_session *s, struct ks_error *e)
 	} else {
 		err = auth_login(s->o, s->ctx, &s->auth, e);
 		if (!err)
-			ks_info("auth", "event=login_ok user=\"%s\" gateway=%s",
-				s->o->user ? s->o->user : "", s->o->host);
+			ks_info("auth", "event=login_ok user=\"%s\" gateway=%s", esc(s->o->user),
+				s->o->host);
 	}
 	if (err)
 		return err;
 	if (s->auth.banner)
-		ks_info("auth", "event=banner text=\"%s\"", s->auth.banner);
+		ks_info("auth", "event=banner text=\"%s\"", esc(s->auth.banner));
 	return cstp_connect(s, e);
 }
 

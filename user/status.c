@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include "esc.h"
 #include "json.h"
 #include "split_report.h"
 #include "status.h"
@@ -72,6 +73,26 @@ static void datapath_json(struct ks_json *j, const struct ks_session *s)
 	json_obj_close(j);
 }
 
+/* The gateway's banner, one escaped line per line it has (bounded: 4 KB of it). */
+static void banner_text(const char *banner, struct ks_buf *out)
+{
+	char line[ESC_SHORT_MAX];
+	size_t left = banner ? strnlen(banner, 4096) : 0;
+
+	for (const char *at = banner; left;) {
+		const char *nl = memchr(at, '\n', left);
+		size_t n = nl ? (size_t)(nl - at) : left;
+
+		if (n && at[n - 1] == '\r')
+			n--;
+		esc_text(line, sizeof(line), at, n);
+		buf_printf(out, "%s%s\n", at == banner ? "banner:    " : "           ", line);
+		n = nl ? (size_t)(nl - at) + 1 : left;
+		at += n;
+		left -= n;
+	}
+}
+
 static void counters(struct ks_json *j, const struct ks_session *s)
 {
 	const struct ks_counters *c = tunnel_counters(s->tunnel);
@@ -87,6 +108,7 @@ static void counters(struct ks_json *j, const struct ks_session *s)
 	json_u64(j, "rx_dropped", c->rx_dropped);
 	json_u64(j, "rx_bad_frames", c->rx_bad_frames);
 	json_u64(j, "rx_unknown_frames", c->rx_unknown_frames);
+	json_u64(j, "rx_oversized", c->rx_oversized);
 	json_u64(j, "tx_compressed", c->tx_compressed);
 	json_u64(j, "rx_compressed", c->rx_compressed);
 	json_u64(j, "dpd_sent", c->dpd_sent);
@@ -165,7 +187,7 @@ void status_text(const struct ks_session *s, struct ks_buf *out)
 	buf_printf(out, "interface: %s (pid %d), connected %lds ago in %.0f ms\n", s->tun.name,
 		   (int)getpid(), (long)(time(NULL) - s->connected_at), s->connect_ms);
 	buf_printf(out, "gateway:   %s:%s (%s) user %s, %s %s\n", s->o->host, s->o->port,
-		   s->peer_ip, s->auth.user ? s->auth.user : "-",
+		   s->peer_ip, s->auth.user ? esc(s->auth.user) : "-",
 		   s->ssl ? SSL_get_version(s->ssl) : "reconnecting",
 		   s->ssl ? SSL_get_cipher_name(s->ssl) : "");
 	buf_printf(out, "cert:      %s\n", s->auth.peer.pubkey_sha256);
@@ -181,9 +203,9 @@ void status_text(const struct ks_session *s, struct ks_buf *out)
 		buf_printf(out, "dns:       %s\n",
 			   inet_ntop(p->dns[i].family, p->dns[i].addr, a, sizeof(a)));
 	if (p->default_domain)
-		buf_printf(out, "domain:    %s\n", p->default_domain);
+		buf_printf(out, "domain:    %s\n", esc(p->default_domain));
 	for (size_t i = 0; i < p->n_split_dns; i++)
-		buf_printf(out, "split-dns: %s\n", p->split_dns[i]);
+		buf_printf(out, "split-dns: %s\n", esc(p->split_dns[i]));
 	split_report_text(&s->split, out);
 	if (s->split.started)
 		dns_report_text(&s->split, out);
@@ -205,6 +227,5 @@ void status_text(const struct ks_session *s, struct ks_buf *out)
 		buf_printf(out, "kernel:    %llu packets out, %llu in (bpf, %s)\n",
 			   (unsigned long long)k[KS_DIR_TO_GATEWAY].packets,
 			   (unsigned long long)k[KS_DIR_FROM_GATEWAY].packets, s->bpf.pin_dir);
-	if (p->banner)
-		buf_printf(out, "banner:    %s\n", p->banner);
+	banner_text(p->banner, out);
 }

@@ -9,7 +9,8 @@
 #include <unistd.h>
 #include <openssl/err.h>
 
-#include "cstp_frame.h"
+#include "cstp.h"
+#include "esc.h"
 #include "gro.h"
 #include "gso.h"
 #include "log.h"
@@ -34,7 +35,6 @@
 #define BUSY_PASS_CQES 4
 #define BUSY_PASS_BYTES (32u << 10)
 #define BUSY_WAIT_CQES 128
-#define SCRATCH_SIZE (CSTP_HDR_LEN + 2 * CSTP_MAX_MTU + 64)
 
 enum op { OP_TUN_READ = 1, OP_TUN_WRITE, OP_SOCK_RECV, OP_SOCK_SEND, OP_SIGNAL, OP_TIMER, OP_CTL };
 
@@ -51,11 +51,11 @@ struct ks_tunnel {
 	struct signalfd_siginfo siginfo;
 	struct __kernel_timespec tick;
 	struct ks_tls_io io;	/* what OpenSSL reads from and writes to */
-	struct ks_deflate *z;
+	struct ks_cstp cstp;	/* the protocol: frames in and out, DPD, keepalive */
+	bool cstp_ok;
 	uint8_t *sock_rx;
 	uint8_t *plain;
 	size_t plain_len;
-	uint8_t *scratch;	/* frames that do not sit in a TUN buffer (compressed, control) */
 	bool min_wait;		/* kernel can end a wait after coalesce_us */
 	bool busy;		/* the last pass was: coalesce the next wait */
 	bool tx_dirty;		/* records written since the last flush */
@@ -64,7 +64,6 @@ struct ks_tunnel {
 	size_t inflight_off;
 	bool send_busy, recv_armed;
 	struct ks_gro gro;	/* what goes to the TUN this pass */
-	time_t last_rx, last_tx, dpd_sent_at;
 	bool stopping;
 	time_t stop_deadline;
 	enum ks_tunnel_end end;
@@ -186,51 +185,34 @@ static void flush_tls(struct ks_tunnel *t)
 }
 
 /* One CSTP frame per TLS record: ocserv parses each record as exactly one frame. The
- * records pile up in the write BIO and leave in one send per loop pass. */
-static void write_frame(struct ks_tunnel *t, const uint8_t *frame, size_t len)
+ * records pile up in the send queue and leave in one send per loop pass. */
+static int send_frame(void *ctx, const uint8_t *frame, size_t len)
 {
+	struct ks_tunnel *t = ctx;
 	int n = SSL_write(t->cfg.ssl, frame, (int)len);
 
 	if (n != (int)len) {
 		finish(t, KS_END_ERROR, "TLS write failed: ", ERR_reason_error_string(ERR_get_error()));
-		return;
+		return -EIO;
 	}
 	t->c.tls_writes++;
 	t->tx_dirty = true;
+	return 0;
 }
 
-static void queue_frame(struct ks_tunnel *t, uint8_t type, const void *payload, uint16_t len)
+static void cstp_ended(void *ctx, enum ks_tunnel_end why, const char *reason)
 {
-	cstp_put_hdr(t->scratch, type, len);
-	if (len)
-		memcpy(t->scratch + CSTP_HDR_LEN, payload, len);
-	write_frame(t, t->scratch, CSTP_HDR_LEN + len);
+	finish(ctx, why, "", reason);
 }
 
 /* pkt has CSTP_HDR_LEN bytes of headroom in front of it (the TUN buffer ring's). */
 static void on_tun_packet(struct ks_tunnel *t, uint8_t *pkt, size_t len)
 {
-	size_t zlen;
-
-	if (len == 0 || len > (size_t)t->cfg.params->mtu || t->stopping) {
+	if (t->stopping) {
 		t->c.tx_dropped++;
 		return;
 	}
-	t->c.tx_packets++;
-	t->c.tx_bytes += len;
-	if (!t->z) {
-		cstp_put_hdr(pkt - CSTP_HDR_LEN, CSTP_DATA, (uint16_t)len);
-		write_frame(t, pkt - CSTP_HDR_LEN, CSTP_HDR_LEN + len);
-		return;
-	}
-	if (deflate_packet(t->z, pkt, len, t->scratch + CSTP_HDR_LEN, SCRATCH_SIZE - CSTP_HDR_LEN,
-			   &zlen)) {
-		finish(t, KS_END_ERROR, "deflate failed", NULL);
-		return;
-	}
-	cstp_put_hdr(t->scratch, CSTP_COMPRESSED, (uint16_t)zlen);
-	write_frame(t, t->scratch, CSTP_HDR_LEN + zlen);
-	t->c.tx_compressed++;
+	cstp_send_packet(&t->cstp, pkt, len);
 }
 
 static int on_tun_segment(void *ctx, uint8_t *pkt, size_t len)
@@ -254,12 +236,6 @@ static void on_tun_read_vnet(struct ks_tunnel *t, uint8_t *buf, size_t len)
 	}
 }
 
-/* The kernel would refuse it anyway; not IPv4/IPv6 means a broken or hostile peer. */
-static bool looks_like_ip(const uint8_t *pkt, size_t len)
-{
-	return len >= 20 && ((pkt[0] >> 4) == 4 || (pkt[0] >> 4) == 6);
-}
-
 /* The gatherer's output: one write, its memory ours until the CQE. */
 static void submit_tun_write(void *ctx, uint8_t *data, size_t len, unsigned int segs)
 {
@@ -275,90 +251,24 @@ static void submit_tun_write(void *ctx, uint8_t *data, size_t len, unsigned int 
 	io_uring_sqe_set_data64(sqe, UD(OP_TUN_WRITE, segs));
 }
 
-static void write_tun(struct ks_tunnel *t, const uint8_t *pkt, size_t len)
+/* A packet from the gateway: gathered for this pass's TUN writes. */
+static int deliver_packet(void *ctx, const uint8_t *pkt, size_t len)
 {
-	if (!looks_like_ip(pkt, len)) {
-		t->c.rx_bad_frames++;
-		return;
-	}
-	if (gro_add(&t->gro, pkt, len)) {
-		t->c.rx_dropped++;
-		return;
-	}
-	t->c.rx_packets++;
-	t->c.rx_bytes += len;
+	struct ks_tunnel *t = ctx;
+
+	return gro_add(&t->gro, pkt, len);
 }
 
-/* The inflated packet goes through the scratch buffer (free on the receive side: frames
- * are written out synchronously) and is then dropped or copied like any data frame, so
- * the deflate stream stays in step whatever happens to the packet. */
-static void write_tun_compressed(struct ks_tunnel *t, const struct ks_cstp_frame *f)
-{
-	struct ks_error e = { 0 };
-	size_t len = 0;
-
-	if (inflate_packet(t->z, f->payload, f->len, t->scratch, CSTP_MAX_MTU + 64, &len, &e)) {
-		finish(t, KS_END_PROTOCOL, "", e.msg);
-		return;
-	}
-	t->c.rx_compressed++;
-	write_tun(t, t->scratch, len);
-}
-
-static void on_frame(struct ks_tunnel *t, const struct ks_cstp_frame *f)
-{
-	char reason[128];
-
-	switch (f->type) {
-	case CSTP_DATA:
-		write_tun(t, f->payload, f->len);
-		break;
-	case CSTP_COMPRESSED:
-		if (!t->z)
-			finish(t, KS_END_PROTOCOL, "compressed frame but no compression was agreed",
-			       NULL);
-		else
-			write_tun_compressed(t, f);
-		break;
-	case CSTP_DPD_REQ:
-		t->c.dpd_received++;
-		queue_frame(t, CSTP_DPD_RESP, f->payload, f->len);
-		break;
-	case CSTP_DPD_RESP:
-		t->c.dpd_answered++;
-		t->dpd_sent_at = 0;
-		break;
-	case CSTP_KEEPALIVE:
-		break;
-	case CSTP_DISCONNECT:
-	case CSTP_TERMINATE:
-		cstp_reason(f, reason, sizeof(reason));
-		finish(t, f->type == CSTP_DISCONNECT ? KS_END_GATEWAY_DISCONNECT :
-						       KS_END_GATEWAY_TERMINATE,
-		       "", reason[0] ? reason : "no reason given");
-		break;
-	default:
-		t->c.rx_unknown_frames++;
-		ks_dbg("cstp", "event=frame_dropped type=%u len=%u", f->type, f->len);
-	}
-}
+static const struct ks_cstp_ops cstp_ops = {
+	.send = send_frame,
+	.deliver = deliver_packet,
+	.end = cstp_ended,
+};
 
 static void parse_plain(struct ks_tunnel *t)
 {
-	struct ks_cstp_frame f;
-	struct ks_error e = { 0 };
-	size_t off = 0, used;
-	int err;
+	size_t off = cstp_feed(&t->cstp, t->plain, t->plain_len, time(NULL));
 
-	while (!t->end && (err = cstp_next_frame(t->plain + off, t->plain_len - off, &f, &used,
-						 &e)) == 0) {
-		on_frame(t, &f);
-		off += used;
-	}
-	if (!t->end && err != -EAGAIN) {
-		finish(t, KS_END_PROTOCOL, "", e.msg);
-		ks_err("cstp", "event=stream_corrupt offset=%zu reason=\"%s\"", off, e.msg);
-	}
 	if (off) {
 		memmove(t->plain, t->plain + off, t->plain_len - off);
 		t->plain_len -= off;
@@ -395,7 +305,6 @@ static void read_tls(struct ks_tunnel *t)
 
 static void on_tick(struct ks_tunnel *t)
 {
-	const struct ks_cstp_params *p = t->cfg.params;
 	time_t now = time(NULL);
 
 	if (t->cfg.on_tick)
@@ -405,40 +314,18 @@ static void on_tick(struct ks_tunnel *t)
 			finish(t, KS_END_LOCAL, "disconnect (gateway did not take the goodbye)", NULL);
 		return;
 	}
-	if (p->dpd > 0) {
-		if (t->dpd_sent_at && now - t->dpd_sent_at >= p->dpd) {
-			finish(t, KS_END_DPD, "dead peer: no answer to DPD", NULL);
-			return;
-		}
-		if (!t->dpd_sent_at && now - t->last_rx >= p->dpd) {
-			queue_frame(t, CSTP_DPD_REQ, NULL, 0);
-			t->dpd_sent_at = now;
-			t->c.dpd_sent++;
-		}
-	}
-	if (p->keepalive > 0 && now - t->last_tx >= p->keepalive) {
-		queue_frame(t, CSTP_KEEPALIVE, NULL, 0);
-		t->c.keepalives_sent++;
-	}
+	cstp_tick(&t->cstp, now);
 }
 
 void tunnel_stop(struct ks_tunnel *t, const char *reason)
 {
-	uint8_t payload[96];
-	size_t n;
-
 	if (t->stopping || t->end)
 		return;
-	ks_info("tunnel", "event=disconnecting reason=\"%s\"", reason);
+	ks_info("tunnel", "event=disconnecting reason=\"%s\"", esc(reason));
 	t->stopping = true;
 	t->stop_deadline = time(NULL) + 2;
 	snprintf(t->end_reason, sizeof(t->end_reason), "%s", reason);
-	/* DISCONNECT: code 0xb0, then the reason text, as AnyConnect clients send it. */
-	payload[0] = 0xb0;
-	n = (size_t)snprintf((char *)payload + 1, sizeof(payload) - 1, "%s", reason);
-	if (n > sizeof(payload) - 2)
-		n = sizeof(payload) - 2;
-	queue_frame(t, CSTP_DISCONNECT, payload, (uint16_t)(n + 1));
+	cstp_send_disconnect(&t->cstp, reason);
 	SSL_shutdown(t->cfg.ssl);
 	flush_tls(t);
 }
@@ -483,7 +370,7 @@ static void on_cqe(struct ks_tunnel *t, struct io_uring_cqe *cqe)
 			       res == 0 ? "closed" : strerror(-res));
 			break;
 		}
-		t->last_rx = time(NULL);
+		t->cstp.last_rx = time(NULL);
 		t->io.in_len += (size_t)res;
 		read_tls(t);
 		break;
@@ -572,17 +459,18 @@ struct ks_tunnel *tunnel_new(const struct ks_tunnel_cfg *cfg, struct ks_error *e
 	t->send_q.limit = t->inflight.limit = 64u << 20;
 	t->sock_rx = malloc(SOCK_RX_SIZE);
 	t->plain = malloc(PLAIN_RX_SIZE);
-	t->scratch = malloc(SCRATCH_SIZE);
-	if (!t->sock_rx || !t->plain || !t->scratch ||
+	if (!t->sock_rx || !t->plain ||
 	    gro_init(&t->gro, WRITE_ARENA, cfg->tun->vnet, true, submit_tun_write, t,
 		     &t->c.rx_gro)) {
 		ks_fail(e, -ENOMEM, "tunnel: out of memory");
 		goto fail;
 	}
-	if (cfg->params->deflate && !(t->z = deflate_new())) {
-		ks_fail(e, -ENOMEM, "tunnel: compression setup failed");
+	if (cstp_init(&t->cstp, &cstp_ops, t, &t->c, cfg->params->mtu, cfg->params->dpd,
+		      cfg->params->keepalive, cfg->params->deflate, time(NULL))) {
+		ks_fail(e, -ENOMEM, "tunnel: out of memory (CSTP state, compression)");
 		goto fail;
 	}
+	t->cstp_ok = true;
 	if (setup_fds(t, e))
 		goto fail;
 	err = uring_setup(&t->ring, RING_ENTRIES);
@@ -623,7 +511,7 @@ enum ks_tunnel_end tunnel_run(struct ks_tunnel *t)
 	unsigned int head, seen;
 	uint64_t pass_start;
 
-	t->last_rx = t->last_tx = time(NULL);
+	t->cstp.last_rx = t->cstp.last_tx = time(NULL);
 	/* Frames that arrived with the CONNECT response come first. */
 	if (t->cfg.early && t->cfg.early->len) {
 		memcpy(t->plain, t->cfg.early->data, t->cfg.early->len);
@@ -671,7 +559,7 @@ enum ks_tunnel_end tunnel_run(struct ks_tunnel *t)
 		if (t->tx_dirty && !t->end) {
 			flush_tls(t);
 			t->tx_dirty = false;
-			t->last_tx = time(NULL);
+			t->cstp.last_tx = time(NULL);
 		}
 		if (!t->end) {
 			arm_recv(t);
@@ -719,11 +607,11 @@ void tunnel_free(struct ks_tunnel *t)
 	}
 	if (t->sig_fd >= 0)
 		close(t->sig_fd);
-	deflate_free(t->z);
+	if (t->cstp_ok)
+		cstp_fini(&t->cstp);
 	free(t->sock_rx);
 	free(t->plain);
 	gro_free(&t->gro);
-	free(t->scratch);
 	buf_free(&t->send_q);
 	buf_free(&t->inflight);
 	free(t);

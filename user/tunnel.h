@@ -6,32 +6,12 @@
 #include <time.h>
 #include <openssl/ssl.h>
 #include "buf.h"
+#include "counters.h"
 #include "cstp_params.h"
 #include "deflate.h"
 #include "gro.h"
 #include "tun.h"
 #include "uring.h"
-
-struct ks_counters {
-	uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes;
-	uint64_t tx_dropped, rx_dropped, rx_bad_frames, rx_unknown_frames;
-	uint64_t tx_compressed, rx_compressed;
-	uint64_t dpd_sent, dpd_answered, dpd_received, keepalives_sent;
-	uint64_t tls_writes, socket_sends, socket_recvs, submits, tun_read_cqes, tun_writes;
-	uint64_t tx_super_packets; /* TUN reads that were cut into several packets */
-	struct ks_gro_stats rx_gro; /* TUN writes built by GRO */
-};
-
-enum ks_tunnel_end {
-	KS_END_NONE = 0,
-	KS_END_LOCAL,		/* signal or `kslice disconnect` */
-	KS_END_GATEWAY_DISCONNECT,
-	KS_END_GATEWAY_TERMINATE,
-	KS_END_CLOSED,		/* TLS closed or reset under us */
-	KS_END_DPD,		/* dead peer */
-	KS_END_PROTOCOL,	/* undecodable stream */
-	KS_END_ERROR,		/* local failure */
-};
 
 struct ks_tunnel;
 typedef void (*ks_ctl_handler)(void *ctx, int client_fd);

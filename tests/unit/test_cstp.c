@@ -47,10 +47,10 @@ void test_cstp_frames(void)
 
 	test__start_subtest("disconnect reason is sanitized");
 	uint8_t d[] = { 0xb0, 'b', 'y', '\n', 'e' };
-	char reason[8];
+	char reason[16];
 	f = (struct ks_cstp_frame){ .type = CSTP_DISCONNECT, .len = 5, .payload = d };
 	cstp_reason(&f, reason, sizeof(reason));
-	ASSERT_STREQ(reason, "by.e", "reason");
+	ASSERT_STREQ(reason, "by\\ne", "reason");
 }
 
 void test_cstp_deflate(void)

@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The CSTP layer driven without sockets: what a gateway sends becomes packets, echoes
+ * and ends; nothing it sends may write past a buffer (run under ASan by make check-san). */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "generated/config.h"
+#include "cstp.h"
+#include "cstp_params.h"
+#include "kslice/kconfig.h"
+#include "ks_test.h"
+
+struct sink {
+	uint8_t sent[CSTP_SCRATCH];
+	size_t sent_len;
+	int nsent, ndelivered;
+	size_t delivered_len;
+	enum ks_tunnel_end end;
+	char reason[256];
+};
+
+static int sink_send(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct sink *k = ctx;
+
+	memcpy(k->sent, frame, len);
+	k->sent_len = len;
+	k->nsent++;
+	return 0;
+}
+
+static int sink_deliver(void *ctx, const uint8_t *pkt, size_t len)
+{
+	struct sink *k = ctx;
+
+	k->ndelivered++;
+	k->delivered_len = len;
+	return 0;
+}
+
+static void sink_end(void *ctx, enum ks_tunnel_end why, const char *reason)
+{
+	struct sink *k = ctx;
+
+	k->end = why;
+	snprintf(k->reason, sizeof(k->reason), "%s", reason);
+}
+
+static const struct ks_cstp_ops sink_ops = { sink_send, sink_deliver, sink_end };
+
+/* A frame of type and len in a fresh heap buffer (ASan sees any read past it). */
+static uint8_t *frame(uint8_t type, size_t len, uint8_t fill)
+{
+	uint8_t *f = malloc(CSTP_HDR_LEN + len);
+
+	cstp_put_hdr(f, type, (uint16_t)len);
+	memset(f + CSTP_HDR_LEN, fill, len);
+	return f;
+}
+
+void test_cstp_session(void)
+{
+	struct ks_counters c = { 0 };
+	struct ks_cstp s;
+	struct sink *k = calloc(1, sizeof(*k));
+	uint8_t *f;
+
+	ASSERT_OK(cstp_init(&s, &sink_ops, k, &c, 1400, 30, 20, false, 1000), "init");
+
+	test__start_subtest("a 60 KB DPD-REQ is echoed whole and the session goes on");
+	f = frame(CSTP_DPD_REQ, 60000, 0xab);
+	f[CSTP_HDR_LEN + 59999] = 0xcd;
+	ASSERT_EQ(cstp_feed(&s, f, CSTP_HDR_LEN + 60000, 1001), CSTP_HDR_LEN + 60000, "consumed");
+	ASSERT_EQ(k->sent_len, CSTP_HDR_LEN + 60000, "echo length");
+	ASSERT_EQ(k->sent[6], CSTP_DPD_RESP, "echo type");
+	ASSERT_TRUE(!memcmp(k->sent + CSTP_HDR_LEN, f + CSTP_HDR_LEN, 60000), "echo payload");
+	ASSERT_EQ(k->end, KS_END_NONE, "still up");
+	ASSERT_EQ(c.dpd_received, 1, "counted");
+	free(f);
+
+	test__start_subtest("the largest DPD-REQ there is");
+	f = frame(CSTP_DPD_REQ, CSTP_MAX_PAYLOAD, 0x11);
+	cstp_feed(&s, f, CSTP_HDR_LEN + CSTP_MAX_PAYLOAD, 1001);
+	ASSERT_EQ(k->sent_len, CSTP_HDR_LEN + CSTP_MAX_PAYLOAD, "echo length");
+	free(f);
+
+	test__start_subtest("a 64 KB data frame is dropped and counted, not delivered");
+	f = frame(CSTP_DATA, CSTP_MAX_PAYLOAD, 0x45);
+	cstp_feed(&s, f, CSTP_HDR_LEN + CSTP_MAX_PAYLOAD, 1001);
+	ASSERT_EQ(k->ndelivered, 0, "not delivered");
+	ASSERT_EQ(c.rx_oversized, 1, "counted");
+	ASSERT_EQ(k->end, KS_END_NONE, "still up");
+	free(f);
+
+	test__start_subtest("data that is not IP is dropped and counted");
+	f = frame(CSTP_DATA, 40, 0x00);
+	cstp_feed(&s, f, CSTP_HDR_LEN + 40, 1001);
+	ASSERT_EQ(c.rx_bad_frames, 1, "counted");
+	ASSERT_EQ(k->ndelivered, 0, "not delivered");
+	f[CSTP_HDR_LEN] = 0x45;
+	cstp_feed(&s, f, CSTP_HDR_LEN + 40, 1001);
+	ASSERT_EQ(k->ndelivered, 1, "an IPv4 packet is");
+	free(f);
+
+	test__start_subtest("unknown type dropped, session goes on");
+	f = frame(0x42, 10, 0);
+	cstp_feed(&s, f, CSTP_HDR_LEN + 10, 1001);
+	ASSERT_EQ(c.rx_unknown_frames, 1, "counted");
+	ASSERT_EQ(k->end, KS_END_NONE, "still up");
+	free(f);
+
+	test__start_subtest("a partial frame is left for later");
+	f = frame(CSTP_KEEPALIVE, 0, 0);
+	ASSERT_EQ(cstp_feed(&s, f, 5, 1001), 0, "nothing consumed");
+	ASSERT_EQ(k->end, KS_END_NONE, "still up");
+	free(f);
+
+	test__start_subtest("compressed frame without compression ends the session");
+	f = frame(CSTP_COMPRESSED, 10, 0);
+	cstp_feed(&s, f, CSTP_HDR_LEN + 10, 1001);
+	ASSERT_EQ(k->end, KS_END_PROTOCOL, "protocol end");
+	ASSERT_TRUE(strstr(k->reason, "no compression was agreed") != NULL, k->reason);
+	free(f);
+	cstp_fini(&s);
+
+	test__start_subtest("DISCONNECT reason arrives escaped");
+	memset(k, 0, sizeof(*k));
+	ASSERT_OK(cstp_init(&s, &sink_ops, k, &c, 1400, 30, 20, false, 1000), "init");
+	static const char why[] = "\xb0" "bye\x1b[2J\nlevel=err \"x\"";
+	f = frame(CSTP_DISCONNECT, sizeof(why) - 1, 0);
+	memcpy(f + CSTP_HDR_LEN, why, sizeof(why) - 1);
+	cstp_feed(&s, f, CSTP_HDR_LEN + sizeof(why) - 1, 1001);
+	ASSERT_EQ(k->end, KS_END_GATEWAY_DISCONNECT, "ended");
+	ASSERT_STREQ(k->reason, "bye\\x1b[2J\\nlevel=err \\\"x\\\"", "escaped");
+	free(f);
+	cstp_fini(&s);
+
+	test__start_subtest("bad magic ends the session, naming the offset");
+	memset(k, 0, sizeof(*k));
+	ASSERT_OK(cstp_init(&s, &sink_ops, k, &c, 1400, 30, 20, false, 1000), "init");
+	cstp_feed(&s, (const uint8_t *)"HTTP/1.1 200", 12, 1001);
+	ASSERT_EQ(k->end, KS_END_PROTOCOL, "protocol end");
+	ASSERT_TRUE(strstr(k->reason, "bad magic") != NULL, k->reason);
+	cstp_fini(&s);
+
+	test__start_subtest("DPD: a request after the interval, dead peer after another");
+	memset(k, 0, sizeof(*k));
+	ASSERT_OK(cstp_init(&s, &sink_ops, k, &c, 1400, 30, 0, false, 1000), "init");
+	cstp_tick(&s, 1029);
+	ASSERT_EQ(k->nsent, 0, "quiet before the interval");
+	cstp_tick(&s, 1030);
+	ASSERT_EQ(k->nsent, 1, "DPD sent");
+	ASSERT_EQ(k->sent[6], CSTP_DPD_REQ, "type");
+	cstp_tick(&s, 1060);
+	ASSERT_EQ(k->end, KS_END_DPD, "dead peer");
+	cstp_fini(&s);
+	free(k);
+}
+
+void test_cstp_session_deflate(void)
+{
+	struct ks_counters c = { 0 };
+	struct ks_deflate *peer;
+	struct ks_cstp s;
+	struct sink *k = calloc(1, sizeof(*k));
+	static uint8_t big[CSTP_MAX_MTU + 4096], z[CSTP_SCRATCH];
+	uint8_t *f = malloc(CSTP_HDR_LEN + sizeof(z));
+	size_t zl;
+
+	if (!IS_ENABLED(CONFIG_COMPRESSION)) {
+		test__skip("CONFIG_COMPRESSION is off");
+		free(k);
+		free(f);
+		return;
+	}
+	peer = deflate_new();
+	ASSERT_OK(cstp_init(&s, &sink_ops, k, &c, 1400, 0, 0, true, 1000), "init");
+
+	test__start_subtest("a packet inflating past any MTU is dropped; the stream stays in step");
+	memset(big, 0x45, sizeof(big));
+	ASSERT_OK(deflate_packet(peer, big, sizeof(big), z, sizeof(z), &zl), "peer deflate");
+	cstp_put_hdr(f, CSTP_COMPRESSED, (uint16_t)zl);
+	memcpy(f + CSTP_HDR_LEN, z, zl);
+	cstp_feed(&s, f, CSTP_HDR_LEN + zl, 1001);
+	ASSERT_EQ(k->end, KS_END_NONE, "still up");
+	ASSERT_EQ(c.rx_oversized, 1, "counted");
+	ASSERT_EQ(k->ndelivered, 0, "not delivered");
+	ASSERT_OK(deflate_packet(peer, big, 1000, z, sizeof(z), &zl), "next packet");
+	cstp_put_hdr(f, CSTP_COMPRESSED, (uint16_t)zl);
+	memcpy(f + CSTP_HDR_LEN, z, zl);
+	cstp_feed(&s, f, CSTP_HDR_LEN + zl, 1001);
+	ASSERT_EQ(k->end, KS_END_NONE, "still up");
+	ASSERT_EQ(k->ndelivered, 1, "the next packet inflates");
+	ASSERT_EQ(k->delivered_len, 1000, "whole");
+
+	test__start_subtest("garbage in the stream ends the session");
+	cstp_put_hdr(f, CSTP_COMPRESSED, 64);
+	memset(f + CSTP_HDR_LEN, 0xff, 64);
+	cstp_feed(&s, f, CSTP_HDR_LEN + 64, 1001);
+	ASSERT_EQ(k->end, KS_END_PROTOCOL, "protocol end");
+	ASSERT_TRUE(strstr(k->reason, "inflate") != NULL, k->reason);
+	cstp_fini(&s);
+	deflate_free(peer);
+	free(f);
+	free(k);
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* What the tunnel counts, shown by `kslice status`. */
+#pragma once
+#include <stdint.h>
+#include "gro.h"
+
+struct ks_counters {
+	uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes;
+	uint64_t tx_dropped, rx_dropped, rx_bad_frames, rx_unknown_frames;
+	uint64_t rx_oversized;	/* data or inflated packets larger than any MTU: dropped */
+	uint64_t tx_compressed, rx_compressed;
+	uint64_t dpd_sent, dpd_answered, dpd_received, keepalives_sent;
+	uint64_t tls_writes, socket_sends, socket_recvs, submits, tun_read_cqes, tun_writes;
+	uint64_t tx_super_packets; /* TUN reads that were cut into several packets */
+	struct ks_gro_stats rx_gro; /* TUN writes built by GRO */
+};
+
+enum ks_tunnel_end {
+	KS_END_NONE = 0,
+	KS_END_LOCAL,		/* signal or `kslice disconnect` */
+	KS_END_GATEWAY_DISCONNECT,
+	KS_END_GATEWAY_TERMINATE,
+	KS_END_CLOSED,		/* TLS closed or reset under us */
+	KS_END_DPD,		/* dead peer */
+	KS_END_PROTOCOL,	/* undecodable stream */
+	KS_END_ERROR,		/* local failure */
+};
