@@ -155,21 +155,19 @@ static bool pause_serving(struct ks_session *s, int ms)
 	int64_t end = mono_ms() + ms, next_tick = mono_ms() + 1000, now;
 
 	while ((now = mono_ms()) < end) {
-		struct pollfd p = { .fd = s->ctl_fd, .events = POLLIN };
+		struct pollfd p = { .fd = s->ctl ? ctl_server_fd(s->ctl) : -1, .events = POLLIN };
 		int wait = (int)(end - now < 200 ? end - now : 200);
 
 		if (stop_requested(0) || s->stop_requested)
 			return true;
-		if (s->ctl_fd >= 0 && poll(&p, 1, wait) > 0 && (p.revents & POLLIN)) {
-			int c = accept4(s->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
-
-			if (c >= 0)
-				session_on_client(s, c);
-		} else if (s->ctl_fd < 0 && stop_requested(wait)) {
+		if (s->ctl && poll(&p, 1, wait) > 0 && (p.revents & POLLIN))
+			ctl_server_run(s->ctl);
+		else if (!s->ctl && stop_requested(wait))
 			return true;
-		}
 		if (mono_ms() >= next_tick) {
 			session_on_tick(s);
+			if (s->ctl)
+				ctl_server_run(s->ctl); /* deadlines of slow clients */
 			next_tick += 1000;
 		}
 	}
@@ -209,10 +207,9 @@ static int run_tunnel(struct ks_session *s, int ready_fd, struct ks_error *e)
 		.tun = &s->tun,
 		.params = &s->params,
 		.early = &s->early,
-		.ctl_fd = s->ctl_fd,
-		.on_client = session_on_client,
+		.ctl = s->ctl,
 		.on_tick = session_on_tick,
-		.ctl_ctx = s,
+		.tick_ctx = s,
 		.ready_fd = ready_fd,
 		.coalesce_us = s->o->coalesce_us,
 	};
@@ -370,6 +367,12 @@ int cmd_connect(int argc, char **argv)
 	/* Claim the interface first: a second instance must fail before it logs in. */
 	s.ctl_fd = ctl_listen(o.ifname, s.ctl_path, sizeof(s.ctl_path), &e);
 	if (s.ctl_fd < 0) {
+		rc = KS_EXIT_ERROR;
+		goto out_msg;
+	}
+	s.ctl = ctl_server_new(s.ctl_fd, session_on_request, &s);
+	if (!s.ctl) {
+		ks_fail(&e, -errno, "control: %m");
 		rc = KS_EXIT_ERROR;
 		goto out_msg;
 	}

@@ -31,7 +31,7 @@ int cmd_domain(int argc, char **argv)
 					    { "interface", required_argument, NULL, 'i' },
 					    { "help", no_argument, NULL, 'h' },
 					    { 0 } };
-	char ifname[IFNAMSIZ] = CONFIG_DEFAULT_IFNAME, req[CTL_MAX_REQUEST];
+	char ifname[IFNAMSIZ] = CONFIG_DEFAULT_IFNAME;
 	char norm[KS_DOMAIN_TEXT_MAX];
 	const char *kind = "tunnel", *verb, *why;
 	bool json = false, learned = false, kind_set = false;
@@ -67,8 +67,9 @@ int cmd_domain(int argc, char **argv)
 	verb = optind < argc ? argv[optind++] : "";
 	if (!strcmp(verb, "list") && optind == argc && !kind_set)
 		return ctl_command(ifname,
-				   json ? "domain list json" : learned ? "domain list learned" : "domain list",
-				   true);
+				   json ? CTL_DOMAIN_LIST_JSON
+				   : learned ? CTL_DOMAIN_LIST_LEARNED : CTL_DOMAIN_LIST,
+				   NULL, NULL, true);
 	if ((strcmp(verb, "add") && strcmp(verb, "del")) || optind == argc || json || learned ||
 	    (kind_set && strcmp(verb, "add"))) {
 		fprintf(stderr, "kslice: domain: expected add|del DOMAIN... or list\n%s", usage);
@@ -84,11 +85,8 @@ int cmd_domain(int argc, char **argv)
 	}
 	for (int i = optind; i < argc && rc != KS_EXIT_NOT_RUNNING; i++) {
 		dns_domain_normalize(argv[i], norm, &why);
-		if (!strcmp(verb, "add"))
-			snprintf(req, sizeof(req), "domain add %s %s", kind, norm);
-		else
-			snprintf(req, sizeof(req), "domain del %s", norm);
-		int r = ctl_command(ifname, req, false);
+		int r = !strcmp(verb, "add") ? ctl_command(ifname, CTL_DOMAIN_ADD, kind, norm, false)
+					     : ctl_command(ifname, CTL_DOMAIN_DEL, norm, NULL, false);
 
 		if (r)
 			rc = r;

@@ -27,7 +27,7 @@ int cmd_route(int argc, char **argv)
 					    { "interface", required_argument, NULL, 'i' },
 					    { "help", no_argument, NULL, 'h' },
 					    { 0 } };
-	char ifname[IFNAMSIZ] = CONFIG_DEFAULT_IFNAME, req[200];
+	char ifname[IFNAMSIZ] = CONFIG_DEFAULT_IFNAME;
 	const char *set = NULL, *verb;
 	struct ks_error e;
 	struct ks_prefix p;
@@ -59,7 +59,8 @@ int cmd_route(int argc, char **argv)
 	}
 	verb = optind < argc ? argv[optind++] : "";
 	if (!strcmp(verb, "list") && optind == argc)
-		return ctl_command(ifname, json ? "route list json" : "route list", true);
+		return ctl_command(ifname, json ? CTL_ROUTE_LIST_JSON : CTL_ROUTE_LIST, NULL, NULL,
+				   true);
 	if ((strcmp(verb, "add") && strcmp(verb, "del")) || optind == argc || json) {
 		fprintf(stderr, "kslice: route: expected add|del PREFIX... or list\n%s", usage);
 		return KS_EXIT_USAGE;
@@ -74,8 +75,8 @@ int cmd_route(int argc, char **argv)
 	if (!set)
 		set = strcmp(verb, "add") ? "any" : "include";
 	for (int i = optind; i < argc && rc != KS_EXIT_NOT_RUNNING; i++) {
-		snprintf(req, sizeof(req), "route %s %s %s", verb, set, argv[i]);
-		int r = ctl_command(ifname, req, false);
+		int r = ctl_command(ifname, strcmp(verb, "add") ? CTL_ROUTE_DEL : CTL_ROUTE_ADD, set,
+				    argv[i], false);
 
 		if (r)
 			rc = r;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +14,15 @@
 
 #include "generated/config.h"
 #include "ctl.h"
+#include "env.h"
+#include "esc.h"
 #include "exitcodes.h"
 
 const char *ctl_run_dir(void)
 {
-	const char *d = getenv("KSLICE_RUN_DIR");
+	const char *d = env_override("KSLICE_RUN_DIR");
 
-	return d && *d ? d : CONFIG_RUN_DIR;
+	return d ? d : CONFIG_RUN_DIR;
 }
 
 int ctl_path(const char *ifname, char *out, size_t len)
@@ -49,15 +53,43 @@ static int connect_to(const char *path)
 	return fd;
 }
 
+/* The run directory holds sockets that root's daemon trusts by name: it must be a real
+ * directory of ours that nobody else can write to. */
+static int run_dir_check(const char *dir, struct ks_error *e)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return ks_fail(e, -errno, "control: cannot create %s: %m", dir);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return ks_fail(e, -errno, "control: %s: %m (a symlink is refused)", dir);
+	if (fstat(fd, &st)) {
+		close(fd);
+		return ks_fail(e, -errno, "control: %s: %m", dir);
+	}
+	close(fd);
+	if (st.st_uid != geteuid() || (st.st_mode & 022))
+		return ks_fail(e, -EPERM,
+			       "control: %s must belong to uid %u and be writable by it alone "
+			       "(owner %u, mode %04o)", dir, (unsigned int)geteuid(),
+			       (unsigned int)st.st_uid, (unsigned int)(st.st_mode & 07777));
+	return 0;
+}
+
 int ctl_listen(const char *ifname, char *path, size_t len, struct ks_error *e)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct group *g = getgrnam(CTL_GROUP);
+	mode_t old_mask;
 	int fd, err;
 
 	if (ctl_path(ifname, path, len))
 		return ks_fail(e, -ENAMETOOLONG, "control: socket path for %s too long", ifname);
-	if (mkdir(ctl_run_dir(), 0755) && errno != EEXIST)
-		return ks_fail(e, -errno, "control: cannot create %s: %m", ctl_run_dir());
+	err = run_dir_check(ctl_run_dir(), e);
+	if (err)
+		return err;
 	fd = connect_to(path);
 	if (fd >= 0) {
 		close(fd);
@@ -69,13 +101,18 @@ int ctl_listen(const char *ifname, char *path, size_t len, struct ks_error *e)
 	if (fd < 0)
 		return ks_fail(e, -errno, "control: socket: %m");
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0) {
+	/* Born 0660: no window in which others could connect, no chmod by path. */
+	old_mask = umask(0117);
+	err = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old_mask);
+	if (err || listen(fd, 16) < 0) {
 		err = ks_fail(e, -errno, "control: cannot listen on %s: %m", path);
 		close(fd);
 		return err;
 	}
-	/* Anyone may read the status; the handler lets only root or our uid disconnect. */
-	chmod(path, 0666);
+	/* The directory is ours alone (checked above): the name cannot be swapped. */
+	if (g && fchownat(AT_FDCWD, path, (uid_t)-1, g->gr_gid, AT_SYMLINK_NOFOLLOW))
+		return ks_fail(e, -errno, "control: cannot give %s to group %s: %m", path, CTL_GROUP);
 	return fd;
 }
 
@@ -87,58 +124,21 @@ void ctl_unlisten(int fd, const char *path)
 	unlink(path);
 }
 
-int ctl_read_request(int fd, char *line, size_t len, unsigned int *uid)
+static int request(const char *path, const char *line, struct ks_buf *reply)
 {
-	struct timeval tv = { .tv_sec = 1 };
-	struct ucred cred;
-	socklen_t cl = sizeof(cred);
-	size_t n = 0;
+	size_t len = strlen(line), off = 0;
+	int fd = connect_to(path), err = 0;
 
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	*uid = (unsigned int)-1;
-	if (!getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl))
-		*uid = cred.uid;
-	while (n + 1 < len) {
-		ssize_t r = read(fd, line + n, 1);
-
-		if (r <= 0)
-			return r == 0 && n ? 0 : -EPROTO;
-		if (line[n] == '\n')
-			break;
-		n++;
-	}
-	line[n] = 0;
-	return n + 1 < len ? 0 : -EMSGSIZE;
-}
-
-int ctl_write_reply(int fd, const struct ks_buf *reply)
-{
-	size_t off = 0;
-
-	while (off < reply->len) {
-		ssize_t w = write(fd, reply->data + off, reply->len - off);
-
-		if (w <= 0)
-			return -EIO;
-		off += (size_t)w;
-	}
-	return 0;
-}
-
-int ctl_request(const char *ifname, const char *request, struct ks_buf *reply)
-{
-	char path[108];
-	int fd, err = 0;
-
-	if (ctl_path(ifname, path, sizeof(path)))
-		return -ENAMETOOLONG;
-	fd = connect_to(path);
 	if (fd < 0)
 		return fd;
-	if (write(fd, request, strlen(request)) < 0 || write(fd, "\n", 1) < 0) {
-		close(fd);
-		return -EIO;
+	while (off < len) {
+		ssize_t w = send(fd, line + off, len - off, MSG_NOSIGNAL);
+
+		if (w < 0) {
+			close(fd);
+			return -EBADMSG; /* it closed on us: no proper answer */
+		}
+		off += (size_t)w;
 	}
 	reply->limit = CTL_MAX_REPLY;
 	for (;;) {
@@ -149,7 +149,7 @@ int ctl_request(const char *ifname, const char *request, struct ks_buf *reply)
 			break;
 		r = read(fd, reply->data + reply->len, 4096);
 		if (r < 0)
-			err = -errno;
+			err = errno == EAGAIN ? -ETIMEDOUT : -errno;
 		if (r <= 0)
 			break;
 		reply->len += (size_t)r;
@@ -157,6 +157,48 @@ int ctl_request(const char *ifname, const char *request, struct ks_buf *reply)
 	close(fd);
 	buf_cstr(reply);
 	return err;
+}
+
+int ctl_call(const char *ifname, enum ks_ctl_verb verb, const char *arg0, const char *arg1,
+	     struct ks_buf *reply, const char **body, struct ks_error *e)
+{
+	char path[108], line[CTL_MAX_REQUEST + 1];
+	const char *msg = "";
+	size_t msg_len = 0;
+	int err;
+
+	if (ctl_path(ifname, path, sizeof(path)))
+		return ks_fail(e, -ENAMETOOLONG, "control: socket path for %s too long", ifname);
+	err = ctl_format_request(line, sizeof(line) - 1, verb, arg0, arg1);
+	if (err)
+		return ks_fail(e, err, "control: cannot send that request");
+	strcat(line, "\n");
+	err = request(path, line, reply);
+	if (err == -ENOENT || err == -ECONNREFUSED)
+		return ks_fail(e, err, "no kslice running on %s", ifname);
+	if (err == -EACCES)
+		return ks_fail(e, err, "%s: permission denied (the status is for root and members of "
+			       "group %s)", path, CTL_GROUP);
+	if (err)
+		return ks_fail(e, -EBADMSG, "the kslice on %s did not answer: %s", ifname,
+			       strerror(-err));
+	err = ctl_parse_reply(buf_cstr(reply), body, &msg, &msg_len);
+	if (err == -EREMOTEIO)
+		return ks_fail(e, err, "%.*s", (int)msg_len, msg);
+	if (err)
+		return ks_fail(e, err, "the kslice on %s did not answer (busy, or going down)",
+			       ifname);
+	return 0;
+}
+
+bool ctl_alive(const char *ifname)
+{
+	struct ks_buf reply = { 0 };
+	const char *body;
+	bool alive = !ctl_call(ifname, CTL_PING, NULL, NULL, &reply, &body, NULL);
+
+	buf_free(&reply);
+	return alive;
 }
 
 int ctl_list(char (*names)[IFNAMSIZ], int max)
@@ -176,27 +218,19 @@ int ctl_list(char (*names)[IFNAMSIZ], int max)
 	return n;
 }
 
-
-int ctl_command(const char *ifname, const char *req, bool print_all)
+int ctl_command(const char *ifname, enum ks_ctl_verb verb, const char *arg0, const char *arg1,
+		bool print_body)
 {
 	struct ks_buf reply = { 0 };
-	const char *r, *msg;
-	int rc = KS_EXIT_OK;
+	struct ks_error e = { 0 };
+	const char *body = "";
+	int err = ctl_call(ifname, verb, arg0, arg1, &reply, &body, &e);
 
-	if (ctl_request(ifname, req, &reply) || !reply.len) {
-		fprintf(stderr, "kslice: no kslice running on %s\n", ifname);
-		buf_free(&reply);
-		return KS_EXIT_NOT_RUNNING;
-	}
-	r = buf_cstr(&reply);
-	if (print_all) {
-		fputs(r, stdout);
-	} else if (!strstr(r, "\"ok\":true")) {
-		msg = strstr(r, "\"error\":\"");
-		fprintf(stderr, "kslice: %.*s\n", msg ? (int)strcspn(msg + 9, "\"") : (int)strlen(r),
-			msg ? msg + 9 : r);
-		rc = KS_EXIT_ERROR;
-	}
+	if (!err && print_body)
+		fputs(body, stdout);
+	else if (err)
+		fprintf(stderr, "kslice: %s\n", e.msg);
 	buf_free(&reply);
-	return rc;
+	return !err ? KS_EXIT_OK :
+	       err == -ENOENT || err == -ECONNREFUSED ? KS_EXIT_NOT_RUNNING : KS_EXIT_ERROR;
 }

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* kslice: an AnyConnect-compatible VPN client with split tunneling in eBPF. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "commands.h"
+#include "env.h"
 #include "exitcodes.h"
 #include "log.h"
 
@@ -24,7 +26,7 @@ static const struct {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: kslice COMMAND [options]\n\n");
+	fprintf(f, "usage: kslice [--trust-env] COMMAND [options]\n\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].what);
 	fprintf(f, "\n`kslice COMMAND --help` for its options; exit codes in kslice(1).\n");
@@ -32,6 +34,14 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	/* A peer that hangs up (a control client, the gateway) is an error to handle, never
+	 * a signal that kills the daemon; every socket write also says MSG_NOSIGNAL. */
+	signal(SIGPIPE, SIG_IGN);
+	if (argc >= 2 && !strcmp(argv[1], "--trust-env")) {
+		env_set_trusted(true); /* KSLICE_RUN_DIR/KSLICE_PIN_ROOT under sudo too */
+		argc--;
+		argv++;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return KS_EXIT_USAGE;

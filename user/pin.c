@@ -11,13 +11,14 @@
 #include <unistd.h>
 
 #include "generated/config.h"
+#include "env.h"
 #include "pin.h"
 
 const char *pin_root(void)
 {
-	const char *d = getenv("KSLICE_PIN_ROOT");
+	const char *d = env_override("KSLICE_PIN_ROOT");
 
-	return d && *d ? d : CONFIG_PIN_ROOT;
+	return d ? d : CONFIG_PIN_ROOT;
 }
 
 void pin_dir_name(const char *ifname, char *out, size_t len)

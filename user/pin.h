@@ -10,7 +10,7 @@ struct ks_pin_dir {
 	bool mounted_bpffs; /* we mounted /sys/fs/bpf, so we unmount it if we leave it empty */
 };
 
-/* $KSLICE_PIN_ROOT or CONFIG_PIN_ROOT. */
+/* $KSLICE_PIN_ROOT (see env_override()) or CONFIG_PIN_ROOT. */
 const char *pin_root(void);
 void pin_dir_name(const char *ifname, char *out, size_t len);
 /* Mounts bpffs on /sys/fs/bpf if nothing has, creates the directory. */

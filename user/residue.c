@@ -18,12 +18,8 @@ static bool others_alive(const char *ifname)
 	int n = ctl_list(names, 64);
 	bool found = false;
 
-	for (int i = 0; i < n && !found; i++) {
-		struct ks_buf probe = { 0 };
-
-		found = strcmp(names[i], ifname) && !ctl_request(names[i], "ping", &probe);
-		buf_free(&probe);
-	}
+	for (int i = 0; i < n && !found; i++)
+		found = strcmp(names[i], ifname) && ctl_alive(names[i]);
 	return found;
 }
 

@@ -5,6 +5,7 @@
 #include <openssl/ssl.h>
 #include "auth.h"
 #include "cstp_params.h"
+#include "ctl_server.h"
 #include "opts.h"
 #include "pin.h"
 #include "preload.h"
@@ -31,6 +32,7 @@ struct ks_session {
 	struct ks_preload preload; /* the split object, loading while we log in */
 	struct ks_tunnel *tunnel;
 	int ctl_fd;
+	struct ks_ctl_server *ctl;
 	char ctl_path[108];
 	time_t connected_at;
 	unsigned int reconnects;
@@ -45,6 +47,7 @@ int session_establish(struct ks_session *s, struct ks_error *e);
  * address (the TUN device could not be kept). */
 int session_reconnect(struct ks_session *s, struct ks_error *e);
 void session_close(struct ks_session *s);
-/* Control-socket client handler (status, disconnect, route). */
-void session_on_client(void *ctx, int fd);
+/* A control-socket request (session_ctl.c). */
+int session_on_request(void *ctx, const struct ks_ctl_req *req, uid_t uid, struct ks_buf *body,
+		       struct ks_error *e);
 void session_on_tick(void *ctx);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <openssl/err.h>
 
 #include "cstp.h"
+#include "ctl_server.h"
 #include "esc.h"
 #include "gro.h"
 #include "gso.h"
@@ -150,8 +152,8 @@ static void arm_simple(struct ks_tunnel *t, enum op op)
 		io_uring_prep_read(sqe, t->sig_fd, &t->siginfo, sizeof(t->siginfo), 0);
 	else if (op == OP_TIMER)
 		io_uring_prep_timeout(sqe, &t->tick, 0, 0);
-	else
-		io_uring_prep_accept(sqe, t->cfg.ctl_fd, NULL, NULL, SOCK_CLOEXEC);
+	else /* the control server's epoll fd: its clients never block the loop */
+		io_uring_prep_poll_add(sqe, ctl_server_fd(t->cfg.ctl), POLLIN);
 	io_uring_sqe_set_data64(sqe, UD(op, 0));
 }
 
@@ -308,7 +310,9 @@ static void on_tick(struct ks_tunnel *t)
 	time_t now = time(NULL);
 
 	if (t->cfg.on_tick)
-		t->cfg.on_tick(t->cfg.ctl_ctx);
+		t->cfg.on_tick(t->cfg.tick_ctx);
+	if (t->cfg.ctl)
+		ctl_server_run(t->cfg.ctl); /* deadlines of slow clients */
 	if (t->stopping) {
 		if (now >= t->stop_deadline)
 			finish(t, KS_END_LOCAL, "disconnect (gateway did not take the goodbye)", NULL);
@@ -414,10 +418,7 @@ static void on_cqe(struct ks_tunnel *t, struct io_uring_cqe *cqe)
 		arm_simple(t, OP_TIMER);
 		break;
 	case OP_CTL:
-		if (res >= 0 && t->cfg.on_client)
-			t->cfg.on_client(t->cfg.ctl_ctx, res);
-		else if (res >= 0)
-			close(res);
+		ctl_server_run(t->cfg.ctl);
 		if (!t->end)
 			arm_simple(t, OP_CTL);
 		break;
@@ -524,7 +525,7 @@ enum ks_tunnel_end tunnel_run(struct ks_tunnel *t)
 	arm_tun_reads(t);
 	arm_simple(t, OP_SIGNAL);
 	arm_simple(t, OP_TIMER);
-	if (t->cfg.ctl_fd >= 0)
+	if (t->cfg.ctl)
 		arm_simple(t, OP_CTL);
 	ks_info("tunnel", "event=datapath_ready tun_read=%s bufs=%u offloads=%s gro=%s coalesce_us=%u",
 		t->tun_multishot ? "multishot" : "singleshot", t->tunbufs.count,

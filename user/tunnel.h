@@ -14,7 +14,7 @@
 #include "uring.h"
 
 struct ks_tunnel;
-typedef void (*ks_ctl_handler)(void *ctx, int client_fd);
+struct ks_ctl_server;
 
 struct ks_tunnel_cfg {
 	SSL *ssl;
@@ -22,10 +22,9 @@ struct ks_tunnel_cfg {
 	struct ks_tun *tun;
 	const struct ks_cstp_params *params;
 	const struct ks_buf *early;	/* plaintext read past the CONNECT response head */
-	int ctl_fd;			/* listening control socket, -1 for none */
-	ks_ctl_handler on_client;
-	void (*on_tick)(void *ctl_ctx);	/* once a second, in the loop */
-	void *ctl_ctx;
+	struct ks_ctl_server *ctl;	/* served when its fd is readable, or NULL */
+	void (*on_tick)(void *tick_ctx);	/* once a second, in the loop */
+	void *tick_ctx;
 	int ready_fd;			/* written once the loop runs (--background), or -1 */
 	unsigned int coalesce_us;	/* under load, wait this long to gather completions */
 };
