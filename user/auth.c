@@ -256,7 +256,8 @@ static int post(const struct ks_connect_opts *o, SSL_CTX *ctx, struct auth_conn 
 		buf_printf(&req, "Content-Type: application/x-www-form-urlencoded\r\n");
 		buf_printf(&req, "Content-Length: %zu\r\n\r\n", body->len);
 		buf_append(&req, body->data, body->len);
-		err = req.err ? req.err : http_roundtrip(c->ssl, &req, false, resp, NULL, e);
+		err = req.err ? req.err : http_roundtrip(c->ssl, &req, false, o->timeout_s, resp,
+									   NULL, e);
 		if (err != -ECONNRESET && err != -EPIPE && err != -EIO)
 			break;
 		/* A keep-alive connection the gateway closed: one retry on a fresh one. */

@@ -41,6 +41,10 @@ static void end(struct ks_cstp *s, enum ks_tunnel_end why, const char *reason)
 
 static void send_frame(struct ks_cstp *s, uint8_t *frame, size_t len)
 {
+	if (len > CSTP_MAX_SEND_FRAME) {
+		s->c->tx_dropped++;
+		return;
+	}
 	if (s->ops->send(s->ctx, frame, len))
 		s->ended = true; /* the loop has ended the session itself */
 }
@@ -114,9 +118,14 @@ void cstp_on_frame(struct ks_cstp *s, const struct ks_cstp_frame *f)
 	case CSTP_COMPRESSED:
 		deliver_compressed(s, f);
 		break;
-	case CSTP_DPD_REQ: /* echoed whole: the scratch holds the largest payload there is */
+	case CSTP_DPD_REQ:
 		s->c->dpd_received++;
-		send_control(s, CSTP_DPD_RESP, f->payload, f->len);
+		/* Echoed whole when the answer fits one record; larger is no DPD a gateway
+		 * sends (ocserv could not even read the answer): dropped, the session goes on. */
+		if (f->len > CSTP_MAX_SEND_FRAME - CSTP_HDR_LEN)
+			s->c->rx_oversized++;
+		else
+			send_control(s, CSTP_DPD_RESP, f->payload, f->len);
 		break;
 	case CSTP_DPD_RESP:
 		s->c->dpd_answered++;

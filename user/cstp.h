@@ -32,8 +32,11 @@ struct ks_cstp {
 	uint8_t *scratch;	/* CSTP_SCRATCH bytes: control frames, (de)compression */
 };
 
-/* Room for the largest frame there is: a DPD echo of any payload fits. */
+/* Room for the largest frame there is. */
 #define CSTP_SCRATCH (CSTP_HDR_LEN + CSTP_MAX_PAYLOAD + 64)
+/* What one TLS record carries: the gateway takes one frame per record, so no frame we
+ * send (a DPD echo included) may be larger. */
+#define CSTP_MAX_SEND_FRAME 16384
 
 /* deflate: the gateway agreed to X-CSTP-Content-Encoding: deflate. */
 int cstp_init(struct ks_cstp *s, const struct ks_cstp_ops *ops, void *ctx,

@@ -134,46 +134,65 @@ void http_resp_free(struct ks_http_resp *r)
 	r->nheaders = 0;
 }
 
-static int fill(SSL *ssl, struct ks_buf *in, struct ks_error *e)
+static int fill(SSL *ssl, struct ks_buf *in, const struct ks_deadline *d, struct ks_error *e)
 {
 	int n, err = buf_reserve(in, 16384);
 
 	if (err)
 		return ks_fail(e, err, "http: response too large");
-	n = tls_read_some(ssl, in->data + in->len, 16384);
+	n = tls_read_some(ssl, in->data + in->len, 16384, d);
+	if (n == -ETIMEDOUT)
+		return deadline_fail(d, e);
 	if (n < 0)
 		return ks_fail(e, n, "http: read from gateway: %s", strerror(-n));
 	in->len += (size_t)n;
 	return n;
 }
 
-/* Chunked transfer coding, decoded from in[] into body; -EAGAIN while incomplete. */
-static int dechunk(struct ks_buf *in, struct ks_buf *body, struct ks_error *e)
+/* Chunked transfer coding (RFC 9112 7.1), decoded from in[0..len) into body: 0 when the
+ * last chunk arrived, -EAGAIN while incomplete, -EPROTO/-EMSGSIZE (e says where). */
+int http_dechunk(const uint8_t *in, size_t len, struct ks_buf *body, struct ks_error *e)
 {
 	size_t pos = 0;
 
 	body->len = 0;
 	for (;;) {
-		char *end, *lf = memchr(in->data + pos, '\n', in->len - pos);
-		unsigned long size;
+		const uint8_t *lf = memchr(in + pos, '\n', len - pos);
+		size_t size = 0, i = pos, digits = 0;
 
 		if (!lf)
-			return -EAGAIN;
-		size = strtoul((char *)in->data + pos, &end, 16);
-		if (end == (char *)in->data + pos || size > HTTP_MAX_BODY)
-			return ks_fail(e, -EPROTO, "http: bad chunk size at body offset %zu", pos);
-		pos = (size_t)(lf - (char *)in->data) + 1;
+			return len - pos > 1024 ? ks_fail(e, -EPROTO, "http: chunk size line at "
+							  "body offset %zu is too long", pos)
+						: -EAGAIN;
+		for (; i < (size_t)(lf - in) && isxdigit(in[i]); i++, digits++) {
+			if (digits == 8) /* > 4 GB: no chunk of ours is */
+				return ks_fail(e, -EMSGSIZE, "http: chunk size at body offset "
+							     "%zu too large", pos);
+			size = size << 4 | (size_t)(isdigit(in[i]) ? in[i] - '0' : (in[i] | 0x20) - 'a' + 10);
+		}
+		/* Digits, then nothing, an extension (;...) or CR before the LF. */
+		if (!digits || (in[i] != ';' && in[i] != '\r' && in + i != lf))
+			return ks_fail(e, -EPROTO, "http: bad chunk size line at body offset %zu",
+				       pos);
+		if (size > HTTP_MAX_BODY)
+			return ks_fail(e, -EMSGSIZE, "http: chunk of %zu bytes, limit %u", size,
+				       HTTP_MAX_BODY);
+		pos = (size_t)(lf - in) + 1;
 		if (size == 0)
-			return 0;
-		if (in->len - pos < size + 2)
+			return 0; /* trailers, if any, are not needed */
+		if (len - pos < size + 2)
 			return -EAGAIN;
-		if (buf_append(body, in->data + pos, size))
+		if (in[pos + size] == '\r' ? in[pos + size + 1] != '\n' : in[pos + size] != '\n')
+			return ks_fail(e, -EPROTO, "http: chunk at body offset %zu does not end in "
+						   "CRLF", pos);
+		if (buf_append(body, in + pos, size))
 			return ks_fail(e, -EMSGSIZE, "http: body exceeds %u bytes", HTTP_MAX_BODY);
-		pos += size + 2;
+		pos += size + (in[pos + size] == '\r' ? 2 : 1);
 	}
 }
 
-static int read_body(SSL *ssl, struct ks_http_resp *r, struct ks_buf *in, struct ks_error *e)
+static int read_body(SSL *ssl, struct ks_http_resp *r, struct ks_buf *in,
+		     const struct ks_deadline *d, struct ks_error *e)
 {
 	const char *cl = http_header(r, "Content-Length");
 	const char *te = http_header(r, "Transfer-Encoding");
@@ -183,8 +202,8 @@ static int read_body(SSL *ssl, struct ks_http_resp *r, struct ks_buf *in, struct
 	if (r->status == 204 || r->status == 304)
 		return 0;
 	if (te && !strcasecmp(te, "chunked")) {
-		while ((err = dechunk(in, &r->body, e)) == -EAGAIN)
-			if ((n = fill(ssl, in, e)) <= 0)
+		while ((err = http_dechunk(in->data, in->len, &r->body, e)) == -EAGAIN)
+			if ((n = fill(ssl, in, d, e)) <= 0)
 				return n ? n : ks_fail(e, -EPROTO, "http: EOF inside chunked body");
 		return err;
 	}
@@ -196,29 +215,41 @@ static int read_body(SSL *ssl, struct ks_http_resp *r, struct ks_buf *in, struct
 			return ks_fail(e, -EMSGSIZE, "http: Content-Length '%.20s' invalid or > %u",
 				       cl, HTTP_MAX_BODY);
 		while (in->len < want)
-			if ((n = fill(ssl, in, e)) <= 0)
+			if ((n = fill(ssl, in, d, e)) <= 0)
 				return n ? n : ks_fail(e, -EPROTO, "http: EOF after %zu of %lu body bytes",
 						       in->len, want);
 		return buf_append(&r->body, in->data, want);
 	}
-	while ((n = fill(ssl, in, e)) > 0)
+	while ((n = fill(ssl, in, d, e)) > 0)
 		if (in->len > HTTP_MAX_BODY)
 			return ks_fail(e, -EMSGSIZE, "http: body exceeds %u bytes", HTTP_MAX_BODY);
 	return n < 0 ? n : buf_append(&r->body, in->data, in->len);
 }
 
-int http_roundtrip(SSL *ssl, const struct ks_buf *req, bool no_body, struct ks_http_resp *r,
-		   struct ks_buf *rest, struct ks_error *e)
+int http_roundtrip(SSL *ssl, const struct ks_buf *req, bool no_body, int timeout_s,
+		   struct ks_http_resp *r, struct ks_buf *rest, struct ks_error *e)
 {
 	struct ks_buf in = { .limit = HTTP_MAX_HEAD + HTTP_MAX_BODY + 65536 };
-	size_t head_len = 0;
+	const char *line = (const char *)req->data, *sp;
+	size_t head_len = 0, n_what;
+	char what[160];
+	struct ks_deadline d;
 	int err, n;
 
+	/* "the answer to POST /path": method and path of our request line. */
+	sp = memchr(line, ' ', req->len);
+	sp = sp ? memchr(sp + 1, ' ', req->len - (size_t)(sp + 1 - line)) : NULL;
+	n_what = sp ? (size_t)(sp - line) : 0;
+	snprintf(what, sizeof(what), "the answer to %.*s", (int)(n_what < 120 ? n_what : 120), line);
+	deadline_start(&d, timeout_s, what);
 	memset(r, 0, sizeof(*r));
-	if (tls_write_all(ssl, req->data, req->len))
+	err = tls_write_all(ssl, req->data, req->len, &d);
+	if (err == -ETIMEDOUT)
+		return deadline_fail(&d, e);
+	if (err)
 		return ks_fail(e, -EIO, "http: cannot send request: %s", tls_last_error());
 	while ((err = http_parse_head((char *)in.data, in.len, r, &head_len, e)) == -EAGAIN) {
-		n = fill(ssl, &in, e);
+		n = fill(ssl, &in, &d, e);
 		if (n <= 0) {
 			err = n ? n : ks_fail(e, -ECONNRESET, "http: gateway closed the connection");
 			goto out;
@@ -231,7 +262,7 @@ int http_roundtrip(SSL *ssl, const struct ks_buf *req, bool no_body, struct ks_h
 		if (rest)
 			err = buf_append(rest, in.data, in.len);
 	} else {
-		err = read_body(ssl, r, &in, e);
+		err = read_body(ssl, r, &in, &d, e);
 	}
 	if (err)
 		http_resp_free(r);

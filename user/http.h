@@ -37,12 +37,14 @@ struct ks_cookie_jar {
 int http_parse_head(const char *data, size_t len, struct ks_http_resp *r, size_t *head_len,
 		    struct ks_error *e);
 const char *http_header(const struct ks_http_resp *r, const char *name);
+/* Chunked body in[0..len) into body: 0 complete, -EAGAIN need more, else an error. */
+int http_dechunk(const uint8_t *in, size_t len, struct ks_buf *body, struct ks_error *e);
 void http_resp_free(struct ks_http_resp *r);
 
 /* Sends req and reads the response. For CONNECT (no_body), bytes read past the head are
  * left in *rest for the CSTP stream. */
-int http_roundtrip(SSL *ssl, const struct ks_buf *req, bool no_body, struct ks_http_resp *r,
-		   struct ks_buf *rest, struct ks_error *e);
+int http_roundtrip(SSL *ssl, const struct ks_buf *req, bool no_body, int timeout_s,
+		   struct ks_http_resp *r, struct ks_buf *rest, struct ks_error *e);
 
 /* Takes every Set-Cookie into the jar (replacing by name); a cookie header line out. */
 int http_jar_update(struct ks_cookie_jar *jar, const struct ks_http_resp *r);

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
@@ -207,11 +208,49 @@ static int check_peer(SSL *ssl, const struct ks_tls_trust *trust, struct ks_tls_
 	return 0;
 }
 
-static int fcntl_clear_nonblock(int fd)
+static int64_t mono_ms(void)
 {
-	int fl = fcntl(fd, F_GETFL);
+	struct timespec ts;
 
-	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void deadline_start(struct ks_deadline *d, int secs, const char *what)
+{
+	*d = (struct ks_deadline){ .end_ms = mono_ms() + (int64_t)secs * 1000, .secs = secs,
+				   .what = what };
+}
+
+int deadline_fail(const struct ks_deadline *d, struct ks_error *e)
+{
+	return ks_fail(e, -ETIMEDOUT, "timed out after %d s waiting for %s", d->secs, d->what);
+}
+
+/* Waits for what OpenSSL wants (after rc from an SSL call) until the deadline: 0 to try
+ * again, -ETIMEDOUT, or another -errno / -EPROTO when the call failed for good. */
+static int ssl_wait(SSL *ssl, int rc, const struct ks_deadline *d)
+{
+	int why = SSL_get_error(ssl, rc);
+	struct pollfd p = { .fd = SSL_get_fd(ssl) };
+	int64_t left = d->end_ms - mono_ms();
+
+	if (why == SSL_ERROR_WANT_READ)
+		p.events = POLLIN;
+	else if (why == SSL_ERROR_WANT_WRITE)
+		p.events = POLLOUT;
+	else if (why == SSL_ERROR_ZERO_RETURN)
+		return -ECONNRESET;
+	else if (why == SSL_ERROR_SYSCALL)
+		return errno && errno != EAGAIN ? -errno : -ECONNRESET;
+	else
+		return -EPROTO;
+	if (left <= 0)
+		return -ETIMEDOUT;
+	rc = poll(&p, 1, (int)(left > 60000 ? 60000 : left));
+	if (rc < 0 && errno != EINTR)
+		return -errno;
+	return rc == 0 && d->end_ms <= mono_ms() ? -ETIMEDOUT : 0;
 }
 
 static int tcp_connect(const char *host, const char *port, int timeout_s, struct ks_error *e)
@@ -250,6 +289,9 @@ next:
 		fd = -1;
 	}
 	freeaddrinfo(res);
+	if (fd < 0 && last == -ETIMEDOUT)
+		return ks_fail(e, last, "connect: %s port %s: timed out after %d s waiting for the "
+			       "TCP connection", host, port, timeout_s);
 	if (fd < 0)
 		return ks_fail(e, last, "connect: %s port %s: %s", host, port, strerror(-last));
 	return fd;
@@ -259,18 +301,16 @@ int tls_connect(SSL_CTX *ctx, const struct ks_tls_trust *trust, const char *host
 		const char *port, int timeout_s, SSL **ssl_out, int *fd_out,
 		struct ks_tls_peer *peer, struct ks_error *e)
 {
-	struct timeval tv = { .tv_sec = timeout_s };
+	struct ks_deadline d;
 	int fd, one = 1, err, rc;
 	SSL *ssl;
 
 	memset(peer, 0, sizeof(*peer));
+	deadline_start(&d, timeout_s, "the TLS handshake");
 	fd = tcp_connect(host, port, timeout_s, e);
 	if (fd < 0)
 		return fd;
-	/* The setup phase is blocking with timeouts; the data path switches to io_uring. */
-	if (fcntl_clear_nonblock(fd) || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one))) {
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one))) {
 		err = ks_fail(e, -errno, "connect: socket options: %m");
 		close(fd);
 		return err;
@@ -291,14 +331,20 @@ int tls_connect(SSL_CTX *ctx, const struct ks_tls_trust *trust, const char *host
 		else
 			SSL_set1_host(ssl, host);
 	}
-	if ((rc = SSL_connect(ssl)) != 1) {
-		int why = SSL_get_error(ssl, rc);
-
-		err = ks_fail(e, -ECONNREFUSED, "tls: handshake with %s failed: %s", host,
-			      ERR_peek_error() ? tls_last_error() :
-			      why == SSL_ERROR_SYSCALL && errno ? strerror(errno) :
-								  "connection closed by the gateway");
-		goto fail;
+	/* Non-blocking, with one deadline for the whole handshake. */
+	while ((rc = SSL_connect(ssl)) != 1) {
+		err = ssl_wait(ssl, rc, &d);
+		if (err == -ETIMEDOUT) {
+			deadline_fail(&d, e);
+			goto fail;
+		}
+		if (err) {
+			err = ks_fail(e, -ECONNREFUSED, "tls: handshake with %s failed: %s", host,
+				      ERR_peek_error() ? tls_last_error() :
+				      err == -ECONNRESET ? "connection closed by the gateway" :
+							    strerror(-err));
+			goto fail;
+		}
 	}
 	err = check_peer(ssl, trust, peer, e);
 	if (err)
@@ -312,34 +358,39 @@ fail:
 	return err;
 }
 
-int tls_write_all(SSL *ssl, const void *data, size_t len)
+int tls_write_all(SSL *ssl, const void *data, size_t len, const struct ks_deadline *d)
 {
 	const uint8_t *p = data;
 
 	while (len) {
-		int n = SSL_write(ssl, p, len > INT32_MAX ? INT32_MAX : (int)len);
+		int n = SSL_write(ssl, p, len > INT32_MAX ? INT32_MAX : (int)len), err;
 
-		if (n <= 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		err = ssl_wait(ssl, n, d);
+		if (err)
+			return err == -ETIMEDOUT ? err : -EIO;
 	}
 	return 0;
 }
 
-int tls_read_some(SSL *ssl, void *buf, size_t len)
+int tls_read_some(SSL *ssl, void *buf, size_t len, const struct ks_deadline *d)
 {
-	int n = SSL_read(ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
+	for (;;) {
+		int n = SSL_read(ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len), err;
 
-	if (n > 0)
-		return n;
-	switch (SSL_get_error(ssl, n)) {
-	case SSL_ERROR_ZERO_RETURN:
-		return 0;
-	case SSL_ERROR_SYSCALL:
-		return errno == EAGAIN ? -ETIMEDOUT : (errno ? -errno : 0);
-	default:
-		return -EPROTO;
+		if (n > 0)
+			return n;
+		if (SSL_get_error(ssl, n) == SSL_ERROR_ZERO_RETURN)
+			return 0;
+		err = ssl_wait(ssl, n, d);
+		if (err == -ECONNRESET && SSL_get_error(ssl, n) == SSL_ERROR_SYSCALL)
+			return 0; /* EOF without close_notify: the caller says what was cut */
+		if (err)
+			return err;
 	}
 }
 

@@ -34,13 +34,27 @@ struct ks_tls_peer {
 int tls_parse_pin(struct ks_pin *pin, const char *spec, struct ks_error *e);
 
 SSL_CTX *tls_ctx_new(const struct ks_tls_trust *trust, struct ks_error *e);
-/* TCP connect (timeout in seconds) and TLS handshake with SNI and hostname check.
- * -EKEYREJECTED: certificate not trusted; `peer` says what was presented. */
+/* One exchange with the gateway must end by `end_ms` (CLOCK_MONOTONIC), whatever it
+ * trickles: a timeout says `timed out after <secs> s waiting for <what>`. */
+struct ks_deadline {
+	int64_t end_ms;
+	int secs;
+	const char *what;
+};
+
+void deadline_start(struct ks_deadline *d, int secs, const char *what);
+/* -ETIMEDOUT with the message above. */
+int deadline_fail(const struct ks_deadline *d, struct ks_error *e);
+
+/* TCP connect and TLS handshake with SNI and hostname check, within timeout_s in all.
+ * -EKEYREJECTED: certificate not trusted; `peer` says what was presented. The socket is
+ * left non-blocking. */
 int tls_connect(SSL_CTX *ctx, const struct ks_tls_trust *trust, const char *host,
 		const char *port, int timeout_s, SSL **ssl_out, int *fd_out,
 		struct ks_tls_peer *peer, struct ks_error *e);
-/* Blocking helpers for the HTTP setup phase. */
-int tls_write_all(SSL *ssl, const void *data, size_t len);
-int tls_read_some(SSL *ssl, void *buf, size_t len); /* >0 bytes, 0 EOF, <0 -errno */
+/* The HTTP setup phase: wait (poll) until done or the deadline; -ETIMEDOUT then. */
+int tls_write_all(SSL *ssl, const void *data, size_t len, const struct ks_deadline *d);
+/* >0 bytes, 0 EOF, <0 -errno */
+int tls_read_some(SSL *ssl, void *buf, size_t len, const struct ks_deadline *d);
 void tls_free(SSL *ssl, int fd);
 const char *tls_last_error(void);

@@ -7,6 +7,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "esc.h"
 #include "xml.h"
 
 #define XML_MAX_DOC (256u << 10)
@@ -168,6 +169,51 @@ static int walk(xmlNode *root, struct ks_auth_doc *doc, struct ks_error *e)
 	return err;
 }
 
+/* A DOCTYPE stops the parse where it starts, before any entity is declared. */
+static void refuse_dtd(void *ctx, const xmlChar *name, const xmlChar *ext, const xmlChar *sys)
+{
+	xmlParserCtxtPtr p = ctx;
+
+	p->_private = p; /* "a DTD was seen" */
+	xmlStopParser(p);
+}
+
+/* The gateway's XML as a tree: no network, no DTD. libxml2 2.9 has no switch that stops
+ * internal entities from being declared and expanded when a node's text is read, so a
+ * document with any DOCTYPE is refused whole, at its DOCTYPE. */
+static xmlDocPtr read_gateway_xml(const char *data, size_t len, const char *what,
+				  struct ks_error *e)
+{
+	xmlParserCtxtPtr p;
+	xmlDocPtr x;
+
+	if (len > XML_MAX_DOC) {
+		ks_fail(e, -EMSGSIZE, "%s: XML document of %zu bytes, limit %u", what, len,
+			XML_MAX_DOC);
+		return NULL;
+	}
+	p = xmlNewParserCtxt();
+	if (!p) {
+		ks_fail(e, -ENOMEM, "%s: out of memory", what);
+		return NULL;
+	}
+	p->sax->internalSubset = refuse_dtd;
+	x = xmlCtxtReadMemory(p, data, (int)len, "gateway.xml", NULL,
+			      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (p->_private) {
+		ks_fail(e, -EBADMSG, "%s: the gateway's XML has a DTD (<!DOCTYPE>): refused", what);
+		xmlFreeDoc(x);
+		x = NULL;
+	} else if (!x) {
+		const xmlError *xe = xmlCtxtGetLastError(p);
+
+		ks_fail(e, -EBADMSG, "%s: malformed XML from gateway at line %d: %s", what,
+			xe ? xe->line : 0, escn(xe && xe->message ? xe->message : "?", 120));
+	}
+	xmlFreeParserCtxt(p);
+	return x;
+}
+
 int xml_parse_auth(const char *data, size_t len, struct ks_auth_doc *doc, struct ks_error *e)
 {
 	xmlDocPtr x;
@@ -176,18 +222,9 @@ int xml_parse_auth(const char *data, size_t len, struct ks_auth_doc *doc, struct
 	int err;
 
 	memset(doc, 0, sizeof(*doc));
-	if (len > XML_MAX_DOC)
-		return ks_fail(e, -EMSGSIZE, "auth: XML document of %zu bytes, limit %u", len,
-			       XML_MAX_DOC);
-	/* No network, no entity expansion, no DTD loading: the gateway is not trusted yet. */
-	x = xmlReadMemory(data, (int)len, "gateway.xml", NULL,
-			  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (!x) {
-		const xmlError *xe = xmlGetLastError();
-
-		return ks_fail(e, -EBADMSG, "auth: malformed XML from gateway at line %d: %s",
-			       xe ? xe->line : 0, xe && xe->message ? xe->message : "?");
-	}
+	x = read_gateway_xml(data, len, "auth", e);
+	if (!x)
+		return len > XML_MAX_DOC ? -EMSGSIZE : -EBADMSG;
 	root = xmlDocGetRootElement(x);
 	if (!root || !is(root, "config-auth")) {
 		err = ks_fail(e, -EBADMSG, "auth: root element is <%s>, expected <config-auth>",
@@ -289,8 +326,7 @@ int xml_build_reply(const struct ks_client_id *id, const struct ks_auth_doc *doc
 	xmlNewChild(root, NULL, (const xmlChar *)"session-token", NULL);
 	xmlNewChild(root, NULL, (const xmlChar *)"session-id", NULL);
 	if (doc->opaque) {
-		xmlDocPtr o = xmlReadMemory(doc->opaque, (int)strlen(doc->opaque), "opaque.xml",
-					    NULL, XML_PARSE_NONET | XML_PARSE_NOERROR);
+		xmlDocPtr o = read_gateway_xml(doc->opaque, strlen(doc->opaque), "opaque", NULL);
 
 		if (o) {
 			xmlAddChild(root, xmlDocCopyNode(xmlDocGetRootElement(o), x, 1));
@@ -333,10 +369,7 @@ int xml_post_auth_domains(const char *data, size_t len, char **include, char **e
 	xmlNodePtr n;
 
 	*include = *exclude = NULL;
-	if (len > INT_MAX)
-		return -EINVAL;
-	x = xmlReadMemory(data, (int)len, "post-auth.xml", NULL,
-			  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	x = read_gateway_xml(data, len, "post-auth", NULL);
 	if (!x)
 		return -EINVAL;
 	n = find_element(xmlDocGetRootElement(x), "dynamic-split-include-domains");

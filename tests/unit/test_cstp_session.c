@@ -67,22 +67,30 @@ void test_cstp_session(void)
 
 	ASSERT_OK(cstp_init(&s, &sink_ops, k, &c, 1400, 30, 20, false, 1000), "init");
 
-	test__start_subtest("a 60 KB DPD-REQ is echoed whole and the session goes on");
-	f = frame(CSTP_DPD_REQ, 60000, 0xab);
-	f[CSTP_HDR_LEN + 59999] = 0xcd;
-	ASSERT_EQ(cstp_feed(&s, f, CSTP_HDR_LEN + 60000, 1001), CSTP_HDR_LEN + 60000, "consumed");
-	ASSERT_EQ(k->sent_len, CSTP_HDR_LEN + 60000, "echo length");
+	test__start_subtest("the largest DPD-REQ that fits one record is echoed whole");
+	size_t big = CSTP_MAX_SEND_FRAME - CSTP_HDR_LEN;
+	f = frame(CSTP_DPD_REQ, big, 0xab);
+	f[CSTP_HDR_LEN + big - 1] = 0xcd;
+	ASSERT_EQ(cstp_feed(&s, f, CSTP_HDR_LEN + big, 1001), CSTP_HDR_LEN + big, "consumed");
+	ASSERT_EQ(k->sent_len, CSTP_HDR_LEN + big, "echo length");
 	ASSERT_EQ(k->sent[6], CSTP_DPD_RESP, "echo type");
-	ASSERT_TRUE(!memcmp(k->sent + CSTP_HDR_LEN, f + CSTP_HDR_LEN, 60000), "echo payload");
+	ASSERT_TRUE(!memcmp(k->sent + CSTP_HDR_LEN, f + CSTP_HDR_LEN, big), "echo payload");
 	ASSERT_EQ(k->end, KS_END_NONE, "still up");
 	ASSERT_EQ(c.dpd_received, 1, "counted");
 	free(f);
 
-	test__start_subtest("the largest DPD-REQ there is");
+	test__start_subtest("a 60 KB and a 64 KB DPD-REQ: dropped, counted, the session goes on");
+	k->nsent = 0;
+	f = frame(CSTP_DPD_REQ, 60000, 0xab);
+	ASSERT_EQ(cstp_feed(&s, f, CSTP_HDR_LEN + 60000, 1001), CSTP_HDR_LEN + 60000, "consumed");
+	free(f);
 	f = frame(CSTP_DPD_REQ, CSTP_MAX_PAYLOAD, 0x11);
 	cstp_feed(&s, f, CSTP_HDR_LEN + CSTP_MAX_PAYLOAD, 1001);
-	ASSERT_EQ(k->sent_len, CSTP_HDR_LEN + CSTP_MAX_PAYLOAD, "echo length");
 	free(f);
+	ASSERT_EQ(k->nsent, 0, "no echo");
+	ASSERT_EQ(c.rx_oversized, 2, "counted");
+	ASSERT_EQ(k->end, KS_END_NONE, "still up");
+	c.rx_oversized = 0;
 
 	test__start_subtest("a 64 KB data frame is dropped and counted, not delivered");
 	f = frame(CSTP_DATA, CSTP_MAX_PAYLOAD, 0x45);

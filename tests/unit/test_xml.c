@@ -137,9 +137,22 @@ void test_xml_malformed(void)
 		{ "unknown input type",
 		  "<config-auth type=\"auth-request\"><auth><form><input type=\"file\" name=\"f\"/>"
 		  "</form></auth></config-auth>" },
-		{ "entity expansion is not performed",
+		{ "a DTD is refused (billion laughs)",
 		  "<!DOCTYPE x [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;\">]>"
 		  "<config-auth type=\"hello&b;\"></config-auth>" },
+		/* A valid form but for the entity: accepted, it would show EXPANDED. */
+		{ "a DTD is refused (one-level internal entity in a message)",
+		  "<!DOCTYPE config-auth [<!ENTITY x \"EXPANDED\">]>"
+		  "<config-auth client=\"vpn\" type=\"auth-request\"><auth id=\"main\">"
+		  "<message>&x;</message><form method=\"post\" action=\"/auth\">"
+		  "<input type=\"password\" name=\"password\" label=\"Password:\"/>"
+		  "</form></auth></config-auth>" },
+		{ "an external DTD is refused",
+		  "<!DOCTYPE config-auth SYSTEM \"file:///etc/passwd\">"
+		  "<config-auth client=\"vpn\" type=\"auth-request\"><auth id=\"main\">"
+		  "<form method=\"post\" action=\"/auth\">"
+		  "<input type=\"password\" name=\"password\" label=\"Password:\"/>"
+		  "</form></auth></config-auth>" },
 		{ "empty", "" },
 	};
 	struct ks_auth_doc doc;
@@ -151,5 +164,19 @@ void test_xml_malformed(void)
 		ASSERT_EQ(xml_parse_auth(bad[i].xml, strlen(bad[i].xml), &doc, &e), -EBADMSG,
 			  bad[i].name);
 		ASSERT_TRUE(strncmp(e.msg, "auth:", 5) == 0, "message says where");
+		if (strstr(bad[i].name, "DTD"))
+			ASSERT_TRUE(strstr(e.msg, "DTD") != NULL, e.msg);
 	}
+	/* The control: the entity document without its DOCTYPE is a form kslice accepts, so
+	 * only the DTD can be why the cases above were refused. */
+	test__start_subtest("the same form without a DTD is accepted");
+	static const char plain[] =
+		"<config-auth client=\"vpn\" type=\"auth-request\"><auth id=\"main\">"
+		"<message>EXPANDED</message><form method=\"post\" action=\"/auth\">"
+		"<input type=\"password\" name=\"password\" label=\"Password:\"/>"
+		"</form></auth></config-auth>";
+	ASSERT_TRUE(strstr(bad[8].xml, plain + 0) == NULL, "differs only by DOCTYPE and entity");
+	ASSERT_OK(xml_parse_auth(plain, strlen(plain), &doc, &e), e.msg);
+	ASSERT_STREQ(doc.message, "EXPANDED", "message");
+	xml_auth_doc_free(&doc);
 }
