@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <openssl/crypto.h>
 
+#include "secret.h"
 #include "esc.h"
 #include "auth.h"
 #include "http.h"
@@ -45,8 +46,8 @@ static int read_line(FILE *in, char **out)
 	}
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = 0;
-	*out = line;
-	return 0;
+	*out = secret_take(line); /* an answer may be a password: locked heap, wiped */
+	return *out ? 0 : -ENOMEM;
 }
 
 static int prompt_tty(const struct ks_form_field *f, char **out)
@@ -58,6 +59,7 @@ static int prompt_tty(const struct ks_form_field *f, char **out)
 
 	if (!tty)
 		return -ENOTTY;
+	setvbuf(tty, NULL, _IONBF, 0); /* no stdio copy of what is typed */
 	fprintf(tty, "%s ", esc(f->label && *f->label ? f->label : f->name));
 	fflush(tty);
 	if (hide && !tcgetattr(fileno(tty), &old)) {
@@ -129,7 +131,7 @@ static int totp_answer(struct ks_answers *a, char **out)
 
 	if (err)
 		return err;
-	*out = strdup(code);
+	*out = secret_strdup(code);
 	OPENSSL_cleanse(code, sizeof(code));
 	return *out ? 0 : -ENOMEM;
 }
@@ -146,14 +148,14 @@ int auth_fill_form(struct ks_auth_doc *doc, struct ks_answers *a, struct ks_erro
 		case KS_FIELD_HIDDEN:
 			continue;
 		case KS_FIELD_SELECT:
-			free(f->value);
+			secret_free(f->value);
 			f->value = NULL;
 			err = choose_group(f, a->o->authgroup, e);
 			continue;
 		case KS_FIELD_TEXT:
 			if (a->o->user && (contains_ci(f->name, "user") ||
 					   contains_ci(f->label, "user") || !strcmp(f->name, "login")))
-				answer = strdup(a->o->user);
+				answer = secret_strdup(a->o->user);
 			else
 				err = answer_from_user(f, a, &answer, e);
 			break;
@@ -169,10 +171,7 @@ int auth_fill_form(struct ks_auth_doc *doc, struct ks_answers *a, struct ks_erro
 		if (!err && !answer)
 			err = -ENOMEM;
 		if (!err) {
-			if (f->value) {
-				OPENSSL_cleanse(f->value, strlen(f->value));
-				free(f->value);
-			}
+			secret_free(f->value);
 			f->value = answer;
 		}
 	}
@@ -287,7 +286,7 @@ static int take_result(struct ks_auth_doc *doc, struct ks_cookie_jar *jar,
 
 	if (!cookie || !*cookie)
 		return ks_fail(e, -EPROTO, "auth: gateway said complete but sent no session token");
-	res->cookie = strdup(cookie);
+	res->cookie = secret_strdup(cookie);
 	if (doc->banner && !res->banner)
 		res->banner = strdup(doc->banner);
 	return res->cookie ? 0 : -ENOMEM;
@@ -417,7 +416,7 @@ int auth_cookie_from(FILE *in, struct ks_auth_result *res, struct ks_error *e)
 
 	memset(res, 0, sizeof(*res));
 	if (read_line(in, &line) || !*line) {
-		free(line);
+		secret_free(line);
 		return ks_fail(e, -ENOKEY, "--cookie-on-stdin: no cookie on stdin");
 	}
 	v = !strncmp(line, "webvpn=", 7) ? line + 7 : line;
@@ -428,17 +427,14 @@ int auth_cookie_from(FILE *in, struct ks_auth_result *res, struct ks_error *e)
 			return ks_fail(e, -EINVAL, "--cookie-on-stdin: invalid character at %zu",
 				       (size_t)(c - v));
 		}
-	res->cookie = strdup(v);
-	OPENSSL_cleanse(line, strlen(line));
-	free(line);
+	res->cookie = secret_strdup(v);
+	secret_free(line);
 	return res->cookie ? 0 : -ENOMEM;
 }
 
 void auth_result_free(struct ks_auth_result *res)
 {
-	if (res->cookie)
-		OPENSSL_cleanse(res->cookie, strlen(res->cookie));
-	free(res->cookie);
+	secret_free(res->cookie);
 	free(res->banner);
 	free(res->user);
 	memset(res, 0, sizeof(*res));

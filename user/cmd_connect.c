@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/* `kslice connect`: the monitor (privsep.h). It sets the system up from what the worker
+ * reports, serves the control socket, keeps the split state in step with the tunnel and
+ * undoes everything at the end; the worker talks to the gateway. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -15,12 +20,14 @@
 
 #include "commands.h"
 #include "ctl.h"
+#include "esc.h"
 #include "exitcodes.h"
 #include "generated/config.h"
-#include "esc.h"
 #include "log.h"
 #include "residue.h"
+#include "secret.h"
 #include "session.h"
+#include "worker.h"
 
 static double now_ms(void)
 {
@@ -30,233 +37,26 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* What a user needs to pin the certificate they were shown, openconnect style. */
-static void print_cert_refusal(const struct ks_session *s, const char *why)
-{
-	const struct ks_tls_peer *p = &s->auth.peer;
-
-	fprintf(stderr, "kslice: %s\n", why);
-	if (!p->cert_sha256[0])
-		return;
-	fprintf(stderr, "  gateway %s presented: %s\n", s->o->host, esc(p->subject));
-	if (p->verify_error[0])
-		fprintf(stderr, "  CA check: %s\n", p->verify_error);
-	fprintf(stderr, "  certificate: %s\n  public key:  %s\n", p->cert_sha256, p->pubkey_sha256);
-	fprintf(stderr, "To trust this certificate, add:\n    --servercert %s\n", p->pubkey_sha256);
-	ks_err("tls", "event=cert_rejected gateway=%s cert=%s pin=%s", s->o->host, p->cert_sha256,
-	       p->pubkey_sha256);
-}
-
-static int exit_for(int err)
-{
-	switch (err) {
-	case -EKEYREJECTED:
-		return KS_EXIT_CERT;
-	case -EACCES:
-	case -ENOKEY:
-		return KS_EXIT_AUTH;
-	case -EPROTO:
-	case -EBADMSG:
-	case -EMSGSIZE:
-	case -EPROTONOSUPPORT:
-		return KS_EXIT_PROTOCOL;
-	case -ECONNREFUSED:
-	case -ECONNRESET:
-	case -EHOSTUNREACH:
-	case -ENETUNREACH:
-	case -ETIMEDOUT:
-	case -EIO:
-	case -EPIPE:
-		return KS_EXIT_NETWORK;
-	case -EINVAL:
-		return KS_EXIT_USAGE;
-	default:
-		return KS_EXIT_ERROR;
-	}
-}
-
+/* Never through a symlink, never into someone else's file or a hard link to one (the
+ * directory may be /tmp): checked on the open file before it is truncated. */
 static int write_pid_file(const char *path)
 {
 	char line[32];
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	int n = snprintf(line, sizeof(line), "%d\n", (int)getpid());
+	struct stat st;
 
 	if (fd < 0)
 		return -errno;
-	if (write(fd, line, (size_t)n) != n) {
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != geteuid()) {
+		close(fd);
+		return -EPERM;
+	}
+	if (ftruncate(fd, 0) || write(fd, line, (size_t)n) != n) {
 		close(fd);
 		return -EIO;
 	}
 	return close(fd) ? -errno : 0;
-}
-
-/* Forks; the parent waits for the child's "tunnel is up" byte and exits with its verdict. */
-static int daemonize(int *ready_fd)
-{
-	int pipefd[2], status;
-	pid_t pid;
-	char c;
-
-	if (pipe2(pipefd, O_CLOEXEC))
-		return -errno;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid > 0) {
-		close(pipefd[1]);
-		if (read(pipefd[0], &c, 1) == 1)
-			_exit(KS_EXIT_OK);
-		/* The child died before the loop ran: report its exit code. */
-		if (waitpid(pid, &status, 0) == pid && WIFEXITED(status))
-			_exit(WEXITSTATUS(status) ? WEXITSTATUS(status) : KS_EXIT_ERROR);
-		_exit(KS_EXIT_ERROR);
-	}
-	close(pipefd[0]);
-	setsid();
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-	if (null >= 0) {
-		dup2(null, 0);
-		dup2(null, 1);
-		if (!isatty(2))
-			dup2(null, 2); /* keep stderr for logs only if someone may read it */
-		close(null);
-	}
-	*ready_fd = pipefd[1];
-	return 0;
-}
-
-/* Waits up to `ms` for SIGINT/SIGTERM/SIGHUP (blocked since the tunnel ran). */
-static bool stop_requested(int ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
-	sigset_t mask;
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	return sigtimedwait(&mask, NULL, &ts) > 0;
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The pause between reconnect attempts: `kslice status`, `route`, `domain` and
- * `disconnect` are still answered, the once-a-second tick still runs (uplink hotplug, DNS
- * expiry). True when a signal or a disconnect request says stop. */
-static bool pause_serving(struct ks_session *s, int ms)
-{
-	int64_t end = mono_ms() + ms, next_tick = mono_ms() + 1000, now;
-
-	while ((now = mono_ms()) < end) {
-		struct pollfd p = { .fd = s->ctl ? ctl_server_fd(s->ctl) : -1, .events = POLLIN };
-		int wait = (int)(end - now < 200 ? end - now : 200);
-
-		if (stop_requested(0) || s->stop_requested)
-			return true;
-		if (s->ctl && poll(&p, 1, wait) > 0 && (p.revents & POLLIN))
-			ctl_server_run(s->ctl);
-		else if (!s->ctl && stop_requested(wait))
-			return true;
-		if (mono_ms() >= next_tick) {
-			session_on_tick(s);
-			if (s->ctl)
-				ctl_server_run(s->ctl); /* deadlines of slow clients */
-			next_tick += 1000;
-		}
-	}
-	return stop_requested(0) || s->stop_requested;
-}
-
-/* A lost connection (not a goodbye from the gateway): CONNECT again with the cookie, the
- * TUN device and the BPF state kept, so applications see a pause. Backoff 0.25 s doubling
- * to 16 s: the first retry often meets a gateway still tidying up the old session. */
-static int reconnect(struct ks_session *s, struct ks_error *e)
-{
-	time_t deadline = time(NULL) + s->o->reconnect_timeout_s;
-	int wait_ms = 250, err = -ETIMEDOUT;
-
-	for (int attempt = 1; time(NULL) < deadline; attempt++) {
-		ks_warn("tunnel", "event=reconnecting attempt=%d", attempt);
-		err = session_reconnect(s, e);
-		if (!err) {
-			ks_info("tunnel", "event=reconnected attempt=%d reconnects=%u", attempt,
-				s->reconnects);
-			return 0;
-		}
-		ks_warn("tunnel", "event=reconnect_failed attempt=%d reason=\"%s\"", attempt, esc(e->msg));
-		if (err == -EACCES || err == -EADDRNOTAVAIL || err == -EKEYREJECTED)
-			return err;
-		if (pause_serving(s, wait_ms))
-			return -EINTR;
-		wait_ms = wait_ms < 16000 ? wait_ms * 2 : 16000;
-	}
-	return ks_fail(e, err, "reconnect: gave up after %d s: %s", s->o->reconnect_timeout_s,
-		       e->msg);
-}
-
-static int run_tunnel(struct ks_session *s, int ready_fd, struct ks_error *e)
-{
-	struct ks_tunnel_cfg cfg = {
-		.tun = &s->tun,
-		.params = &s->params,
-		.early = &s->early,
-		.ctl = s->ctl,
-		.on_tick = session_on_tick,
-		.tick_ctx = s,
-		.ready_fd = ready_fd,
-		.coalesce_us = s->o->coalesce_us,
-	};
-	enum ks_tunnel_end end;
-	int err;
-
-	for (;;) {
-		cfg.ssl = s->ssl;
-		cfg.tls_fd = s->fd;
-		s->tunnel = tunnel_new(&cfg, e);
-		if (!s->tunnel)
-			return KS_EXIT_ERROR;
-		cfg.ready_fd = -1; /* the parent heard "up" once */
-		end = tunnel_run(s->tunnel);
-		ks_info("tunnel", "event=ended cause=%s reason=\"%s\" uptime_s=%ld",
-			tunnel_end_name(end), esc(tunnel_end_reason(s->tunnel)),
-			(long)(time(NULL) - s->connected_at));
-		if ((end != KS_END_CLOSED && end != KS_END_DPD) || !s->o->reconnect_timeout_s)
-			break;
-		tunnel_free(s->tunnel);
-		s->tunnel = NULL;
-		split_set_state(&s->split, false); /* fail closed while there is no tunnel */
-		err = reconnect(s, e);
-		if (!err)
-			split_set_state(&s->split, true);
-		if (err == -EINTR)
-			return KS_EXIT_OK;
-		if (err) {
-			fprintf(stderr, "kslice: session lost: %s\n", e->msg);
-			return KS_EXIT_GATEWAY;
-		}
-	}
-	switch (end) {
-	case KS_END_LOCAL:
-		return KS_EXIT_OK;
-	case KS_END_GATEWAY_DISCONNECT:
-	case KS_END_GATEWAY_TERMINATE:
-	case KS_END_CLOSED:
-	case KS_END_DPD:
-		fprintf(stderr, "kslice: session ended by the gateway: %s\n",
-			tunnel_end_reason(s->tunnel));
-		return KS_EXIT_GATEWAY;
-	case KS_END_PROTOCOL:
-		return KS_EXIT_PROTOCOL;
-	default:
-		return KS_EXIT_ERROR;
-	}
 }
 
 /* What a SIGKILLed predecessor on this interface left on purpose (DESIGN.md: the uplink
@@ -284,18 +84,8 @@ static int reconcile(const struct ks_connect_opts *o, struct ks_error *e)
 
 static int bring_up(struct ks_session *s, struct ks_error *e)
 {
-	sigset_t stop;
 	char a[64];
 	int err;
-
-	/* From here on kslice changes the system (address, pins, hooks, rules): a signal must
-	 * wait for the loop, which undoes it all, rather than end us half way. An inherited
-	 * SIG_IGN (shell background jobs) would otherwise drop SIGINT before the loop blocks it. */
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGHUP);
-	sigprocmask(SIG_BLOCK, &stop, NULL);
 
 	err = tun_configure(&s->tun, &s->params, e);
 	if (err)
@@ -346,77 +136,270 @@ static int bring_up(struct ks_session *s, struct ks_error *e)
 	return 0;
 }
 
+/* The CONNECT answer as the worker passed it on: the monitor reads the X-CSTP-* headers
+ * itself (the same bounded parser), so what it configures is what it checked. */
+static int take_params(struct ks_session *s, const uint8_t *msg, size_t n, struct ks_error *e)
+{
+	struct ks_ps_up up;
+	struct ks_http_resp resp;
+	size_t head_len = 0;
+	int err;
+
+	if (n < sizeof(up))
+		return ks_fail(e, -EPROTO, "privsep: short UP message");
+	memcpy(&up, msg, sizeof(up));
+	if (up.head_len != n - sizeof(up) || !up.head_len)
+		return ks_fail(e, -EPROTO, "privsep: UP message of %zu bytes says head %u", n,
+			       up.head_len);
+	up.peer_ip[sizeof(up.peer_ip) - 1] = 0;
+	up.peer.subject[sizeof(up.peer.subject) - 1] = 0;
+	up.peer.cert_sha256[sizeof(up.peer.cert_sha256) - 1] = 0;
+	up.peer.pubkey_sha256[sizeof(up.peer.pubkey_sha256) - 1] = 0;
+	up.peer.verify_error[sizeof(up.peer.verify_error) - 1] = 0;
+	s->auth.peer = up.peer;
+	snprintf(s->peer_ip, sizeof(s->peer_ip), "%s", up.peer_ip);
+	err = http_parse_head((const char *)msg + sizeof(up), up.head_len, &resp, &head_len, e);
+	if (err)
+		return err;
+	cstp_params_free(&s->params);
+	memset(&s->params, 0, sizeof(s->params));
+	log_quiet(true); /* the worker logged what it rejected */
+	err = cstp_parse_response(&resp, &s->params, e);
+	log_quiet(false);
+	http_resp_free(&resp);
+	return err;
+}
+
+/* --background, once the data path runs: the caller's shell gets its prompt back. */
+static int detach(struct ks_session *s)
+{
+	pid_t pid = fork();
+	int null;
+
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		_exit(KS_EXIT_OK);
+	setsid();
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		if (!isatty(2))
+			dup2(null, 2); /* keep stderr for logs only if someone may read it */
+		close(null);
+	}
+	privsep_send_type(s->ps.fd, PS_DETACH);
+	return 0;
+}
+
+static int signal_fd(void)
+{
+	sigset_t stop;
+
+	/* From here on a signal is a request to the loop, which undoes it all, rather than
+	 * an end half way. An inherited SIG_IGN (shell background jobs) would otherwise drop
+	 * SIGINT before it is blocked. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stop, NULL);
+	return signalfd(-1, &stop, SFD_CLOEXEC);
+}
+
+/* The worker's messages; returns 1 when it ended (its code in *rc), 0 to go on. */
+static int on_worker(struct ks_session *s, uint8_t *msg, double t0, int *rc)
+{
+	struct ks_error e = { 0 };
+	ssize_t n = privsep_recv(s->ps.fd, msg, PS_MAX_MSG);
+	struct ks_ps_end end;
+	uint32_t type;
+	int err;
+
+	if (n < 4) {
+		ks_err("main", "event=worker_died");
+		*rc = KS_EXIT_ERROR;
+		return 1;
+	}
+	memcpy(&type, msg, 4);
+	switch (type) {
+	case PS_UP:
+		if (s->split.started) { /* a reconnect: the worker checked address and MTU */
+			split_set_state(&s->split, true);
+			return 0;
+		}
+		err = take_params(s, msg, (size_t)n, &e);
+		if (!err)
+			err = bring_up(s, &e);
+		if (err) {
+			fprintf(stderr, "kslice: %s\n", e.msg);
+			ks_err("main", "event=connect_failed reason=\"%s\"", esc(e.msg));
+			privsep_send_text(s->ps.fd, PS_STOP, "Client could not set up the tunnel");
+			*rc = worker_exit_for(err);
+			s->stop_requested = true; /* wait for the worker's END, keep our code */
+			return 0;
+		}
+		privsep_send_type(s->ps.fd, PS_GO);
+		return 0;
+	case PS_READY:
+		if (!s->connect_ms) {
+			s->connect_ms = now_ms() - t0;
+			if (s->o->background && detach(s))
+				ks_warn("main", "event=background_failed");
+			if (s->o->pid_file && (err = write_pid_file(s->o->pid_file)))
+				ks_warn("main", "event=pid_file_failed path=\"%s\" reason=\"%s\"",
+					esc(s->o->pid_file),
+					err == -EPERM ? "not a plain file of ours (symlink, hard link, "
+							"other owner)" : strerror(-err));
+		}
+		return 0;
+	case PS_DOWN:
+		split_set_state(&s->split, false); /* fail closed while there is no tunnel */
+		return 0;
+	case PS_END:
+		if ((size_t)n < sizeof(end)) {
+			*rc = KS_EXIT_ERROR;
+			return 1;
+		}
+		memcpy(&end, msg, sizeof(end));
+		if (!s->stop_requested || *rc == KS_EXIT_OK)
+			*rc = end.exit_code >= 0 && end.exit_code < 128 ? end.exit_code : KS_EXIT_ERROR;
+		return 1;
+	default:
+		ks_warn("main", "event=worker_message_dropped type=%u", type);
+		return 0;
+	}
+}
+
+static void stop_worker(struct ks_session *s, const char *why)
+{
+	privsep_send_text(s->ps.fd, PS_STOP, why);
+	/* Logging in, it reads no messages: the signal ends it (its data path takes the same
+	 * signal as a request to say goodbye to the gateway). */
+	if (!s->split.started)
+		kill(s->ps.worker, SIGTERM);
+}
+
+static int monitor_run(struct ks_session *s, double t0)
+{
+	uint8_t *msg = malloc(PS_MAX_MSG);
+	int sig_fd = signal_fd(), rc = KS_EXIT_OK, status;
+	int64_t next_tick = (int64_t)now_ms() + 1000;
+
+	if (!msg || sig_fd < 0) {
+		free(msg);
+		return KS_EXIT_ERROR;
+	}
+	for (;;) {
+		struct pollfd p[3] = { { .fd = s->ps.fd, .events = POLLIN },
+				       { .fd = ctl_server_fd(s->ctl), .events = POLLIN },
+				       { .fd = sig_fd, .events = POLLIN } };
+		int64_t wait = next_tick - (int64_t)now_ms();
+
+		if (poll(p, 3, wait > 0 ? (int)wait : 0) < 0 && errno != EINTR)
+			break;
+		if (p[2].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sig_fd, &si, sizeof(si)) == sizeof(si))
+				stop_worker(s, si.ssi_signo == SIGINT ? "Client received SIGINT" :
+					       si.ssi_signo == SIGHUP ? "Client received SIGHUP" :
+									"Client received SIGTERM");
+		}
+		if (p[1].revents & POLLIN)
+			ctl_server_run(s->ctl);
+		if (s->stop_requested && !s->stop_sent) {
+			stop_worker(s, "Client requested disconnect");
+			s->stop_sent = true;
+		}
+		if ((p[0].revents & (POLLIN | POLLHUP)) && on_worker(s, msg, t0, &rc))
+			break;
+		if ((int64_t)now_ms() >= next_tick) {
+			session_on_tick(s);
+			ctl_server_run(s->ctl); /* deadlines of slow clients */
+			next_tick += 1000;
+		}
+	}
+	free(msg);
+	close(sig_fd);
+	/* Ours to reap unless --background made us a grandchild. */
+	waitpid(s->ps.worker, &status, WNOHANG);
+	return rc;
+}
+
 int cmd_connect(int argc, char **argv)
 {
 	struct ks_connect_opts o;
-	struct ks_session s = { .o = &o, .fd = -1, .ctl_fd = -1, .tun = { .fd = -1 } };
+	struct ks_session s = { .o = &o, .fd = -1, .ctl_fd = -1, .tun = { .fd = -1 },
+				.ps = { .fd = -1 } };
 	struct ks_error e = { 0 };
 	double t0 = now_ms();
-	int err, rc, ready_fd = -1;
+	int err, rc;
 
+	secret_init(); /* before anything reads a secret */
 	err = opts_parse_connect(&o, argc, argv, &e);
+	mlock(&o.totp, sizeof(o.totp)); /* the TOTP key stays for reconnects: never swapped */
 	if (err == -EAGAIN)
 		return KS_EXIT_OK;
+	if (!err)
+		err = privsep_user(&s.ps, o.setuid_user ? o.setuid_user : CONFIG_PRIVSEP_USER, &e);
 	if (err) {
 		fprintf(stderr, "kslice: %s\n", e.msg);
 		opts_free(&o);
 		return KS_EXIT_USAGE;
 	}
 	log_setup(o.verbosity, o.syslog);
-	preload_start(&s.preload, CONFIG_SPLIT_MAX_PREFIXES); /* nothing pinned or attached yet */
 	/* Claim the interface first: a second instance must fail before it logs in. */
 	s.ctl_fd = ctl_listen(o.ifname, s.ctl_path, sizeof(s.ctl_path), &e);
 	if (s.ctl_fd < 0) {
 		rc = KS_EXIT_ERROR;
 		goto out_msg;
 	}
+	err = reconcile(&o, &e);
+	if (!err)
+		err = tun_open(&s.tun, o.ifname, !o.no_offload, &e);
+	if (err) {
+		rc = KS_EXIT_ERROR;
+		goto out_msg;
+	}
+	s.ctx = tls_ctx_new(&o.trust, &e); /* as root: --cafile may be root's alone */
+	if (!s.ctx) {
+		rc = KS_EXIT_USAGE;
+		goto out_msg;
+	}
+	err = privsep_fork(&s.ps, &e);
+	if (err == 0) {
+		/* The worker: none of the monitor's files. */
+		close(s.ctl_fd);
+		s.ctl_fd = -1;
+		rc = worker_main(&s);
+		session_close(&s);
+		opts_free(&o);
+		return rc;
+	}
+	if (err < 0) {
+		rc = KS_EXIT_ERROR;
+		goto out_msg;
+	}
+	preload_start(&s.preload, CONFIG_SPLIT_MAX_PREFIXES); /* loads while the worker logs in */
+	s.auth.user = o.user ? strdup(o.user) : NULL;
 	s.ctl = ctl_server_new(s.ctl_fd, session_on_request, &s);
 	if (!s.ctl) {
 		ks_fail(&e, -errno, "control: %m");
+		privsep_send_text(s.ps.fd, PS_STOP, "Client could not start");
 		rc = KS_EXIT_ERROR;
 		goto out_msg;
 	}
-	err = reconcile(&o, &e);
-	if (err) {
-		rc = KS_EXIT_ERROR;
-		goto out_msg;
-	}
-	err = tun_open(&s.tun, o.ifname, !o.no_offload, &e);
-	if (err) {
-		rc = KS_EXIT_ERROR;
-		goto out_msg;
-	}
-	err = session_establish(&s, &e);
-	if (err == -EKEYREJECTED) {
-		print_cert_refusal(&s, e.msg);
-		rc = KS_EXIT_CERT;
-		goto out;
-	}
-	if (!err)
-		err = bring_up(&s, &e);
-	if (err) {
-		rc = exit_for(err);
-		goto out_msg;
-	}
-	s.connect_ms = now_ms() - t0;
-	if (o.background && daemonize(&ready_fd)) {
-		rc = KS_EXIT_ERROR;
-		goto out;
-	}
-	if (o.pid_file && write_pid_file(o.pid_file))
-		ks_warn("main", "event=pid_file_failed path=%s", o.pid_file);
-	rc = run_tunnel(&s, ready_fd, &e);
-	if (rc == KS_EXIT_ERROR && e.msg[0])
-		ks_err("main", "event=failed reason=\"%s\"", esc(e.msg));
-	session_close(&s);
-	if (o.pid_file)
-		unlink(o.pid_file); /* last: scripts read "file gone" as "kslice gone" */
+	rc = monitor_run(&s, t0);
 	goto out;
 out_msg:
 	fprintf(stderr, "kslice: %s\n", e.msg);
 	ks_err("main", "event=connect_failed exit=%d reason=\"%s\"", rc, esc(e.msg));
 out:
 	session_close(&s);
+	if (o.pid_file && s.connect_ms)
+		unlink(o.pid_file); /* last: scripts read "file gone" as "kslice gone" */
 	opts_free(&o);
 	return rc;
 }

@@ -122,6 +122,22 @@ const char *http_header(const struct ks_http_resp *r, const char *name)
 	return NULL;
 }
 
+char *http_head_text(const struct ks_http_resp *r)
+{
+	struct ks_buf b = { .limit = HTTP_MAX_HEAD };
+
+	buf_printf(&b, "HTTP/1.1 %d %s\r\n", r->status, r->reason);
+	for (size_t i = 0; i < r->nheaders; i++)
+		buf_printf(&b, "%s: %s\r\n", r->headers[i].name, r->headers[i].value);
+	buf_printf(&b, "\r\n");
+	if (b.err || buf_reserve(&b, 1)) {
+		buf_free(&b);
+		return NULL;
+	}
+	b.data[b.len] = 0;
+	return (char *)b.data; /* b's storage is the string */
+}
+
 void http_resp_free(struct ks_http_resp *r)
 {
 	free(r->headers);

@@ -37,6 +37,8 @@ struct ks_cookie_jar {
 int http_parse_head(const char *data, size_t len, struct ks_http_resp *r, size_t *head_len,
 		    struct ks_error *e);
 const char *http_header(const struct ks_http_resp *r, const char *name);
+/* The parsed head written out again (status line, headers, blank line); malloc'd. */
+char *http_head_text(const struct ks_http_resp *r);
 /* Chunked body in[0..len) into body: 0 complete, -EAGAIN need more, else an error. */
 int http_dechunk(const uint8_t *in, size_t len, struct ks_buf *body, struct ks_error *e);
 void http_resp_free(struct ks_http_resp *r);

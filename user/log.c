@@ -43,6 +43,13 @@ void log_setup(int v, bool use_syslog)
 		log_to_syslog();
 }
 
+static bool quiet;
+
+void log_quiet(bool on)
+{
+	quiet = on;
+}
+
 void log_to_syslog(void)
 {
 	if (!syslog_on)
@@ -56,7 +63,7 @@ void ks_log(enum ks_log_level level, const char *sub, const char *fmt, ...)
 	char raw[1024], msg[1024];
 	va_list ap;
 
-	if ((int)level > verbosity && level != KS_LOG_ERR)
+	if (((int)level > verbosity || quiet) && level != KS_LOG_ERR)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(raw, sizeof(raw), fmt, ap);

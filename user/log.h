@@ -7,6 +7,8 @@ enum ks_log_level { KS_LOG_ERR = 0, KS_LOG_WARN, KS_LOG_INFO, KS_LOG_DEBUG };
 
 void log_setup(int verbosity, bool use_syslog);
 void log_to_syslog(void);
+/* While on, only errors are logged (the monitor re-reading what the worker logged). */
+void log_quiet(bool on);
 void ks_log(enum ks_log_level level, const char *sub, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "secret.h"
 #include "generated/config.h"
 #include "kslice/kconfig.h"
 #include "log.h"
@@ -25,11 +26,14 @@ void opts_connect_usage(FILE *f)
 	      "                              sha1:HEX; repeatable\n"
 	      "      --cafile FILE           trust this CA instead of the system store\n"
 	      "      --token-mode totp       answer the code form with a locally computed TOTP\n"
-	      "      --token-secret SECRET   base32:KEY, 0xHEX, otpauth://totp/...?secret=, @FILE or raw\n"
+	      "      --token-secret SECRET   @FILE or env:VAR (kept off the command line), or base32:KEY,\n"
+	      "                              0xHEX, otpauth://totp/...?secret=, raw text\n"
 	      "  -g, --authgroup NAME        choose this group in the gateway's group list\n"
 	      "  -i, --interface NAME        TUN device name (default " CONFIG_DEFAULT_IFNAME ")\n"
 	      "  -b, --background            detach once the tunnel is up (exit code says if it came up)\n"
 	      "      --pid-file FILE         write the daemon's PID here\n"
+	      "  -U, --setuid USER           the process that talks to the gateway runs as USER\n"
+	      "                              (default " CONFIG_PRIVSEP_USER ", no capabilities)\n"
 	      "  -l, --syslog                log to syslog instead of stderr\n"
 	      "      --compression MODE      all (default: deflate if the gateway offers it) or none\n"
 	      "      --no-compression        same as --compression none\n"
@@ -178,6 +182,7 @@ enum {
 	OPT_TOKEN_MODE,
 	OPT_TOKEN_SECRET,
 	OPT_PID_FILE,
+	OPT_SETUID,
 	OPT_COMPRESSION,
 	OPT_NO_COMPRESSION,
 	OPT_DISABLE_IPV6,
@@ -214,6 +219,7 @@ static const struct option long_opts[] = {
 	{ "interface", required_argument, NULL, 'i' },
 	{ "background", no_argument, NULL, 'b' },
 	{ "pid-file", required_argument, NULL, OPT_PID_FILE },
+	{ "setuid", required_argument, NULL, 'U' },
 	{ "syslog", no_argument, NULL, 'l' },
 	{ "compression", required_argument, NULL, OPT_COMPRESSION },
 	{ "no-compression", no_argument, NULL, OPT_NO_COMPRESSION },
@@ -412,6 +418,9 @@ static int parse_one(struct ks_connect_opts *o, int c, const char *arg, const ch
 	case 'b':
 		o->background = true;
 		return 0;
+	case 'U':
+		o->setuid_user = arg;
+		return 0;
 	case OPT_PID_FILE:
 		o->pid_file = arg;
 		return 0;
@@ -535,7 +544,7 @@ int opts_parse_connect(struct ks_connect_opts *o, int argc, char **argv, struct 
 	o->dns_grace = CONFIG_DNS_GRACE;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":u:g:i:blvqh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":u:g:i:U:blvqh", long_opts, NULL)) != -1) {
 		if (c == 'h') {
 			opts_connect_usage(stdout);
 			return -EAGAIN;
@@ -556,6 +565,9 @@ int opts_parse_connect(struct ks_connect_opts *o, int argc, char **argv, struct 
 		return ks_fail(e, -EINVAL, "--token-mode totp needs --token-secret");
 	if (secret) {
 		err = totp_parse_secret(&o->totp, secret, e);
+		/* The secret itself on the command line: gone from /proc/PID/cmdline now. */
+		if (secret[0] != '@' && strncmp(secret, "env:", 4))
+			secret_scrub_arg((char *)secret);
 		if (err)
 			return err;
 		o->have_totp = true;

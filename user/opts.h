@@ -26,6 +26,7 @@ struct ks_connect_opts {
 	char ifname[IFNAMSIZ];
 	bool background;
 	const char *pid_file;
+	const char *setuid_user;	/* the worker's user (privsep.h); NULL: CONFIG_PRIVSEP_USER */
 	bool syslog;
 	int verbosity;
 	enum ks_compress compress;

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
+#include <stdlib.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -63,6 +64,10 @@ static int cstp_connect(struct ks_session *s, struct ks_error *e)
 		return err;
 	}
 	err = cstp_parse_response(&resp, &s->params, e);
+	free(s->connect_head);
+	s->connect_head = err ? NULL : http_head_text(&resp);
+	if (!err && !s->connect_head)
+		err = -ENOMEM;
 	http_resp_free(&resp);
 	if (!err)
 		peer_address(s->fd, s->peer_ip, sizeof(s->peer_ip));
@@ -73,7 +78,8 @@ int session_establish(struct ks_session *s, struct ks_error *e)
 {
 	int err;
 
-	s->ctx = tls_ctx_new(&s->o->trust, e);
+	if (!s->ctx)
+		s->ctx = tls_ctx_new(&s->o->trust, e);
 	if (!s->ctx)
 		return -EINVAL;
 	if (s->o->cookie_on_stdin) {
@@ -149,4 +155,7 @@ void session_close(struct ks_session *s)
 	cstp_params_free(&s->params);
 	auth_result_free(&s->auth);
 	buf_free_secret(&s->early);
+	free(s->connect_head);
+	s->connect_head = NULL;
+	privsep_close(&s->ps);
 }

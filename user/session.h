@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* One VPN session: everything `kslice connect` holds while the tunnel is up. */
+/* One VPN session: everything `kslice connect` holds while the tunnel is up. The monitor
+ * and the worker (privsep.h) each use their own part: the worker the TLS side (ctx, ssl,
+ * early, tunnel, reconnects), the monitor the system side (pins, bpf, split, preload,
+ * ctl); params, auth.peer and peer_ip are in both. */
 #pragma once
 #include <time.h>
 #include <openssl/ssl.h>
 #include "auth.h"
 #include "cstp_params.h"
 #include "ctl_server.h"
+#include "privsep.h"
 #include "opts.h"
 #include "pin.h"
 #include "preload.h"
@@ -31,6 +35,9 @@ struct ks_session {
 	struct ks_split_state split;
 	struct ks_preload preload; /* the split object, loading while we log in */
 	struct ks_tunnel *tunnel;
+	struct ks_privsep ps;	/* the monitor's link to the worker, or the worker's to it */
+	char *connect_head;	/* worker: the CONNECT answer's head, for the monitor */
+	bool stop_sent;		/* monitor: the worker was told to stop */
 	int ctl_fd;
 	struct ks_ctl_server *ctl;
 	char ctl_path[108];

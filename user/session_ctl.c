@@ -130,10 +130,7 @@ int session_on_request(void *ctx, const struct ks_ctl_req *req, uid_t uid, struc
 	case CTL_DISCONNECT:
 		buf_printf(body, "pid %d\n", (int)getpid());
 		ks_info("ctl", "event=disconnect_requested uid=%u", (unsigned int)uid);
-		if (s->tunnel)
-			tunnel_stop(s->tunnel, "Client requested disconnect");
-		else
-			s->stop_requested = true; /* between reconnect attempts */
+		s->stop_requested = true; /* the monitor's loop tells the worker */
 		return 0;
 	default:
 		return ks_fail(e, -EINVAL, "unknown request");

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <arpa/inet.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "esc.h"
@@ -69,7 +70,7 @@ static void datapath_json(struct ks_json *j, const struct ks_session *s)
 	json_obj_open(j, "datapath");
 	json_str(j, "tun_offloads", tun_offload_names(&s->tun, names, sizeof(names)));
 	json_bool(j, "gro", s->tun.vnet);
-	json_u64(j, "coalesce_us", tunnel_coalesce_us(s->tunnel));
+	json_u64(j, "coalesce_us", s->ps.shared ? s->ps.shared->coalesce_us : 0);
 	json_obj_close(j);
 }
 
@@ -93,9 +94,43 @@ static void banner_text(const char *banner, struct ks_buf *out)
 	}
 }
 
+/* What the worker publishes (privsep.h). */
+static const char *state_name(const struct ks_session *s)
+{
+	static const char *const names[] = { "connecting", "connected", "reconnecting" };
+	uint32_t st = s->ps.shared ? s->ps.shared->state : 0;
+
+	return names[st < 3 ? st : 0];
+}
+
+/* The worker's text, copied whole-bounded: the monitor trusts no byte of that page. */
+static const char *shared_text(const char *src, size_t len)
+{
+	static __thread char copy[64];
+
+	snprintf(copy, sizeof(copy), "%.*s", (int)strnlen(src, len), src);
+	return esc(copy);
+}
+
+static const char *tls_version(const struct ks_session *s)
+{
+	const struct ks_shared *sh = s->ps.shared;
+
+	return sh && sh->state == PS_STATE_CONNECTED && sh->tls_version[0] ?
+		       shared_text(sh->tls_version, sizeof(sh->tls_version)) : NULL;
+}
+
+static const char *tls_cipher(const struct ks_session *s)
+{
+	const struct ks_shared *sh = s->ps.shared;
+
+	return tls_version(s) ? shared_text(sh->tls_cipher, sizeof(sh->tls_cipher)) : NULL;
+}
+
 static void counters(struct ks_json *j, const struct ks_session *s)
 {
-	const struct ks_counters *c = tunnel_counters(s->tunnel);
+	static const struct ks_counters none;
+	const struct ks_counters *c = s->ps.shared ? &s->ps.shared->c : &none;
 	struct ks_tun_stat k[KS_DIR_MAX];
 	static const char *const dirs[] = { "to_gateway", "from_gateway" };
 
@@ -145,26 +180,27 @@ static void counters(struct ks_json *j, const struct ks_session *s)
 
 void status_json(const struct ks_session *s, struct ks_buf *out)
 {
+	const struct ks_shared *sh = s->ps.shared;
 	struct ks_json j;
 
 	json_init(&j, out);
 	json_obj_open(&j, NULL);
 	json_u64(&j, "version", 1);
-	json_str(&j, "state", s->tunnel ? "connected" : "reconnecting");
+	json_str(&j, "state", state_name(s));
 	json_str(&j, "interface", s->tun.name);
 	json_u64(&j, "ifindex", (uint64_t)s->tun.ifindex);
 	json_i64(&j, "pid", getpid());
 	json_i64(&j, "connected_at", s->connected_at);
 	json_i64(&j, "uptime_s", time(NULL) - s->connected_at);
 	json_u64(&j, "connect_ms", (uint64_t)s->connect_ms);
-	json_u64(&j, "reconnects", s->reconnects);
+	json_u64(&j, "reconnects", sh ? sh->reconnects : 0);
 	json_obj_open(&j, "gateway");
 	json_str(&j, "host", s->o->host);
 	json_str(&j, "port", s->o->port);
 	json_str(&j, "address", s->peer_ip);
 	json_str(&j, "user", s->auth.user);
-	json_str(&j, "tls_version", s->ssl ? SSL_get_version(s->ssl) : NULL);
-	json_str(&j, "tls_cipher", s->ssl ? SSL_get_cipher_name(s->ssl) : NULL);
+	json_str(&j, "tls_version", tls_version(s));
+	json_str(&j, "tls_cipher", tls_cipher(s));
 	json_str(&j, "cert_sha256", s->auth.peer.cert_sha256);
 	json_str(&j, "pubkey_sha256", s->auth.peer.pubkey_sha256);
 	json_obj_close(&j);
@@ -179,8 +215,10 @@ void status_json(const struct ks_session *s, struct ks_buf *out)
 
 void status_text(const struct ks_session *s, struct ks_buf *out)
 {
+	const struct ks_shared *sh = s->ps.shared;
 	const struct ks_cstp_params *p = &s->params;
-	const struct ks_counters *c = tunnel_counters(s->tunnel);
+	static const struct ks_counters none;
+	const struct ks_counters *c = s->ps.shared ? &s->ps.shared->c : &none;
 	char a[INET6_ADDRSTRLEN + 8], names[64];
 	struct ks_tun_stat k[KS_DIR_MAX];
 
@@ -188,11 +226,11 @@ void status_text(const struct ks_session *s, struct ks_buf *out)
 		   (int)getpid(), (long)(time(NULL) - s->connected_at), s->connect_ms);
 	buf_printf(out, "gateway:   %s:%s (%s) user %s, %s %s\n", s->o->host, s->o->port,
 		   s->peer_ip, s->auth.user ? esc(s->auth.user) : "-",
-		   s->ssl ? SSL_get_version(s->ssl) : "reconnecting",
-		   s->ssl ? SSL_get_cipher_name(s->ssl) : "");
+		   tls_version(s) ? tls_version(s) : state_name(s),
+		   tls_version(s) ? tls_cipher(s) : "");
 	buf_printf(out, "cert:      %s\n", s->auth.peer.pubkey_sha256);
-	if (s->reconnects)
-		buf_printf(out, "reconnects: %u\n", s->reconnects);
+	if (sh && sh->reconnects)
+		buf_printf(out, "reconnects: %u\n", sh->reconnects);
 	if (p->have4)
 		buf_printf(out, "address:   %s\n", inet_ntop(AF_INET, &p->addr4, a, sizeof(a)));
 	if (p->have6)
@@ -217,7 +255,7 @@ void status_text(const struct ks_session *s, struct ks_buf *out)
 		   (unsigned long long)c->rx_dropped, (unsigned long long)c->rx_bad_frames);
 	buf_printf(out, "datapath:  offloads %s, gro %s, coalesce %u us; %llu super-packets out, %llu in (%llu packets)\n",
 		   s->tun.vnet ? tun_offload_names(&s->tun, names, sizeof(names)) : "none",
-		   s->tun.vnet ? "on" : "off", tunnel_coalesce_us(s->tunnel),
+		   s->tun.vnet ? "on" : "off", sh ? sh->coalesce_us : 0,
 		   (unsigned long long)c->tx_super_packets, (unsigned long long)c->rx_gro.super_packets,
 		   (unsigned long long)c->rx_gro.coalesced);
 	buf_printf(out, "dpd:       %llu sent, %llu answered, %llu received\n",

@@ -124,6 +124,7 @@ static int read_secret_file(const char *path, char *out, size_t outlen, struct k
 
 	if (!f)
 		return ks_fail(e, -errno, "token secret: cannot open %s: %m", path);
+	setvbuf(f, NULL, _IONBF, 0); /* no stdio copy of the secret */
 	if (!fgets(out, (int)outlen, f)) {
 		fclose(f);
 		return ks_fail(e, -EINVAL, "token secret: %s is empty", path);
@@ -143,7 +144,20 @@ int totp_parse_secret(struct ks_totp *t, const char *spec, struct ks_error *e)
 	t->digits = 6;
 	t->period = 30;
 	t->hash = KS_TOTP_SHA1;
-	if (spec[0] == '@') {
+	if (!strncmp(spec, "env:", 4)) {
+		char *v = getenv(spec + 4);
+
+		if (!v || !*v)
+			return ks_fail(e, -EINVAL, "token secret: environment variable %.64s is not set",
+				       spec + 4);
+		if (strlen(v) >= sizeof(line))
+			return ks_fail(e, -EMSGSIZE, "token secret: %.64s is too long", spec + 4);
+		snprintf(line, sizeof(line), "%s", v);
+		/* Wiped in place (that is what /proc/PID/environ shows), then removed. */
+		OPENSSL_cleanse(v, strlen(v));
+		unsetenv(spec + 4);
+		spec = line;
+	} else if (spec[0] == '@') {
 		err = read_secret_file(spec + 1, line, sizeof(line), e);
 		if (err)
 			return err;

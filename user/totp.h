@@ -15,8 +15,9 @@ struct ks_totp {
 	enum ks_totp_hash hash;
 };
 
-/* SPEC: `base32:SECRET`, `0xHEX`, `otpauth://totp/...?secret=...`, `@FILE` (one of the
- * former, first line), or raw text. Defaults: SHA1, 6 digits, 30 s. */
+/* SPEC: `base32:SECRET`, `0xHEX`, `otpauth://totp/...?secret=...`, `@FILE` or `env:VAR`
+ * (one of the former: the file's first line, the variable's value, which is then wiped and
+ * unset), or raw text. Defaults: SHA1, 6 digits, 30 s. */
 int totp_parse_secret(struct ks_totp *t, const char *spec, struct ks_error *e);
 /* The code for the 8-byte counter (HOTP). out gets digits+1 bytes. */
 int hotp_code(const struct ks_totp *t, uint64_t counter, char *out, size_t outlen);

@@ -11,7 +11,6 @@
 #include <openssl/err.h>
 
 #include "cstp.h"
-#include "ctl_server.h"
 #include "esc.h"
 #include "gro.h"
 #include "gso.h"
@@ -70,7 +69,7 @@ struct ks_tunnel {
 	time_t stop_deadline;
 	enum ks_tunnel_end end;
 	char end_reason[400];
-	struct ks_counters c;
+	struct ks_counters *c;	/* the session's: they outlive a reconnect */
 };
 
 static struct io_uring_sqe *get_sqe(struct ks_tunnel *t)
@@ -79,7 +78,7 @@ static struct io_uring_sqe *get_sqe(struct ks_tunnel *t)
 
 	if (!sqe) { /* SQ full: push what we have and take a fresh slot */
 		io_uring_submit(&t->ring);
-		t->c.submits++;
+		t->c->submits++;
 		sqe = io_uring_get_sqe(&t->ring);
 	}
 	return sqe;
@@ -152,8 +151,8 @@ static void arm_simple(struct ks_tunnel *t, enum op op)
 		io_uring_prep_read(sqe, t->sig_fd, &t->siginfo, sizeof(t->siginfo), 0);
 	else if (op == OP_TIMER)
 		io_uring_prep_timeout(sqe, &t->tick, 0, 0);
-	else /* the control server's epoll fd: its clients never block the loop */
-		io_uring_prep_poll_add(sqe, ctl_server_fd(t->cfg.ctl), POLLIN);
+	else /* the caller's fd (the monitor's commands) */
+		io_uring_prep_poll_add(sqe, t->cfg.watch_fd, POLLIN);
 	io_uring_sqe_set_data64(sqe, UD(op, 0));
 }
 
@@ -183,7 +182,7 @@ static void flush_tls(struct ks_tunnel *t)
 	io_uring_prep_send(sqe, t->cfg.tls_fd, t->inflight.data, t->inflight.len, MSG_NOSIGNAL);
 	io_uring_sqe_set_data64(sqe, UD(OP_SOCK_SEND, 0));
 	t->send_busy = true;
-	t->c.socket_sends++;
+	t->c->socket_sends++;
 }
 
 /* One CSTP frame per TLS record: ocserv parses each record as exactly one frame. The
@@ -197,7 +196,7 @@ static int send_frame(void *ctx, const uint8_t *frame, size_t len)
 		finish(t, KS_END_ERROR, "TLS write failed: ", ERR_reason_error_string(ERR_get_error()));
 		return -EIO;
 	}
-	t->c.tls_writes++;
+	t->c->tls_writes++;
 	t->tx_dirty = true;
 	return 0;
 }
@@ -211,7 +210,7 @@ static void cstp_ended(void *ctx, enum ks_tunnel_end why, const char *reason)
 static void on_tun_packet(struct ks_tunnel *t, uint8_t *pkt, size_t len)
 {
 	if (t->stopping) {
-		t->c.tx_dropped++;
+		t->c->tx_dropped++;
 		return;
 	}
 	cstp_send_packet(&t->cstp, pkt, len);
@@ -231,9 +230,9 @@ static void on_tun_read_vnet(struct ks_tunnel *t, uint8_t *buf, size_t len)
 	int n = gso_split(buf, len, (unsigned int)t->cfg.params->mtu, on_tun_segment, t);
 
 	if (n > 1)
-		t->c.tx_super_packets++;
+		t->c->tx_super_packets++;
 	if (n < 0 && n != -ECANCELED) {
-		t->c.tx_dropped++;
+		t->c->tx_dropped++;
 		ks_dbg("tun", "event=read_dropped len=%zu reason=\"%s\"", len, strerror(-n));
 	}
 }
@@ -246,7 +245,7 @@ static void submit_tun_write(void *ctx, uint8_t *data, size_t len, unsigned int 
 
 	if (!sqe) {
 		gro_write_done(&t->gro);
-		t->c.rx_dropped += segs;
+		t->c->rx_dropped += segs;
 		return;
 	}
 	io_uring_prep_write(sqe, t->cfg.tun->fd, data, (unsigned int)len, 0);
@@ -311,8 +310,6 @@ static void on_tick(struct ks_tunnel *t)
 
 	if (t->cfg.on_tick)
 		t->cfg.on_tick(t->cfg.tick_ctx);
-	if (t->cfg.ctl)
-		ctl_server_run(t->cfg.ctl); /* deadlines of slow clients */
 	if (t->stopping) {
 		if (now >= t->stop_deadline)
 			finish(t, KS_END_LOCAL, "disconnect (gateway did not take the goodbye)", NULL);
@@ -341,7 +338,7 @@ static void on_cqe(struct ks_tunnel *t, struct io_uring_cqe *cqe)
 
 	switch ((enum op)(ud & 0xff)) {
 	case OP_TUN_READ:
-		t->c.tun_read_cqes++;
+		t->c->tun_read_cqes++;
 		if (!(cqe->flags & IORING_CQE_F_MORE))
 			t->tun_reads_armed--;
 		if (res > 0 && (cqe->flags & IORING_CQE_F_BUFFER)) {
@@ -360,13 +357,13 @@ static void on_cqe(struct ks_tunnel *t, struct io_uring_cqe *cqe)
 		break;
 	case OP_TUN_WRITE:
 		gro_write_done(&t->gro);
-		t->c.tun_writes++;
+		t->c->tun_writes++;
 		if (res < 0)
-			t->c.rx_dropped += (uint64_t)idx; /* the segments it carried */
+			t->c->rx_dropped += (uint64_t)idx; /* the segments it carried */
 		break;
 	case OP_SOCK_RECV:
 		t->recv_armed = false;
-		t->c.socket_recvs++;
+		t->c->socket_recvs++;
 		if (res <= 0) {
 			if (res == -EAGAIN || res == -EINTR)
 				break;
@@ -418,7 +415,8 @@ static void on_cqe(struct ks_tunnel *t, struct io_uring_cqe *cqe)
 		arm_simple(t, OP_TIMER);
 		break;
 	case OP_CTL:
-		ctl_server_run(t->cfg.ctl);
+		if (res > 0)
+			t->cfg.on_watch(t->cfg.watch_ctx);
 		if (!t->end)
 			arm_simple(t, OP_CTL);
 		break;
@@ -455,6 +453,7 @@ struct ks_tunnel *tunnel_new(const struct ks_tunnel_cfg *cfg, struct ks_error *e
 		return NULL;
 	}
 	t->cfg = *cfg;
+	t->c = cfg->counters;
 	t->sig_fd = -1;
 	t->tick.tv_sec = 1;
 	t->send_q.limit = t->inflight.limit = 64u << 20;
@@ -462,11 +461,11 @@ struct ks_tunnel *tunnel_new(const struct ks_tunnel_cfg *cfg, struct ks_error *e
 	t->plain = malloc(PLAIN_RX_SIZE);
 	if (!t->sock_rx || !t->plain ||
 	    gro_init(&t->gro, WRITE_ARENA, cfg->tun->vnet, true, submit_tun_write, t,
-		     &t->c.rx_gro)) {
+		     &t->c->rx_gro)) {
 		ks_fail(e, -ENOMEM, "tunnel: out of memory");
 		goto fail;
 	}
-	if (cstp_init(&t->cstp, &cstp_ops, t, &t->c, cfg->params->mtu, cfg->params->dpd,
+	if (cstp_init(&t->cstp, &cstp_ops, t, t->c, cfg->params->mtu, cfg->params->dpd,
 		      cfg->params->keepalive, cfg->params->deflate, time(NULL))) {
 		ks_fail(e, -ENOMEM, "tunnel: out of memory (CSTP state, compression)");
 		goto fail;
@@ -525,7 +524,7 @@ enum ks_tunnel_end tunnel_run(struct ks_tunnel *t)
 	arm_tun_reads(t);
 	arm_simple(t, OP_SIGNAL);
 	arm_simple(t, OP_TIMER);
-	if (t->cfg.ctl)
+	if (t->cfg.watch_fd >= 0)
 		arm_simple(t, OP_CTL);
 	ks_info("tunnel", "event=datapath_ready tun_read=%s bufs=%u offloads=%s gro=%s coalesce_us=%u",
 		t->tun_multishot ? "multishot" : "singleshot", t->tunbufs.count,
@@ -541,13 +540,13 @@ enum ks_tunnel_end tunnel_run(struct ks_tunnel *t)
 							       t->cfg.coalesce_us)
 				  : io_uring_submit_and_wait(&t->ring, 1);
 
-		t->c.submits++;
+		t->c->submits++;
 		if (err < 0 && err != -EINTR && err != -ETIME && err != -EBUSY) {
 			finish(t, KS_END_ERROR, "io_uring: ", strerror(-err));
 			break;
 		}
 		seen = 0;
-		pass_start = t->c.tx_bytes + t->c.rx_bytes;
+		pass_start = t->c->tx_bytes + t->c->rx_bytes;
 		io_uring_for_each_cqe(&t->ring, head, cqe) {
 			on_cqe(t, cqe);
 			seen++;
@@ -555,7 +554,7 @@ enum ks_tunnel_end tunnel_run(struct ks_tunnel *t)
 		io_uring_cq_advance(&t->ring, seen);
 		gro_flush(&t->gro); /* the pass's super-packets go out with the next submit */
 		t->busy = t->min_wait && (seen >= BUSY_PASS_CQES ||
-					  t->c.tx_bytes + t->c.rx_bytes - pass_start >= BUSY_PASS_BYTES);
+					  t->c->tx_bytes + t->c->rx_bytes - pass_start >= BUSY_PASS_BYTES);
 		/* One send for every record this batch produced. */
 		if (t->tx_dirty && !t->end) {
 			flush_tls(t);
@@ -574,7 +573,7 @@ const struct ks_counters *tunnel_counters(const struct ks_tunnel *t)
 {
 	static const struct ks_counters none; /* between reconnect attempts */
 
-	return t ? &t->c : &none;
+	return t ? t->c : &none;
 }
 
 unsigned int tunnel_coalesce_us(const struct ks_tunnel *t)

@@ -14,7 +14,6 @@
 #include "uring.h"
 
 struct ks_tunnel;
-struct ks_ctl_server;
 
 struct ks_tunnel_cfg {
 	SSL *ssl;
@@ -22,7 +21,10 @@ struct ks_tunnel_cfg {
 	struct ks_tun *tun;
 	const struct ks_cstp_params *params;
 	const struct ks_buf *early;	/* plaintext read past the CONNECT response head */
-	struct ks_ctl_server *ctl;	/* served when its fd is readable, or NULL */
+	struct ks_counters *counters;	/* the session's, kept across reconnects */
+	int watch_fd;			/* another fd to watch (the monitor's commands), or -1 */
+	void (*on_watch)(void *ctx);	/* watch_fd is readable */
+	void *watch_ctx;
 	void (*on_tick)(void *tick_ctx);	/* once a second, in the loop */
 	void *tick_ctx;
 	int ready_fd;			/* written once the loop runs (--background), or -1 */

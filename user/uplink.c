@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -77,9 +78,14 @@ static void save_state(const struct ks_uplinks *u)
 		unlink(u->state_path);
 		return;
 	}
-	f = fopen(u->state_path, "we");
-	if (!f)
+	int fd = open(u->state_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		return;
+	}
 	for (int i = 0; i < u->n; i++)
 		if (u->dev[i].created_clsact)
 			fprintf(f, "%s\n", u->dev[i].name);

@@ -7,6 +7,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "secret.h"
 #include "esc.h"
 #include "xml.h"
 
@@ -37,9 +38,7 @@ static char *text(xmlNode *n)
 
 static void free_str(char **s)
 {
-	if (*s)
-		OPENSSL_cleanse(*s, strlen(*s));
-	free(*s);
+	secret_free(*s); /* a field's value may be an answer from the secure heap */
 	*s = NULL;
 }
 

@@ -13,6 +13,19 @@ ks_kslice_bg "$KS_WORK/ctl.log" -u alice --passwd-on-stdin --servercert "$PIN" -
 pid=$KS_PID
 ks_expect "tunnel up" ks_wait_tunnel $IF "$pid"
 
+# --- privilege separation: the process that talks to the gateway is not root ---
+worker=$(cat /proc/$pid/task/*/children 2>/dev/null | awk '{print $1}')
+ks_expect "a worker process runs" test -n "$worker"
+ks_expect "the worker has a non-zero uid" \
+	awk '/^Uid:/ { exit !($2 != 0 && $3 != 0 && $4 != 0 && $5 != 0) }' /proc/$worker/status
+ks_expect "the worker has no capability (effective, permitted, inheritable, ambient)" \
+	awk '/^CapEff:|^CapPrm:|^CapInh:|^CapAmb:/ { if ($2 != "0000000000000000") bad=1 } END { exit bad }' /proc/$worker/status
+ks_expect "the worker cannot regain privileges (NoNewPrivs)" grep -q '^NoNewPrivs:.*1' /proc/$worker/status
+gwpid=$(ks_in "$KS_CLI" ss -Htnp state established "( dport = :443 )" | grep -o 'pid=[0-9]*' | head -1)
+ks_expect_eq "the TLS connection to the gateway is the worker's" "pid=$worker" "$gwpid"
+ks_expect "the monitor holds no TCP connection" \
+	bash -c "! nsenter --net=/run/netns/$KS_CLI ss -Htnp | grep -q 'pid=$pid,'"
+
 # --- permissions: 0660, so another user cannot even connect ---
 mode=$(stat -c %a "$SOCK")
 ks_expect_eq "control socket mode" 660 "$mode"

@@ -52,11 +52,13 @@ void test_connect_options(void)
 	struct ks_error e;
 
 	test__start_subtest("openconnect spellings");
+	char secret[] = "base32:GEZDGNBV";
 	char *ok[] = { "connect", "-u", "bob", "--passwd-on-stdin", "--servercert",
 		       "pin-sha256:PVCD54quzV9PFuP1XIPGGhzAT5rkW2rncQBw66M4jLo=", "--token-mode",
-		       "totp", "--token-secret", "base32:GEZDGNBV", "-i", "work0", "--authgroup",
+		       "totp", "--token-secret", secret, "-i", "work0", "--authgroup",
 		       "eng", "gw.example:8443" };
 	ASSERT_OK(parse(&o, &e, 15, ok), e.msg);
+	ASSERT_TRUE(!memchr(secret, 'G', sizeof(secret)), "--token-secret wiped from argv");
 	ASSERT_STREQ(o.ifname, "work0", "interface");
 	ASSERT_EQ(o.trust.npins, 1, "pin");
 	ASSERT_TRUE(o.have_totp, "totp");

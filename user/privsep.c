@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+
+#include "privsep.h"
+
+int privsep_user(struct ks_privsep *ps, const char *user, struct ks_error *e)
+{
+	struct passwd *pw = getpwnam(user);
+	char *end;
+	unsigned long n;
+
+	if (pw) {
+		ps->uid = pw->pw_uid;
+		ps->gid = pw->pw_gid;
+	} else {
+		n = strtoul(user, &end, 10);
+		if (!*user || *end || n == 0 || n >= 0xffffffffUL)
+			return ks_fail(e, -EINVAL, "--setuid: no user '%.64s'", user);
+		ps->uid = (uid_t)n;
+		ps->gid = (gid_t)n;
+	}
+	if (ps->uid == 0)
+		return ks_fail(e, -EINVAL, "--setuid: '%.64s' is root; the worker must not be", user);
+	return 0;
+}
+
+/* The worker keeps nothing of root: ids, groups, capabilities (all three sets, and it
+ * can never regain any), dumpability. */
+static int drop_privileges(const struct ks_privsep *ps)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = { 0 };
+
+	if (setgroups(0, NULL) || setresgid(ps->gid, ps->gid, ps->gid) ||
+	    setresuid(ps->uid, ps->uid, ps->uid))
+		return -errno;
+	if (syscall(SYS_capset, &h, d) || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
+		return -errno;
+	if (!setresuid(0, 0, 0)) /* must be impossible now */
+		return -EPERM;
+	return 0;
+}
+
+int privsep_fork(struct ks_privsep *ps, struct ks_error *e)
+{
+	int sv[2], err;
+	pid_t pid;
+
+	ps->shared = mmap(NULL, sizeof(*ps->shared), PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (ps->shared == MAP_FAILED) {
+		ps->shared = NULL;
+		return ks_fail(e, -errno, "privsep: shared page: %m");
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		return ks_fail(e, -errno, "privsep: socketpair: %m");
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		return ks_fail(e, err, "privsep: fork: %m");
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		ps->fd = sv[1];
+		ps->worker = 0;
+		err = drop_privileges(ps);
+		if (err)
+			return ks_fail(e, err, "privsep: cannot drop privileges to uid %u: %s",
+				       (unsigned int)ps->uid, strerror(-err));
+		return 0;
+	}
+	close(sv[1]);
+	ps->fd = sv[0];
+	ps->worker = pid;
+	return 1;
+}
+
+int privsep_send(int fd, const void *msg, size_t len)
+{
+	ssize_t n = send(fd, msg, len, MSG_NOSIGNAL);
+
+	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EMSGSIZE;
+}
+
+ssize_t privsep_recv(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = recv(fd, buf, len, MSG_TRUNC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return (size_t)n > len ? -EMSGSIZE : n;
+}
+
+int privsep_send_type(int fd, enum ks_ps_msg type)
+{
+	uint32_t t = type;
+
+	return privsep_send(fd, &t, sizeof(t));
+}
+
+int privsep_send_text(int fd, enum ks_ps_msg type, const char *text)
+{
+	char msg[4 + 256];
+	size_t n = strnlen(text, 255);
+	uint32_t t = type;
+
+	memcpy(msg, &t, 4);
+	memcpy(msg + 4, text, n);
+	msg[4 + n] = 0;
+	return privsep_send(fd, msg, 4 + n + 1);
+}
+
+void privsep_close(struct ks_privsep *ps)
+{
+	if (ps->fd > 0)
+		close(ps->fd);
+	ps->fd = -1;
+	if (ps->shared)
+		munmap(ps->shared, sizeof(*ps->shared));
+	ps->shared = NULL;
+}

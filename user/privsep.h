@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Privilege separation, as OpenSSH does it. `kslice connect` is two processes:
+ * - the monitor (root) owns what needs privilege: the TUN device's configuration, BPF
+ *   programs and maps, policy rules, uplink filters, the control socket, the cleanup;
+ * - the worker (forked before the gateway is contacted, then an unprivileged user with no
+ *   capabilities and no_new_privs) talks to the gateway and parses everything it sends:
+ *   TLS, HTTP, XML, the CONNECT answer, CSTP, compressed data; it moves packets through
+ *   the TUN fd it inherited.
+ * They talk over a SOCK_SEQPACKET pair (messages below) and share one read-mostly page
+ * that the worker writes its counters into (status reads it). */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "counters.h"
+#include "error.h"
+#include "tls.h"
+
+#define PS_MAX_MSG (72u << 10) /* an UP message carries the CONNECT answer's head */
+
+enum ks_ps_msg {
+	/* worker -> monitor */
+	PS_UP = 1,	/* connected: struct ks_ps_up, then the CONNECT answer's head */
+	PS_DOWN,	/* connection lost, reconnecting: fail closed */
+	PS_READY,	/* the data path runs */
+	PS_END,		/* struct ks_ps_end: the session is over, exit with this code */
+	/* monitor -> worker */
+	PS_GO,		/* the system is set up: run the data path */
+	PS_STOP,	/* reason text follows: disconnect and end */
+	PS_DETACH,	/* --background: stop writing to the terminal */
+};
+
+struct ks_ps_up {
+	uint32_t type;
+	uint32_t head_len;
+	char peer_ip[64];
+	struct ks_tls_peer peer;
+	uint32_t reconnect;	/* 0 the first time */
+};
+
+struct ks_ps_end {
+	uint32_t type;
+	int32_t exit_code;
+	char reason[320];
+};
+
+enum ks_ps_state { PS_STATE_CONNECTING = 0, PS_STATE_CONNECTED, PS_STATE_RECONNECTING };
+
+/* Written by the worker, read by the monitor (a torn read only skews a counter). */
+struct ks_shared {
+	struct ks_counters c;
+	uint32_t state;
+	uint32_t reconnects;
+	uint32_t coalesce_us;
+	char tls_version[16];
+	char tls_cipher[64];
+};
+
+struct ks_privsep {
+	int fd;			/* our end of the pair */
+	pid_t worker;		/* in the monitor; 0 in the worker */
+	struct ks_shared *shared;
+	uid_t uid;		/* the worker's */
+	gid_t gid;
+};
+
+/* Looks the user up (name or number): -EINVAL if there is none. */
+int privsep_user(struct ks_privsep *ps, const char *user, struct ks_error *e);
+/* Forks. Returns 1 in the monitor, 0 in the worker (which runs with the user's ids, no
+ * capabilities and no_new_privs from here on), or -errno. */
+int privsep_fork(struct ks_privsep *ps, struct ks_error *e);
+int privsep_send(int fd, const void *msg, size_t len);
+/* A whole message into buf: its length, 0 at EOF, -errno. */
+ssize_t privsep_recv(int fd, void *buf, size_t len);
+/* Type-only and text messages. */
+int privsep_send_type(int fd, enum ks_ps_msg type);
+int privsep_send_text(int fd, enum ks_ps_msg type, const char *text);
+void privsep_close(struct ks_privsep *ps);

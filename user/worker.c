@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The unprivileged half of `kslice connect` (privsep.h): logs in, opens CSTP, runs the
+ * data path and reconnects; everything the gateway sends is parsed here. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "esc.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "worker.h"
+
+/* What a user needs to pin the certificate they were shown, openconnect style. */
+static void print_cert_refusal(const struct ks_session *s, const char *why)
+{
+	const struct ks_tls_peer *p = &s->auth.peer;
+
+	fprintf(stderr, "kslice: %s\n", why);
+	if (!p->cert_sha256[0])
+		return;
+	fprintf(stderr, "  gateway %s presented: %s\n", s->o->host, esc(p->subject));
+	if (p->verify_error[0])
+		fprintf(stderr, "  CA check: %s\n", p->verify_error);
+	fprintf(stderr, "  certificate: %s\n  public key:  %s\n", p->cert_sha256, p->pubkey_sha256);
+	fprintf(stderr, "To trust this certificate, add:\n    --servercert %s\n", p->pubkey_sha256);
+	ks_err("tls", "event=cert_rejected gateway=%s cert=%s pin=%s", s->o->host, p->cert_sha256,
+	       p->pubkey_sha256);
+}
+
+int worker_exit_for(int err)
+{
+	switch (err) {
+	case -EKEYREJECTED:
+		return KS_EXIT_CERT;
+	case -EACCES:
+	case -ENOKEY:
+		return KS_EXIT_AUTH;
+	case -EPROTO:
+	case -EBADMSG:
+	case -EMSGSIZE:
+	case -EPROTONOSUPPORT:
+		return KS_EXIT_PROTOCOL;
+	case -ECONNREFUSED:
+	case -ECONNRESET:
+	case -EHOSTUNREACH:
+	case -ENETUNREACH:
+	case -ETIMEDOUT:
+	case -EIO:
+	case -EPIPE:
+		return KS_EXIT_NETWORK;
+	case -EINVAL:
+		return KS_EXIT_USAGE;
+	default:
+		return KS_EXIT_ERROR;
+	}
+}
+
+static void publish(struct ks_session *s, enum ks_ps_state state)
+{
+	struct ks_shared *sh = s->ps.shared;
+
+	sh->state = state;
+	sh->reconnects = s->reconnects;
+	sh->coalesce_us = tunnel_coalesce_us(s->tunnel);
+	snprintf(sh->tls_version, sizeof(sh->tls_version), "%s", s->ssl ? SSL_get_version(s->ssl) : "");
+	snprintf(sh->tls_cipher, sizeof(sh->tls_cipher), "%s", s->ssl ? SSL_get_cipher_name(s->ssl) : "");
+}
+
+/* Tells the monitor we are connected: the CONNECT answer's head travels with it (the
+ * monitor configures the system from it). */
+static int send_up(struct ks_session *s, bool reconnect)
+{
+	size_t head_len = s->connect_head ? strlen(s->connect_head) : 0;
+	struct ks_ps_up up = { .type = PS_UP, .head_len = (uint32_t)head_len,
+			       .peer = s->auth.peer, .reconnect = reconnect };
+	uint8_t *msg;
+	int err;
+
+	if (sizeof(up) + head_len > PS_MAX_MSG)
+		return -EMSGSIZE;
+	snprintf(up.peer_ip, sizeof(up.peer_ip), "%s", s->peer_ip);
+	msg = malloc(sizeof(up) + head_len);
+	if (!msg)
+		return -ENOMEM;
+	memcpy(msg, &up, sizeof(up));
+	memcpy(msg + sizeof(up), s->connect_head, head_len);
+	err = privsep_send(s->ps.fd, msg, sizeof(up) + head_len);
+	free(msg);
+	return err;
+}
+
+/* A message from the monitor: STOP and DETACH (GO is waited for on its own). */
+static void on_monitor(void *ctx)
+{
+	struct ks_session *s = ctx;
+	char msg[512];
+	uint32_t type;
+	ssize_t n = privsep_recv(s->ps.fd, msg, sizeof(msg) - 1);
+
+	if (n <= 0 || n < 4) { /* the monitor is gone: nobody would clean up after us */
+		s->stop_requested = true;
+		if (s->tunnel)
+			tunnel_stop(s->tunnel, "Client is going away");
+		return;
+	}
+	msg[n] = 0;
+	memcpy(&type, msg, 4);
+	if (type == PS_STOP) {
+		s->stop_requested = true;
+		if (s->tunnel)
+			tunnel_stop(s->tunnel, n > 4 ? msg + 4 : "Client requested disconnect");
+	} else if (type == PS_DETACH) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			if (!isatty(2))
+				dup2(null, 2);
+			close(null);
+		}
+	}
+}
+
+/* Between reconnect attempts: true when told to stop. */
+static bool pause_for(struct ks_session *s, int ms)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd p = { .fd = s->ps.fd, .events = POLLIN };
+		long left;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (s->stop_requested || left <= 0)
+			return s->stop_requested;
+		if (poll(&p, 1, (int)left) > 0)
+			on_monitor(s);
+	}
+}
+
+/* A lost connection (not a goodbye from the gateway): CONNECT again with the cookie, the
+ * TUN device and the BPF state kept, so applications see a pause. Backoff 0.25 s doubling
+ * to 16 s: the first retry often meets a gateway still tidying up the old session. */
+static int reconnect(struct ks_session *s, struct ks_error *e)
+{
+	time_t deadline = time(NULL) + s->o->reconnect_timeout_s;
+	int wait_ms = 250, err = -ETIMEDOUT;
+
+	for (int attempt = 1; time(NULL) < deadline; attempt++) {
+		ks_warn("tunnel", "event=reconnecting attempt=%d", attempt);
+		err = session_reconnect(s, e);
+		if (!err) {
+			ks_info("tunnel", "event=reconnected attempt=%d reconnects=%u", attempt,
+				s->reconnects);
+			return 0;
+		}
+		ks_warn("tunnel", "event=reconnect_failed attempt=%d reason=\"%s\"", attempt,
+			esc(e->msg));
+		if (err == -EACCES || err == -EADDRNOTAVAIL || err == -EKEYREJECTED)
+			return err;
+		if (pause_for(s, wait_ms))
+			return -EINTR;
+		wait_ms = wait_ms < 16000 ? wait_ms * 2 : 16000;
+	}
+	return ks_fail(e, err, "reconnect: gave up after %d s: %s", s->o->reconnect_timeout_s,
+		       e->msg);
+}
+
+static int run_tunnel(struct ks_session *s, struct ks_error *e)
+{
+	struct ks_tunnel_cfg cfg = {
+		.tun = &s->tun,
+		.params = &s->params,
+		.early = &s->early,
+		.counters = &s->ps.shared->c,
+		.watch_fd = s->ps.fd,
+		.on_watch = on_monitor,
+		.watch_ctx = s,
+		.ready_fd = -1,
+		.coalesce_us = s->o->coalesce_us,
+	};
+	enum ks_tunnel_end end;
+	int err;
+
+	for (;;) {
+		cfg.ssl = s->ssl;
+		cfg.tls_fd = s->fd;
+		s->tunnel = tunnel_new(&cfg, e);
+		if (!s->tunnel)
+			return KS_EXIT_ERROR;
+		publish(s, PS_STATE_CONNECTED);
+		privsep_send_type(s->ps.fd, PS_READY);
+		if (s->stop_requested) /* a stop that came before the loop */
+			tunnel_stop(s->tunnel, "Client requested disconnect");
+		end = tunnel_run(s->tunnel);
+		ks_info("tunnel", "event=ended cause=%s reason=\"%s\" uptime_s=%ld",
+			tunnel_end_name(end), esc(tunnel_end_reason(s->tunnel)),
+			(long)(time(NULL) - s->connected_at));
+		if ((end != KS_END_CLOSED && end != KS_END_DPD) || !s->o->reconnect_timeout_s ||
+		    s->stop_requested)
+			break;
+		tunnel_free(s->tunnel);
+		s->tunnel = NULL;
+		publish(s, PS_STATE_RECONNECTING);
+		privsep_send_type(s->ps.fd, PS_DOWN); /* fail closed while there is no tunnel */
+		err = reconnect(s, e);
+		if (err == -EINTR)
+			return KS_EXIT_OK;
+		if (err) {
+			fprintf(stderr, "kslice: session lost: %s\n", e->msg);
+			return KS_EXIT_GATEWAY;
+		}
+		if (send_up(s, true))
+			return KS_EXIT_ERROR;
+	}
+	switch (end) {
+	case KS_END_LOCAL:
+		return KS_EXIT_OK;
+	case KS_END_GATEWAY_DISCONNECT:
+	case KS_END_GATEWAY_TERMINATE:
+	case KS_END_CLOSED:
+	case KS_END_DPD:
+		fprintf(stderr, "kslice: session ended by the gateway: %s\n",
+			tunnel_end_reason(s->tunnel));
+		return KS_EXIT_GATEWAY;
+	case KS_END_PROTOCOL:
+		return KS_EXIT_PROTOCOL;
+	default:
+		return KS_EXIT_ERROR;
+	}
+}
+
+/* Waits for the monitor's GO (the system is set up) or STOP; false if not going on. */
+static bool wait_go(struct ks_session *s)
+{
+	char msg[512];
+	uint32_t type;
+	ssize_t n;
+
+	for (;;) {
+		n = privsep_recv(s->ps.fd, msg, sizeof(msg) - 1);
+		if (n < 4)
+			return false;
+		memcpy(&type, msg, 4);
+		if (type == PS_GO)
+			return true;
+		if (type == PS_STOP)
+			return false;
+	}
+}
+
+static int worker_run(struct ks_session *s)
+{
+	struct ks_error e = { 0 };
+	int err, rc;
+
+	err = session_establish(s, &e);
+	if (err == -EKEYREJECTED) {
+		print_cert_refusal(s, e.msg);
+		return KS_EXIT_CERT;
+	}
+	if (err) {
+		rc = worker_exit_for(err);
+		fprintf(stderr, "kslice: %s\n", e.msg);
+		ks_err("main", "event=connect_failed exit=%d reason=\"%s\"", rc, esc(e.msg));
+		return rc;
+	}
+	s->connected_at = time(NULL);
+	if (send_up(s, false) || !wait_go(s))
+		return KS_EXIT_ERROR; /* the monitor said why, or is gone */
+	rc = run_tunnel(s, &e);
+	if (rc == KS_EXIT_ERROR && e.msg[0])
+		ks_err("main", "event=failed reason=\"%s\"", esc(e.msg));
+	return rc;
+}
+
+int worker_main(struct ks_session *s)
+{
+	struct ks_ps_end end = { .type = PS_END };
+
+	end.exit_code = worker_run(s);
+	privsep_send(s->ps.fd, &end, sizeof(end));
+	tunnel_free(s->tunnel);
+	s->tunnel = NULL;
+	tls_free(s->ssl, s->fd);
+	s->ssl = NULL;
+	s->fd = -1;
+	return end.exit_code;
+}
