@@ -59,7 +59,7 @@ static int write_pid_file(const char *path)
 	return close(fd) ? -errno : 0;
 }
 
-/* What a SIGKILLed predecessor on this interface left on purpose (DESIGN.md: the uplink
+/* What a SIGKILLed predecessor on this interface left on purpose (docs/design.md, "What survives a crash": the uplink
  * kill switch, the fixed rules, pinned maps) is taken over and cleared before we start. */
 static int reconcile(const struct ks_connect_opts *o, struct ks_error *e)
 {

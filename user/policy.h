@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* The fixed routing policy of a tunnel (DESIGN.md, "Split tunneling"): one table holding
+/* The fixed routing policy of a tunnel (docs/design.md, "Split tunneling"): one table holding
  * `default dev <tun>`, and per family three rules that never change with the split list:
  *   PREF    fwmark M/M lookup T      corp sockets (marked at connect by BPF)
  *   PREF+1  from <tun addr> lookup T unconnected UDP sourced by BPF; strict rp_filter

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* What a kslice killed without a goodbye leaves on purpose, fail closed (DESIGN.md): the
+/* What a kslice killed without a goodbye leaves on purpose, fail closed (docs/design.md, "What survives a crash"): the
  * uplink kill-switch filters, the fixed policy rules, the pinned maps. Found and cleared
  * by the next `connect`, by `cleanup` and by `disconnect`; shown by `status`. */
 #pragma once

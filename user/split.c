@@ -318,7 +318,7 @@ static int attach_hooks(struct ks_split_state *sp, struct ks_error *e)
 	if (cg < 0)
 		return ks_fail(e, cg, "split: no cgroup v2 hierarchy to attach to: %s",
 			       strerror(-cg));
-	/* Links, not pinned: they die with the daemon (DESIGN.md, what survives a crash). */
+	/* Links, not pinned: they die with the daemon (docs/design.md, "What survives a crash"). */
 	for (int h = 0; h < KS_HOOK_MAX && !err; h++) {
 		sp->links[h] = bpf_program__attach_cgroup(progs[h], cg);
 		if (!sp->links[h]) {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* The kill switch on every uplink: a TC egress filter (bpf/split.bpf.c) on each interface
  * of the namespace but loopback and our TUN, and beside it on ingress the DNS learner. Attached through netlink, so it outlives a
- * SIGKILLed daemon on purpose (DESIGN.md); reconciled by the next start or `cleanup`. */
+ * SIGKILLed daemon on purpose (docs/design.md, "What survives a crash"); reconciled by the next start or `cleanup`. */
 #pragma once
 #include <net/if.h>
 #include <stdbool.h>
