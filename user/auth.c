@@ -50,31 +50,30 @@ static int read_line(FILE *in, char **out)
 	return *out ? 0 : -ENOMEM;
 }
 
+/* The terminal is the one on stdin and stderr: the worker that asks has left the
+ * session of that terminal (privsep.h), so it cannot open /dev/tty, nor push input. */
 static int prompt_tty(const struct ks_form_field *f, char **out)
 {
 	struct termios old, quiet;
-	FILE *tty = fopen("/dev/tty", "r+e");
 	bool hide = f->kind == KS_FIELD_PASSWORD;
 	int err;
 
-	if (!tty)
+	if (!isatty(0) || !isatty(2))
 		return -ENOTTY;
-	setvbuf(tty, NULL, _IONBF, 0); /* no stdio copy of what is typed */
-	fprintf(tty, "%s ", esc(f->label && *f->label ? f->label : f->name));
-	fflush(tty);
-	if (hide && !tcgetattr(fileno(tty), &old)) {
+	fprintf(stderr, "%s ", esc(f->label && *f->label ? f->label : f->name));
+	fflush(stderr);
+	if (hide && !tcgetattr(0, &old)) {
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+		tcsetattr(0, TCSAFLUSH, &quiet);
 	} else {
 		hide = false;
 	}
-	err = read_line(tty, out);
+	err = read_line(stdin, out); /* stdin is unbuffered (secret.c) */
 	if (hide) {
-		tcsetattr(fileno(tty), TCSAFLUSH, &old);
-		fputc('\n', tty);
+		tcsetattr(0, TCSAFLUSH, &old);
+		fputc('\n', stderr);
 	}
-	fclose(tty);
 	return err;
 }
 
@@ -422,8 +421,7 @@ int auth_cookie_from(FILE *in, struct ks_auth_result *res, struct ks_error *e)
 	v = !strncmp(line, "webvpn=", 7) ? line + 7 : line;
 	for (const char *c = v; *c; c++)
 		if ((unsigned char)*c <= ' ' || *c == ';' || *c == 0x7f) {
-			OPENSSL_cleanse(line, strlen(line));
-			free(line);
+			secret_free(line);
 			return ks_fail(e, -EINVAL, "--cookie-on-stdin: invalid character at %zu",
 				       (size_t)(c - v));
 		}

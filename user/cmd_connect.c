@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@
 #include "residue.h"
 #include "secret.h"
 #include "session.h"
+#include "totp.h"
 #include "worker.h"
 
 static double now_ms(void)
@@ -42,7 +44,7 @@ static double now_ms(void)
 static int write_pid_file(const char *path)
 {
 	char line[32];
-	int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
 	int n = snprintf(line, sizeof(line), "%d\n", (int)getpid());
 	struct stat st;
 
@@ -136,6 +138,29 @@ static int bring_up(struct ks_session *s, struct ks_error *e)
 	return 0;
 }
 
+static bool is_address(const char *s)
+{
+	struct in6_addr a;
+
+	return inet_pton(AF_INET, s, &a) == 1 || inet_pton(AF_INET6, s, &a) == 1;
+}
+
+/* "sha256:" + hex, "pin-sha256:" + base64 (or empty: no certificate seen). */
+static bool is_fingerprint(const char *s, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	if (!*s)
+		return true;
+	if (strncmp(s, prefix, n) || !s[n])
+		return false;
+	for (s += n; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'z') ||
+		      *s == '+' || *s == '/' || *s == '='))
+			return false;
+	return true;
+}
+
 /* The CONNECT answer as the worker passed it on: the monitor reads the X-CSTP-* headers
  * itself (the same bounded parser), so what it configures is what it checked. */
 static int take_params(struct ks_session *s, const uint8_t *msg, size_t n, struct ks_error *e)
@@ -151,12 +176,18 @@ static int take_params(struct ks_session *s, const uint8_t *msg, size_t n, struc
 	if (up.head_len != n - sizeof(up) || !up.head_len)
 		return ks_fail(e, -EPROTO, "privsep: UP message of %zu bytes says head %u", n,
 			       up.head_len);
+	/* The worker may be subverted: what it says is checked like the gateway's words. */
 	up.peer_ip[sizeof(up.peer_ip) - 1] = 0;
-	up.peer.subject[sizeof(up.peer.subject) - 1] = 0;
 	up.peer.cert_sha256[sizeof(up.peer.cert_sha256) - 1] = 0;
 	up.peer.pubkey_sha256[sizeof(up.peer.pubkey_sha256) - 1] = 0;
-	up.peer.verify_error[sizeof(up.peer.verify_error) - 1] = 0;
-	s->auth.peer = up.peer;
+	if (!is_address(up.peer_ip) || !is_fingerprint(up.peer.cert_sha256, "sha256:") ||
+	    !is_fingerprint(up.peer.pubkey_sha256, "pin-sha256:"))
+		return ks_fail(e, -EPROTO, "privsep: the worker's UP message is malformed");
+	memset(&s->auth.peer, 0, sizeof(s->auth.peer)); /* subject and CA text: not needed */
+	snprintf(s->auth.peer.cert_sha256, sizeof(s->auth.peer.cert_sha256), "%s",
+		 up.peer.cert_sha256);
+	snprintf(s->auth.peer.pubkey_sha256, sizeof(s->auth.peer.pubkey_sha256), "%s",
+		 up.peer.pubkey_sha256);
 	snprintf(s->peer_ip, sizeof(s->peer_ip), "%s", up.peer_ip);
 	err = http_parse_head((const char *)msg + sizeof(up), up.head_len, &resp, &head_len, e);
 	if (err)
@@ -170,18 +201,42 @@ static int take_params(struct ks_session *s, const uint8_t *msg, size_t n, struc
 	return err;
 }
 
-/* --background, once the data path runs: the caller's shell gets its prompt back. */
-static int detach(struct ks_session *s)
+/* --background: the launcher (the process the shell started) waits on ready_fd and exits
+ * 0 when a byte arrives, or with our exit code if we end first. Forked before anything
+ * else, so no thread is lost and the worker stays our child. */
+static int launch_background(int *ready_fd)
 {
-	pid_t pid = fork();
-	int null;
+	int pipefd[2], status;
+	pid_t pid;
+	char c;
 
+	if (pipe2(pipefd, O_CLOEXEC))
+		return -errno;
+	pid = fork();
 	if (pid < 0)
 		return -errno;
-	if (pid > 0)
-		_exit(KS_EXIT_OK);
+	if (pid > 0) {
+		close(pipefd[1]);
+		if (read(pipefd[0], &c, 1) == 1)
+			_exit(KS_EXIT_OK);
+		if (waitpid(pid, &status, 0) == pid && WIFEXITED(status))
+			_exit(WEXITSTATUS(status) ? WEXITSTATUS(status) : KS_EXIT_ERROR);
+		_exit(KS_EXIT_ERROR);
+	}
+	close(pipefd[0]);
+	*ready_fd = pipefd[1];
+	return 0;
+}
+
+/* The data path runs: the launcher's shell gets its prompt back, we leave its terminal. */
+static void detach(struct ks_session *s)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	(void)!write(s->ready_fd, "1", 1);
+	close(s->ready_fd);
+	s->ready_fd = -1;
 	setsid();
-	null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null >= 0) {
 		dup2(null, 0);
 		dup2(null, 1);
@@ -190,7 +245,6 @@ static int detach(struct ks_session *s)
 		close(null);
 	}
 	privsep_send_type(s->ps.fd, PS_DETACH);
-	return 0;
 }
 
 static int signal_fd(void)
@@ -218,17 +272,23 @@ static int on_worker(struct ks_session *s, uint8_t *msg, double t0, int *rc)
 	int err;
 
 	if (n < 4) {
-		ks_err("main", "event=worker_died");
-		*rc = KS_EXIT_ERROR;
+		if (!s->stop_sent) { /* not our stop that ended it */
+			ks_err("main", "event=worker_died");
+			*rc = KS_EXIT_ERROR;
+		}
 		return 1;
 	}
 	memcpy(&type, msg, 4);
 	switch (type) {
 	case PS_UP:
-		if (s->split.started) { /* a reconnect: the worker checked address and MTU */
+		if (s->split.started && s->worker_down) {
+			/* A reconnect: the worker checked address and MTU. */
+			s->worker_down = false;
 			split_set_state(&s->split, true);
 			return 0;
 		}
+		if (s->split.started || s->stop_requested)
+			goto violation;
 		err = take_params(s, msg, (size_t)n, &e);
 		if (!err)
 			err = bring_up(s, &e);
@@ -245,8 +305,8 @@ static int on_worker(struct ks_session *s, uint8_t *msg, double t0, int *rc)
 	case PS_READY:
 		if (!s->connect_ms) {
 			s->connect_ms = now_ms() - t0;
-			if (s->o->background && detach(s))
-				ks_warn("main", "event=background_failed");
+			if (s->ready_fd >= 0)
+				detach(s);
 			if (s->o->pid_file && (err = write_pid_file(s->o->pid_file)))
 				ks_warn("main", "event=pid_file_failed path=\"%s\" reason=\"%s\"",
 					esc(s->o->pid_file),
@@ -255,6 +315,9 @@ static int on_worker(struct ks_session *s, uint8_t *msg, double t0, int *rc)
 		}
 		return 0;
 	case PS_DOWN:
+		if (!s->split.started || s->worker_down)
+			goto violation;
+		s->worker_down = true;
 		split_set_state(&s->split, false); /* fail closed while there is no tunnel */
 		return 0;
 	case PS_END:
@@ -267,13 +330,19 @@ static int on_worker(struct ks_session *s, uint8_t *msg, double t0, int *rc)
 			*rc = end.exit_code >= 0 && end.exit_code < 128 ? end.exit_code : KS_EXIT_ERROR;
 		return 1;
 	default:
-		ks_warn("main", "event=worker_message_dropped type=%u", type);
-		return 0;
+		goto violation;
 	}
+violation:
+	/* Out of turn: a subverted worker. It goes; the session ends, closed. */
+	ks_err("main", "event=worker_violation message=%u", type);
+	kill(-s->ps.worker, SIGKILL);
+	*rc = KS_EXIT_ERROR;
+	return 1;
 }
 
 static void stop_worker(struct ks_session *s, const char *why)
 {
+	s->stop_sent = true;
 	privsep_send_text(s->ps.fd, PS_STOP, why);
 	/* Logging in, it reads no messages: the signal ends it (its data path takes the same
 	 * signal as a request to say goodbye to the gateway). */
@@ -281,11 +350,31 @@ static void stop_worker(struct ks_session *s, const char *why)
 		kill(s->ps.worker, SIGTERM);
 }
 
+/* The worker and anything it started (its process group) are gone when this returns:
+ * nothing of the session may outlive the cleanup. */
+static void reap_worker(struct ks_session *s)
+{
+	int status;
+
+	for (int i = 0; i < 20; i++) { /* it normally exits right after END */
+		if (waitpid(s->ps.worker, &status, WNOHANG) == s->ps.worker)
+			break;
+		if (i == 19) {
+			ks_warn("main", "event=worker_killed reason=\"did not exit\"");
+			kill(-s->ps.worker, SIGKILL);
+			waitpid(s->ps.worker, &status, 0);
+			break;
+		}
+		nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000 * 1000 }, NULL);
+	}
+	kill(-s->ps.worker, SIGKILL); /* whatever is left in its process group */
+}
+
 static int monitor_run(struct ks_session *s, double t0)
 {
 	uint8_t *msg = malloc(PS_MAX_MSG);
-	int sig_fd = signal_fd(), rc = KS_EXIT_OK, status;
-	int64_t next_tick = (int64_t)now_ms() + 1000;
+	int sig_fd = signal_fd(), rc = KS_EXIT_OK;
+	int64_t next_tick = (int64_t)now_ms() + 1000, stop_deadline = 0;
 
 	if (!msg || sig_fd < 0) {
 		free(msg);
@@ -313,6 +402,13 @@ static int monitor_run(struct ks_session *s, double t0)
 			stop_worker(s, "Client requested disconnect");
 			s->stop_sent = true;
 		}
+		if (s->stop_sent && !stop_deadline)
+			stop_deadline = (int64_t)now_ms() + 5000;
+		if (stop_deadline && (int64_t)now_ms() > stop_deadline) {
+			ks_err("main", "event=worker_killed reason=\"no end 5 s after stop\"");
+			rc = KS_EXIT_ERROR;
+			break;
+		}
 		if ((p[0].revents & (POLLIN | POLLHUP)) && on_worker(s, msg, t0, &rc))
 			break;
 		if ((int64_t)now_ms() >= next_tick) {
@@ -323,8 +419,7 @@ static int monitor_run(struct ks_session *s, double t0)
 	}
 	free(msg);
 	close(sig_fd);
-	/* Ours to reap unless --background made us a grandchild. */
-	waitpid(s->ps.worker, &status, WNOHANG);
+	reap_worker(s);
 	return rc;
 }
 
@@ -332,14 +427,15 @@ int cmd_connect(int argc, char **argv)
 {
 	struct ks_connect_opts o;
 	struct ks_session s = { .o = &o, .fd = -1, .ctl_fd = -1, .tun = { .fd = -1 },
-				.ps = { .fd = -1 } };
+				.ps = { .fd = -1 }, .ready_fd = -1 };
+	struct termios tty;
+	bool have_tty = isatty(0) && !tcgetattr(0, &tty);
 	struct ks_error e = { 0 };
 	double t0 = now_ms();
 	int err, rc;
 
 	secret_init(); /* before anything reads a secret */
 	err = opts_parse_connect(&o, argc, argv, &e);
-	mlock(&o.totp, sizeof(o.totp)); /* the TOTP key stays for reconnects: never swapped */
 	if (err == -EAGAIN)
 		return KS_EXIT_OK;
 	if (!err)
@@ -348,6 +444,11 @@ int cmd_connect(int argc, char **argv)
 		fprintf(stderr, "kslice: %s\n", e.msg);
 		opts_free(&o);
 		return KS_EXIT_USAGE;
+	}
+	if (o.background && (err = launch_background(&s.ready_fd))) {
+		fprintf(stderr, "kslice: --background: %s\n", strerror(-err));
+		opts_free(&o);
+		return KS_EXIT_ERROR;
 	}
 	log_setup(o.verbosity, o.syslog);
 	/* Claim the interface first: a second instance must fail before it logs in. */
@@ -370,9 +471,13 @@ int cmd_connect(int argc, char **argv)
 	}
 	err = privsep_fork(&s.ps, &e);
 	if (err == 0) {
-		/* The worker: none of the monitor's files. */
+		/* The worker: none of the monitor's files. Its secrets in locked memory (locks
+		 * are not inherited). */
 		close(s.ctl_fd);
 		s.ctl_fd = -1;
+		if (s.ready_fd >= 0)
+			close(s.ready_fd);
+		s.ready_fd = -1;
 		rc = worker_main(&s);
 		session_close(&s);
 		opts_free(&o);
@@ -382,6 +487,7 @@ int cmd_connect(int argc, char **argv)
 		rc = KS_EXIT_ERROR;
 		goto out_msg;
 	}
+	totp_wipe(&o.totp); /* the worker's alone from now on */
 	preload_start(&s.preload, CONFIG_SPLIT_MAX_PREFIXES); /* loads while the worker logs in */
 	s.auth.user = o.user ? strdup(o.user) : NULL;
 	s.ctl = ctl_server_new(s.ctl_fd, session_on_request, &s);
@@ -398,6 +504,8 @@ out_msg:
 	ks_err("main", "event=connect_failed exit=%d reason=\"%s\"", rc, esc(e.msg));
 out:
 	session_close(&s);
+	if (have_tty) /* a worker killed while it prompted with echo off */
+		tcsetattr(0, TCSANOW, &tty);
 	if (o.pid_file && s.connect_ms)
 		unlink(o.pid_file); /* last: scripts read "file gone" as "kslice gone" */
 	opts_free(&o);

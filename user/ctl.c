@@ -96,6 +96,11 @@ int ctl_listen(const char *ifname, char *path, size_t len, struct ks_error *e)
 		return ks_fail(e, -EEXIST, "control: a kslice is already running on %s (%s)",
 			       ifname, path);
 	}
+	/* Only a socket nobody listens on is stale: a live one that is merely busy (its
+	 * backlog full) must not lose its name. */
+	if (fd != -ECONNREFUSED && fd != -ENOENT)
+		return ks_fail(e, -EBUSY, "control: %s: %s; is a kslice starting on %s?", path,
+			       strerror(-fd), ifname);
 	unlink(path); /* stale socket of a process that died */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
@@ -111,8 +116,12 @@ int ctl_listen(const char *ifname, char *path, size_t len, struct ks_error *e)
 		return err;
 	}
 	/* The directory is ours alone (checked above): the name cannot be swapped. */
-	if (g && fchownat(AT_FDCWD, path, (uid_t)-1, g->gr_gid, AT_SYMLINK_NOFOLLOW))
-		return ks_fail(e, -errno, "control: cannot give %s to group %s: %m", path, CTL_GROUP);
+	if (g && fchownat(AT_FDCWD, path, (uid_t)-1, g->gr_gid, AT_SYMLINK_NOFOLLOW)) {
+		err = ks_fail(e, -errno, "control: cannot give %s to group %s: %m", path,
+			      CTL_GROUP);
+		ctl_unlisten(fd, path);
+		return err;
+	}
 	return fd;
 }
 

@@ -79,6 +79,15 @@ static void drop(struct ks_ctl_server *s, struct client *c)
 	c->fd = -1;
 }
 
+static int used_by_users(const struct ks_ctl_server *s)
+{
+	int n = 0;
+
+	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
+		n += s->c[i].fd >= 0 && s->c[i].uid != 0;
+	return n;
+}
+
 static void accept_all(struct ks_ctl_server *s)
 {
 	for (;;) {
@@ -99,8 +108,10 @@ static void accept_all(struct ks_ctl_server *s)
 				slot = i;
 			same_uid += s->c[i].fd >= 0 && s->c[i].uid == cred.uid;
 		}
-		/* One user cannot take every slot: the others still get their answer. */
-		if (slot < 0 || same_uid >= CTL_MAX_PER_UID) {
+		/* One user cannot take every slot, and users together not the last two: the
+		 * others, and root, still get their answer. */
+		if (slot < 0 || (cred.uid != 0 && (same_uid >= CTL_MAX_PER_UID ||
+						   used_by_users(s) >= CTL_MAX_CLIENTS - 2))) {
 			s->st.dropped_full++;
 			close(fd); /* the client reads EOF at once: "did not answer" */
 			continue;

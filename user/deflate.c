@@ -78,14 +78,14 @@ int inflate_packet(struct ks_deflate *d, const uint8_t *in, size_t len, uint8_t 
 	d->inf_adler = adler32(d->inf_adler, out, (uInt)got);
 	/* Larger than the caller takes: inflate the rest into a drain (bounded by the frame,
 	 * at most 1032:1) so that the dictionary and checksum stay in step, then refuse it. */
-	while ((rc == Z_OK || rc == Z_BUF_ERROR) && d->inf.avail_in && !d->inf.avail_out) {
+	while ((rc == Z_OK || rc == Z_BUF_ERROR) && !d->inf.avail_out) {
 		d->inf.next_out = drain;
 		d->inf.avail_out = sizeof(drain);
 		rc = inflate(&d->inf, Z_SYNC_FLUSH);
 		extra += sizeof(drain) - d->inf.avail_out;
 		d->inf_adler = adler32(d->inf_adler, drain, (uInt)(sizeof(drain) - d->inf.avail_out));
-		if (rc == Z_BUF_ERROR && d->inf.avail_out)
-			break; /* no progress possible */
+		if (d->inf.avail_out)
+			break; /* all out: nothing was pending */
 	}
 	if ((rc != Z_OK && rc != Z_BUF_ERROR) || d->inf.avail_in)
 		return ks_fail(e, -EBADMSG, "cstp: inflate failed (%s) with %u input bytes left",

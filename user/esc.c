@@ -116,9 +116,9 @@ size_t esc_controls(char *out, size_t outlen, const void *in, size_t inlen)
 
 const char *escn(const char *s, size_t max)
 {
-	static __thread char bufs[4][ESC_SHORT_MAX];
+	static __thread char bufs[8][ESC_SHORT_MAX];
 	static __thread unsigned int next;
-	char *b = bufs[next++ % 4];
+	char *b = bufs[next++ % 8];
 
 	esc_text(b, ESC_SHORT_MAX, s ? s : "", s ? strnlen(s, max) : 0);
 	return b;

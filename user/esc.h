@@ -12,7 +12,7 @@ size_t esc_text(char *out, size_t outlen, const void *in, size_t inlen);
 /* The same, but quotes and backslashes stay: for a whole message whose quoted parts were
  * escaped already (ks_fail, a log line's last pass). */
 size_t esc_controls(char *out, size_t outlen, const void *in, size_t inlen);
-/* esc_text of a C string into one of a few per-thread buffers (ESC_SHORT_MAX bytes):
+/* esc_text of a C string into one of 8 per-thread buffers (ESC_SHORT_MAX bytes):
  * for log lines, e.g. ks_info("auth", "text=\"%s\"", esc(banner)). NULL gives "". */
 #define ESC_SHORT_MAX 512
 /* The UTF-8 sequence at p: its length (1-4) and code point, or 0 when it is not valid

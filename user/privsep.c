@@ -4,6 +4,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -12,6 +13,7 @@
 #include <sys/syscall.h>
 
 #include "privsep.h"
+#include "secret.h"
 
 int privsep_user(struct ks_privsep *ps, const char *user, struct ks_error *e)
 {
@@ -52,6 +54,19 @@ static int drop_privileges(const struct ks_privsep *ps)
 	return 0;
 }
 
+/* Before the drop: no terminal of its own (TIOCSTI and friends need a controlling tty,
+ * so a subverted worker cannot type into the user's shell), a process group the monitor
+ * can end whole, and death with the monitor. (Not RLIMIT_NPROC: io_uring's async
+ * workers are counted against it.) */
+static int confine(const struct ks_privsep *ps, pid_t monitor)
+{
+	if (setsid() < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0))
+		return -errno;
+	if (getppid() != monitor) /* it died before PDEATHSIG was armed */
+		return -ESRCH;
+	return 0;
+}
+
 int privsep_fork(struct ks_privsep *ps, struct ks_error *e)
 {
 	int sv[2], err;
@@ -76,7 +91,10 @@ int privsep_fork(struct ks_privsep *ps, struct ks_error *e)
 		close(sv[0]);
 		ps->fd = sv[1];
 		ps->worker = 0;
-		err = drop_privileges(ps);
+		secret_heap_init(); /* as root: the locked heap is not inherited locked */
+		err = confine(ps, getppid());
+		if (!err)
+			err = drop_privileges(ps);
 		if (err)
 			return ks_fail(e, err, "privsep: cannot drop privileges to uid %u: %s",
 				       (unsigned int)ps->uid, strerror(-err));

@@ -45,9 +45,13 @@ void secret_init(void)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* --passwd-on-stdin, --cookie-on-stdin: no copy left in stdio's buffer. */
 	setvbuf(stdin, NULL, _IONBF, 0);
+	xmlMemSetup(xml_wipe_free, malloc, xml_wipe_realloc, xml_strdup);
+}
+
+void secret_heap_init(void)
+{
 	if (!CRYPTO_secure_malloc_initialized())
 		CRYPTO_secure_malloc_init(SECURE_HEAP, 32);
-	xmlMemSetup(xml_wipe_free, malloc, xml_wipe_realloc, xml_strdup);
 }
 
 char *secret_strdup(const char *s)

@@ -9,6 +9,8 @@
 /* Once, before any secret is read. Never fails: without a locked heap (RLIMIT_MEMLOCK)
  * secrets still live in ordinary memory and are still wiped. */
 void secret_init(void);
+/* The locked heap: in the process that will hold secrets (mlock is not inherited). */
+void secret_heap_init(void);
 /* A copy in the secure heap; NULL on ENOMEM. */
 char *secret_strdup(const char *s);
 /* Moves s (a heap string, e.g. from getline) into the secure heap; s is wiped and freed

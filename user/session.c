@@ -142,7 +142,10 @@ void session_close(struct ks_session *s)
 		stats_bpf_detach(&s->bpf);
 	s->bpf_ok = false;
 	pin_dir_close(&s->pins);
-	tun_close(&s->tun);
+	if (s->ps.worker > 0)
+		tun_delete(&s->tun);
+	else
+		tun_close(&s->tun);
 	ctl_server_free(s->ctl);
 	s->ctl = NULL;
 	ctl_unlisten(s->ctl_fd, s->ctl_path);

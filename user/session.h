@@ -38,6 +38,8 @@ struct ks_session {
 	struct ks_privsep ps;	/* the monitor's link to the worker, or the worker's to it */
 	char *connect_head;	/* worker: the CONNECT answer's head, for the monitor */
 	bool stop_sent;		/* monitor: the worker was told to stop */
+	bool worker_down;	/* monitor: the worker is reconnecting */
+	int ready_fd;		/* monitor, --background: the launcher waits for a byte */
 	int ctl_fd;
 	struct ks_ctl_server *ctl;
 	char ctl_path[108];

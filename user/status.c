@@ -122,9 +122,7 @@ static const char *tls_version(const struct ks_session *s)
 
 static const char *tls_cipher(const struct ks_session *s)
 {
-	const struct ks_shared *sh = s->ps.shared;
-
-	return tls_version(s) ? shared_text(sh->tls_cipher, sizeof(sh->tls_cipher)) : NULL;
+	return shared_text(s->ps.shared->tls_cipher, sizeof(s->ps.shared->tls_cipher));
 }
 
 static void counters(struct ks_json *j, const struct ks_session *s)
@@ -199,8 +197,10 @@ void status_json(const struct ks_session *s, struct ks_buf *out)
 	json_str(&j, "port", s->o->port);
 	json_str(&j, "address", s->peer_ip);
 	json_str(&j, "user", s->auth.user);
-	json_str(&j, "tls_version", tls_version(s));
-	json_str(&j, "tls_cipher", tls_cipher(s));
+	const char *version = tls_version(s); /* one look at the worker's page */
+
+	json_str(&j, "tls_version", version);
+	json_str(&j, "tls_cipher", version ? tls_cipher(s) : NULL);
 	json_str(&j, "cert_sha256", s->auth.peer.cert_sha256);
 	json_str(&j, "pubkey_sha256", s->auth.peer.pubkey_sha256);
 	json_obj_close(&j);
@@ -216,6 +216,7 @@ void status_json(const struct ks_session *s, struct ks_buf *out)
 void status_text(const struct ks_session *s, struct ks_buf *out)
 {
 	const struct ks_shared *sh = s->ps.shared;
+	const char *version = tls_version(s);
 	const struct ks_cstp_params *p = &s->params;
 	static const struct ks_counters none;
 	const struct ks_counters *c = s->ps.shared ? &s->ps.shared->c : &none;
@@ -226,8 +227,7 @@ void status_text(const struct ks_session *s, struct ks_buf *out)
 		   (int)getpid(), (long)(time(NULL) - s->connected_at), s->connect_ms);
 	buf_printf(out, "gateway:   %s:%s (%s) user %s, %s %s\n", s->o->host, s->o->port,
 		   s->peer_ip, s->auth.user ? esc(s->auth.user) : "-",
-		   tls_version(s) ? tls_version(s) : state_name(s),
-		   tls_version(s) ? tls_cipher(s) : "");
+		   version ? version : state_name(s), version ? tls_cipher(s) : "");
 	buf_printf(out, "cert:      %s\n", s->auth.peer.pubkey_sha256);
 	if (sh && sh->reconnects)
 		buf_printf(out, "reconnects: %u\n", sh->reconnects);

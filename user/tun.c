@@ -137,3 +137,18 @@ void tun_close(struct ks_tun *t)
 		close(t->fd);
 	t->fd = -1;
 }
+
+void tun_delete(struct ks_tun *t)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = t->ifindex };
+	char name[IF_NAMESIZE];
+	struct ks_nlmsg m;
+
+	tun_close(t);
+	/* Still there after the last close of ours: someone made it persistent. */
+	if (t->ifindex <= 0 || !if_indextoname((unsigned int)t->ifindex, name) ||
+	    strcmp(name, t->name))
+		return;
+	nl_init(&m, RTM_DELLINK, 0, &ifi, sizeof(ifi));
+	nl_talk(&m, NULL, NULL);
+}

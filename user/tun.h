@@ -20,5 +20,7 @@ int tun_open(struct ks_tun *t, const char *name, bool offload, struct ks_error *
 /* Address(es) as /32 and /128 (no prefix routes: routing is not ours to change), MTU, up. */
 int tun_configure(struct ks_tun *t, const struct ks_cstp_params *p, struct ks_error *e);
 void tun_close(struct ks_tun *t);
+/* The monitor's close: the device goes even if a subverted worker made it persistent. */
+void tun_delete(struct ks_tun *t);
 /* "csum,tso4,tso6,tso_ecn,uso4,uso6" for the accepted offloads, "" for none. */
 const char *tun_offload_names(const struct ks_tun *t, char *buf, size_t size);

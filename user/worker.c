@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -286,6 +287,7 @@ int worker_main(struct ks_session *s)
 {
 	struct ks_ps_end end = { .type = PS_END };
 
+	mlock(&s->o->totp, sizeof(s->o->totp)); /* kept for reconnects: never swapped */
 	end.exit_code = worker_run(s);
 	privsep_send(s->ps.fd, &end, sizeof(end));
 	tunnel_free(s->tunnel);
