@@ -285,6 +285,9 @@ static int take_result(struct ks_auth_doc *doc, struct ks_cookie_jar *jar,
 
 	if (!cookie || !*cookie)
 		return ks_fail(e, -EPROTO, "auth: gateway said complete but sent no session token");
+	if (!http_cookie_valid(cookie, false))
+		return ks_fail(e, -EPROTO, "auth: the session token has a byte that cannot go in a "
+					   "Cookie header (control, space, ';', ',', '\"' or '\\')");
 	res->cookie = secret_strdup(cookie);
 	if (doc->banner && !res->banner)
 		res->banner = strdup(doc->banner);

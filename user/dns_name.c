@@ -46,6 +46,10 @@ int dns_domain_normalize(const char *in, char out[KS_DOMAIN_TEXT_MAX], const cha
 		}
 		out[i] = (char)tolower(c);
 	}
+	if (!label) { /* "corp.." : the one trailing dot went, the name still ends in one */
+		*why = "empty label";
+		return -EINVAL;
+	}
 	out[n] = 0;
 	return 0;
 }

@@ -87,7 +87,8 @@ int http_parse_head(const char *data, size_t len, struct ks_http_resp *r, size_t
 		goto fail;
 	}
 	line = strtok_r(r->head, "\n", &save);
-	err = line ? parse_status_line(trim(line), r, e) : -EPROTO;
+	err = line ? parse_status_line(trim(line), r, e)
+		   : ks_fail(e, -EPROTO, "http: response without a status line");
 	if (err)
 		goto fail;
 	while ((line = strtok_r(NULL, "\n", &save))) {
@@ -97,12 +98,13 @@ int http_parse_head(const char *data, size_t len, struct ks_http_resp *r, size_t
 		if (!*line)
 			break;
 		colon = strchr(line, ':');
-		if (!colon || colon == line) {
+		if (colon)
+			*colon = 0;
+		if (!colon || !*trim(line)) {
 			err = ks_fail(e, -EPROTO, "http: header line without a name: '%.60s'",
-				      line);
+				      colon ? colon + 1 : line);
 			goto fail;
 		}
-		*colon = 0;
 		r->headers[r->nheaders].name = trim(line);
 		r->headers[r->nheaders].value = trim(colon + 1);
 		r->nheaders++;
@@ -287,12 +289,38 @@ out:
 	return err;
 }
 
+/* Spaces and tabs around a cookie's name or value (nothing else is trimmed: a CR makes
+ * the cookie invalid). */
+static char *trim_blanks(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	for (end = s + strlen(s); end > s && (end[-1] == ' ' || end[-1] == '\t');)
+		*--end = 0;
+	return s;
+}
+
+bool http_cookie_valid(const char *s, bool is_name)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s <= ' ' || *s == 0x7f || *s == ';' || *s == ',' ||
+		    *s == '"' || *s == '\\' || (is_name && *s == '='))
+			return false;
+	return true;
+}
+
 int http_jar_set(struct ks_cookie_jar *jar, const char *name, const char *value)
 {
 	size_t nlen = strlen(name);
 	char *c;
 	int i;
 
+	/* Cookies go back into our request heads (and the CONNECT): no byte that could end
+	 * a header line or start another cookie. */
+	if (!*name || !http_cookie_valid(name, true) || !http_cookie_valid(value, false))
+		return -EINVAL;
 	if (asprintf(&c, "%s=%s", name, value) < 0)
 		return -ENOMEM;
 	for (i = 0; i < jar->n; i++) {
@@ -330,7 +358,9 @@ int http_jar_update(struct ks_cookie_jar *jar, const struct ks_http_resp *r)
 		if (eq && eq != value && (size_t)(eq - value) < sizeof(name)) {
 			memcpy(name, value, (size_t)(eq - value));
 			name[eq - value] = 0;
-			err = http_jar_set(jar, name, eq + 1);
+			err = http_jar_set(jar, trim_blanks(name), trim_blanks(eq + 1));
+			if (err == -EINVAL)
+				err = 0; /* a cookie we could not send back: ignored */
 		}
 		OPENSSL_cleanse(value, strlen(value));
 		free(value);

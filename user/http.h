@@ -51,6 +51,8 @@ int http_roundtrip(SSL *ssl, const struct ks_buf *req, bool no_body, int timeout
 /* Takes every Set-Cookie into the jar (replacing by name); a cookie header line out. */
 int http_jar_update(struct ks_cookie_jar *jar, const struct ks_http_resp *r);
 const char *http_jar_get(const struct ks_cookie_jar *jar, const char *name);
+/* -EINVAL for a name or value with a control byte, space, ';', ',', '"' or '\\'. */
 int http_jar_set(struct ks_cookie_jar *jar, const char *name, const char *value);
+bool http_cookie_valid(const char *s, bool is_name);
 void http_jar_header(const struct ks_cookie_jar *jar, struct ks_buf *out);
 void http_jar_free(struct ks_cookie_jar *jar);

@@ -77,6 +77,7 @@ static int parse_select(xmlNode *sel, struct ks_form_field *f, struct ks_error *
 
 static int parse_form(xmlNode *form, struct ks_auth_doc *doc, struct ks_error *e)
 {
+	free_str(&doc->action); /* a second <form>: its action wins */
 	doc->action = attr(form, "action");
 	for (xmlNode *n = form->children; n; n = n->next) {
 		struct ks_form_field *f;
@@ -152,6 +153,7 @@ static int walk(xmlNode *root, struct ks_auth_doc *doc, struct ks_error *e)
 			free_str(&doc->session_token);
 			doc->session_token = text(n);
 		} else if (is(n, "auth")) {
+			free_str(&doc->auth_id); /* a second <auth>: the last one names it */
 			doc->auth_id = attr(n, "id");
 			for (xmlNode *c = n->children; c && !err; c = c->next) {
 				if (is(c, "message") && !doc->message)
