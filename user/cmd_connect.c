@@ -427,7 +427,7 @@ int cmd_connect(int argc, char **argv)
 {
 	struct ks_connect_opts o;
 	struct ks_session s = { .o = &o, .fd = -1, .ctl_fd = -1, .tun = { .fd = -1 },
-				.ps = { .fd = -1 }, .ready_fd = -1 };
+				.ps = { .fd = -1, .devnull = -1 }, .ready_fd = -1 };
 	struct termios tty;
 	bool have_tty = isatty(0) && !tcgetattr(0, &tty);
 	struct ks_error e = { 0 };

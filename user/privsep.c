@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
@@ -12,7 +14,9 @@
 #include <linux/capability.h>
 #include <sys/syscall.h>
 
+#include "exitcodes.h"
 #include "privsep.h"
+#include "sandbox.h"
 #include "secret.h"
 
 int privsep_user(struct ks_privsep *ps, const char *user, struct ks_error *e)
@@ -92,12 +96,21 @@ int privsep_fork(struct ks_privsep *ps, struct ks_error *e)
 		ps->fd = sv[1];
 		ps->worker = 0;
 		secret_heap_init(); /* as root: the locked heap is not inherited locked */
+		ps->devnull = open("/dev/null", O_RDWR | O_CLOEXEC); /* for --background */
 		err = confine(ps, getppid());
 		if (!err)
 			err = drop_privileges(ps);
-		if (err)
-			return ks_fail(e, err, "privsep: cannot drop privileges to uid %u: %s",
-				       (unsigned int)ps->uid, strerror(-err));
+		if (!err)
+			err = sandbox_worker();
+		if (err) {
+			/* Never run unconfined; the monitor reads our END and cleans up. */
+			struct ks_ps_end end = { .type = PS_END, .exit_code = KS_EXIT_ERROR };
+
+			fprintf(stderr, "kslice: privsep: cannot confine the worker (uid %u): %s\n",
+				(unsigned int)ps->uid, strerror(-err));
+			privsep_send(ps->fd, &end, sizeof(end));
+			_exit(KS_EXIT_ERROR);
+		}
 		return 0;
 	}
 	close(sv[1]);
@@ -149,6 +162,9 @@ void privsep_close(struct ks_privsep *ps)
 	if (ps->fd > 0)
 		close(ps->fd);
 	ps->fd = -1;
+	if (ps->devnull > 0)
+		close(ps->devnull);
+	ps->devnull = -1;
 	if (ps->shared)
 		munmap(ps->shared, sizeof(*ps->shared));
 	ps->shared = NULL;

@@ -60,6 +60,7 @@ struct ks_privsep {
 	int fd;			/* our end of the pair */
 	pid_t worker;		/* in the monitor; 0 in the worker */
 	struct ks_shared *shared;
+	int devnull;		/* worker: /dev/null, opened before the sandbox forbids it */
 	uid_t uid;		/* the worker's */
 	gid_t gid;
 };

@@ -115,16 +115,11 @@ static void on_monitor(void *ctx)
 		s->stop_requested = true;
 		if (s->tunnel)
 			tunnel_stop(s->tunnel, n > 4 ? msg + 4 : "Client requested disconnect");
-	} else if (type == PS_DETACH) {
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-		if (null >= 0) {
-			dup2(null, 0);
-			dup2(null, 1);
-			if (!isatty(2))
-				dup2(null, 2);
-			close(null);
-		}
+	} else if (type == PS_DETACH && s->ps.devnull >= 0) {
+		dup2(s->ps.devnull, 0);
+		dup2(s->ps.devnull, 1);
+		if (!isatty(2))
+			dup2(s->ps.devnull, 2);
 	}
 }
 

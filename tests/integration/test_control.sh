@@ -21,6 +21,7 @@ ks_expect "the worker has a non-zero uid" \
 ks_expect "the worker has no capability (effective, permitted, inheritable, ambient)" \
 	awk '/^CapEff:|^CapPrm:|^CapInh:|^CapAmb:/ { if ($2 != "0000000000000000") bad=1 } END { exit bad }' /proc/$worker/status
 ks_expect "the worker cannot regain privileges (NoNewPrivs)" grep -q '^NoNewPrivs:.*1' /proc/$worker/status
+ks_expect "the worker runs under a seccomp filter" grep -q '^Seccomp:.*2' /proc/$worker/status
 # Fields 6 and 7 of stat: session id and controlling tty (after the ")" of comm).
 ks_expect "the worker leads its own session, without a terminal" \
 	awk -v w="$worker" '{ sub(/.*\) /, ""); exit !($4 == w && $5 == 0) }' /proc/$worker/stat
