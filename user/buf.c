@@ -26,9 +26,16 @@ int buf_reserve(struct ks_buf *b, size_t more)
 	cap = b->cap ? b->cap : 256;
 	while (cap < want)
 		cap *= 2;
-	p = realloc(b->data, cap);
+	/* Not realloc: the old block may hold a secret (a request with the cookie); it is
+	 * wiped before it goes back to the allocator. Growth is rare (doubling). */
+	p = malloc(cap);
 	if (!p)
 		return b->err = -ENOMEM;
+	if (b->data) {
+		memcpy(p, b->data, b->len);
+		OPENSSL_cleanse(b->data, b->cap);
+		free(b->data);
+	}
 	b->data = p;
 	b->cap = cap;
 	return 0;

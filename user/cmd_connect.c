@@ -303,6 +303,8 @@ static int on_worker(struct ks_session *s, uint8_t *msg, double t0, int *rc)
 		privsep_send_type(s->ps.fd, PS_GO);
 		return 0;
 	case PS_READY:
+		if (!s->split.started || s->worker_down)
+			goto violation; /* only once the system is set up (after GO) */
 		if (!s->connect_ms) {
 			s->connect_ms = now_ms() - t0;
 			if (s->ready_fd >= 0)

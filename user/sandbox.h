@@ -4,7 +4,8 @@
  * list fails with EPERM: no exec, no new process, no ptrace, no file opened for writing,
  * no ioctl but the terminal's and FIONREAD/FIONBIO (no TIOCSTI, no TUNSETPERSIST), no
  * socket families but IPv4, IPv6, Unix and netlink (getaddrinfo), no signal to another
- * process. */
+ * process. Not covered: operations submitted through an io_uring ring (seccomp does not
+ * see them), and the worker may still create rings; see docs/security.md. */
 #pragma once
 
 /* After the privilege drop (no_new_privs is set). 0 or -errno. */

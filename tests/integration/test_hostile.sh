@@ -7,7 +7,8 @@
 # left behind. Attacks that must not end the session check it stays up and answers.
 # Expectations are the target contract: silent/trickling gateways end `--timeout 3` with
 # exit 5 and "timed out after 3 s waiting for"; DTDs are refused with exit 6 and "DTD";
-# gateway text appears escaped (\x1b, \n, \"); a 60,000-byte DPD-REQ is echoed whole.
+# gateway text appears escaped (\x1b, \n, \"); a DPD-REQ is echoed whole when the answer
+# fits one TLS record (16,376 bytes), a 60,000-byte one is dropped and counted.
 set -u
 source "$(dirname "$0")/../lib/netns.sh"
 ks_require_root
