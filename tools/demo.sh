@@ -35,13 +35,20 @@ echo "(exit code $?)"
 cat "$KS_WORK/refused.log"
 
 step "Connecting as bob: password on stdin, the one-time code computed locally from the TOTP secret"
-echo "\$ echo bobpass | kslice connect -b -u bob --passwd-on-stdin --token-secret base32:$KS_OTP_B32 --servercert $PIN $KS_GW_IP"
-ks_kslice_fg "$KS_WORK/connect.log" -b -u bob --passwd-on-stdin --token-secret "base32:$KS_OTP_B32" \
-	--servercert "$PIN" $KS_GW_IP
+echo "base32:$KS_OTP_B32" > "$KS_WORK/totp.secret"
+chmod 600 "$KS_WORK/totp.secret"
+echo "\$ echo bobpass | kslice connect -b -u bob --passwd-on-stdin --token-secret @totp.secret --servercert $PIN $KS_GW_IP"
+ks_kslice_fg "$KS_WORK/connect.log" -b -u bob --passwd-on-stdin --token-secret "@$KS_WORK/totp.secret" \
+	--pid-file "$KS_WORK/kslice.pid" --servercert "$PIN" $KS_GW_IP
 rc=$?
 cat "$KS_WORK/connect.log"
 [ $rc = 0 ] || { echo "connect failed (exit $rc)"; exit 1; }
-KS_PIDS+=($(pgrep -n -x kslice))
+KS_PIDS+=($(cat "$KS_WORK/kslice.pid"))
+monitor=$(cat "$KS_WORK/kslice.pid")
+worker=$(cat /proc/$monitor/task/*/children 2>/dev/null | awk '{print $1}')
+step "Two processes: the monitor (root) sets the system up; the worker talks to the gateway"
+ps -o pid,user,args -p "$monitor" -p "$worker" 2>/dev/null | cut -c1-100
+grep -E '^(Uid|CapEff|NoNewPrivs|Seccomp):' /proc/$worker/status 2>/dev/null
 
 step "Split tunneling in eBPF: plain tools, no -I, no routes; corp goes through the tunnel"
 show ks_cli ping -c 3 -i 0.3 $KS_CORP_IP
