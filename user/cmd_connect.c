@@ -145,20 +145,12 @@ static bool is_address(const char *s)
 	return inet_pton(AF_INET, s, &a) == 1 || inet_pton(AF_INET6, s, &a) == 1;
 }
 
-/* "sha256:" + hex, "pin-sha256:" + base64 (or empty: no certificate seen). */
-static bool is_fingerprint(const char *s, const char *prefix)
+/* A fingerprint as --servercert takes it (or empty: no certificate seen). */
+static bool is_fingerprint(const char *s)
 {
-	size_t n = strlen(prefix);
+	struct ks_pin pin;
 
-	if (!*s)
-		return true;
-	if (strncmp(s, prefix, n) || !s[n])
-		return false;
-	for (s += n; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'z') ||
-		      *s == '+' || *s == '/' || *s == '='))
-			return false;
-	return true;
+	return !*s || !tls_parse_pin(&pin, s, NULL);
 }
 
 /* The CONNECT answer as the worker passed it on: the monitor reads the X-CSTP-* headers
@@ -180,8 +172,8 @@ static int take_params(struct ks_session *s, const uint8_t *msg, size_t n, struc
 	up.peer_ip[sizeof(up.peer_ip) - 1] = 0;
 	up.peer.cert_sha256[sizeof(up.peer.cert_sha256) - 1] = 0;
 	up.peer.pubkey_sha256[sizeof(up.peer.pubkey_sha256) - 1] = 0;
-	if (!is_address(up.peer_ip) || !is_fingerprint(up.peer.cert_sha256, "sha256:") ||
-	    !is_fingerprint(up.peer.pubkey_sha256, "pin-sha256:"))
+	if (!is_address(up.peer_ip) || !is_fingerprint(up.peer.cert_sha256) ||
+	    !is_fingerprint(up.peer.pubkey_sha256))
 		return ks_fail(e, -EPROTO, "privsep: the worker's UP message is malformed");
 	memset(&s->auth.peer, 0, sizeof(s->auth.peer)); /* subject and CA text: not needed */
 	snprintf(s->auth.peer.cert_sha256, sizeof(s->auth.peer.cert_sha256), "%s",

@@ -34,18 +34,13 @@ static void *xml_wipe_realloc(void *p, size_t n)
 	return q;
 }
 
-static char *xml_strdup(const char *s)
-{
-	return strdup(s);
-}
-
 void secret_init(void)
 {
 	/* No core file, no ptrace by other users, /proc/PID/{mem,environ} root's alone. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* --passwd-on-stdin, --cookie-on-stdin: no copy left in stdio's buffer. */
 	setvbuf(stdin, NULL, _IONBF, 0);
-	xmlMemSetup(xml_wipe_free, malloc, xml_wipe_realloc, xml_strdup);
+	xmlMemSetup(xml_wipe_free, malloc, xml_wipe_realloc, strdup);
 }
 
 void secret_heap_init(void)

@@ -127,27 +127,7 @@ static bool icmp6_csum_ok(const unsigned char *f, int n_ext)
 
 static int add_prefix(const char *cidr, bool exclude)
 {
-	struct ks_prefix_info pi = { .origin = KS_ORIGIN_USER };
-	char a[64];
-	char *slash;
-	int len;
-
-	snprintf(a, sizeof(a), "%s", cidr);
-	slash = strchr(a, '/');
-	*slash = 0;
-	len = atoi(slash + 1);
-	if (strchr(a, ':')) {
-		struct ks_lpm6_key k = { .prefixlen = (__u32)len };
-
-		inet_pton(AF_INET6, a, k.addr);
-		return bpf_map__update_elem(exclude ? skel->maps.ks_exclude6 : skel->maps.ks_include6,
-					    &k, sizeof(k), &pi, sizeof(pi), 0);
-	}
-	struct ks_lpm4_key k = { .prefixlen = (__u32)len };
-
-	inet_pton(AF_INET, a, k.addr);
-	return bpf_map__update_elem(exclude ? skel->maps.ks_exclude4 : skel->maps.ks_include4, &k,
-				    sizeof(k), &pi, sizeof(pi), 0);
+	return split_add_prefix(skel, cidr, exclude);
 }
 
 static __u64 hits4(const char *addr, int len, bool exclude)
@@ -163,27 +143,12 @@ static __u64 hits4(const char *addr, int len, bool exclude)
 
 static void set_config(__u32 state, __u32 flags)
 {
-	struct ks_split_config c = { .netns_cookie = 1, .tun_ifindex = 1, .mark = 0x400000,
-				     .state = state, .flags = flags };
-	__u32 zero = 0;
-
-	inet_pton(AF_INET, "10.77.0.50", c.addr4);
-	inet_pton(AF_INET6, "fd77:77::50", c.addr6);
-	bpf_map__update_elem(skel->maps.ks_split_config, &zero, 4, &c, sizeof(c), 0);
+	split_set_config(skel, state, flags);
 }
 
 static struct ks_split_stats stats(void)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct ks_split_stats per[ncpu], sum = { 0 };
-	__u32 zero = 0;
-
-	if (bpf_map__lookup_elem(skel->maps.ks_split_stats, &zero, 4, per, sizeof(per), 0))
-		return sum;
-	for (int c = 0; c < ncpu; c++)
-		for (int r = 0; r < KS_STAT_MAX; r++)
-			((__u64 *)&sum)[r] += ((__u64 *)&per[c])[r];
-	return sum;
+	return split_test_stats(skel);
 }
 
 static int decide(const char *dst)

@@ -99,68 +99,26 @@ static void generate(struct frame *f)
 		f->len = 14;
 }
 
-static void add(struct ks_split *skel, bool v6, const char *a, int len, bool exclude)
-{
-	struct ks_prefix_info pi = { .origin = KS_ORIGIN_USER };
-	struct ks_lpm6_key k6 = { .prefixlen = (__u32)len };
-	struct ks_lpm4_key k4 = { .prefixlen = (__u32)len };
-
-	if (v6) {
-		inet_pton(AF_INET6, a, k6.addr);
-		bpf_map__update_elem(exclude ? skel->maps.ks_exclude6 : skel->maps.ks_include6, &k6,
-				     sizeof(k6), &pi, sizeof(pi), 0);
-	} else {
-		inet_pton(AF_INET, a, k4.addr);
-		bpf_map__update_elem(exclude ? skel->maps.ks_exclude4 : skel->maps.ks_include4, &k4,
-				     sizeof(k4), &pi, sizeof(pi), 0);
-	}
-}
-
-static void state(struct ks_split *skel, __u32 st)
-{
-	struct ks_split_config c = { .netns_cookie = 1, .tun_ifindex = 1, .mark = 0x400000,
-				     .state = st, .flags = KS_CFG_HAVE4 | KS_CFG_HAVE6 };
-	__u32 zero = 0;
-
-	inet_pton(AF_INET, "10.77.0.50", c.addr4);
-	inet_pton(AF_INET6, "fd77:77::50", c.addr6);
-	bpf_map__update_elem(skel->maps.ks_split_config, &zero, 4, &c, sizeof(c), 0);
-}
-
-static void counters(struct ks_split *skel, __u64 out[KS_STAT_MAX])
-{
-	int ncpu = libbpf_num_possible_cpus();
-	struct ks_split_stats per[ncpu];
-	__u32 zero = 0;
-
-	memset(out, 0, sizeof(__u64) * KS_STAT_MAX);
-	if (bpf_map__lookup_elem(skel->maps.ks_split_stats, &zero, 4, per, sizeof(per), 0))
-		return;
-	for (int c = 0; c < ncpu; c++)
-		for (int r = 0; r < KS_STAT_MAX; r++)
-			out[r] += ((__u64 *)&per[c])[r];
-}
-
 void test_bpf_split_generated(void)
 {
 	struct ks_split *skel = split_test_load();
-	__u64 before[KS_STAT_MAX], after[KS_STAT_MAX];
+	struct ks_split_stats before, after;
 	unsigned int shot = 0, redirected = 0, bad_verdict = 0, kernel_err = 0, leaked = 0;
 	unsigned int corp = 0, other_bad = 0;
 	struct frame f;
 
 	if (!skel)
 		return;
-	add(skel, false, "10.78.0.0", 16, false);
-	add(skel, false, "10.78.9.0", 24, true);
-	add(skel, true, "fd78::", 16, false);
-	add(skel, true, "fd78:9::", 32, true);
-	counters(skel, before);
+	split_add_prefix(skel, "10.78.0.0/16", false);
+	split_add_prefix(skel, "10.78.9.0/24", true);
+	split_add_prefix(skel, "fd78::/16", false);
+	split_add_prefix(skel, "fd78:9::/32", true);
+	before = split_test_stats(skel);
 	for (int i = 0; i < FRAMES; i++) {
 		int r, r3;
 
 		generate(&f);
-		state(skel, i % 3 ? KS_STATE_UP : KS_STATE_DOWN);
+		split_set_config(skel, i % 3 ? KS_STATE_UP : KS_STATE_DOWN, KS_CFG_HAVE4 | KS_CFG_HAVE6);
 		/* The excluded /24 and /32 are never corporate. */
 		if (f.corp_clean && ((f.b[12] == 0x08 && f.b[14 + 18] == 9) ||
 				     (f.b[12] == 0x86 && f.b[14 + 26] == 0 && f.b[14 + 27] == 9)))
@@ -189,7 +147,7 @@ void test_bpf_split_generated(void)
 		r = split_run(skel->progs.ks_tc_decide_probe, f.b, f.len);
 		other_bad += r < -1 || r > 3;
 	}
-	counters(skel, after);
+	after = split_test_stats(skel);
 	test__start_subtest("every frame runs; egress answers pass, drop or redirect only");
 	ASSERT_EQ(kernel_err, 0, "kernel refused no run");
 	ASSERT_EQ(bad_verdict, 0, "egress verdicts");
@@ -197,12 +155,11 @@ void test_bpf_split_generated(void)
 	test__start_subtest("every drop and every redirect is counted");
 	/* A drop counts as dropped or, when the packet could not be read, as malformed;
 	 * malformed also counts what passed. */
-	__u64 dropped = after[KS_STAT_EGRESS_DROPPED] - before[KS_STAT_EGRESS_DROPPED];
-	__u64 malformed = after[KS_STAT_EGRESS_MALFORMED] - before[KS_STAT_EGRESS_MALFORMED];
+	__u64 dropped = after.egress_dropped - before.egress_dropped;
+	__u64 malformed = after.egress_malformed - before.egress_malformed;
 
 	ASSERT_TRUE(dropped <= shot && shot <= dropped + malformed, "drops counted");
-	ASSERT_EQ(after[KS_STAT_EGRESS_REDIRECTED] - before[KS_STAT_EGRESS_REDIRECTED], redirected,
-		  "redirected");
+	ASSERT_EQ(after.egress_redirected - before.egress_redirected, redirected, "redirected");
 	test__start_subtest("no well-formed corporate packet leaves an uplink as it came");
 	ASSERT_TRUE(corp > FRAMES / 8, "enough corporate frames generated");
 	ASSERT_EQ(leaked, 0, "corporate packets passed on the uplink");

@@ -8,6 +8,7 @@
 #include <libxml/parser.h>
 
 #include "fuzz.h"
+#include "fuzz_opts.h"
 
 static const char stdin_lines[] = "secret-1\nsecret-2\nsecret-3\n";
 
@@ -125,14 +126,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char path[256];
 	int err;
 
-	o.user = flags & 1 ? "alice" : NULL;
-	o.authgroup = flags & 2 ? "Contractors" : NULL;
-	if (flags & 4) {
-		o.have_totp = true;
-		o.totp = (struct ks_totp){
-			.key = "12345678901234567890", .key_len = 20, .digits = 6, .period = 30
-		};
-	}
+	fuzz_login_opts(&o, flags);
 	a.passwords_sent = flags & 8 ? 1 : 0;
 	if (flags & 16)
 		snprintf(o.port, sizeof(o.port), "8443");

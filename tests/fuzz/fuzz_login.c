@@ -10,6 +10,7 @@
 
 #include "fake_tls.h"
 #include "fuzz.h"
+#include "fuzz_opts.h"
 
 #define FUZZ_SEP "\n=====\n"
 
@@ -61,14 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FILE *saved = stdin;
 	int err;
 
-	o.user = flags & 1 ? "alice" : NULL;
-	o.authgroup = flags & 2 ? "Contractors" : NULL;
-	if (flags & 4) {
-		o.have_totp = true;
-		o.totp = (struct ks_totp){
-			.key = "12345678901234567890", .key_len = 20, .digits = 6, .period = 30
-		};
-	}
+	fuzz_login_opts(&o, flags);
 	if (flags & 8)
 		snprintf(o.path, sizeof(o.path), "/Employees");
 	/* --passwd-on-stdin: auth.c reads stdin, which is this string for the run. */

@@ -21,14 +21,7 @@ WATCHDOG=15        # a kslice still running this long after it should have ended
 
 hostile_setup() {
 	local d=$KS_WORK
-	ks_netns_add "$KS_CLI" && ks_netns_add "$KS_GW" || return 1
-	ip link add ks-c$KS_ID type veth peer name ks-g$KS_ID || return 1
-	ip link set ks-c$KS_ID netns "$KS_CLI" name eth0
-	ip link set ks-g$KS_ID netns "$KS_GW" name eth0
-	ip -n "$KS_CLI" addr add $KS_CLI_IP/24 dev eth0
-	ip -n "$KS_GW" addr add $KS_GW_IP/24 dev eth0
-	ip -n "$KS_CLI" link set eth0 up
-	ip -n "$KS_GW" link set eth0 up
+	ks_client_gateway || return 1
 	# A self-signed certificate, pinned by the client as the other tests do.
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
 		-subj "/CN=$KS_GW_IP" -addext "subjectAltName=IP:$KS_GW_IP" \

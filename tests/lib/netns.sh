@@ -77,8 +77,9 @@ ks_require_root() {
 
 ks_netns_add() { ip netns add "$1" && KS_NETNS+=("$1") && ip -n "$1" link set lo up; }
 
-ks_topology() {
-	ks_netns_add "$KS_CLI" && ks_netns_add "$KS_GW" && ks_netns_add "$KS_CORP" || return 1
+# The client and the gateway namespaces, joined by a veth (eth0 on both sides).
+ks_client_gateway() {
+	ks_netns_add "$KS_CLI" && ks_netns_add "$KS_GW" || return 1
 	ip link add ks-c$KS_ID type veth peer name ks-g$KS_ID || return 1
 	ip link set ks-c$KS_ID netns "$KS_CLI" name eth0
 	ip link set ks-g$KS_ID netns "$KS_GW" name eth0
@@ -86,6 +87,10 @@ ks_topology() {
 	ip -n "$KS_GW" addr add $KS_GW_IP/24 dev eth0
 	ip -n "$KS_CLI" link set eth0 up
 	ip -n "$KS_GW" link set eth0 up
+}
+
+ks_topology() {
+	ks_client_gateway && ks_netns_add "$KS_CORP" || return 1
 	ip link add ks-h$KS_ID type veth peer name ks-k$KS_ID || return 1
 	ip link set ks-h$KS_ID netns "$KS_GW" name corp0
 	ip link set ks-k$KS_ID netns "$KS_CORP" name eth0

@@ -2,6 +2,7 @@
 /* bpf/split.bpf.c loaded for BPF_PROG_TEST_RUN (tests/bpf/test_split.c, test_dns.c): maps
  * unpinned, one-shot runs with the output frame kept, and the Internet checksum. */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 #include <bpf/libbpf.h>
@@ -14,6 +15,12 @@ extern __u32 split_out_len;
 /* Opened and loaded; NULL when it could not be (skipped without root, or failed: both
  * reported). The TUN's DNS program is told its test frames carry Ethernet. */
 struct ks_split *split_test_load(void);
+/* "10.0.0.0/8" or "fd00::/8" into the include or exclude trie (origin: user). */
+int split_add_prefix(struct ks_split *skel, const char *cidr, bool exclude);
+/* The daemon's config: tunnel 10.77.0.50 / fd77:77::50 on ifindex 1, mark 0x400000. */
+void split_set_config(struct ks_split *skel, __u32 state, __u32 flags);
+/* ks_split_stats summed over the CPUs. */
+struct ks_split_stats split_test_stats(struct ks_split *skel);
 /* One run of prog on data: its return value, or a negative errno from the kernel. */
 int split_run(const struct bpf_program *prog, const void *data, size_t len);
 

@@ -40,6 +40,7 @@ void test_ctl_proto(void)
 		{ "route add include 10.0.0.0/8 ", -1, 0 },
 		{ "domain del a\tb", -1, 0 },
 		{ "disconnect now", -1, 0 },
+		{ "domain del ", -1, 0 }, /* an empty word */
 		{ "ping\x1b[2J", -1, 0 },
 	};
 	struct ks_ctl_req req;
