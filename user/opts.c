@@ -39,7 +39,7 @@ void opts_connect_usage(FILE *f)
 	      "      --no-compression        same as --compression none\n"
 	      "      --disable-ipv6          do not ask for an IPv6 tunnel address\n"
 	      "      --useragent STRING      HTTP User-Agent sent to the gateway\n"
-	      "      --timeout SECONDS       connect/TLS/HTTP timeout (default 20)\n"
+	      "      --timeout SECONDS       deadline of each exchange with the gateway (default 20)\n"
 	      "      --reconnect-timeout S   keep trying to resume a lost session this long (default\n"
 	      "                              300, 0 = give up at once); the TUN device stays\n"
 	      "      --non-inter             never prompt on the terminal\n"
