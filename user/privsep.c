@@ -18,6 +18,7 @@
 #include "privsep.h"
 #include "sandbox.h"
 #include "secret.h"
+#include "tunnel.h"
 
 int privsep_user(struct ks_privsep *ps, const char *user, struct ks_error *e)
 {
@@ -100,6 +101,8 @@ int privsep_fork(struct ks_privsep *ps, struct ks_error *e)
 		err = confine(ps, getppid());
 		if (!err)
 			err = drop_privileges(ps);
+		if (!err)
+			ps->ring_err = tunnel_ring_setup(&ps->ring);
 		if (!err)
 			err = sandbox_worker();
 		if (err) {

@@ -15,6 +15,7 @@
 #include "counters.h"
 #include "error.h"
 #include "tls.h"
+#include "uring.h"
 
 #define PS_MAX_MSG (72u << 10) /* an UP message carries the CONNECT answer's head */
 
@@ -63,6 +64,10 @@ struct ks_privsep {
 	int devnull;		/* worker: /dev/null, opened before the sandbox forbids it */
 	uid_t uid;		/* the worker's */
 	gid_t gid;
+	/* worker: its only io_uring ring, restricted to the data path's operations and made
+	 * before the sandbox forbids io_uring_setup; ring_err is why there is none. */
+	struct io_uring ring;
+	int ring_err;
 };
 
 /* Looks the user up (name or number): -EINVAL if there is none. */

@@ -27,7 +27,7 @@ static const int plain[] = {
 	SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid), SCMP_SYS(uname),
 	SCMP_SYS(getrandom), SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres),
 	SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep), SCMP_SYS(gettimeofday), SCMP_SYS(time),
-	SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(io_uring_setup), SCMP_SYS(io_uring_enter),
+	SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(io_uring_enter),
 	SCMP_SYS(io_uring_register), SCMP_SYS(connect), SCMP_SYS(bind), SCMP_SYS(sendto),
 	SCMP_SYS(sendmsg), SCMP_SYS(sendmmsg), SCMP_SYS(recvfrom), SCMP_SYS(recvmsg),
 	SCMP_SYS(recvmmsg), SCMP_SYS(setsockopt), SCMP_SYS(getsockopt), SCMP_SYS(getsockname),
@@ -49,7 +49,7 @@ static const int families[] = { AF_INET, AF_INET6, AF_UNIX, AF_NETLINK };
 int sandbox_worker(void)
 {
 	static const int denied[] = { SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(fork),
-				      SCMP_SYS(vfork) };
+				      SCMP_SYS(vfork), SCMP_SYS(io_uring_setup) };
 	static const unsigned long denied_ioctls[] = { TIOCSTI, TUNSETPERSIST, TUNSETOWNER,
 						       TUNSETGROUP, TUNSETIFF };
 	scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);

@@ -4,8 +4,9 @@
  * list fails with EPERM: no exec, no new process, no ptrace, no file opened for writing,
  * no ioctl but the terminal's and FIONREAD/FIONBIO (no TIOCSTI, no TUNSETPERSIST), no
  * socket families but IPv4, IPv6, Unix and netlink (getaddrinfo), no signal to another
- * process. Not covered: operations submitted through an io_uring ring (seccomp does not
- * see them), and the worker may still create rings; see docs/security.md. */
+ * process, no new io_uring ring. Seccomp does not see what goes through a ring: the one
+ * ring the worker has is made before this filter and restricted to the data path's
+ * operations (user/uring.c); see docs/security.md. */
 #pragma once
 
 /* After the privilege drop (no_new_privs is set). 0 or -errno. */

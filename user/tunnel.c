@@ -43,8 +43,8 @@ enum op { OP_TUN_READ = 1, OP_TUN_WRITE, OP_SOCK_RECV, OP_SOCK_SEND, OP_SIGNAL, 
 
 struct ks_tunnel {
 	struct ks_tunnel_cfg cfg;
-	struct io_uring ring;
-	bool ring_ok;
+	struct io_uring *ring;	/* the worker's, kept across reconnects */
+	unsigned int pending;	/* requests submitted and not finished: reaped at the end */
 	struct ks_bufring tunbufs;
 	bool tun_multishot;
 	int tun_reads_armed;
@@ -74,13 +74,15 @@ struct ks_tunnel {
 
 static struct io_uring_sqe *get_sqe(struct ks_tunnel *t)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&t->ring);
+	struct io_uring_sqe *sqe = io_uring_get_sqe(t->ring);
 
 	if (!sqe) { /* SQ full: push what we have and take a fresh slot */
-		io_uring_submit(&t->ring);
+		io_uring_submit(t->ring);
 		t->c->submits++;
-		sqe = io_uring_get_sqe(&t->ring);
+		sqe = io_uring_get_sqe(t->ring);
 	}
+	if (sqe)
+		t->pending++;
 	return sqe;
 }
 
@@ -442,6 +444,11 @@ static int setup_fds(struct ks_tunnel *t, struct ks_error *e)
 	return 0;
 }
 
+int tunnel_ring_setup(struct io_uring *ring)
+{
+	return uring_setup(ring, RING_ENTRIES);
+}
+
 struct ks_tunnel *tunnel_new(const struct ks_tunnel_cfg *cfg, struct ks_error *e)
 {
 	struct ks_tunnel *t = calloc(1, sizeof(*t));
@@ -472,24 +479,23 @@ struct ks_tunnel *tunnel_new(const struct ks_tunnel_cfg *cfg, struct ks_error *e
 	t->cstp_ok = true;
 	if (setup_fds(t, e))
 		goto fail;
-	err = uring_setup(&t->ring, RING_ENTRIES);
-	if (err) {
-		ks_fail(e, err, "tunnel: io_uring setup: %s", strerror(-err));
+	if (!cfg->ring) {
+		ks_fail(e, -EINVAL, "tunnel: no io_uring ring");
 		goto fail;
 	}
-	t->ring_ok = true;
+	t->ring = cfg->ring;
 	if (cfg->tun->vnet) /* the CSTP header goes where the virtio header was */
-		err = bufring_setup(&t->ring, &t->tunbufs, TUN_BGID, TUN_BUFS_VNET,
+		err = bufring_setup(t->ring, &t->tunbufs, TUN_BGID, TUN_BUFS_VNET,
 				    TUN_READ_VNET + 64, 0);
 	else
-		err = bufring_setup(&t->ring, &t->tunbufs, TUN_BGID, TUN_BUFS,
+		err = bufring_setup(t->ring, &t->tunbufs, TUN_BGID, TUN_BUFS,
 				    (unsigned int)(CSTP_HDR_LEN + cfg->params->mtu + 64), CSTP_HDR_LEN);
 	if (err) {
 		ks_fail(e, err, "tunnel: provided buffer ring: %s", strerror(-err));
 		goto fail;
 	}
-	t->tun_multishot = uring_has_op(&t->ring, KS_IORING_OP_READ_MULTISHOT);
-	t->min_wait = cfg->coalesce_us && uring_has_min_wait(&t->ring);
+	t->tun_multishot = uring_has_op(t->ring, KS_IORING_OP_READ_MULTISHOT);
+	t->min_wait = cfg->coalesce_us && uring_has_min_wait(t->ring);
 	t->io = (struct ks_tls_io){ .out = &t->send_q, .in = t->sock_rx };
 	err = tls_bio_attach(cfg->ssl, &t->io);
 	if (err) {
@@ -534,9 +540,9 @@ enum ks_tunnel_end tunnel_run(struct ks_tunnel *t)
 		t->cfg.ready_fd = -1;
 	}
 	while (!t->end) {
-		int err = t->busy ? uring_submit_and_wait_min(&t->ring, BUSY_WAIT_CQES,
+		int err = t->busy ? uring_submit_and_wait_min(t->ring, BUSY_WAIT_CQES,
 							       t->cfg.coalesce_us)
-				  : io_uring_submit_and_wait(&t->ring, 1);
+				  : io_uring_submit_and_wait(t->ring, 1);
 
 		t->c->submits++;
 		if (err < 0 && err != -EINTR && err != -ETIME && err != -EBUSY) {
@@ -545,11 +551,13 @@ enum ks_tunnel_end tunnel_run(struct ks_tunnel *t)
 		}
 		seen = 0;
 		pass_start = t->c->tx_bytes + t->c->rx_bytes;
-		io_uring_for_each_cqe(&t->ring, head, cqe) {
+		io_uring_for_each_cqe(t->ring, head, cqe) {
+			if (!(cqe->flags & IORING_CQE_F_MORE))
+				t->pending--;
 			on_cqe(t, cqe);
 			seen++;
 		}
-		io_uring_cq_advance(&t->ring, seen);
+		io_uring_cq_advance(t->ring, seen);
 		gro_flush(&t->gro); /* the pass's super-packets go out with the next submit */
 		t->busy = t->min_wait && (seen >= BUSY_PASS_CQES ||
 					  t->c->tx_bytes + t->c->rx_bytes - pass_start >= BUSY_PASS_BYTES);
@@ -593,16 +601,24 @@ const char *tunnel_end_name(enum ks_tunnel_end end)
 	return (unsigned int)end < sizeof(names) / sizeof(names[0]) ? names[end] : "?";
 }
 
-void tunnel_free(struct ks_tunnel *t)
+int tunnel_free(struct ks_tunnel *t)
 {
+	int err = 0;
+
 	if (!t)
-		return;
+		return 0;
 	if (t->io.out)
 		tls_bio_detach(t->cfg.ssl); /* the BIO points into this tunnel's buffers */
-	if (t->ring_ok) {
-		bufring_free(&t->ring, &t->tunbufs);
-		io_uring_queue_exit(&t->ring);
+	/* Nothing of ours may stay in the ring: the next tunnel reuses it. If something does,
+	 * the kernel may still read or write our buffers: leave all of them allocated. */
+	if (t->ring)
+		err = uring_quiesce(t->ring, &t->pending);
+	if (err) {
+		ks_err("tunnel", "event=ring_stuck pending=%u", t->pending);
+		return err;
 	}
+	if (t->ring)
+		bufring_free(t->ring, &t->tunbufs);
 	if (t->sig_fd >= 0)
 		close(t->sig_fd);
 	if (t->cstp_ok)
@@ -613,4 +629,5 @@ void tunnel_free(struct ks_tunnel *t)
 	buf_free(&t->send_q);
 	buf_free(&t->inflight);
 	free(t);
+	return 0;
 }

@@ -16,6 +16,7 @@
 struct ks_tunnel;
 
 struct ks_tunnel_cfg {
+	struct io_uring *ring;		/* from tunnel_ring_setup(): the tunnel borrows it */
 	SSL *ssl;
 	int tls_fd;
 	struct ks_tun *tun;
@@ -31,6 +32,8 @@ struct ks_tunnel_cfg {
 	unsigned int coalesce_us;	/* under load, wait this long to gather completions */
 };
 
+/* The ring every tunnel of a worker runs on (restricted: user/uring.c). 0 or -errno. */
+int tunnel_ring_setup(struct io_uring *ring);
 struct ks_tunnel *tunnel_new(const struct ks_tunnel_cfg *cfg, struct ks_error *e);
 /* Runs until the session ends; returns why. */
 enum ks_tunnel_end tunnel_run(struct ks_tunnel *t);
@@ -40,4 +43,5 @@ const char *tunnel_end_reason(const struct ks_tunnel *t);
 /* The coalescing in force: 0 when off or the kernel cannot end a wait early. */
 unsigned int tunnel_coalesce_us(const struct ks_tunnel *t);
 const char *tunnel_end_name(enum ks_tunnel_end end);
-void tunnel_free(struct ks_tunnel *t);
+/* 0, or -EBUSY when requests stayed stuck in the ring: it must not be used again. */
+int tunnel_free(struct ks_tunnel *t);

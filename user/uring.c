@@ -8,24 +8,109 @@
 
 #include "uring.h"
 
+/* What the data path submits (user/tunnel.c) and registers, and nothing more: a worker
+ * that gets subverted cannot open, connect or splice through the ring, which its seccomp
+ * filter does not see. Ops the kernel does not know are refused by it, not by us. */
+static const __u8 allowed_sqe_ops[] = {
+	IORING_OP_READ, KS_IORING_OP_READ_MULTISHOT, IORING_OP_WRITE, IORING_OP_RECV,
+	IORING_OP_SEND, IORING_OP_TIMEOUT, IORING_OP_POLL_ADD, IORING_OP_ASYNC_CANCEL,
+};
+static const __u8 allowed_register_ops[] = {
+	IORING_REGISTER_PROBE, IORING_REGISTER_RING_FDS, IORING_UNREGISTER_RING_FDS,
+	IORING_REGISTER_PBUF_RING, IORING_UNREGISTER_PBUF_RING,
+};
+
+#define N_RESTRICTIONS \
+	(sizeof(allowed_sqe_ops) + sizeof(allowed_register_ops) + 1)
+
+static int restrict_ring(struct io_uring *ring)
+{
+	struct io_uring_restriction res[N_RESTRICTIONS];
+	unsigned int n = 0;
+	int err;
+
+	memset(res, 0, sizeof(res));
+	for (size_t i = 0; i < sizeof(allowed_sqe_ops); i++) {
+		res[n].opcode = IORING_RESTRICTION_SQE_OP;
+		res[n++].sqe_op = allowed_sqe_ops[i];
+	}
+	for (size_t i = 0; i < sizeof(allowed_register_ops); i++) {
+		res[n].opcode = IORING_RESTRICTION_REGISTER_OP;
+		res[n++].register_op = allowed_register_ops[i];
+	}
+	res[n].opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED;
+	res[n++].sqe_flags = IOSQE_BUFFER_SELECT;
+	/* liburing 2.3 declares io_uring_register_restrictions() but does not export it. */
+	if (syscall(__NR_io_uring_register, ring->ring_fd, IORING_REGISTER_RESTRICTIONS, res, n) ||
+	    syscall(__NR_io_uring_register, ring->ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0))
+		err = -errno;
+	else
+		err = 0;
+	return err;
+}
+
 int uring_setup(struct io_uring *ring, unsigned int entries)
 {
 	struct io_uring_params p = { 0 };
 	int err;
 
-	/* One thread owns the ring: no cross-thread wakeups, completions run on our wait. */
-	p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_CQSIZE;
+	/* One thread owns the ring: no cross-thread wakeups, completions run on our wait.
+	 * Disabled at first: restrictions can only be registered before the ring runs. */
+	p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_CQSIZE |
+		  IORING_SETUP_R_DISABLED;
 	p.cq_entries = entries * 4;
 	err = io_uring_queue_init_params(entries, ring, &p);
 	if (err == -EINVAL) {
 		memset(&p, 0, sizeof(p));
-		p.flags = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_CQSIZE;
+		p.flags = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_CQSIZE | IORING_SETUP_R_DISABLED;
 		p.cq_entries = entries * 4;
 		err = io_uring_queue_init_params(entries, ring, &p);
 	}
-	if (!err)
-		io_uring_register_ring_fd(ring);
-	return err;
+	if (err)
+		return err;
+	err = restrict_ring(ring);
+	if (err) {
+		io_uring_queue_exit(ring);
+		return err;
+	}
+	io_uring_register_ring_fd(ring);
+	return 0;
+}
+
+/* Cancels every request still in the ring and reaps the completions, so that the ring
+ * can serve the next tunnel: *pending counts submitted requests not yet finished. */
+int uring_quiesce(struct io_uring *ring, unsigned int *pending)
+{
+	struct __kernel_timespec wait = { .tv_sec = 1 };
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	struct io_uring_cqe *cqe;
+	unsigned int head, seen;
+
+	if (!sqe) {
+		io_uring_submit(ring);
+		sqe = io_uring_get_sqe(ring);
+	}
+	if (sqe) {
+		io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+		io_uring_sqe_set_data64(sqe, UINT64_MAX);
+		(*pending)++;
+	}
+	for (int idle = 0; *pending && idle < 3;) {
+		int err = io_uring_submit_and_wait_timeout(ring, &cqe, 1, &wait, NULL);
+
+		if (err == -ETIME)
+			idle++;
+		else if (err < 0 && err != -EINTR)
+			return err;
+		seen = 0;
+		io_uring_for_each_cqe(ring, head, cqe) {
+			if (!(cqe->flags & IORING_CQE_F_MORE) && *pending)
+				(*pending)--;
+			seen++;
+		}
+		io_uring_cq_advance(ring, seen);
+	}
+	return *pending ? -EBUSY : 0;
 }
 
 bool uring_has_op(struct io_uring *ring, int op)

@@ -13,7 +13,12 @@ struct ks_bufring {
 	unsigned short bgid;
 };
 
+/* A ring restricted to the data path's operations (user/uring.c): made once per worker,
+ * before its seccomp filter forbids io_uring_setup, and kept across reconnects. */
 int uring_setup(struct io_uring *ring, unsigned int entries);
+/* Cancels and reaps every request in flight (*pending of them) so that the ring can be
+ * used again. -EBUSY: some did not finish; the ring must not be reused. */
+int uring_quiesce(struct io_uring *ring, unsigned int *pending);
 bool uring_has_op(struct io_uring *ring, int op);
 int bufring_setup(struct io_uring *ring, struct ks_bufring *b, unsigned short bgid,
 		  unsigned int count, unsigned int size, unsigned int headroom);

@@ -186,6 +186,11 @@ static int run_tunnel(struct ks_session *s, struct ks_error *e)
 	enum ks_tunnel_end end;
 	int err;
 
+	if (s->ps.ring_err) {
+		ks_fail(e, s->ps.ring_err, "tunnel: io_uring setup: %s", strerror(-s->ps.ring_err));
+		return KS_EXIT_ERROR;
+	}
+	cfg.ring = &s->ps.ring;
 	for (;;) {
 		cfg.ssl = s->ssl;
 		cfg.tls_fd = s->fd;
@@ -203,8 +208,12 @@ static int run_tunnel(struct ks_session *s, struct ks_error *e)
 		if ((end != KS_END_CLOSED && end != KS_END_DPD) || !s->o->reconnect_timeout_s ||
 		    s->stop_requested)
 			break;
-		tunnel_free(s->tunnel);
+		err = tunnel_free(s->tunnel);
 		s->tunnel = NULL;
+		if (err) {
+			ks_fail(e, err, "tunnel: io_uring requests would not end");
+			return KS_EXIT_ERROR;
+		}
 		publish(s, PS_STATE_RECONNECTING);
 		privsep_send_type(s->ps.fd, PS_DOWN); /* fail closed while there is no tunnel */
 		err = reconnect(s, e);

@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Runs the fuzz targets for `make fuzz` / `make fuzz-replay` and prints one line each:
 #   NAME execs=N crashes=N
-# usage: run.sh fuzz|replay OUT SECONDS NAME:MAX_LEN...
+# usage: run.sh fuzz|replay|campaign OUT SECONDS NAME:MAX_LEN...
+# campaign: like fuzz, but stops at $FUZZ_RUNS executions (10 million by default) or after
+# SECONDS, whichever comes first, and adds "seconds=N" to the line; the corpus it grows
+# in OUT/corpus/NAME carries over to the next campaign.
 # The committed corpus (tests/fuzz/corpus/NAME) is copied to OUT/corpus/NAME, which is
 # the only corpus libFuzzer writes to; artifacts go to OUT/artifacts/NAME/, the full
 # libFuzzer output to OUT/logs/NAME.log. Exit status 1 if any target crashed.
@@ -38,7 +41,7 @@ for spec in "$@"; do
 	marker=$art/.run-start
 	touch "$marker"
 	sleep 0.01
-	rc=0 execs=0
+	rc=0 execs=0 took=
 	if [ "$mode" = replay ]; then
 		# Only the committed inputs, each once; nothing is written anywhere.
 		seeds=$out/replay/$name
@@ -54,6 +57,12 @@ for spec in "$@"; do
 		cat "$slog" >>"$log"
 		execs=$((execs + $(execs_of "$slog")))
 		rm -f "$slog"
+	elif [ "$mode" = campaign ]; then
+		t0=$(date +%s)
+		run "$name" "$bin" "$log" -runs="${FUZZ_RUNS:-10000000}" -max_total_time="$secs" \
+			"$work" || rc=1
+		execs=$(execs_of "$log")
+		took=" seconds=$(($(date +%s) - t0))"
 	else
 		run "$name" "$bin" "$log" -max_total_time="$secs" "$work" || rc=1
 		execs=$(execs_of "$log")
@@ -63,7 +72,7 @@ for spec in "$@"; do
 	# A target that failed without an artifact (an error at start-up) counts as one.
 	[ "$rc" != 0 ] && [ "$crashes" = 0 ] && crashes=1
 	rm -f "$marker"
-	echo "$name execs=$execs crashes=$crashes"
+	echo "$name execs=$execs crashes=$crashes$took"
 	[ "$crashes" = 0 ] || failed="$failed $name"
 done
 if [ -n "$failed" ]; then
