@@ -14,15 +14,15 @@
 #include <bpf/bpf_helpers.h>
 
 #include "lib/dns_skb.h"
+#include "lib/l3.h"
 #include "lib/split.h"
+#include "lib/verdict.h"
 
 #define SOL_SOCKET 1
 #define SO_MARK 36
 #define ICMP_ECHO 8
 #define ICMPV6_ECHO_REQUEST 128
 #define IP_OFFSET_MASK 0x1fff
-#define IP6_OFFSET_MASK 0xfff8
-#define MAX_EXT_HDRS 6
 
 /* --- sockets ------------------------------------------------------------------------ */
 
@@ -151,152 +151,140 @@ int ks_cgroup_sendmsg6(struct bpf_sock_addr *ctx)
 
 /* --- uplinks ------------------------------------------------------------------------- */
 
-/* Not ours to judge: let the next filter in the chain (someone else's) have its say. */
-#define PASS TC_ACT_UNSPEC
-
-static __always_inline int drop(__u32 reason)
-{
-	ks_count(reason);
-	return TC_ACT_SHOT;
-}
+/* The helpers below return a reason (kslice/stats.h); the entry points turn it into the
+ * TC action (lib/verdict.h). */
 
 /* ICMP carries no ports to mark a socket by, and raw/ping sockets skip the hooks: rewrite
  * the source to the tunnel address and hand the packet to the TUN. The echo reply comes
  * back addressed to us, so nothing needs translating on the way in. */
 static __always_inline int egress4(struct __sk_buff *skb, const struct ks_split_config *cfg,
-				   __u32 l2)
+				   __u32 l2_len, __u32 l3)
 {
 	struct iphdr ip;
 	__u32 src;
 	__u8 type;
 	int v;
 
-	if (bpf_skb_load_bytes(skb, l2, &ip, sizeof(ip)) || ip.ihl < 5 || ip.version != 4) {
-		ks_count(KS_STAT_EGRESS_MALFORMED);
-		return PASS; /* not routable IPv4: nothing we could leak */
-	}
+	if (bpf_skb_load_bytes(skb, l3, &ip, sizeof(ip)) || ip.ihl < 5 || ip.version != 4)
+		return KS_STAT_EGRESS_MALFORMED;
 	v = ks_decide(cfg, 4, (__u8 *)&ip.daddr);
 	if (v != KS_VERDICT_TUNNEL && v != KS_VERDICT_BLOCKED) {
-		int r = -1;
+		int r = KS_REASON_NONE;
 
 		if (!(ip.frag_off & bpf_htons(0x3fff)))
-			r = ks_dns_egress(skb, cfg, l2, 4, ip.protocol, l2 + ip.ihl * 4);
-		return r < 0 ? PASS : r;
+			r = ks_dns_egress(skb, cfg, l3, 4, ip.protocol, l3 + ip.ihl * 4);
+		return r == KS_REASON_NONE ? KS_STAT_EGRESS_PASSED : r;
 	}
-	if (v == KS_VERDICT_BLOCKED || ip.protocol != IPPROTO_ICMP)
-		return drop(KS_STAT_EGRESS_DROPPED);
+	if (v == KS_VERDICT_BLOCKED)
+		return KS_STAT_EGRESS_BLOCKED;
+	/* Only an untagged echo can be handed to the TUN (the redirect strips l2_len bytes). */
+	if (ip.protocol != IPPROTO_ICMP || l3 != l2_len)
+		return KS_STAT_EGRESS_DROPPED;
 	/* Later fragments of an echo carry no ICMP header; the ICMP checksum does not cover
 	 * the addresses, so every fragment takes the same rewrite. */
 	if (!(ip.frag_off & bpf_htons(IP_OFFSET_MASK))) {
-		if (bpf_skb_load_bytes(skb, l2 + ip.ihl * 4, &type, 1))
-			return drop(KS_STAT_EGRESS_MALFORMED);
+		if (bpf_skb_load_bytes(skb, l3 + ip.ihl * 4, &type, 1))
+			return KS_STAT_EGRESS_MALFORMED;
 		if (type != ICMP_ECHO)
-			return drop(KS_STAT_EGRESS_DROPPED);
+			return KS_STAT_EGRESS_DROPPED;
 	}
 	__builtin_memcpy(&src, cfg->addr4, 4);
-	if (bpf_l3_csum_replace(skb, l2 + offsetof(struct iphdr, check), ip.saddr, src, 4) ||
-	    bpf_skb_store_bytes(skb, l2 + offsetof(struct iphdr, saddr), &src, 4, 0))
-		return drop(KS_STAT_EGRESS_MALFORMED);
-	ks_count(KS_STAT_EGRESS_REDIRECTED);
-	return bpf_redirect(cfg->tun_ifindex, 0);
+	if (bpf_l3_csum_replace(skb, l3 + offsetof(struct iphdr, check), ip.saddr, src, 4) ||
+	    bpf_skb_store_bytes(skb, l3 + offsetof(struct iphdr, saddr), &src, 4, 0))
+		return KS_STAT_EGRESS_MALFORMED;
+	bpf_redirect(cfg->tun_ifindex, 0);
+	return KS_STAT_EGRESS_REDIRECTED;
 }
 
 static __always_inline int egress6(struct __sk_buff *skb, const struct ks_split_config *cfg,
-				   __u32 l2)
+				   __u32 l2_len, __u32 l3)
 {
 	struct ipv6hdr ip6;
-	__u32 off = l2 + sizeof(ip6), diff;
-	bool later_fragment = false;
-	__u8 nh, hdr[8];
-	int v;
+	__u32 l4, diff;
+	__u8 proto, hdr[4];
+	int v, frag, walk;
 
-	if (bpf_skb_load_bytes(skb, l2, &ip6, sizeof(ip6)) || ip6.version != 6) {
-		ks_count(KS_STAT_EGRESS_MALFORMED);
-		return PASS;
-	}
+	if (bpf_skb_load_bytes(skb, l3, &ip6, sizeof(ip6)) || ip6.version != 6)
+		return KS_STAT_EGRESS_MALFORMED;
+	walk = ks_ip6_walk(skb, l3, ip6.nexthdr, &proto, &l4, &frag);
 	v = ks_decide(cfg, 6, ip6.daddr.in6_u.u6_addr8);
 	if (v != KS_VERDICT_TUNNEL && v != KS_VERDICT_BLOCKED) {
-		int r = ks_dns_egress(skb, cfg, l2, 6, ip6.nexthdr, off);
+		int r = KS_REASON_NONE;
 
-		return r < 0 ? PASS : r;
+		if (!walk && frag == KS_FRAG_NONE)
+			r = ks_dns_egress(skb, cfg, l3, 6, proto, l4);
+		return r == KS_REASON_NONE ? KS_STAT_EGRESS_PASSED : r;
 	}
 	if (v == KS_VERDICT_BLOCKED)
-		return drop(KS_STAT_EGRESS_DROPPED);
-	/* Walk the extension headers to the ICMPv6 header (or give up: drop). */
-	nh = ip6.nexthdr;
-#pragma unroll
-	for (int i = 0; i < MAX_EXT_HDRS; i++) {
-		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING && nh != IPPROTO_DSTOPTS &&
-		    nh != IPPROTO_FRAGMENT)
-			break;
-		if (bpf_skb_load_bytes(skb, off, hdr, 8))
-			return drop(KS_STAT_EGRESS_MALFORMED);
-		if (nh == IPPROTO_FRAGMENT) {
-			if (((__u16)hdr[2] << 8 | hdr[3]) & IP6_OFFSET_MASK)
-				later_fragment = true;
-			off += 8;
-		} else {
-			off += ((__u32)hdr[1] + 1) * 8;
-		}
-		nh = hdr[0];
-	}
-	if (nh != IPPROTO_ICMPV6)
-		return drop(KS_STAT_EGRESS_DROPPED);
-	if (!later_fragment) {
-		if (bpf_skb_load_bytes(skb, off, hdr, 4))
-			return drop(KS_STAT_EGRESS_MALFORMED);
+		return KS_STAT_EGRESS_BLOCKED;
+	if (walk)
+		return KS_STAT_EGRESS_MALFORMED;
+	if (proto != IPPROTO_ICMPV6 || l3 != l2_len)
+		return KS_STAT_EGRESS_DROPPED;
+	if (frag != KS_FRAG_LATER) {
+		if (bpf_skb_load_bytes(skb, l4, hdr, 4))
+			return KS_STAT_EGRESS_MALFORMED;
 		if (hdr[0] != ICMPV6_ECHO_REQUEST)
-			return drop(KS_STAT_EGRESS_DROPPED);
+			return KS_STAT_EGRESS_DROPPED;
 		/* The ICMPv6 checksum covers the source address (pseudo-header). */
 		diff = bpf_csum_diff((__be32 *)&ip6.saddr, 16, (__be32 *)cfg->addr6, 16, 0);
-		if (bpf_l4_csum_replace(skb, off + 2, 0, diff, BPF_F_PSEUDO_HDR))
-			return drop(KS_STAT_EGRESS_MALFORMED);
+		if (bpf_l4_csum_replace(skb, l4 + 2, 0, diff, BPF_F_PSEUDO_HDR))
+			return KS_STAT_EGRESS_MALFORMED;
 	}
-	if (bpf_skb_store_bytes(skb, l2 + offsetof(struct ipv6hdr, saddr), cfg->addr6, 16, 0))
-		return drop(KS_STAT_EGRESS_MALFORMED);
-	ks_count(KS_STAT_EGRESS_REDIRECTED);
-	return bpf_redirect(cfg->tun_ifindex, 0);
+	if (bpf_skb_store_bytes(skb, l3 + offsetof(struct ipv6hdr, saddr), cfg->addr6, 16, 0))
+		return KS_STAT_EGRESS_MALFORMED;
+	bpf_redirect(cfg->tun_ifindex, 0);
+	return KS_STAT_EGRESS_REDIRECTED;
 }
 
-static __always_inline int uplink_egress(struct __sk_buff *skb, __u32 l2)
+static __always_inline int uplink_egress(struct __sk_buff *skb, __u32 l2_len)
 {
 	struct ks_split_config *cfg = ks_config();
+	__u32 l3;
+	int family;
 
 	if (!cfg)
-		return PASS;
-	if (skb->protocol == bpf_htons(ETH_P_IP))
-		return egress4(skb, cfg, l2);
-	if (skb->protocol == bpf_htons(ETH_P_IPV6))
-		return egress6(skb, cfg, l2);
-	return PASS;
+		return KS_REASON_NONE;
+	switch (ks_l3_locate(skb, l2_len, &l3, &family)) {
+	case KS_L3_OK:
+		break;
+	case KS_L3_NOT_IP:
+		return KS_STAT_EGRESS_NOT_IP;
+	case KS_L3_VLAN_DEPTH:
+		return KS_STAT_EGRESS_VLAN_DEPTH;
+	default:
+		return KS_STAT_EGRESS_MALFORMED;
+	}
+	return family == 4 ? egress4(skb, cfg, l2_len, l3) : egress6(skb, cfg, l2_len, l3);
 }
 
 /* Uplinks with an Ethernet header (ARPHRD_ETHER: Ethernet, Wi-Fi, veth, bridges). */
 SEC("tc")
 int ks_tc_uplink_egress(struct __sk_buff *skb)
 {
-	return uplink_egress(skb, ETH_HLEN);
+	return ks_tc_verdict(uplink_egress(skb, ETH_HLEN));
 }
 
 /* Uplinks without a link-layer header (another VPN's TUN, WireGuard, PPP). */
 SEC("tc")
 int ks_tc_uplink_egress_l3(struct __sk_buff *skb)
 {
-	return uplink_egress(skb, 0);
+	return ks_tc_verdict(uplink_egress(skb, 0));
 }
 
 /* --- DNS ------------------------------------------------------------------------------ */
 
-/* Answers from an uplink's resolver: learn a corporate domain's addresses before the
- * application reads them. Observe only. */
-static __always_inline int uplink_ingress(struct __sk_buff *skb, __u32 l2)
+/* Answers from an uplink's resolver: learn a domain's addresses before the application
+ * reads them, if they answer a query this host sent. Observe only. */
+static __always_inline int uplink_ingress(struct __sk_buff *skb, __u32 l2_len)
 {
 	struct ks_udp_at u;
-	int family = ks_family(skb);
+	__u32 l3;
+	int family;
 
-	if (family)
-		ks_dns_learn_skb(skb, l2, family, &u);
-	return PASS;
+	if (ks_l3_locate(skb, l2_len, &l3, &family) == KS_L3_OK)
+		ks_dns_learn_skb(skb, l3, family, &u, true);
+	return TC_ACT_UNSPEC;
 }
 
 SEC("tc")
@@ -318,14 +306,14 @@ const volatile __u32 tun_l2_len = 0;
 SEC("tc")
 int ks_tc_tun_dns(struct __sk_buff *skb)
 {
-	__u32 l3 = tun_l2_len ? ETH_HLEN : 0;
 	struct ks_udp_at u;
-	int family = ks_family(skb), r;
+	__u32 l3;
+	int family;
 
-	if (!family || !ks_dns_learn_skb(skb, l3, family, &u))
-		return PASS;
-	r = ks_dns_unsteer(skb, l3, family, &u);
-	return r < 0 ? PASS : r;
+	if (ks_l3_locate(skb, tun_l2_len, &l3, &family) != KS_L3_OK ||
+	    !ks_dns_learn_skb(skb, l3, family, &u, false))
+		return TC_ACT_UNSPEC;
+	return ks_tc_verdict(ks_dns_unsteer(skb, l3, family, &u));
 }
 
 /* Not attached anywhere: BPF_PROG_TEST_RUN runs it on crafted frames to test the socket

@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "generated/config.h"
 #include "esc.h"
 #include "dns.h"
 #include "log.h"
@@ -100,7 +101,8 @@ void dns_domain_walk(const struct ks_split_state *sp, ks_domain_fn fn, void *arg
 	}
 }
 
-static void learned_walk_map(int fd, int family, ks_learned_fn fn, void *arg, uint64_t now)
+static void learned_walk_map(int fd, int family, bool uplink, ks_learned_fn fn, void *arg,
+			     uint64_t now)
 {
 	uint8_t k[16], next[16];
 	struct ks_learned l;
@@ -111,7 +113,7 @@ static void learned_walk_map(int fd, int family, ks_learned_fn fn, void *arg, ui
 		prev = k;
 		if (!bpf_map_lookup_elem(fd, k, &l)) {
 			l.name[KS_LEARNED_NAME - 1] = 0;
-			fn(arg, family, k, &l,
+			fn(arg, family, uplink, k, &l,
 			   ((int64_t)l.expires_ns - (int64_t)now) / 1000000000LL);
 		}
 	}
@@ -123,8 +125,10 @@ void dns_learned_walk(const struct ks_split_state *sp, ks_learned_fn fn, void *a
 
 	if (!sp->dns.on)
 		return;
-	learned_walk_map(bpf_map__fd(sp->skel->maps.ks_learned4), 4, fn, arg, now);
-	learned_walk_map(bpf_map__fd(sp->skel->maps.ks_learned6), 6, fn, arg, now);
+	learned_walk_map(bpf_map__fd(sp->skel->maps.ks_learned4), 4, false, fn, arg, now);
+	learned_walk_map(bpf_map__fd(sp->skel->maps.ks_learned6), 6, false, fn, arg, now);
+	learned_walk_map(bpf_map__fd(sp->skel->maps.ks_learned4_uplink), 4, true, fn, arg, now);
+	learned_walk_map(bpf_map__fd(sp->skel->maps.ks_learned6_uplink), 6, true, fn, arg, now);
 }
 
 int dns_stats(const struct ks_split_state *sp, struct ks_dns_stats *sum)
@@ -193,7 +197,9 @@ void dns_tick(struct ks_split_state *sp)
 		return;
 	sp->dns.last_sweep_ns = now;
 	gone = sweep_learned(bpf_map__fd(sp->skel->maps.ks_learned4), 4, now) +
-	       sweep_learned(bpf_map__fd(sp->skel->maps.ks_learned6), 16, now);
+	       sweep_learned(bpf_map__fd(sp->skel->maps.ks_learned6), 16, now) +
+	       sweep_learned(bpf_map__fd(sp->skel->maps.ks_learned4_uplink), 4, now) +
+	       sweep_learned(bpf_map__fd(sp->skel->maps.ks_learned6_uplink), 16, now);
 	if (gone)
 		ks_dbg("dns", "event=learned_expired count=%d", gone);
 	sweep_nat(bpf_map__fd(sp->skel->maps.ks_dns_nat), now);
@@ -404,6 +410,7 @@ int dns_start(struct ks_split_state *sp, const struct ks_split_setup *su, struct
 			    (su->dns.mode != KS_DNS_RESOLVED ? KS_DNS_STEER : 0);
 	sp->dns.cfg.ttl_max_s = su->dns.ttl_max_s;
 	sp->dns.cfg.grace_s = su->dns.grace_s;
+	sp->dns.cfg.query_timeout_s = CONFIG_DNS_QUERY_TIMEOUT;
 	err = write_dns_config(sp);
 	if (err)
 		return ks_fail(e, err, "dns: write ks_dns_config: %s", strerror(-err));

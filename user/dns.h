@@ -56,7 +56,8 @@ int dns_domain_add(struct ks_split_state *sp, const char *domain, uint32_t flags
 int dns_domain_del(struct ks_split_state *sp, const char *domain);
 
 typedef void (*ks_domain_fn)(void *arg, const char *domain, const struct ks_domain_info *di);
-typedef void (*ks_learned_fn)(void *arg, int family, const uint8_t *addr,
+/* uplink: learned from an answer on an uplink (else through the tunnel). */
+typedef void (*ks_learned_fn)(void *arg, int family, bool uplink, const uint8_t *addr,
 			      const struct ks_learned *l, int64_t expires_in_s);
 void dns_domain_walk(const struct ks_split_state *sp, ks_domain_fn fn, void *arg);
 void dns_learned_walk(const struct ks_split_state *sp, ks_learned_fn fn, void *arg);

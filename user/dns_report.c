@@ -8,11 +8,7 @@
 #include "dns.h"
 #include "split.h"
 
-static const char *const stat_names[KS_DNS_STAT_MAX] = {
-	"answers_seen", "answers_matched", "learned4",		 "learned6",
-	"malformed",	"fragmented",	   "queries_steered",	 "queries_blocked",
-	"answers_translated", "cut_short",
-};
+static const char *const stat_names[KS_DNS_STAT_MAX] = { KS_DNS_STATS(KS_STAT_NAME_) };
 
 static void json_domain(void *arg, const char *domain, const struct ks_domain_info *di)
 {
@@ -27,7 +23,8 @@ static void json_domain(void *arg, const char *domain, const struct ks_domain_in
 	json_obj_close(j);
 }
 
-static void json_learned(void *arg, int family, const uint8_t *addr, const struct ks_learned *l,
+static void json_learned(void *arg, int family, bool uplink,
+			 const uint8_t *addr, const struct ks_learned *l,
 			 int64_t expires_in)
 {
 	struct ks_json *j = arg;
@@ -40,6 +37,7 @@ static void json_learned(void *arg, int family, const uint8_t *addr, const struc
 	json_str(j, "address", a);
 	json_str(j, "name", l->name);
 	json_str(j, "action", l->flags & KS_DOMAIN_EXCLUDE ? "exclude" : "tunnel");
+	json_str(j, "via", uplink ? "uplink" : "tunnel");
 	json_u64(j, "ttl", l->ttl);
 	json_i64(j, "expires_in", expires_in);
 	json_u64(j, "hits", l->hits);
@@ -88,7 +86,8 @@ static void text_domain(void *arg, const char *domain, const struct ks_domain_in
 		   (unsigned long long)di->matches);
 }
 
-static void text_learned(void *arg, int family, const uint8_t *addr, const struct ks_learned *l,
+static void text_learned(void *arg, int family, bool uplink,
+			 const uint8_t *addr, const struct ks_learned *l,
 			 int64_t expires_in)
 {
 	char a[INET6_ADDRSTRLEN];
@@ -96,16 +95,17 @@ static void text_learned(void *arg, int family, const uint8_t *addr, const struc
 	if (expires_in < 0)
 		return;
 	inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, a, sizeof(a));
-	buf_printf(arg, "learned  %-28s %-7s %-32s expires %llds hits %llu\n", a,
+	buf_printf(arg, "learned  %-28s %-7s %-32s expires %llds hits %llu via %s\n", a,
 		   l->flags & KS_DOMAIN_EXCLUDE ? "exclude" : "tunnel", l->name,
-		   (long long)expires_in, (unsigned long long)l->hits);
+		   (long long)expires_in, (unsigned long long)l->hits, uplink ? "uplink" : "tunnel");
 }
 
 struct counter {
 	size_t n;
 };
 
-static void count_learned(void *arg, int family, const uint8_t *addr, const struct ks_learned *l,
+static void count_learned(void *arg, int family, bool uplink,
+			 const uint8_t *addr, const struct ks_learned *l,
 			  int64_t expires_in)
 {
 	if (expires_in >= 0)

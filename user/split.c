@@ -347,6 +347,9 @@ int split_preload(struct ks_split_preload *pl, uint32_t max_prefixes, struct ks_
 	bpf_map__set_max_entries(skel->maps.ks_exclude6, max_prefixes);
 	bpf_map__set_max_entries(skel->maps.ks_learned4, CONFIG_DNS_MAX_LEARNED);
 	bpf_map__set_max_entries(skel->maps.ks_learned6, CONFIG_DNS_MAX_LEARNED);
+	bpf_map__set_max_entries(skel->maps.ks_learned4_uplink, CONFIG_DNS_MAX_LEARNED);
+	bpf_map__set_max_entries(skel->maps.ks_learned6_uplink, CONFIG_DNS_MAX_LEARNED);
+	bpf_map__set_max_entries(skel->maps.ks_dns_queries, CONFIG_DNS_MAX_QUERIES);
 	bpf_program__set_autoload(skel->progs.ks_tc_decide_probe, false); /* tests only */
 	bpf_program__set_autoload(skel->progs.ks_tc_uplink_egress_l3, false);
 	bpf_program__set_autoload(skel->progs.ks_tc_uplink_ingress_l3, false);

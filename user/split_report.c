@@ -4,10 +4,7 @@
 
 #include "split_report.h"
 
-static const char *const stat_names[KS_STAT_MAX] = {
-	"connect_tunnel",    "connect_excluded",  "connect_blocked", "sendmsg_tunnel",
-	"sendmsg_blocked",   "egress_redirected", "egress_dropped",  "egress_malformed",
-};
+static const char *const stat_names[KS_STAT_MAX] = { KS_SPLIT_STATS(KS_STAT_NAME_) };
 
 static void json_prefix(void *arg, const struct ks_prefix *p, const struct ks_prefix_info *pi)
 {

@@ -16,21 +16,28 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ks_domains SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u8[4]);
-	__type(value, struct ks_learned);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} ks_learned4 SEC(".maps");
+/* Learned addresses: by the tunnel (the corporate DNS) and by an uplink, apart. */
+#define KS_LEARNED_MAP(name, addr_len)                                                            \
+	struct {                                                                                  \
+		__uint(type, BPF_MAP_TYPE_LRU_HASH);                                              \
+		__uint(max_entries, 65536);                                                       \
+		__type(key, __u8[addr_len]);                                                      \
+		__type(value, struct ks_learned);                                                 \
+		__uint(pinning, LIBBPF_PIN_BY_NAME);                                              \
+	} name SEC(".maps")
+
+KS_LEARNED_MAP(ks_learned4, 4);
+KS_LEARNED_MAP(ks_learned6, 16);
+KS_LEARNED_MAP(ks_learned4_uplink, 4);
+KS_LEARNED_MAP(ks_learned6_uplink, 16);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u8[16]);
-	__type(value, struct ks_learned);
+	__uint(max_entries, 4096);
+	__type(key, struct ks_dns_query_key);
+	__type(value, struct ks_dns_query);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} ks_learned6 SEC(".maps");
+} ks_dns_queries SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -10,6 +10,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "dns_maps.h"
+#include "verdict.h"
 
 #define KS_DNS_BUF 4096 /* bytes of a message looked at; the rest is counted as cut short */
 #define KS_DNS_MASK (KS_DNS_BUF - 1)
@@ -66,8 +67,9 @@ struct ks_dns_scratch {
 	struct ks_dns_staged staged[KS_DNS_MAX_ANSWERS];
 	/* commit */
 	__u32 flags; /* the matched domain's KS_DOMAIN_* */
+	__u32 uplink; /* the answer came by an uplink: its own maps */
 	__u64 expires_base;
-	__u32 ttl_max, learned4, learned6;
+	__u32 ttl_max, learned4, learned6, refused_include, refused_private, failed;
 };
 
 struct {
@@ -82,15 +84,6 @@ static __always_inline struct ks_dns_scratch *ks_scratch(void)
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&ks_dns_scratch, &zero);
-}
-
-static __always_inline void ks_dns_count(__u32 reason)
-{
-	__u32 zero = 0;
-	struct ks_dns_stats *st = bpf_map_lookup_elem(&ks_dns_stats, &zero);
-
-	if (st && reason < KS_DNS_STAT_MAX)
-		((__u64 *)st)[reason]++;
 }
 
 static __always_inline __u8 ks_byte(const struct ks_dns_scratch *s, __u32 off)
@@ -408,6 +401,46 @@ static __always_inline int ks_dns_answers(struct ks_dns_scratch *s)
 	return s->done && !s->err ? 0 : -1;
 }
 
+/* Not where a public service lives: loopback, private, shared (CGNAT), link-local,
+ * unique-local. An exclude domain names public services; such an answer is a lie or a
+ * split-horizon one, and excluding it could take a corporate host out of the tunnel. */
+static __always_inline bool ks_private_addr(const __u8 *a, __u32 family)
+{
+	if (family == 4)
+		return a[0] == 10 || a[0] == 127 || a[0] == 0 || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
+		       (a[0] == 192 && a[1] == 168) || (a[0] == 169 && a[1] == 254) ||
+		       (a[0] == 100 && (a[1] & 0xc0) == 64);
+	return (a[0] & 0xfe) == 0xfc || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||
+	       (a[0] == 0 && a[1] == 0 && a[2] == 0 && a[3] == 0 && a[4] == 0 && a[5] == 0 &&
+		a[6] == 0 && a[7] == 0 && a[8] == 0 && a[9] == 0);
+}
+
+/* An include named by the gateway, the user or `route add` covers the address. */
+static __always_inline bool ks_named_include(const __u8 *a, __u32 family)
+{
+	struct ks_prefix_info *pi;
+
+	if (family == 4) {
+		struct ks_lpm4_key k = { .prefixlen = 32 };
+
+		__builtin_memcpy(k.addr, a, 4);
+		pi = bpf_map_lookup_elem(&ks_include4, &k);
+	} else {
+		struct ks_lpm6_key k = { .prefixlen = 128 };
+
+		__builtin_memcpy(k.addr, a, 16);
+		pi = bpf_map_lookup_elem(&ks_include6, &k);
+	}
+	return pi && (pi->origin & (KS_ORIGIN_GATEWAY | KS_ORIGIN_USER | KS_ORIGIN_RUNTIME));
+}
+
+static __always_inline void *ks_learned_map(__u32 family, __u32 uplink)
+{
+	if (family == 4)
+		return uplink ? (void *)&ks_learned4_uplink : (void *)&ks_learned4;
+	return uplink ? (void *)&ks_learned6_uplink : (void *)&ks_learned6;
+}
+
 static long ks_commit_step(__u32 i, void *ctx)
 {
 	struct ks_dns_scratch *s = ks_scratch();
@@ -419,12 +452,22 @@ static long ks_commit_step(__u32 i, void *ctx)
 	if (!s || i >= s->nstaged)
 		return 1;
 	st = &s->staged[i & (KS_DNS_MAX_ANSWERS - 1)];
+	if (s->flags & KS_DOMAIN_EXCLUDE) {
+		if (ks_private_addr(st->addr, st->family)) {
+			s->refused_private++;
+			return 0;
+		}
+		if (ks_named_include(st->addr, st->family)) {
+			s->refused_include++;
+			return 0;
+		}
+	}
 	ttl = st->ttl < s->ttl_max ? st->ttl : s->ttl_max;
 	v.expires_ns = s->expires_base + (__u64)ttl * 1000000000ULL;
 	v.flags = s->flags & (KS_DOMAIN_TUNNEL | KS_DOMAIN_EXCLUDE);
 	v.ttl = st->ttl;
 	__builtin_memcpy(v.name, s->name, KS_LEARNED_NAME);
-	map = st->family == 4 ? (void *)&ks_learned4 : (void *)&ks_learned6;
+	map = ks_learned_map(st->family, s->uplink);
 	old = bpf_map_lookup_elem(map, st->addr);
 	if (old && old->flags == v.flags) {
 		/* A refresh, in place (an update would reallocate the LRU element). A cached,
@@ -433,6 +476,7 @@ static long ks_commit_step(__u32 i, void *ctx)
 			old->expires_ns = v.expires_ns;
 		old->ttl = v.ttl;
 	} else if (bpf_map_update_elem(map, st->addr, &v, BPF_ANY)) {
+		s->failed++;
 		return 0;
 	}
 	if (st->family == 4)
@@ -442,24 +486,30 @@ static long ks_commit_step(__u32 i, void *ctx)
 	return 0;
 }
 
-/* Writes the staged addresses to the learned maps. */
+/* Writes the staged addresses to the learned maps of where the answer came from. */
 static __always_inline void ks_dns_commit(struct ks_dns_scratch *s, __u32 flags,
-					  const struct ks_dns_config *dc)
+					  const struct ks_dns_config *dc, bool uplink)
 {
+	__u32 zero = 0;
+	struct ks_dns_stats *st;
+
 	s->flags = flags;
+	s->uplink = uplink;
 	s->ttl_max = dc->ttl_max_s;
 	s->expires_base = bpf_ktime_get_boot_ns() + (__u64)dc->grace_s * 1000000000ULL;
 	s->learned4 = 0;
 	s->learned6 = 0;
+	s->refused_include = 0;
+	s->refused_private = 0;
+	s->failed = 0;
 	bpf_loop(KS_DNS_MAX_ANSWERS, ks_commit_step, NULL, 0);
-	{
-		__u32 zero = 0;
-		struct ks_dns_stats *st = bpf_map_lookup_elem(&ks_dns_stats, &zero);
-
-		if (st) {
-			st->learned4 += s->learned4;
-			st->learned6 += s->learned6;
-		}
+	st = bpf_map_lookup_elem(&ks_dns_stats, &zero);
+	if (st) {
+		st->learned4 += s->learned4;
+		st->learned6 += s->learned6;
+		st->refused_include += s->refused_include;
+		st->refused_private += s->refused_private;
+		st->learn_failed += s->failed;
 	}
 }
 
@@ -470,8 +520,54 @@ static __always_inline struct ks_dns_config *ks_dns_cfg(void)
 	return bpf_map_lookup_elem(&ks_dns_config, &zero);
 }
 
-/* An answer in the scratch (already loaded): learn from it if its question is ours. */
-static __always_inline void ks_dns_learn_loaded(struct ks_dns_scratch *s)
+/* A query for a learning domain leaves by an uplink (its question already walked): the
+ * answer to expect. */
+static __always_inline void ks_dns_query_record(struct ks_dns_scratch *s,
+						const struct ks_dns_query_key *qk)
+{
+	struct ks_dns_query q = {
+		.sent_ns = bpf_ktime_get_boot_ns(),
+		.qhash = s->w.hash,
+		.qtype = (__u16)ks_be16(s, s->w.end),
+		.qclass = (__u16)ks_be16(s, s->w.end + 2),
+	};
+
+	bpf_map_update_elem(&ks_dns_queries, qk, &q, BPF_ANY);
+}
+
+/* An answer that came by an uplink (its question already walked) must answer a query
+ * still outstanding: same resolver and ports, same ID, same question. 0 if it does (the
+ * query is answered: gone), else -1 with the refusal counted. */
+static __always_inline int ks_dns_query_check(struct ks_dns_scratch *s,
+					      const struct ks_dns_query_key *qk,
+					      const struct ks_dns_config *dc)
+{
+	struct ks_dns_query *q = bpf_map_lookup_elem(&ks_dns_queries, qk);
+
+	if (!q) {
+		ks_dns_count(KS_DNS_STAT_ANSWERS_UNSOLICITED);
+		return -1;
+	}
+	if (q->sent_ns + (__u64)dc->query_timeout_s * 1000000000ULL < bpf_ktime_get_boot_ns()) {
+		bpf_map_delete_elem(&ks_dns_queries, qk);
+		ks_dns_count(KS_DNS_STAT_ANSWERS_LATE);
+		return -1;
+	}
+	if (q->qhash != s->w.hash || q->qtype != ks_be16(s, s->w.end) ||
+	    q->qclass != ks_be16(s, s->w.end + 2)) {
+		ks_dns_count(KS_DNS_STAT_ANSWERS_WRONG_QUESTION);
+		return -1;
+	}
+	bpf_map_delete_elem(&ks_dns_queries, qk);
+	return 0;
+}
+
+/* An answer in the scratch (already loaded): learn from it if its question is ours and,
+ * when it came by an uplink (qk: its key as a query's), it answers a query this host sent
+ * and the name is not one the corporate DNS resolves (those are learned from the tunnel
+ * only). qk NULL: it came through the tunnel. */
+static __always_inline void ks_dns_learn_loaded(struct ks_dns_scratch *s,
+						const struct ks_dns_query_key *qk)
 {
 	struct ks_dns_config *dc = ks_dns_cfg();
 	struct ks_domain_info *di;
@@ -495,11 +591,17 @@ static __always_inline void ks_dns_learn_loaded(struct ks_dns_scratch *s)
 	flags = di->flags;
 	if (!(flags & (KS_DOMAIN_TUNNEL | KS_DOMAIN_EXCLUDE)))
 		return;
+	if (qk && (flags & KS_DOMAIN_RESOLVE)) {
+		ks_dns_count(KS_DNS_STAT_ANSWERS_STEERED_NAME);
+		return;
+	}
+	if (qk && ks_dns_query_check(s, qk, dc))
+		return;
 	if (ks_dns_answers(s)) {
 		ks_dns_count(KS_DNS_STAT_MALFORMED);
 		return;
 	}
 	if (s->cut)
 		ks_dns_count(KS_DNS_STAT_CUT_SHORT);
-	ks_dns_commit(s, flags, dc);
+	ks_dns_commit(s, flags, dc, qk != NULL);
 }

@@ -15,10 +15,10 @@
 #include <bpf/bpf_helpers.h>
 
 #include "dns_parse.h"
+#include "l3.h"
 #include "split.h"
 
 #define KS_DNS_PORT 53
-#define KS_NEXTHDR_FRAGMENT 44
 
 struct ks_udp_at {
 	__u32 l4;  /* offset of the UDP header */
@@ -35,7 +35,6 @@ static __always_inline int ks_udp_locate(struct __sk_buff *skb, __u32 l3, int fa
 {
 	struct udphdr uh;
 	__u32 ip_end;
-	__u8 frag[8];
 
 	if (family == 4) {
 		struct iphdr ip;
@@ -50,18 +49,19 @@ static __always_inline int ks_udp_locate(struct __sk_buff *skb, __u32 l3, int fa
 		ip_end = l3 + bpf_ntohs(ip.tot_len);
 	} else {
 		struct ipv6hdr ip6;
+		__u8 proto;
+		int frag;
 
 		if (bpf_skb_load_bytes(skb, l3, &ip6, sizeof(ip6)) || ip6.version != 6)
 			return KS_UDP_MALFORMED;
-		if (ip6.nexthdr == KS_NEXTHDR_FRAGMENT) {
-			if (bpf_skb_load_bytes(skb, l3 + sizeof(ip6), frag, sizeof(frag)))
-				return KS_UDP_MALFORMED;
-			return frag[0] == IPPROTO_UDP ? KS_UDP_FRAGMENT : KS_UDP_OTHER;
-		}
-		if (ip6.nexthdr != IPPROTO_UDP)
-			return KS_UDP_OTHER; /* DNS behind other extension headers: not seen */
-		u->l4 = l3 + sizeof(ip6);
-		ip_end = u->l4 + bpf_ntohs(ip6.payload_len);
+		if (ks_ip6_walk(skb, l3, ip6.nexthdr, &proto, &u->l4, &frag))
+			return KS_UDP_MALFORMED;
+		if (frag != KS_FRAG_NONE)
+			return proto == IPPROTO_UDP || frag == KS_FRAG_LATER ? KS_UDP_FRAGMENT
+									 : KS_UDP_OTHER;
+		if (proto != IPPROTO_UDP)
+			return KS_UDP_OTHER;
+		ip_end = l3 + sizeof(ip6) + bpf_ntohs(ip6.payload_len);
 	}
 	if (bpf_skb_load_bytes(skb, u->l4, &uh, sizeof(uh)))
 		return KS_UDP_MALFORMED;
@@ -75,20 +75,49 @@ static __always_inline int ks_udp_locate(struct __sk_buff *skb, __u32 l3, int fa
 	return KS_UDP_OK;
 }
 
-static __always_inline int ks_family(struct __sk_buff *skb)
+/* Reads source + destination of the IP header at l3 into a (8 or 32 bytes). */
+static __always_inline int ks_load_addrs(struct __sk_buff *skb, __u32 l3, int family, __u8 *a)
 {
-	if (skb->protocol == bpf_htons(ETH_P_IP))
-		return 4;
-	if (skb->protocol == bpf_htons(ETH_P_IPV6))
-		return 6;
+	if (family == 4)
+		return bpf_skb_load_bytes(skb, l3 + offsetof(struct iphdr, saddr), a, 8);
+	return bpf_skb_load_bytes(skb, l3 + offsetof(struct ipv6hdr, saddr), a, 32);
+}
+
+/* The query key a packet carries: as a query (answer false) or as its answer (true). */
+static __always_inline int ks_dns_query_key(struct __sk_buff *skb, __u32 l3, int family,
+					    const struct ks_udp_at *u, const struct ks_dns_scratch *s,
+					    bool answer, struct ks_dns_query_key *k)
+{
+	__u8 a[32] = {};
+	__u32 n = family == 4 ? 4 : 16;
+
+	if (ks_load_addrs(skb, l3, family, a))
+		return -1;
+	k->family = (__u8)family;
+	k->client_port = answer ? u->dport : u->sport;
+	k->resolver_port = answer ? u->sport : u->dport;
+	k->id = (__u16)ks_byte(s, 0) | (__u16)ks_byte(s, 1) << 8;
+	if (answer) {
+		__builtin_memcpy(k->resolver, a, 16);
+		__builtin_memcpy(k->client, a + n, 16);
+	} else {
+		__builtin_memcpy(k->client, a, 16);
+		__builtin_memcpy(k->resolver, a + n, 16);
+	}
+	if (family == 4) { /* only the 4 bytes of each address */
+		__builtin_memset(k->resolver + 4, 0, 12);
+		__builtin_memset(k->client + 4, 0, 12);
+	}
 	return 0;
 }
 
-/* Learn from the skb if it is a DNS answer; leaves the scratch loaded with it. 1 when a
- * whole answer from port 53 was loaded (learned from or not), else 0. */
+/* Learn from the skb if it is a DNS answer; leaves the scratch loaded with it. uplink: it
+ * must answer a query this host sent. 1 when a whole answer from port 53 was loaded
+ * (learned from or not), else 0. */
 static __always_inline int ks_dns_learn_skb(struct __sk_buff *skb, __u32 l3, int family,
-					    struct ks_udp_at *u)
+					    struct ks_udp_at *u, bool uplink)
 {
+	struct ks_dns_query_key qk = {};
 	struct ks_dns_scratch *s;
 	int r = ks_udp_locate(skb, l3, family, u);
 
@@ -99,11 +128,12 @@ static __always_inline int ks_dns_learn_skb(struct __sk_buff *skb, __u32 l3, int
 	s = ks_scratch();
 	if (!s)
 		return 0;
-	if (ks_dns_load(skb, s, u->l4 + sizeof(struct udphdr), u->len)) {
+	if (ks_dns_load(skb, s, u->l4 + sizeof(struct udphdr), u->len) ||
+	    (uplink && ks_dns_query_key(skb, l3, family, u, s, true, &qk))) {
 		ks_dns_count(KS_DNS_STAT_MALFORMED);
 		return 0;
 	}
-	ks_dns_learn_loaded(s);
+	ks_dns_learn_loaded(s, uplink ? &qk : NULL);
 	return 1;
 }
 
@@ -134,53 +164,28 @@ static __always_inline int ks_rewrite_addrs(struct __sk_buff *skb, __u32 l3, int
 	return bpf_skb_store_bytes(skb, at, new, 32, 0) ? -1 : 0;
 }
 
-/* Reads source + destination of the IP header at l3 into a (8 or 32 bytes). */
-static __always_inline int ks_load_addrs(struct __sk_buff *skb, __u32 l3, int family, __u8 *a)
-{
-	if (family == 4)
-		return bpf_skb_load_bytes(skb, l3 + offsetof(struct iphdr, saddr), a, 8);
-	return bpf_skb_load_bytes(skb, l3 + offsetof(struct ipv6hdr, saddr), a, 32);
-}
-
 /* Uplink egress: a query for a name under a RESOLVE domain goes to the corporate DNS
- * through the tunnel instead (or nowhere, if the tunnel cannot carry it). -1: not ours,
- * else the TC verdict. */
+ * through the tunnel instead (or nowhere, if the tunnel cannot carry it). The question is
+ * in the scratch already. Returns the reason (KS_DNS_REASON). */
 static __always_inline int ks_dns_steer(struct __sk_buff *skb, const struct ks_split_config *cfg,
-					__u32 l2, int family)
+					const struct ks_dns_config *dc, __u32 l3, int family,
+					const struct ks_udp_at *u, const struct ks_dns_scratch *s)
 {
-	struct ks_dns_config *dc = ks_dns_cfg();
 	struct ks_dns_nat_key k = {};
 	struct ks_dns_nat n = {};
-	struct ks_domain_info *di;
-	struct ks_dns_scratch *s;
 	__u8 old[32] = {}, new[32] = {};
-	struct ks_udp_at u;
-	bool malformed, have;
+	bool have;
 
-	if (!dc)
-		return -1;
-	if (ks_udp_locate(skb, l2, family, &u) != KS_UDP_OK || u.dport != bpf_htons(KS_DNS_PORT))
-		return -1;
-	s = ks_scratch();
-	if (!s || ks_dns_load(skb, s, u.l4 + sizeof(struct udphdr), u.len))
-		return -1;
-	if (ks_be16(s, 2) & 0xf800)
-		return -1; /* an answer, or not a standard query */
-	di = ks_dns_question(s, &malformed);
-	if (!di || !(di->flags & KS_DOMAIN_RESOLVE))
-		return -1;
 	have = family == 4 ? (dc->flags & KS_DNS_HAVE4) && (cfg->flags & KS_CFG_HAVE4)
 			   : (dc->flags & KS_DNS_HAVE6) && (cfg->flags & KS_CFG_HAVE6);
-	if (cfg->state != KS_STATE_UP || !have) {
-		/* Fail closed: the resolver tries its next server or gives up; the public
-		 * one never learns the corporate name. */
-		ks_dns_count(KS_DNS_STAT_QUERIES_BLOCKED);
-		return TC_ACT_SHOT;
-	}
-	if (ks_load_addrs(skb, l2, family, old))
-		return TC_ACT_SHOT;
+	/* Fail closed: the resolver tries its next server or gives up; the public one never
+	 * learns the corporate name. */
+	if (cfg->state != KS_STATE_UP || !have)
+		return KS_DNS_REASON(QUERIES_BLOCKED);
+	if (ks_load_addrs(skb, l3, family, old))
+		return KS_DNS_REASON(REWRITE_FAILED);
 	k.family = (__u8)family;
-	k.port = u.sport;
+	k.port = u->sport;
 	k.id = (__u16)ks_byte(s, 0) | (__u16)ks_byte(s, 1) << 8;
 	n.created_ns = bpf_ktime_get_boot_ns();
 	n.ifindex = skb->ifindex;
@@ -195,30 +200,64 @@ static __always_inline int ks_dns_steer(struct __sk_buff *skb, const struct ks_s
 		__builtin_memcpy(new, cfg->addr6, 16);
 		__builtin_memcpy(new + 16, dc->server6, 16);
 	}
-	if (l2) {
+	if (l3) {
 		__u8 eth[12];
 
+		if (l3 != ETH_HLEN) /* VLAN-tagged: the way back is not one we can rebuild */
+			return KS_DNS_REASON(QUERIES_BLOCKED);
 		if (bpf_skb_load_bytes(skb, 0, eth, sizeof(eth)))
-			return TC_ACT_SHOT;
+			return KS_DNS_REASON(REWRITE_FAILED);
 		n.l2_len = ETH_HLEN;
 		__builtin_memcpy(n.mac_peer, eth, 6);
 		__builtin_memcpy(n.mac_local, eth + 6, 6);
 	}
 	if (bpf_map_update_elem(&ks_dns_nat, &k, &n, BPF_ANY) ||
-	    ks_rewrite_addrs(skb, l2, family, &u, old, new)) {
-		ks_dns_count(KS_DNS_STAT_QUERIES_BLOCKED);
-		return TC_ACT_SHOT;
+	    ks_rewrite_addrs(skb, l3, family, u, old, new))
+		return KS_DNS_REASON(REWRITE_FAILED);
+	bpf_redirect(cfg->tun_ifindex, 0);
+	return KS_DNS_REASON(QUERIES_STEERED);
+}
+
+/* Uplink egress, UDP to port 53: a corporate query is steered (ks_dns_steer); a query for
+ * a learning domain is recorded, so that only its answer teaches anything. */
+static __always_inline int ks_dns_query_out(struct __sk_buff *skb,
+					    const struct ks_split_config *cfg,
+					    const struct ks_dns_config *dc, __u32 l3, int family)
+{
+	struct ks_dns_query_key qk = {};
+	struct ks_domain_info *di;
+	struct ks_dns_scratch *s;
+	struct ks_udp_at u;
+	bool malformed;
+
+	if (ks_udp_locate(skb, l3, family, &u) != KS_UDP_OK || u.dport != bpf_htons(KS_DNS_PORT))
+		return KS_REASON_NONE;
+	s = ks_scratch();
+	if (!s || ks_dns_load(skb, s, u.l4 + sizeof(struct udphdr), u.len))
+		return KS_REASON_NONE;
+	if (ks_be16(s, 2) & 0xf800)
+		return KS_REASON_NONE; /* an answer, or not a standard query */
+	di = ks_dns_question(s, &malformed);
+	if (!di)
+		return KS_REASON_NONE;
+	if (di->flags & KS_DOMAIN_RESOLVE) {
+		if (dc->flags & KS_DNS_STEER)
+			return ks_dns_steer(skb, cfg, dc, l3, family, &u, s);
+		return KS_REASON_NONE; /* its answer is not learned on an uplink */
 	}
-	ks_dns_count(KS_DNS_STAT_QUERIES_STEERED);
-	return bpf_redirect(cfg->tun_ifindex, 0);
+	if (!(di->flags & (KS_DOMAIN_TUNNEL | KS_DOMAIN_EXCLUDE)) ||
+	    ks_dns_query_key(skb, l3, family, &u, s, false, &qk))
+		return KS_REASON_NONE;
+	ks_dns_query_record(s, &qk);
+	return KS_DNS_REASON(QUERIES_TRACKED);
 }
 
 /* Uplink egress: DNS over TCP cannot be steered (a stream), but a corporate query must not
  * leak either (a resolver retries over TCP after a truncated answer). A segment to port 53
  * whose payload is a query for a resolve domain is dropped: that connection stalls, the
  * resolver gives up. The payload is the 2-byte length and the message, or, from resolvers
- * that write the length apart, the message alone. -1: not ours, else the TC verdict. */
-static __always_inline int ks_dns_tcp_guard(struct __sk_buff *skb, __u32 l2, int family,
+ * that write the length apart, the message alone. */
+static __always_inline int ks_dns_tcp_guard(struct __sk_buff *skb, __u32 l3, int family,
 					    __u32 l4)
 {
 	struct ks_domain_info *di;
@@ -230,21 +269,21 @@ static __always_inline int ks_dns_tcp_guard(struct __sk_buff *skb, __u32 l2, int
 	if (family == 4) {
 		__be16 tot;
 
-		if (bpf_skb_load_bytes(skb, l2 + offsetof(struct iphdr, tot_len), &tot, 2))
-			return -1;
-		end = l2 + bpf_ntohs(tot);
+		if (bpf_skb_load_bytes(skb, l3 + offsetof(struct iphdr, tot_len), &tot, 2))
+			return KS_REASON_NONE;
+		end = l3 + bpf_ntohs(tot);
 	} else {
 		__be16 plen;
 
-		if (bpf_skb_load_bytes(skb, l2 + offsetof(struct ipv6hdr, payload_len), &plen, 2))
-			return -1;
-		end = l4 + bpf_ntohs(plen);
+		if (bpf_skb_load_bytes(skb, l3 + offsetof(struct ipv6hdr, payload_len), &plen, 2))
+			return KS_REASON_NONE;
+		end = l3 + sizeof(struct ipv6hdr) + bpf_ntohs(plen);
 	}
 	if (bpf_skb_load_bytes(skb, l4, th, sizeof(th)))
-		return -1;
+		return KS_REASON_NONE;
 	off = l4 + (th[12] >> 4) * 4;
 	if (end > skb->len || off + KS_DNS_HDR > end)
-		return -1; /* no payload: handshake, ACKs, FIN */
+		return KS_REASON_NONE; /* no payload: handshake, ACKs, FIN */
 	len = end - off;
 	if (!bpf_skb_load_bytes(skb, off, pre, 2) && ((__u32)pre[0] << 8 | pre[1]) == len - 2) {
 		off += 2;
@@ -252,16 +291,15 @@ static __always_inline int ks_dns_tcp_guard(struct __sk_buff *skb, __u32 l2, int
 	}
 	s = ks_scratch();
 	if (!s || ks_dns_load(skb, s, off, len) || (ks_be16(s, 2) & 0xf800))
-		return -1;
+		return KS_REASON_NONE;
 	di = ks_dns_question(s, &malformed);
 	if (!di || !(di->flags & KS_DOMAIN_RESOLVE))
-		return -1;
-	ks_dns_count(KS_DNS_STAT_QUERIES_BLOCKED);
-	return TC_ACT_SHOT;
+		return KS_REASON_NONE;
+	return KS_DNS_REASON(QUERIES_BLOCKED);
 }
 
 /* TUN ingress, after learning: the answer to a steered query goes back to the uplink it
- * left by, from the server the application asked. -1: not a steered query's answer. */
+ * left by, from the server the application asked. KS_REASON_NONE: not such an answer. */
 static __always_inline int ks_dns_unsteer(struct __sk_buff *skb, __u32 l3, int family,
 					  const struct ks_udp_at *u)
 {
@@ -272,21 +310,21 @@ static __always_inline int ks_dns_unsteer(struct __sk_buff *skb, __u32 l3, int f
 	__u8 old[32] = {}, new[32] = {};
 
 	if (!s || !dc || s->len < KS_DNS_HDR)
-		return -1;
+		return KS_REASON_NONE;
 	k.family = (__u8)family;
 	k.port = u->dport;
 	k.id = (__u16)ks_byte(s, 0) | (__u16)ks_byte(s, 1) << 8;
 	np = bpf_map_lookup_elem(&ks_dns_nat, &k);
 	if (!np)
-		return -1;
+		return KS_REASON_NONE;
 	n = *np;
 	if (ks_load_addrs(skb, l3, family, old))
-		return -1;
+		return KS_REASON_NONE;
 	/* Only the server the query went to answers it. */
 	for (int i = 0; i < 16; i++)
 		if (i < (family == 4 ? 4 : 16) &&
 		    old[i] != (family == 4 ? dc->server4[i & 3] : dc->server6[i]))
-			return -1;
+			return KS_REASON_NONE;
 	if (family == 4) {
 		__builtin_memcpy(new, n.resolver, 4);
 		__builtin_memcpy(new + 4, n.client, 4);
@@ -296,7 +334,7 @@ static __always_inline int ks_dns_unsteer(struct __sk_buff *skb, __u32 l3, int f
 	}
 	bpf_map_delete_elem(&ks_dns_nat, &k);
 	if (ks_rewrite_addrs(skb, l3, family, u, old, new))
-		return TC_ACT_SHOT;
+		return KS_DNS_REASON(REWRITE_FAILED);
 	if (n.l2_len) {
 		struct ethhdr eth;
 
@@ -306,30 +344,32 @@ static __always_inline int ks_dns_unsteer(struct __sk_buff *skb, __u32 l3, int f
 		/* The TUN gives no link-layer header: make room for the uplink's. */
 		if ((!l3 && bpf_skb_change_head(skb, ETH_HLEN, 0)) ||
 		    bpf_skb_store_bytes(skb, 0, &eth, sizeof(eth), 0))
-			return TC_ACT_SHOT;
+			return KS_DNS_REASON(REWRITE_FAILED);
 	}
-	ks_dns_count(KS_DNS_STAT_ANSWERS_TRANSLATED);
 	/* Received on the uplink, as the application's resolver expects (rp_filter too). */
-	return bpf_redirect(n.ifindex, BPF_F_INGRESS);
+	bpf_redirect(n.ifindex, BPF_F_INGRESS);
+	return KS_DNS_REASON(ANSWERS_TRANSLATED);
 }
 
 /* Uplink egress, for a packet the split set leaves alone: DNS to port 53 is looked at, the
  * rest (nearly all traffic) costs one 4-byte load. proto and l4 come from the caller's own
- * header parse; IPv6 DNS behind extension headers is not seen. -1: not ours. */
+ * header parse. KS_REASON_NONE: not ours. */
 static __always_inline int ks_dns_egress(struct __sk_buff *skb, const struct ks_split_config *cfg,
-					 __u32 l2, int family, __u8 proto, __u32 l4)
+					 __u32 l3, int family, __u8 proto, __u32 l4)
 {
 	struct ks_dns_config *dc;
 	__be16 ports[2];
 
 	if (proto != IPPROTO_UDP && proto != IPPROTO_TCP)
-		return -1;
+		return KS_REASON_NONE;
 	if (bpf_skb_load_bytes(skb, l4, ports, sizeof(ports)) || ports[1] != bpf_htons(KS_DNS_PORT))
-		return -1;
+		return KS_REASON_NONE;
 	dc = ks_dns_cfg();
-	if (!dc || !(dc->flags & KS_DNS_STEER))
-		return -1;
+	if (!dc)
+		return KS_REASON_NONE;
 	if (proto == IPPROTO_UDP)
-		return ks_dns_steer(skb, cfg, l2, family);
-	return ks_dns_tcp_guard(skb, l2, family, l4);
+		return ks_dns_query_out(skb, cfg, dc, l3, family);
+	if (dc->flags & KS_DNS_STEER)
+		return ks_dns_tcp_guard(skb, l3, family, l4);
+	return KS_REASON_NONE;
 }

@@ -9,6 +9,7 @@
 
 #include "dns_maps.h"
 #include "split_maps.h"
+#include "verdict.h"
 
 #define KS_VERDICT_OTHER 0    /* no prefix matched: the normal path */
 #define KS_VERDICT_EXCLUDED 1 /* an exclude prefix matched: the normal path, counted */
@@ -22,15 +23,6 @@ static __always_inline struct ks_split_config *ks_config(void)
 	return bpf_map_lookup_elem(&ks_split_config, &zero);
 }
 
-static __always_inline void ks_count(__u32 reason)
-{
-	__u32 zero = 0;
-	struct ks_split_stats *st = bpf_map_lookup_elem(&ks_split_stats, &zero);
-
-	if (st && reason < KS_STAT_MAX)
-		((__u64 *)st)[reason]++;
-}
-
 static __always_inline void ks_hit(struct ks_prefix_info *pi)
 {
 	__sync_fetch_and_add(&pi->hits, 1);
@@ -38,11 +30,12 @@ static __always_inline void ks_hit(struct ks_prefix_info *pi)
 
 /* Exclude beats include whatever their lengths; within a set the longest prefix wins
  * (the trie does that). */
-static __always_inline int ks_classify4(const __u8 *dst)
+static __always_inline int ks_classify4(const __u8 *dst, __u32 *origin)
 {
 	struct ks_lpm4_key k = { .prefixlen = 32 };
 	struct ks_prefix_info *pi;
 
+	*origin = 0;
 	__builtin_memcpy(k.addr, dst, 4);
 	pi = bpf_map_lookup_elem(&ks_exclude4, &k);
 	if (pi) {
@@ -53,14 +46,16 @@ static __always_inline int ks_classify4(const __u8 *dst)
 	if (!pi)
 		return KS_VERDICT_OTHER;
 	ks_hit(pi);
+	*origin = pi->origin;
 	return KS_VERDICT_TUNNEL;
 }
 
-static __always_inline int ks_classify6(const __u8 *dst)
+static __always_inline int ks_classify6(const __u8 *dst, __u32 *origin)
 {
 	struct ks_lpm6_key k = { .prefixlen = 128 };
 	struct ks_prefix_info *pi;
 
+	*origin = 0;
 	__builtin_memcpy(k.addr, dst, 16);
 	pi = bpf_map_lookup_elem(&ks_exclude6, &k);
 	if (pi) {
@@ -71,6 +66,7 @@ static __always_inline int ks_classify6(const __u8 *dst)
 	if (!pi)
 		return KS_VERDICT_OTHER;
 	ks_hit(pi);
+	*origin = pi->origin;
 	return KS_VERDICT_TUNNEL;
 }
 
@@ -98,17 +94,37 @@ static __always_inline bool ks_local_scope6(const __u8 *a)
 	return a[15] <= 1;
 }
 
-/* An address learned from a corporate domain's DNS answer, while it lasts. Order: a static
- * exclude (already decided), a learned exclude, a static include, a learned include. */
-static __always_inline int ks_learned(int family, const __u8 *dst, int v)
+/* Who may be overridden by a learned exclude: only the full tunnel's implied "everything"
+ * (KS_ORIGIN_AUTO), never an include the gateway, the user or `route add` named. */
+#define KS_ORIGIN_NAMED (KS_ORIGIN_GATEWAY | KS_ORIGIN_USER | KS_ORIGIN_RUNTIME)
+
+static __always_inline struct ks_learned *ks_learned_lookup(int family, const __u8 *dst)
 {
 	struct ks_learned *l;
 
-	if (v == KS_VERDICT_EXCLUDED)
-		return v;
+	/* What the corporate DNS taught first: it is the one that decides. */
 	l = family == 4 ? bpf_map_lookup_elem(&ks_learned4, dst)
 			: bpf_map_lookup_elem(&ks_learned6, dst);
-	if (!l || l->expires_ns < bpf_ktime_get_boot_ns())
+	if (l && l->expires_ns >= bpf_ktime_get_boot_ns())
+		return l;
+	l = family == 4 ? bpf_map_lookup_elem(&ks_learned4_uplink, dst)
+			: bpf_map_lookup_elem(&ks_learned6_uplink, dst);
+	if (l && l->expires_ns >= bpf_ktime_get_boot_ns())
+		return l;
+	return NULL;
+}
+
+/* An address learned from a domain's DNS answer, while it lasts. Order: a static exclude
+ * (already decided), a static include named by someone, a learned exclude, the implied
+ * full-tunnel include, a learned include. */
+static __always_inline int ks_learned(int family, const __u8 *dst, int v, __u32 origin)
+{
+	struct ks_learned *l;
+
+	if (v == KS_VERDICT_EXCLUDED || (v == KS_VERDICT_TUNNEL && (origin & KS_ORIGIN_NAMED)))
+		return v;
+	l = ks_learned_lookup(family, dst);
+	if (!l)
 		return v;
 	if (l->flags & KS_DOMAIN_EXCLUDE) {
 		__sync_fetch_and_add(&l->hits, 1);
@@ -125,16 +141,19 @@ static __always_inline int ks_learned(int family, const __u8 *dst, int v)
 static __always_inline int ks_decide(const struct ks_split_config *cfg, int family,
 				     const __u8 *dst)
 {
+	__u32 origin;
 	int v;
 
 	if (family == 4 ? ks_local_scope4(dst) : ks_local_scope6(dst))
 		return KS_VERDICT_OTHER;
 	if (family == 4) {
-		v = ks_learned(4, dst, ks_classify4(dst));
+		v = ks_classify4(dst, &origin);
+		v = ks_learned(4, dst, v, origin);
 		if (v == KS_VERDICT_TUNNEL && !(cfg->flags & KS_CFG_HAVE4))
 			return KS_VERDICT_BLOCKED;
 	} else {
-		v = ks_learned(6, dst, ks_classify6(dst));
+		v = ks_classify6(dst, &origin);
+		v = ks_learned(6, dst, v, origin);
 		if (v == KS_VERDICT_TUNNEL && !(cfg->flags & KS_CFG_HAVE6))
 			return KS_VERDICT_BLOCKED;
 	}

@@ -3,6 +3,7 @@
  * docs/bpftool.md. Only <linux/types.h> types, explicit padding, a size assert each. */
 #pragma once
 #include <linux/types.h>
+#include "kslice/stats.h"
 
 /* ks_tun_stats: per-CPU array, key = direction. */
 #define KS_DIR_TO_GATEWAY 0   /* TUN egress: packets applications send into the tunnel */
@@ -67,29 +68,7 @@ struct ks_split_config {
 };
 _Static_assert(sizeof(struct ks_split_config) == 48, "ABI: struct ks_split_config");
 
-/* ks_split_stats: per-CPU array of one. Each field is also a reason index (KS_STAT_*),
- * so BPF code counts by reason while bpftool shows the names. */
-struct ks_split_stats {
-	__u64 connect_tunnel;	 /* connect() marked into the tunnel */
-	__u64 connect_excluded;	 /* destination in an exclude prefix: left alone */
-	__u64 connect_blocked;	 /* corp destination while the tunnel is down: EPERM */
-	__u64 sendmsg_tunnel;	 /* unconnected UDP datagram sourced from the tunnel address */
-	__u64 sendmsg_blocked;	 /* ... refused while the tunnel is down: EPERM */
-	__u64 egress_redirected; /* ICMP echo caught on an uplink, sent into the TUN */
-	__u64 egress_dropped;	 /* corp-bound packet on an uplink: the kill switch */
-	__u64 egress_malformed;	 /* IP packet too short or inconsistent to classify */
-};
-_Static_assert(sizeof(struct ks_split_stats) == 64, "ABI: struct ks_split_stats");
-
-#define KS_STAT_CONNECT_TUNNEL 0
-#define KS_STAT_CONNECT_EXCLUDED 1
-#define KS_STAT_CONNECT_BLOCKED 2
-#define KS_STAT_SENDMSG_TUNNEL 3
-#define KS_STAT_SENDMSG_BLOCKED 4
-#define KS_STAT_EGRESS_REDIRECTED 5
-#define KS_STAT_EGRESS_DROPPED 6
-#define KS_STAT_EGRESS_MALFORMED 7
-#define KS_STAT_MAX 8
+/* ks_split_stats and ks_dns_stats: in kslice/stats.h. */
 
 /* DNS (bpf/lib/dns_*.h): corporate domains, the addresses learned from their answers, and
  * the steering of corporate queries to the corporate DNS. */
@@ -117,7 +96,11 @@ struct ks_domain_info {
 };
 _Static_assert(sizeof(struct ks_domain_info) == 24, "ABI: struct ks_domain_info");
 
-/* ks_learned4 / ks_learned6: LRU hashes keyed by the address (4 or 16 bytes). */
+/* ks_learned4 / ks_learned6: LRU hashes keyed by the address (4 or 16 bytes), learned
+ * from answers that came through the tunnel (the corporate DNS). ks_learned4_uplink /
+ * ks_learned6_uplink: the same, from answers to this host's queries on an uplink. Apart,
+ * so that a flood of names answered on an uplink cannot evict what the corporate DNS
+ * taught. */
 #define KS_LEARNED_NAME 96
 struct ks_learned {
 	__u64 expires_ns; /* CLOCK_BOOTTIME; past it the entry no longer decides anything */
@@ -138,8 +121,33 @@ struct ks_dns_config {
 	__u32 flags;	   /* KS_DNS_* */
 	__u32 ttl_max_s;   /* answered TTLs are capped at this */
 	__u32 grace_s;	   /* then kept this much longer (applications cache past TTLs) */
+	__u32 query_timeout_s; /* an uplink answer counts only this long after its query */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct ks_dns_config) == 32, "ABI: struct ks_dns_config");
+_Static_assert(sizeof(struct ks_dns_config) == 40, "ABI: struct ks_dns_config");
+
+/* ks_dns_queries: LRU hash of the queries for a learning domain (KS_DOMAIN_TUNNEL or
+ * _EXCLUDE) that left by an uplink. Only an answer that carries the same key, from the
+ * resolver the query went to, is learned from (docs/dns.md, "Spoofed answers"). */
+struct ks_dns_query_key {
+	__u8 family;	   /* 4 or 6 */
+	__u8 pad;
+	__be16 client_port; /* the query's source port, the answer's destination port */
+	__be16 resolver_port; /* the query's destination port (53) */
+	__u16 id;	   /* the DNS ID, as on the wire */
+	__u8 resolver[16]; /* the query's destination, the answer's source */
+	__u8 client[16];   /* the query's source, the answer's destination */
+};
+_Static_assert(sizeof(struct ks_dns_query_key) == 40, "ABI: struct ks_dns_query_key");
+
+struct ks_dns_query {
+	__u64 sent_ns;	   /* CLOCK_BOOTTIME */
+	__u64 qhash;	   /* FNV-1a of the lowercase question name */
+	__u16 qtype;	   /* as on the wire */
+	__u16 qclass;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct ks_dns_query) == 24, "ABI: struct ks_dns_query");
 
 /* ks_dns_nat: LRU hash of steered queries, keyed by what the answer will carry. */
 struct ks_dns_nat_key {
@@ -162,30 +170,3 @@ struct ks_dns_nat {
 	__u8 pad[7];
 };
 _Static_assert(sizeof(struct ks_dns_nat) == 64, "ABI: struct ks_dns_nat");
-
-/* ks_dns_stats: per-CPU array of one; fields double as KS_DNS_STAT_* indexes. */
-struct ks_dns_stats {
-	__u64 answers_seen;	  /* UDP answers from port 53 looked at */
-	__u64 answers_matched;	  /* ... whose question is in a corporate domain */
-	__u64 learned4;		  /* addresses learned (inserted or refreshed) */
-	__u64 learned6;
-	__u64 malformed;	  /* rejected whole: nothing learned from it */
-	__u64 fragmented;	  /* IP fragments: not parseable before reassembly */
-	__u64 queries_steered;	  /* corporate query taken off an uplink into the tunnel */
-	__u64 queries_blocked;	  /* ... dropped: tunnel down or no server of that family */
-	__u64 answers_translated; /* steered query's answer handed back to the application */
-	__u64 cut_short;	  /* answer longer than the parse buffer: the rest unread */
-};
-_Static_assert(sizeof(struct ks_dns_stats) == 80, "ABI: struct ks_dns_stats");
-
-#define KS_DNS_STAT_ANSWERS_SEEN 0
-#define KS_DNS_STAT_ANSWERS_MATCHED 1
-#define KS_DNS_STAT_LEARNED4 2
-#define KS_DNS_STAT_LEARNED6 3
-#define KS_DNS_STAT_MALFORMED 4
-#define KS_DNS_STAT_FRAGMENTED 5
-#define KS_DNS_STAT_QUERIES_STEERED 6
-#define KS_DNS_STAT_QUERIES_BLOCKED 7
-#define KS_DNS_STAT_ANSWERS_TRANSLATED 8
-#define KS_DNS_STAT_CUT_SHORT 9
-#define KS_DNS_STAT_MAX 10

@@ -71,6 +71,8 @@ static void clear_learned(void)
 		bpf_map__delete_elem(skel->maps.ks_learned4, k4, 4, 0);
 	while (!bpf_map__get_next_key(skel->maps.ks_learned6, NULL, k6, 16))
 		bpf_map__delete_elem(skel->maps.ks_learned6, k6, 16, 0);
+	while (!bpf_map__get_next_key(skel->maps.ks_learned4_uplink, NULL, k4, 4))
+		bpf_map__delete_elem(skel->maps.ks_learned4_uplink, k4, 4, 0);
 	(void)n4;
 	(void)n6;
 }
@@ -118,7 +120,7 @@ static void set_config(__u32 state)
 	struct ks_split_config c = { .netns_cookie = 1, .tun_ifindex = 1, .mark = 0x400000,
 				     .state = state, .flags = KS_CFG_HAVE4 | KS_CFG_HAVE6 };
 	struct ks_dns_config d = { .flags = KS_DNS_HAVE4 | KS_DNS_STEER, .ttl_max_s = 3600,
-				   .grace_s = 60 };
+				   .grace_s = 60, .query_timeout_s = 15 };
 	__u32 zero = 0;
 
 	inet_pton(AF_INET, "10.77.0.50", c.addr4);
@@ -138,12 +140,13 @@ static __u64 boot_ns(void)
 
 static unsigned char f[9000];
 
-/* Runs an answer from 198.18.2.53:53 through the uplink ingress learner. */
+/* Runs an answer from 198.18.2.53:53 through the TUN's learner (an answer from the
+ * corporate DNS: no query needed), which parses as the uplink's does. */
 static int answer(const struct msg *m)
 {
 	size_t n = frame(f, "198.18.2.53", "198.18.1.2", 53, 40000, m, 0);
 
-	return split_run(skel->progs.ks_tc_uplink_ingress, f, n);
+	return split_run(skel->progs.ks_tc_tun_dns, f, n);
 }
 
 static int decide(const char *addr)
@@ -444,23 +447,40 @@ static void domain_matching(void)
 	answer(&m);
 	ASSERT_TRUE(learned("10.66.0.2", NULL), "deep name under it learned");
 
-	test__start_subtest("exclude domains win; static excludes win over learned includes");
+	test__start_subtest("learned excludes: never over a named include, never a private address");
 	header(&m, ANSWER, 1);
 	question(&m, "meet.video.corp.example", 1); /* video.corp.example is excluded */
-	rr_addr(&m, 12, NULL, "10.78.7.7", 60);
+	rr_addr(&m, 12, NULL, "203.0.113.7", 60);
 	answer(&m);
-	ASSERT_EQ(decide("10.78.7.7"), VERDICT_EXCLUDED, "learned exclude");
+	ASSERT_EQ(decide("203.0.113.7"), VERDICT_EXCLUDED, "learned exclude");
 	{
 		struct ks_lpm4_key k = { .prefixlen = 24 };
 		struct ks_prefix_info pi = { .origin = KS_ORIGIN_USER, .prefixlen = 24 };
+		struct ks_lpm4_key all = { .prefixlen = 0 };
+		struct ks_prefix_info auto_pi = { .origin = KS_ORIGIN_AUTO, .prefixlen = 0 };
+		struct ks_dns_stats before = stats(), after;
 
-		inet_pton(AF_INET, "10.78.8.0", k.addr);
+		inet_pton(AF_INET, "203.0.114.0", k.addr);
 		bpf_map__update_elem(skel->maps.ks_include4, &k, sizeof(k), &pi, sizeof(pi), 0);
-		header(&m, ANSWER, 1);
+		header(&m, ANSWER, 2);
 		question(&m, "x.video.corp.example", 1);
+		rr_addr(&m, 12, NULL, "203.0.114.8", 60);
 		rr_addr(&m, 12, NULL, "10.78.8.8", 60);
 		answer(&m);
-		ASSERT_EQ(decide("10.78.8.8"), VERDICT_EXCLUDED, "learned exclude beats an include prefix");
+		after = stats();
+		ASSERT_EQ(decide("203.0.114.8"), VERDICT_TUNNEL,
+			  "a learned exclude does not take an included address out");
+		ASSERT_TRUE(!learned("203.0.114.8", NULL), "... and is not learned");
+		ASSERT_EQ(after.refused_include - before.refused_include, 1, "refused_include counted");
+		ASSERT_TRUE(!learned("10.78.8.8", NULL), "a private address is not learned as exclude");
+		ASSERT_EQ(after.refused_private - before.refused_private, 1, "refused_private counted");
+		/* Full tunnel: only the implied "everything" covers it; the learned exclude wins. */
+		bpf_map__update_elem(skel->maps.ks_include4, &all, sizeof(all), &auto_pi,
+				     sizeof(auto_pi), 0);
+		ASSERT_EQ(decide("203.0.113.7"), VERDICT_EXCLUDED,
+			  "full tunnel: a learned exclude beats the implied default");
+		ASSERT_EQ(decide("198.51.100.1"), VERDICT_TUNNEL, "... the rest goes in");
+		bpf_map__delete_elem(skel->maps.ks_include4, &all, sizeof(all), 0);
 		inet_pton(AF_INET, "10.78.9.0", k.addr);
 		bpf_map__update_elem(skel->maps.ks_exclude4, &k, sizeof(k), &pi, sizeof(pi), 0);
 		header(&m, ANSWER, 1);
@@ -586,6 +606,161 @@ static void steering(void)
 		  "learn-only domain resolves normally");
 }
 
+/* --- answers on an uplink: only to this host's own queries -------------------------------- */
+
+static int learned_uplink(const char *addr)
+{
+	unsigned char a[4];
+	struct ks_learned l;
+
+	inet_pton(AF_INET, addr, a);
+	return !bpf_map__lookup_elem(skel->maps.ks_learned4_uplink, a, 4, &l, sizeof(l), 0);
+}
+
+/* A query from 198.18.1.2:port to resolver:53 through the uplink's egress program. */
+static int uplink_query(const char *name, const char *resolver, unsigned port, unsigned id)
+{
+	struct msg m;
+	size_t n;
+
+	header(&m, 0x0100, 0);
+	m.b[0] = (unsigned char)(id >> 8);
+	m.b[1] = (unsigned char)id;
+	question(&m, name, 1);
+	n = frame(f, "198.18.1.2", resolver, port, 53, &m, 0);
+	return split_run(skel->progs.ks_tc_uplink_egress, f, n);
+}
+
+/* Its answer (or a forgery) through the uplink's ingress learner. */
+static int uplink_answer(const char *name, const char *from, unsigned sport, unsigned port,
+			 unsigned id, const char *addr)
+{
+	struct msg m;
+	size_t n;
+
+	header(&m, ANSWER, 1);
+	m.b[0] = (unsigned char)(id >> 8);
+	m.b[1] = (unsigned char)id;
+	question(&m, name, 1);
+	rr_addr(&m, 12, NULL, addr, 60);
+	n = frame(f, from, "198.18.1.2", sport, port, &m, 0);
+	return split_run(skel->progs.ks_tc_uplink_ingress, f, n);
+}
+
+#define DIFF(field) (after.field - before.field)
+
+static void uplink_answers(void)
+{
+	struct ks_dns_stats before, after;
+	struct ks_dns_query_key qk = { .family = 4 };
+	struct ks_dns_query q;
+
+	test__start_subtest("uplink: an answer to no query teaches nothing");
+	clear_learned();
+	before = stats();
+	ASSERT_EQ(uplink_answer("x.zoom.example", "198.18.2.53", 53, 40001, 0x1111, "198.51.100.10"),
+		  TC_ACT_UNSPEC, "observe only");
+	after = stats();
+	ASSERT_TRUE(!learned_uplink("198.51.100.10"), "unsolicited: not learned");
+	ASSERT_EQ(DIFF(answers_unsolicited), 1, "counted as unsolicited");
+	ASSERT_EQ(decide("198.51.100.10"), VERDICT_OTHER, "decides nothing");
+
+	test__start_subtest("uplink: the answer to our query is learned, once");
+	before = stats();
+	ASSERT_EQ(uplink_query("X.Zoom.Example", "198.18.2.53", 40002, 0x2222), TC_ACT_UNSPEC,
+		  "the query leaves as it is");
+	after = stats();
+	ASSERT_EQ(DIFF(queries_tracked), 1, "query recorded");
+	ASSERT_EQ(uplink_answer("x.zoom.example", "198.18.2.53", 53, 40002, 0x2222,
+				"198.51.100.20"), TC_ACT_UNSPEC, "observe only");
+	ASSERT_TRUE(learned_uplink("198.51.100.20"), "learned (question case may differ)");
+	ASSERT_TRUE(!learned("198.51.100.20", NULL), "... apart from what the tunnel taught");
+	ASSERT_EQ(decide("198.51.100.20"), VERDICT_EXCLUDED, "learned exclude decides");
+	before = stats();
+	uplink_answer("x.zoom.example", "198.18.2.53", 53, 40002, 0x2222, "198.51.100.21");
+	after = stats();
+	ASSERT_TRUE(!learned_uplink("198.51.100.21"), "a second answer to the same query: nothing");
+	ASSERT_EQ(DIFF(answers_unsolicited), 1, "counted as unsolicited");
+
+	test__start_subtest("uplink: wrong ID, port, resolver, question, or late: nothing");
+	uplink_query("y.zoom.example", "198.18.2.53", 40003, 0x3333);
+	before = stats();
+	uplink_answer("y.zoom.example", "198.18.2.53", 53, 40003, 0x3334, "198.51.100.31");
+	uplink_answer("y.zoom.example", "198.18.2.53", 53, 40004, 0x3333, "198.51.100.32");
+	uplink_answer("y.zoom.example", "198.18.2.54", 53, 40003, 0x3333, "198.51.100.33");
+	uplink_answer("y.zoom.example", "198.18.2.53", 5353, 40003, 0x3333, "198.51.100.34");
+	uplink_answer("z.zoom.example", "198.18.2.53", 53, 40003, 0x3333, "198.51.100.35");
+	after = stats();
+	for (int i = 1; i <= 5; i++) {
+		char a[32];
+
+		snprintf(a, sizeof(a), "198.51.100.3%d", i);
+		ASSERT_TRUE(!learned_uplink(a), a);
+	}
+	ASSERT_EQ(DIFF(answers_unsolicited), 3, "wrong ID, client port, resolver: unsolicited");
+	ASSERT_EQ(DIFF(answers_wrong_question), 1, "another question: counted as such");
+	/* port 5353 is not an answer from port 53: not looked at */
+	uplink_answer("y.zoom.example", "198.18.2.53", 53, 40003, 0x3333, "198.51.100.36");
+	ASSERT_TRUE(learned_uplink("198.51.100.36"), "the right answer still counts after them");
+	uplink_query("w.zoom.example", "198.18.2.53", 40005, 0x5555);
+	qk.client_port = htons(40005);
+	qk.resolver_port = htons(53);
+	qk.id = htons(0x5555);
+	inet_pton(AF_INET, "198.18.2.53", qk.resolver);
+	inet_pton(AF_INET, "198.18.1.2", qk.client);
+	ASSERT_OK(bpf_map__lookup_elem(skel->maps.ks_dns_queries, &qk, sizeof(qk), &q, sizeof(q), 0),
+		  "the query's key");
+	q.sent_ns -= 16ULL * 1000000000ULL; /* sent 16 s ago: past the 15 s */
+	bpf_map__update_elem(skel->maps.ks_dns_queries, &qk, sizeof(qk), &q, sizeof(q), 0);
+	before = stats();
+	uplink_answer("w.zoom.example", "198.18.2.53", 53, 40005, 0x5555, "198.51.100.50");
+	after = stats();
+	ASSERT_TRUE(!learned_uplink("198.51.100.50"), "late answer: not learned");
+	ASSERT_EQ(DIFF(answers_late), 1, "counted as late");
+
+	test__start_subtest("uplink: a name the corporate DNS resolves is learned from the tunnel only");
+	before = stats();
+	uplink_answer("jira.corp.example", "198.18.2.53", 53, 40006, 0x6666, "10.78.0.66");
+	after = stats();
+	ASSERT_TRUE(!learned_uplink("10.78.0.66") && !learned("10.78.0.66", NULL), "not learned");
+	ASSERT_EQ(DIFF(answers_steered_name), 1, "counted");
+
+	test__start_subtest("uplink: 100,000 names cannot evict what the tunnel taught");
+	{
+		struct msg m;
+		char name[64], a[32];
+		size_t n;
+		int lost = 0;
+
+		clear_learned();
+		for (int i = 0; i < 64; i++) { /* the corporate DNS's answers, through the TUN */
+			header(&m, ANSWER, 1);
+			snprintf(name, sizeof(name), "h%d.corp.example", i);
+			question(&m, name, 1);
+			snprintf(a, sizeof(a), "10.78.1.%d", i);
+			rr_addr(&m, 12, NULL, a, 3600);
+			n = frame(f, "10.78.0.53", "10.77.0.50", 53, 40100, &m, 0);
+			split_run(skel->progs.ks_tc_tun_dns, f, n);
+		}
+		for (int i = 0; i < 100000; i++) {
+			unsigned port = 1024 + (unsigned)(i % 60000), id = (unsigned)i & 0xffff;
+
+			snprintf(name, sizeof(name), "n%d.zoom.example", i);
+			snprintf(a, sizeof(a), "198.%d.%d.%d", 19 + i / 65536, (i >> 8) & 255, i & 255);
+			uplink_query(name, "198.18.2.53", port, id);
+			uplink_answer(name, "198.18.2.53", 53, port, id, a);
+		}
+		for (int i = 0; i < 64; i++) {
+			snprintf(a, sizeof(a), "10.78.1.%d", i);
+			lost += !learned(a, NULL);
+		}
+		ASSERT_EQ(lost, 0, "every address the tunnel taught is still there");
+		ASSERT_EQ(decide("10.78.1.7"), VERDICT_TUNNEL, "and still decides");
+		ASSERT_TRUE(count_learned(skel->maps.ks_learned4_uplink, 4) > 1000,
+			    "the flood went to the uplink's own map");
+	}
+}
+
 void test_bpf_dns(void)
 {
 	skel = split_test_load();
@@ -595,6 +770,7 @@ void test_bpf_dns(void)
 	add_domain("corp.example", KS_DOMAIN_TUNNEL | KS_DOMAIN_RESOLVE);
 	add_domain("video.corp.example", KS_DOMAIN_EXCLUDE);
 	add_domain("mail.publiccorp.example", KS_DOMAIN_TUNNEL);
+	add_domain("zoom.example", KS_DOMAIN_EXCLUDE);
 
 	learning_basics();
 	learning_many();
@@ -602,6 +778,7 @@ void test_bpf_dns(void)
 	learning_malformed();
 	domain_matching();
 	steering();
+	uplink_answers();
 	tcp_guard();
 	ks_split__destroy(skel);
 	skel = NULL;

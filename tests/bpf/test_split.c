@@ -146,6 +146,17 @@ static void set_config(__u32 state, __u32 flags)
 	split_set_config(skel, state, flags);
 }
 
+/* Pushes an 802.1Q/802.1ad tag (tpid, vid) right after the MACs; the new frame's length. */
+static size_t vlan_tag(unsigned char *fr, size_t n, __u16 tpid, __u16 vid)
+{
+	memmove(fr + 16, fr + 12, n - 12);
+	fr[12] = (unsigned char)(tpid >> 8);
+	fr[13] = (unsigned char)tpid;
+	fr[14] = (unsigned char)(vid >> 8);
+	fr[15] = (unsigned char)vid;
+	return n + 4;
+}
+
 static struct ks_split_stats stats(void)
 {
 	return split_test_stats(skel);
@@ -305,10 +316,12 @@ void test_bpf_split_uplink(void)
 		ASSERT_TRUE(!memcmp(split_out + 22, want_src, 16), "fragment source rewritten");
 	}
 	{
-		static const __u8 many[] = { 60, 60, 60, 60, 60, 60, 60 };
+		static const __u8 many[] = { 60, 60, 60, 60, 60, 60, 60, 60, 60 };
 
-		n = icmp6_echo(f, "fd00:2::2", "fd78:78::10", many, 7, 128);
-		ASSERT_EQ(split_run(eg, f, n), TC_ACT_SHOT, "7 extension headers: gives up, drops");
+		n = icmp6_echo(f, "fd00:2::2", "fd78:78::10", many, 8, 128);
+		ASSERT_EQ(split_run(eg, f, n), TC_ACT_REDIRECT, "8 extension headers: walked");
+		n = icmp6_echo(f, "fd00:2::2", "fd78:78::10", many, 9, 128);
+		ASSERT_EQ(split_run(eg, f, n), TC_ACT_SHOT, "9 extension headers: gives up, drops");
 	}
 	n = icmp6_echo(f, "fd00:2::2", "fd78:78::10", NULL, 0, 129);
 	ASSERT_EQ(split_run(eg, f, n), TC_ACT_SHOT, "echo6 reply to corp dropped");
@@ -319,9 +332,9 @@ void test_bpf_split_uplink(void)
 	ASSERT_EQ(split_run(eg, f, 14 + 20), TC_ACT_SHOT, "icmp header cut off: dropped");
 	/* (An IP frame shorter than its header is refused by the kernel before any program.) */
 	f[14] = 0x65; /* IPv4 ethertype, version 6 */
-	ASSERT_EQ(split_run(eg, f, n), TC_ACT_UNSPEC, "version disagrees with ethertype: passes");
+	ASSERT_EQ(split_run(eg, f, n), TC_ACT_SHOT, "version disagrees with ethertype: dropped");
 	f[14] = 0x43; /* ihl 3 */
-	ASSERT_EQ(split_run(eg, f, n), TC_ACT_UNSPEC, "ihl 3: passes as malformed");
+	ASSERT_EQ(split_run(eg, f, n), TC_ACT_SHOT, "ihl 3: dropped as malformed");
 	f[14] = 0x45;
 	{
 		static const __u8 ext[] = { 60 };
@@ -330,7 +343,7 @@ void test_bpf_split_uplink(void)
 		f[54 + 1] = 200; /* dest opts claim 1608 bytes */
 		ASSERT_EQ(split_run(eg, f, n), TC_ACT_SHOT, "extension header overruns: dropped");
 		f[14] = 0x40;
-		ASSERT_EQ(split_run(eg, f, n), TC_ACT_UNSPEC, "IPv6 ethertype, version 4: passes");
+		ASSERT_EQ(split_run(eg, f, n), TC_ACT_SHOT, "IPv6 ethertype, version 4: dropped");
 	}
 	ASSERT_EQ(stats().egress_malformed - st.egress_malformed, 5, "5 counted malformed");
 
@@ -341,13 +354,44 @@ void test_bpf_split_uplink(void)
 	ASSERT_EQ(split_run(eg, f, n), TC_ACT_SHOT, "echo dropped while down");
 	n = frame4(f, "198.18.2.2", "10.78.0.200", 17, 0, 8);
 	ASSERT_EQ(split_run(eg, f, n), TC_ACT_UNSPEC, "excluded still passes");
-	ASSERT_EQ(stats().egress_dropped - st.egress_dropped, 1, "counted");
-	/* The L3 variant reads the IP header at offset 0: here that is the Ethernet header,
-	 * which must be taken as malformed, not as an address. */
+	ASSERT_EQ(stats().egress_blocked - st.egress_blocked, 1, "counted as blocked");
+	/* The L3 variant reads the IP version at offset 0: here that is the Ethernet header
+	 * (a MAC starting 0x02), which must be taken as not IP, not as an address. */
 	st = stats();
 	ASSERT_EQ(split_run(skel->progs.ks_tc_uplink_egress_l3, f, n), TC_ACT_UNSPEC,
 		  "L3 variant on an Ethernet frame passes");
-	ASSERT_EQ(stats().egress_malformed - st.egress_malformed, 1, "as malformed");
+	ASSERT_EQ(stats().egress_not_ip - st.egress_not_ip, 1, "as not IP");
+	set_config(KS_STATE_UP, KS_CFG_HAVE4 | KS_CFG_HAVE6);
+
+	test__start_subtest("the ethertype decides, VLAN tags included (skb->protocol does not)");
+	{
+		static const __u16 tpids[] = { 0x8100, 0x88a8, 0x9100 };
+
+		for (int t = 0; t < 3; t++) {
+			n = frame4(f, "198.18.2.2", "10.78.0.10", 17, 0, 8);
+			n = vlan_tag(f, n, tpids[t], 100);
+			ASSERT_EQ(split_run(eg, f, n), TC_ACT_SHOT, "corp UDP behind one tag: dropped");
+		}
+		n = frame4(f, "198.18.2.2", "10.78.0.10", 17, 0, 8);
+		n = vlan_tag(f, n, 0x8100, 100);
+		n = vlan_tag(f, n, 0x88a8, 200);
+		ASSERT_EQ(split_run(eg, f, n), TC_ACT_SHOT, "behind QinQ (802.1ad + 802.1Q): dropped");
+		n = frame4(f, "198.18.2.2", "198.51.100.7", 17, 0, 8);
+		n = vlan_tag(f, n, 0x8100, 100);
+		n = vlan_tag(f, n, 0x88a8, 200);
+		ASSERT_EQ(split_run(eg, f, n), TC_ACT_UNSPEC, "public UDP behind QinQ passes");
+		st = stats();
+		n = vlan_tag(f, n, 0x8100, 300);
+		ASSERT_EQ(split_run(eg, f, n), TC_ACT_SHOT, "three tags: more than parsed, dropped");
+		ASSERT_EQ(stats().egress_vlan_depth - st.egress_vlan_depth, 1, "counted");
+		n = icmp4_echo(f, "198.18.2.2", "10.78.0.10", 8);
+		n = vlan_tag(f, n, 0x8100, 100);
+		ASSERT_EQ(split_run(eg, f, n), TC_ACT_SHOT,
+			  "a tagged echo is dropped, not redirected (the TUN takes no tags)");
+		n = frame6(f, "fd00:2::2", "fd78:78::10", NULL, 0, 17, 0, 8);
+		n = vlan_tag(f, n, 0x8100, 100);
+		ASSERT_EQ(split_run(eg, f, n), TC_ACT_SHOT, "corp IPv6 behind a tag: dropped");
+	}
 out:
 	ks_split__destroy(skel);
 	skel = NULL;

@@ -27,6 +27,7 @@ json() { ks_cli "$KS_BIN" status -i $IF --json; }
 ks_answers alicepass
 ks_kslice_bg "$KS_WORK/kslice.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF \
 	--domain mail.publiccorp.example --learn-domain wiki.publiccorp.example --dns bpf \
+	--exclude-domain evil.example \
 	--dns-grace 0 $KS_GW_IP
 pid=$KS_PID
 ks_expect "tunnel up with corp.example from the gateway" ks_wait_tunnel $IF "$pid" ||
@@ -38,7 +39,8 @@ ks_expect_eq "status: the gateway's DNS servers, one per family" "10.78.0.53 fd7
 ks_expect_eq "status: corp.example from the gateway, resolved and tunnelled" \
 	"tunnel,resolve gateway" \
 	"$(jq -r '.dns.domains[] | select(.domain=="corp.example") | "\(.action) \(.origin)"' <<<"$st")"
-ks_expect_eq "status: --domain and --learn-domain from the user" "tunnel,resolve|tunnel" \
+ks_expect_eq "status: --domain, --learn-domain and --exclude-domain from the user" \
+	"exclude|tunnel,resolve|tunnel" \
 	"$(jq -r '[.dns.domains[] | select(.origin=="user") | .action] | join("|")' <<<"$st")"
 ks_expect_eq "status: the DNS server is included (auto)" auto \
 	"$(jq -r '.split.include[] | select(.prefix=="10.78.0.53/32") | .origin' <<<"$st")"
@@ -80,6 +82,29 @@ ks_expect_eq "$KS_FRESH fresh names resolved and connected at once: all reach co
 	"corp=$KS_FRESH" "$sweep"
 ks_expect_eq "no connection to a corp-only address reached a decoy" 0 "$(decoy_hits)"
 ks_expect_eq "the public resolver saw no corporate query" 0 "$(public_saw_corp)"
+
+# Spoofed answers (docs/dns.md): evil.example is an exclude domain. An attacker on the
+# client's network forges answers from the resolver's address, on every port, naming the
+# corp host under it; then the resolver itself lies about it when asked.
+unsolicited() { json | jq .dns.stats.answers_unsolicited; }
+refused() { json | jq '.dns.stats.refused_private + .dns.stats.refused_include'; }
+corp_decoy_hits() { grep -c " $KS_CORP_IP " "$KS_WORK/decoy.log"; }
+u0=$(unsolicited)
+sent=$(ks_in "$KS_NET" /usr/bin/python3 "$KS_TOP/tests/lib/dns_spoof.py" 198.18.2.53 198.18.2.2 \
+	x.evil.example "$KS_CORP_IP" --ports 1024:64512 --ids 1)
+ks_expect_eq "forged answers sent on every port" 64512 "$sent"
+for _ in $(seq 50); do [ "$(unsolicited)" -gt "$u0" ] && break; sleep 0.1; done
+ks_expect "forged answers counted as unsolicited" test "$(unsolicited)" -gt "$u0"
+ks_expect_eq "... and nothing learned from them" "" \
+	"$(json | jq -r '.dns.learned[] | select(.name | endswith("evil.example")) | .address')"
+ks_expect_eq "the corp host is still reached through the tunnel" corp "$(side tcp $KS_CORP_IP)"
+r0=$(refused)
+ks_expect_eq "the resolver lies: y.evil.example is the corp host" "$KS_CORP_IP" \
+	"$(ks_in "$KS_CLI" dig +short +time=2 +tries=1 @198.18.2.53 y.evil.example A)"
+ks_expect "its answer (to our query) is refused: an included, private address" \
+	test "$(refused)" -gt "$r0"
+ks_expect_eq "... so the corp host still goes through the tunnel" corp "$(side tcp y.evil.example)"
+ks_expect_eq "no connection to the corp host reached its decoy" 0 "$(corp_decoy_hits)"
 
 st=$(json)
 ks_expect_eq "status: jira's address learned, with its name" jira.corp.example \

@@ -156,7 +156,8 @@ ks_internet() {
 # fd79:79::/64), and mail.publiccorp.example. The internet runs the "public" resolver on
 # 198.18.2.53 / fd00:2::53, which the client's resolv.conf names: it knows
 # publiccorp.example and answers every corp.example name with a decoy address, so a leaked
-# query shows twice: in its log and on a decoy. Both sides answer on the whole of
+# query shows twice: in its log and on a decoy. It lies about evil.example (the corp host's
+# address), as a hostile resolver would. Both sides answer on the whole of
 # 10.79.0.0/16 and fd79:79::/64 (any-IP local routes), corp for real, the internet as decoys.
 KS_FRESH=${KS_FRESH:-1000}
 ks_dns_servers() {
@@ -199,7 +200,8 @@ ks_dns_servers() {
 	ks_bg "$KS_NET" "$d/dnsmasq-net.out" /usr/sbin/dnsmasq -k -u root --conf-file=/dev/null \
 		--no-resolv --no-hosts --addn-hosts="$d/public.hosts" --local-ttl=4 --cache-size=0 \
 		--listen-address=198.18.2.53 --listen-address=fd00:2::53 --bind-interfaces \
-		--address=/corp.example/203.0.113.66 --local=/publiccorp.example/ \
+		--address=/corp.example/203.0.113.66 --address=/evil.example/$KS_CORP_IP \
+		--local=/publiccorp.example/ \
 		--local=/public.example/ --log-queries --log-facility="$d/dns-public.log" \
 		--pid-file= >/dev/null
 	# The client's resolver is the public one (ip netns exec mounts this over resolv.conf).

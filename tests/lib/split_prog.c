@@ -73,18 +73,49 @@ void split_set_config(struct ks_split *skel, __u32 state, __u32 flags)
 	bpf_map__update_elem(skel->maps.ks_split_config, &zero, 4, &c, sizeof(c), 0);
 }
 
-struct ks_split_stats split_test_stats(struct ks_split *skel)
+/* A per-CPU array of one struct of n counters, summed over the CPUs into sum. */
+static void sum_percpu(struct bpf_map *map, __u64 *sum, int n)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	struct ks_split_stats per[ncpu], sum = { 0 };
+	__u64 per[ncpu * n];
 	__u32 zero = 0;
 
-	if (bpf_map__lookup_elem(skel->maps.ks_split_stats, &zero, 4, per, sizeof(per), 0))
-		return sum;
+	memset(sum, 0, sizeof(__u64) * (size_t)n);
+	if (bpf_map__lookup_elem(map, &zero, 4, per, sizeof(per), 0))
+		return;
 	for (int c = 0; c < ncpu; c++)
-		for (int r = 0; r < KS_STAT_MAX; r++)
-			((__u64 *)&sum)[r] += ((__u64 *)&per[c])[r];
+		for (int r = 0; r < n; r++)
+			sum[r] += per[c * n + r];
+}
+
+struct ks_split_stats split_test_stats(struct ks_split *skel)
+{
+	struct ks_split_stats sum;
+
+	sum_percpu(skel->maps.ks_split_stats, (__u64 *)&sum, KS_STAT_MAX);
 	return sum;
+}
+
+struct ks_dns_stats split_test_dns_stats(struct ks_split *skel)
+{
+	struct ks_dns_stats sum;
+
+	sum_percpu(skel->maps.ks_dns_stats, (__u64 *)&sum, KS_DNS_STAT_MAX);
+	return sum;
+}
+
+/* What the counters that moved between two snapshots say happened, by KS_ACT_*. */
+void split_test_actions(const struct ks_split_stats *s0, const struct ks_split_stats *s1,
+			const struct ks_dns_stats *d0, const struct ks_dns_stats *d1, __u64 acts[3])
+{
+	static const __u8 split_act[] = { KS_SPLIT_STATS(KS_STAT_ACTION_) };
+	static const __u8 dns_act[] = { KS_DNS_STATS(KS_STAT_ACTION_) };
+
+	acts[0] = acts[1] = acts[2] = 0;
+	for (int r = 0; r < KS_STAT_MAX; r++)
+		acts[split_act[r]] += ((const __u64 *)s1)[r] - ((const __u64 *)s0)[r];
+	for (int r = 0; r < KS_DNS_STAT_MAX; r++)
+		acts[dns_act[r]] += ((const __u64 *)d1)[r] - ((const __u64 *)d0)[r];
 }
 
 int split_run(const struct bpf_program *prog, const void *data, size_t len)

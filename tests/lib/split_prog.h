@@ -21,6 +21,11 @@ int split_add_prefix(struct ks_split *skel, const char *cidr, bool exclude);
 void split_set_config(struct ks_split *skel, __u32 state, __u32 flags);
 /* ks_split_stats summed over the CPUs. */
 struct ks_split_stats split_test_stats(struct ks_split *skel);
+struct ks_dns_stats split_test_dns_stats(struct ks_split *skel);
+/* Sums, by KS_ACT_* (kslice/stats.h), the reasons counted between two snapshots: what
+ * the programs said they did, to compare with what they returned. */
+void split_test_actions(const struct ks_split_stats *s0, const struct ks_split_stats *s1,
+			const struct ks_dns_stats *d0, const struct ks_dns_stats *d1, __u64 acts[3]);
 /* One run of prog on data: its return value, or a negative errno from the kernel. */
 int split_run(const struct bpf_program *prog, const void *data, size_t len);
 
