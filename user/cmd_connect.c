@@ -61,10 +61,13 @@ static int write_pid_file(const char *path)
 	return close(fd) ? -errno : 0;
 }
 
-/* What a SIGKILLed predecessor on this interface left on purpose (docs/design.md, "What survives a crash": the uplink
- * kill switch, the fixed rules, pinned maps) is taken over and cleared before we start. */
-static int reconcile(const struct ks_connect_opts *o, struct ks_error *e)
+/* What a SIGKILLed predecessor on this interface left on purpose (docs/design.md, "What
+ * survives a crash": the uplink kill switch, the fixed rules, pinned maps) stays in force
+ * while we log in: our own filters replace its filters in place (same handle), and only
+ * then does the rest go (split_start). If we fail first, it is still there. */
+static int reconcile(struct ks_session *s, struct ks_error *e)
 {
+	const struct ks_connect_opts *o = s->o;
 	struct ks_residue r;
 	int err = residue_scan(o->ifname, o->table, o->rule_pref, &r);
 
@@ -78,10 +81,22 @@ static int reconcile(const struct ks_connect_opts *o, struct ks_error *e)
 			       "another kslice in this namespace uses rule preference %u / table %u; "
 			       "give this one its own --rule-pref, --table and --mark",
 			       o->rule_pref, o->table);
-	residue_clear(o->ifname, o->table, o->rule_pref);
-	ks_warn("main", "event=reconciled interface=%s pins=%d rules=%d uplink_filters=%d (%s)",
-		o->ifname, r.pins, r.rules, r.uplink_filters, r.uplink_names);
+	s->residue_kept = true;
+	ks_warn("main", "event=takeover interface=%s pins=%d rules=%d uplink_filters=%d (%s) "
+		"kept until this session's filters replace them",
+		o->ifname, r.pins, r.rules, r.uplink_filters, esc(r.uplink_names));
 	return 0;
+}
+
+/* After a failed connect: what the predecessor left still blocks corporate traffic. */
+static void say_residue_kept(const struct ks_session *s)
+{
+	if (!s->residue_kept)
+		return;
+	fprintf(stderr, "kslice: the kill switch a previous kslice left on %s stays in force: "
+			"corporate destinations remain blocked. `kslice cleanup -i %s` removes it.\n",
+		s->o->ifname, s->o->ifname);
+	ks_warn("main", "event=residue_kept interface=%s", s->o->ifname);
 }
 
 static int bring_up(struct ks_session *s, struct ks_error *e)
@@ -95,6 +110,9 @@ static int bring_up(struct ks_session *s, struct ks_error *e)
 	err = preload_wait(&s->preload, e);
 	if (err)
 		return err;
+	/* A predecessor's pins: its filters hold its maps, so they keep working unpinned. */
+	if (s->residue_kept)
+		pin_dir_clear(s->tun.name);
 	err = pin_dir_open(&s->pins, s->tun.name, e);
 	if (err)
 		return err;
@@ -116,12 +134,14 @@ static int bring_up(struct ks_session *s, struct ks_error *e)
 			.pref = s->o->rule_pref,
 			.split_only = s->o->split_only,
 			.no_local_exclude = s->o->no_lan,
+			.keep_on_failure = s->residue_kept,
 			.dns = { .mode = s->o->dns_mode, .ttl_max_s = s->o->dns_ttl_max,
 				 .grace_s = s->o->dns_grace, .domains = s->o->domains,
 				 .n_domains = s->o->n_domains },
 		}, e);
 	if (err)
 		return err;
+	s->residue_kept = false; /* ours stands in its place now */
 	err = stats_bpf_attach(&s->bpf, s->pins.path, s->tun.name, s->tun.ifindex, e);
 	if (err) {
 		/* Counting is a nicety; the tunnel works without it. */
@@ -451,7 +471,7 @@ int cmd_connect(int argc, char **argv)
 		rc = KS_EXIT_ERROR;
 		goto out_msg;
 	}
-	err = reconcile(&o, &e);
+	err = reconcile(&s, &e);
 	if (!err)
 		err = tun_open(&s.tun, o.ifname, !o.no_offload, &e);
 	if (err) {
@@ -498,6 +518,8 @@ out_msg:
 	ks_err("main", "event=connect_failed exit=%d reason=\"%s\"", rc, esc(e.msg));
 out:
 	session_close(&s);
+	if (rc != KS_EXIT_OK)
+		say_residue_kept(&s);
 	if (have_tty) /* a worker killed while it prompted with echo off */
 		tcsetattr(0, TCSANOW, &tty);
 	if (o.pid_file && s.connect_ms)

@@ -46,6 +46,9 @@ struct ks_session {
 	time_t connected_at;
 	unsigned int reconnects;
 	double connect_ms; /* launch to tunnel usable */
+	/* monitor: a killed predecessor's kill switch is in force; ours replaces it once our
+	 * filters are attached, and until then (or if we fail) it stays (fail closed). */
+	bool residue_kept;
 };
 
 /* Authenticates (or takes the cookie) and opens the CSTP tunnel. -EKEYREJECTED,

@@ -457,12 +457,29 @@ static int adopt(struct ks_split_state *sp, const struct ks_split_setup *su, str
 	return 0;
 }
 
+/* Leaves the uplink filters, rules and pins in force with the tunnel down: what a killed
+ * kslice would have left, for `kslice cleanup` or the next connect to take over. */
+static void split_abandon(struct ks_split_state *sp)
+{
+	sp->cfg.state = KS_STATE_DOWN;
+	if (write_config(sp)) /* the filters would think a dead tunnel is up: better none */
+		uplinks_detach(&sp->uplinks);
+	for (int h = 0; h < KS_HOOK_MAX; h++)
+		bpf_link__destroy(sp->links[h]);
+	dns_stop(sp);
+	ks_split__destroy(sp->skel);
+	ks_split__destroy(sp->skel_l3);
+	ks_warn("split", "event=kill_switch_kept uplinks=%d", sp->uplinks.n);
+	memset(sp, 0, sizeof(*sp));
+}
+
 int split_start(struct ks_split_state *sp, const struct ks_split_setup *su, struct ks_error *e)
 {
 	const struct ks_cstp_params *p = su->params;
 	int err;
 
 	memset(sp, 0, sizeof(*sp));
+	sp->keep_on_failure = su->keep_on_failure;
 	err = adopt(sp, su, e);
 	if (err)
 		goto fail;
@@ -486,6 +503,7 @@ int split_start(struct ks_split_state *sp, const struct ks_split_setup *su, stru
 	sp->policy = (struct ks_policy){ .mark = su->mark, .table = su->table, .pref = su->pref,
 					 .ifindex = su->tun_ifindex, .have4 = p->have4,
 					 .have6 = p->have6, .addr4 = p->addr4, .addr6 = p->addr6 };
+	policy_remove(&sp->policy); /* a killed predecessor's, at the same preferences */
 	err = policy_install(&sp->policy, e);
 	if (err)
 		goto fail;
@@ -511,7 +529,10 @@ int split_start(struct ks_split_state *sp, const struct ks_split_setup *su, stru
 		sp->full_tunnel ? "full" : "split", su->mark, su->table, su->pref, sp->uplinks.n);
 	return 0;
 fail:
-	split_stop(sp);
+	if (sp->keep_on_failure && sp->uplinks.n)
+		split_abandon(sp);
+	else
+		split_stop(sp);
 	return err;
 }
 

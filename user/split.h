@@ -50,6 +50,9 @@ struct ks_split_setup {
 	uint32_t mark, table, pref;
 	bool split_only; /* no "everything" default when the gateway pushes no include */
 	bool no_local_exclude; /* full tunnel takes the local networks too */
+	/* A predecessor's kill switch was in force: if we fail once ours has replaced it,
+	 * ours stays (tunnel down, so fail closed) instead of going (split_abandon). */
+	bool keep_on_failure;
 	struct ks_dns_opts dns;
 };
 
@@ -65,6 +68,7 @@ struct ks_split_state {
 	struct ks_split_config cfg;
 	bool full_tunnel;
 	bool started;
+	bool keep_on_failure;
 	struct ks_dns dns;
 };
 

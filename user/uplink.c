@@ -92,6 +92,22 @@ static void save_state(const struct ks_uplinks *u)
 	fclose(f);
 }
 
+static bool created_by_dead(const char *state_path, const char *name)
+{
+	char line[IFNAMSIZ + 2];
+	bool found = false;
+	FILE *f = fopen(state_path, "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		found = !strcmp(line, name);
+	}
+	fclose(f);
+	return found;
+}
+
 static int attach_one(struct ks_uplinks *u, int ifindex, const char *name)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
@@ -109,7 +125,8 @@ static int attach_one(struct ks_uplinks *u, int ifindex, const char *name)
 	err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST)
 		goto fail;
-	d->created_clsact = !err;
+	/* Taking over from a killed kslice: the qdisc it created is ours to remove now. */
+	d->created_clsact = !err || created_by_dead(u->state_path, name);
 	if (d->l3 && u->prog_l3_fd <= 0 && (!u->need_l3 || u->need_l3(u->need_l3_ctx))) {
 		err = -ENOENT;
 		if (d->created_clsact)
@@ -219,22 +236,6 @@ static bool ours(const struct bpf_tc_opts *opts)
 		!strncmp(info.name, UPLINK_PROG_PREFIX, strlen(UPLINK_PROG_PREFIX));
 	close(fd);
 	return match;
-}
-
-static bool created_by_dead(const char *state_path, const char *name)
-{
-	char line[IFNAMSIZ + 2];
-	bool found = false;
-	FILE *f = fopen(state_path, "re");
-
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = 0;
-		found = !strcmp(line, name);
-	}
-	fclose(f);
-	return found;
 }
 
 int uplinks_reconcile(uint32_t handle, const char *state_path, bool dry_run, char *names,

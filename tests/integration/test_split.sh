@@ -174,6 +174,28 @@ expect_side "after SIGKILL: tcp to corp goes nowhere" "ERR timed out" tcp $KS_CO
 expect_side "after SIGKILL: udp to corp goes nowhere" "ERR timed out" udp-unconnected $KS_CORP_IP
 ks_expect "after SIGKILL: ping to corp gets no answer" bash -c "! nsenter --net=/run/netns/$KS_CLI ping -q -c 2 -i 0.2 -W 1 $KS_CORP_IP >/dev/null 2>&1"
 ks_expect_eq "after SIGKILL: nothing reached a corp decoy" "$leaked_before" "$(decoy_hits)"
+# Fail closed across restarts: a connect that fails keeps the kill switch, and says so.
+ks_expect "the gateway comes back" ks_ocserv_start
+ks_answers wrongpass
+ks_kslice_fg "$KS_WORK/after-kill-wrong.log" -u alice --passwd-on-stdin --servercert "$PIN" \
+	-i $IF $KS_GW_IP
+ks_expect_eq "after SIGKILL, a wrong password: exit 4" 4 "$?"
+ks_expect "... which says the kill switch stays" \
+	grep -q "kill switch a previous kslice left on $IF stays in force" "$KS_WORK/after-kill-wrong.log"
+ks_expect "... and it does: the uplink filter is there" \
+	bash -c "nsenter --net=/run/netns/$KS_CLI tc filter show dev eth1 egress | grep -q ks_tc_uplink"
+expect_side "... tcp to corp goes nowhere" "ERR timed out" tcp $KS_CORP_IP
+expect_side "... udp to corp goes nowhere" "ERR timed out" udp-unconnected $KS_CORP_IP
+ks_answers alicepass
+ks_kslice_fg "$KS_WORK/after-kill-down.log" -u alice --passwd-on-stdin --servercert "$PIN" \
+	--timeout 3 -i $IF $KS_GW_IP:4 # nothing listens there: the gateway is "down"
+ks_expect_eq "after SIGKILL, the gateway down: exit 5" 5 "$?"
+ks_expect "... the kill switch stays" \
+	bash -c "nsenter --net=/run/netns/$KS_CLI tc filter show dev eth1 egress | grep -q ks_tc_uplink"
+expect_side "... tcp to corp goes nowhere" "ERR timed out" tcp $KS_CORP_IP
+ks_expect "... ping to corp gets no answer" bash -c "! nsenter --net=/run/netns/$KS_CLI ping -q -c 2 -i 0.2 -W 1 $KS_CORP_IP >/dev/null 2>&1"
+ks_expect_eq "through the kill, the failed connects and the probes: nothing reached a corp decoy" \
+	"$leaked_before" "$(decoy_hits)"
 st=$(ks_cli "$KS_BIN" status -i $IF)
 ks_expect "status explains the residue" grep -q "kill switch still active" <<<"$st"
 ks_expect_eq "status --json counts the residue's rules" 6 \
@@ -185,4 +207,26 @@ ks_expect_eq "after cleanup: no clsact left" "" "$(ks_cli tc qdisc show dev eth1
 ks_expect "after cleanup: no pins" test ! -e "$KSLICE_PIN_ROOT/$IF"
 expect_side "after cleanup: corp addresses take the normal path again" decoy tcp $KS_CORP_IP
 ks_expect_eq "cleanup again: nothing to do" "$IF: nothing to clean up" "$(ks_cli "$KS_BIN" cleanup -i $IF)"
+
+# Takeover: killed again, then a connect that works replaces the kill switch in place.
+leaked_before=$(decoy_hits) # the probe after cleanup went to the decoy on purpose
+ks_kslice_bg "$KS_WORK/kslice3.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP
+pid=$KS_PID
+ks_expect "up again" ks_wait_tunnel $IF "$pid"
+{ kill -KILL "$pid"; ks_wait_gone "$pid"; } 2>/dev/null
+ks_kslice_bg "$KS_WORK/kslice4.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP
+pid=$KS_PID
+ks_expect "a new session takes over" ks_wait_tunnel $IF "$pid"
+ks_expect "... and logged the takeover" grep -q "event=takeover" "$KS_WORK/kslice4.log"
+expect_side "... corp goes through its tunnel" corp tcp $KS_CORP_IP
+ks_expect_eq "... one filter on the uplink, its own" 1 \
+	"$(ks_cli tc filter show dev eth1 egress | grep -c ks_tc_uplink)"
+ks_expect "disconnect" ks_cli "$KS_BIN" disconnect -i $IF
+ks_wait_gone "$pid"
+ks_expect_eq "after the takeover, a clean exit leaves ip rule as before" "$rules_before" \
+	"$(ks_cli ip rule; ks_cli ip -6 rule)"
+ks_expect_eq "... no clsact (the dead one's qdisc went too)" "" \
+	"$(ks_cli tc qdisc show dev eth1 | grep clsact)"
+ks_expect "... nothing else left" ks_nothing_left $IF
+ks_expect_eq "no corp packet reached a decoy at any point" "$leaked_before" "$(decoy_hits)"
 ks_done
