@@ -69,6 +69,16 @@ blocked:
 	return 0; /* connect() fails with EPERM */
 }
 
+/* kslice's own socket to the gateway (the monitor made it with own_mark): whatever the
+ * gateway's address, it takes the normal path. */
+static __always_inline bool own_socket(const struct bpf_sock_addr *ctx,
+				       const struct ks_split_config *cfg)
+{
+	struct bpf_sock *sk = ctx->sk;
+
+	return cfg->own_mark && sk && (sk->mark & cfg->own_mark) == cfg->own_mark;
+}
+
 SEC("cgroup/connect4")
 int ks_cgroup_connect4(struct bpf_sock_addr *ctx)
 {
@@ -77,6 +87,10 @@ int ks_cgroup_connect4(struct bpf_sock_addr *ctx)
 
 	if (!cfg || !ours(ctx, cfg))
 		return 1;
+	if (own_socket(ctx, cfg)) {
+		ks_count(KS_STAT_CONNECT_OWN);
+		return 1;
+	}
 	return steer_connect(ctx, cfg, ks_decide(cfg, 4, (__u8 *)&dst));
 }
 
@@ -88,6 +102,10 @@ int ks_cgroup_connect6(struct bpf_sock_addr *ctx)
 
 	if (!cfg || !ours(ctx, cfg))
 		return 1;
+	if (own_socket(ctx, cfg)) {
+		ks_count(KS_STAT_CONNECT_OWN);
+		return 1;
+	}
 	user_ip6(ctx, dst);
 	return steer_connect(ctx, cfg, ks_decide_sockaddr6(cfg, dst));
 }
@@ -101,7 +119,7 @@ int ks_cgroup_sendmsg4(struct bpf_sock_addr *ctx)
 	__u32 dst = ctx->user_ip4, src;
 	int v;
 
-	if (!cfg || !ours(ctx, cfg))
+	if (!cfg || !ours(ctx, cfg) || own_socket(ctx, cfg))
 		return 1;
 	v = ks_decide(cfg, 4, (__u8 *)&dst);
 	if (v == KS_VERDICT_BLOCKED) {
@@ -123,7 +141,7 @@ int ks_cgroup_sendmsg6(struct bpf_sock_addr *ctx)
 	__u32 dst[4], src[4];
 	int v;
 
-	if (!cfg || !ours(ctx, cfg))
+	if (!cfg || !ours(ctx, cfg) || own_socket(ctx, cfg))
 		return 1;
 	user_ip6(ctx, dst);
 	v = ks_decide_sockaddr6(cfg, dst);
@@ -245,6 +263,8 @@ static __always_inline int uplink_egress(struct __sk_buff *skb, __u32 l2_len)
 
 	if (!cfg)
 		return KS_REASON_NONE;
+	if (cfg->own_mark && (skb->mark & cfg->own_mark) == cfg->own_mark)
+		return KS_STAT_EGRESS_OWN;
 	switch (ks_l3_locate(skb, l2_len, &l3, &family)) {
 	case KS_L3_OK:
 		break;

@@ -128,12 +128,11 @@ static int bring_up(struct ks_session *s, struct ks_error *e)
 			.user_exclude = s->o->exclude,
 			.n_user_include = s->o->n_include,
 			.n_user_exclude = s->o->n_exclude,
-			.gateway_ip = s->peer_ip,
 			.mark = s->o->mark,
 			.table = s->o->table,
 			.pref = s->o->rule_pref,
 			.split_only = s->o->split_only,
-			.no_local_exclude = s->o->no_lan,
+			.allow_lan = s->o->allow_lan,
 			.keep_on_failure = s->residue_kept,
 			.dns = { .mode = s->o->dns_mode, .ttl_max_s = s->o->dns_ttl_max,
 				 .grace_s = s->o->dns_grace, .domains = s->o->domains,
@@ -175,6 +174,25 @@ static bool is_fingerprint(const char *s)
 
 /* The CONNECT answer as the worker passed it on: the monitor reads the X-CSTP-* headers
  * itself (the same bounded parser), so what it configures is what it checked. */
+/* The fixed part of an UP message, checked like the gateway's words (the worker may be
+ * subverted): its length, and the peer's address and fingerprints. */
+static int take_up(const uint8_t *msg, size_t n, struct ks_ps_up *up, struct ks_error *e)
+{
+	if (n < sizeof(*up))
+		return ks_fail(e, -EPROTO, "privsep: short UP message");
+	memcpy(up, msg, sizeof(*up));
+	if (up->head_len != n - sizeof(*up) || !up->head_len)
+		return ks_fail(e, -EPROTO, "privsep: UP message of %zu bytes says head %u", n,
+			       up->head_len);
+	up->peer_ip[sizeof(up->peer_ip) - 1] = 0;
+	up->peer.cert_sha256[sizeof(up->peer.cert_sha256) - 1] = 0;
+	up->peer.pubkey_sha256[sizeof(up->peer.pubkey_sha256) - 1] = 0;
+	if (!is_address(up->peer_ip) || !is_fingerprint(up->peer.cert_sha256) ||
+	    !is_fingerprint(up->peer.pubkey_sha256))
+		return ks_fail(e, -EPROTO, "privsep: the worker's UP message is malformed");
+	return 0;
+}
+
 static int take_params(struct ks_session *s, const uint8_t *msg, size_t n, struct ks_error *e)
 {
 	struct ks_ps_up up;
@@ -182,19 +200,9 @@ static int take_params(struct ks_session *s, const uint8_t *msg, size_t n, struc
 	size_t head_len = 0;
 	int err;
 
-	if (n < sizeof(up))
-		return ks_fail(e, -EPROTO, "privsep: short UP message");
-	memcpy(&up, msg, sizeof(up));
-	if (up.head_len != n - sizeof(up) || !up.head_len)
-		return ks_fail(e, -EPROTO, "privsep: UP message of %zu bytes says head %u", n,
-			       up.head_len);
-	/* The worker may be subverted: what it says is checked like the gateway's words. */
-	up.peer_ip[sizeof(up.peer_ip) - 1] = 0;
-	up.peer.cert_sha256[sizeof(up.peer.cert_sha256) - 1] = 0;
-	up.peer.pubkey_sha256[sizeof(up.peer.pubkey_sha256) - 1] = 0;
-	if (!is_address(up.peer_ip) || !is_fingerprint(up.peer.cert_sha256) ||
-	    !is_fingerprint(up.peer.pubkey_sha256))
-		return ks_fail(e, -EPROTO, "privsep: the worker's UP message is malformed");
+	err = take_up(msg, n, &up, e);
+	if (err)
+		return err;
 	memset(&s->auth.peer, 0, sizeof(s->auth.peer)); /* subject and CA text: not needed */
 	snprintf(s->auth.peer.cert_sha256, sizeof(s->auth.peer.cert_sha256), "%s",
 		 up.peer.cert_sha256);
@@ -274,6 +282,32 @@ static int signal_fd(void)
 	return signalfd(-1, &stop, SFD_CLOEXEC);
 }
 
+/* The worker wants a TCP socket to the gateway: ours to make, marked as kslice's own so
+ * that the split programs leave it alone whatever the gateway's address (split.h). */
+static int give_socket(struct ks_session *s, const uint8_t *msg, size_t n)
+{
+	struct ks_ps_socket req, ans = { .type = PS_SOCKET };
+	uint32_t mark = split_own_mark(s->o->mark);
+	int fd;
+
+	if (n != sizeof(req))
+		return -EPROTO;
+	memcpy(&req, msg, sizeof(req));
+	if (req.family != AF_INET && req.family != AF_INET6)
+		return -EPROTO;
+	fd = socket(req.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)))
+		ans.err = -errno;
+	if (ans.err && fd >= 0) {
+		close(fd);
+		fd = -1;
+	}
+	privsep_send_fd(s->ps.fd, &ans, sizeof(ans), fd);
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
 /* The worker's messages; returns 1 when it ended (its code in *rc), 0 to go on. */
 static int on_worker(struct ks_session *s, uint8_t *msg, double t0, int *rc)
 {
@@ -294,7 +328,13 @@ static int on_worker(struct ks_session *s, uint8_t *msg, double t0, int *rc)
 	switch (type) {
 	case PS_UP:
 		if (s->split.started && s->worker_down) {
-			/* A reconnect: the worker checked address and MTU. */
+			/* A reconnect: the worker checked address and MTU; the gateway's
+			 * address may be another (a name that resolves elsewhere now). */
+			struct ks_ps_up up;
+
+			if (take_up(msg, (size_t)n, &up, &e))
+				goto violation;
+			snprintf(s->peer_ip, sizeof(s->peer_ip), "%s", up.peer_ip);
 			s->worker_down = false;
 			split_set_state(&s->split, true);
 			return 0;
@@ -333,6 +373,10 @@ static int on_worker(struct ks_session *s, uint8_t *msg, double t0, int *rc)
 			goto violation;
 		s->worker_down = true;
 		split_set_state(&s->split, false); /* fail closed while there is no tunnel */
+		return 0;
+	case PS_SOCKET:
+		if (give_socket(s, msg, (size_t)n))
+			goto violation;
 		return 0;
 	case PS_END:
 		if ((size_t)n < sizeof(end)) {

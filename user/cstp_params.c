@@ -31,15 +31,6 @@ int cstp_build_connect(struct ks_buf *req, const char *host_header, const char *
 	return req->err;
 }
 
-const char *prefix_str(const struct ks_prefix *p, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	inet_ntop(p->family, p->addr, a, sizeof(a));
-	snprintf(buf, len, "%s/%u", a, p->len);
-	return buf;
-}
-
 static int parse_int(const char *s, int min, int max, int *out)
 {
 	char *end;
@@ -50,62 +41,6 @@ static int parse_int(const char *s, int min, int max, int *out)
 	if (errno || end == s || *end || v < min || v > max)
 		return -EINVAL;
 	*out = (int)v;
-	return 0;
-}
-
-static int mask_len(const struct in_addr *m)
-{
-	uint32_t v = ntohl(m->s_addr);
-	int n = __builtin_popcount(v);
-
-	/* Contiguous ones only: 255.0.255.0 is not a netmask. */
-	if (n && n < 32 && (v << n) != 0)
-		return -1;
-	return n;
-}
-
-/* "10.0.0.0/255.0.0.0", "10.0.0.0/8", "fd00::/64", or a bare host address. */
-int cstp_parse_prefix(const char *s, struct ks_prefix *out)
-{
-	char addr[INET6_ADDRSTRLEN + 1], *slash;
-	size_t n = strlen(s);
-	int len;
-
-	if (n == 0 || n >= sizeof(addr) + 16)
-		return -EINVAL;
-	memset(out, 0, sizeof(*out));
-	slash = strchr(s, '/');
-	n = slash ? (size_t)(slash - s) : n;
-	if (n >= sizeof(addr))
-		return -EINVAL;
-	memcpy(addr, s, n);
-	addr[n] = 0;
-	if (inet_pton(AF_INET, addr, out->addr) == 1) {
-		out->family = AF_INET;
-		len = 32;
-		if (slash) {
-			struct in_addr m;
-
-			if (strchr(slash + 1, '.')) {
-				if (inet_pton(AF_INET, slash + 1, &m) != 1 || (len = mask_len(&m)) < 0)
-					return -EINVAL;
-			} else if (parse_int(slash + 1, 0, 32, &len)) {
-				return -EINVAL;
-			}
-		}
-	} else if (inet_pton(AF_INET6, addr, out->addr) == 1) {
-		out->family = AF_INET6;
-		len = 128;
-		if (slash && parse_int(slash + 1, 0, 128, &len))
-			return -EINVAL;
-	} else {
-		return -EINVAL;
-	}
-	out->len = (uint8_t)len;
-	/* Host bits must be clear, else the entry means something the gateway did not say. */
-	for (int bit = len; bit < (out->family == AF_INET ? 32 : 128); bit++)
-		if (out->addr[bit / 8] & (0x80 >> (bit % 8)))
-			return -EINVAL;
 	return 0;
 }
 
@@ -253,7 +188,7 @@ static int parse_one(struct ks_cstp_params *p, const char *name, const char *v)
 	} else if (!strcasecmp(name, "X-CSTP-Netmask")) {
 		if (strchr(v, ':'))
 			return 0; /* v6 netmask: the prefix comes with X-CSTP-Address-IP6 */
-		if (inet_pton(AF_INET, v, &p->mask4) != 1 || mask_len(&p->mask4) < 0)
+		if (inet_pton(AF_INET, v, &p->mask4) != 1 || prefix_mask_len(&p->mask4) < 0)
 			return -EINVAL;
 	} else if (!strcasecmp(name, "X-CSTP-Address-IP6")) {
 		return parse_addr6(p, v);
@@ -265,7 +200,7 @@ static int parse_one(struct ks_cstp_params *p, const char *name, const char *v)
 		   !strncasecmp(name, "X-CSTP-Split-Exclude", 20)) {
 		bool inc = !strncasecmp(name + 13, "Include", 7);
 
-		if (cstp_parse_prefix(v, &pf))
+		if (prefix_parse(v, &pf))
 			return -EINVAL;
 		err = inc ? push_prefix(&p->split_include, &p->n_include, &pf) :
 			    push_prefix(&p->split_exclude, &p->n_exclude, &pf);

@@ -8,18 +8,13 @@
 #include "buf.h"
 #include "error.h"
 #include "http.h"
+#include "prefix.h"
 
 #define CSTP_MAX_DNS 8
 #define CSTP_MAX_SPLIT 65536
 #define CSTP_MAX_DOMAINS 1024
 #define CSTP_MIN_MTU 576
 #define CSTP_MAX_MTU 16384
-
-struct ks_prefix {
-	uint8_t family; /* AF_INET or AF_INET6 */
-	uint8_t len;
-	uint8_t addr[16];
-};
 
 struct ks_ip {
 	uint8_t family;
@@ -63,6 +58,4 @@ int cstp_build_connect(struct ks_buf *req, const char *host_header, const char *
 		       int base_mtu);
 int cstp_parse_response(const struct ks_http_resp *r, struct ks_cstp_params *p,
 			struct ks_error *e);
-int cstp_parse_prefix(const char *s, struct ks_prefix *out);
 void cstp_params_free(struct ks_cstp_params *p);
-const char *prefix_str(const struct ks_prefix *p, char *buf, size_t len);

@@ -49,8 +49,11 @@ void opts_connect_usage(FILE *f)
 	      "      --exclude PREFIX        keep PREFIX off the tunnel; beats any include\n"
 	      "      --split-only            with no include from gateway or user, tunnel nothing\n"
 	      "                              (default: everything, as AnyConnect does)\n"
+	      "      --allow-lan             full tunnel: keep the local networks off the tunnel,\n"
+	      "                              if the gateway allows it (split-exclude 0.0.0.0/32);\n"
+	      "                              only private ones that overlap nothing corporate\n"
 	      "      --no-lan                full tunnel: the local networks go through it too\n"
-	      "                              (default: they stay reachable, as with openconnect)\n"
+	      "                              (the default: TunnelCrack LocalNet, kslice.1)\n"
 	      "      --mark BIT              fwmark bit of corporate sockets (default 0x%x)\n"
 	      "      --table N               routing table of the tunnel (default %d)\n"
 	      "      --rule-pref N           first of the 3 policy rules (default %d)\n"
@@ -197,6 +200,7 @@ enum {
 	OPT_TABLE,
 	OPT_RULE_PREF,
 	OPT_NO_LAN,
+	OPT_ALLOW_LAN,
 	OPT_DOMAIN,
 	OPT_LEARN_DOMAIN,
 	OPT_EXCLUDE_DOMAIN,
@@ -236,6 +240,7 @@ static const struct option long_opts[] = {
 	{ "table", required_argument, NULL, OPT_TABLE },
 	{ "rule-pref", required_argument, NULL, OPT_RULE_PREF },
 	{ "no-lan", no_argument, NULL, OPT_NO_LAN },
+	{ "allow-lan", no_argument, NULL, OPT_ALLOW_LAN },
 	{ "domain", required_argument, NULL, OPT_DOMAIN },
 	{ "learn-domain", required_argument, NULL, OPT_LEARN_DOMAIN },
 	{ "exclude-domain", required_argument, NULL, OPT_EXCLUDE_DOMAIN },
@@ -253,7 +258,7 @@ static const struct option long_opts[] = {
 int opts_parse_prefix(const char *opt, const char *arg, struct ks_prefix *out,
 		      struct ks_error *e)
 {
-	if (!cstp_parse_prefix(arg, out))
+	if (!prefix_parse(arg, out))
 		return 0;
 	if (strchr(arg, '/') && (strchr(arg, '.') || strchr(arg, ':'))) {
 		struct ks_prefix loose;
@@ -261,7 +266,7 @@ int opts_parse_prefix(const char *opt, const char *arg, struct ks_prefix *out,
 
 		/* Tell apart "bad length" from "host bits set", the common slip. */
 		snprintf(a, sizeof(a), "%.*s", (int)(strchr(arg, '/') - arg), arg);
-		if (!cstp_parse_prefix(a, &loose))
+		if (!prefix_parse(a, &loose))
 			return ks_fail(e, -EINVAL,
 				       "%s: '%s': bad prefix length, or address bits set beyond it",
 				       opt, arg);
@@ -472,8 +477,11 @@ static int parse_one(struct ks_connect_opts *o, int c, const char *arg, const ch
 	case OPT_SPLIT_ONLY:
 		o->split_only = true;
 		return 0;
-	case OPT_NO_LAN:
-		o->no_lan = true;
+	case OPT_NO_LAN: /* the default's name, kept for scripts */
+		o->allow_lan = false;
+		return 0;
+	case OPT_ALLOW_LAN:
+		o->allow_lan = true;
 		return 0;
 	case OPT_NO_OFFLOAD:
 		o->no_offload = true;

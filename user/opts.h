@@ -39,7 +39,7 @@ struct ks_connect_opts {
 	struct ks_prefix *include, *exclude; /* --include/positional, --exclude */
 	size_t n_include, n_exclude;
 	bool split_only;		     /* never "everything" by default */
-	bool no_lan;			     /* full tunnel takes the local networks too */
+	bool allow_lan;			     /* full tunnel: the local networks stay off it */
 	uint32_t mark, table, rule_pref;
 	/* DNS */
 	struct ks_domain_arg *domains; /* --domain, --learn-domain, --exclude-domain */

@@ -141,6 +141,60 @@ ssize_t privsep_recv(int fd, void *buf, size_t len)
 	return (size_t)n > len ? -EMSGSIZE : n;
 }
 
+int privsep_send_fd(int fd, const void *msg, size_t len, int pass_fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	if (pass_fd >= 0) {
+		memset(&u, 0, sizeof(u));
+		m.msg_control = u.buf;
+		m.msg_controllen = sizeof(u.buf);
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+	}
+	n = sendmsg(fd, &m, MSG_NOSIGNAL);
+	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EMSGSIZE;
+}
+
+ssize_t privsep_recv_fd(int fd, void *buf, size_t len, int *got_fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	*got_fd = -1;
+	do
+		n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(int)) && *got_fd < 0)
+			memcpy(got_fd, CMSG_DATA(c), sizeof(int));
+	if ((m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) && *got_fd >= 0) {
+		close(*got_fd); /* not a message we asked for: nothing of it is kept */
+		*got_fd = -1;
+	}
+	return m.msg_flags & MSG_TRUNC ? -EMSGSIZE : n;
+}
+
 int privsep_send_type(int fd, enum ks_ps_msg type)
 {
 	uint32_t t = type;

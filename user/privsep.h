@@ -25,6 +25,9 @@ enum ks_ps_msg {
 	PS_DOWN,	/* connection lost, reconnecting: fail closed */
 	PS_READY,	/* the data path runs */
 	PS_END,		/* struct ks_ps_end: the session is over, exit with this code */
+	PS_SOCKET,	/* struct ks_ps_socket: a TCP socket to the gateway, please; the
+			 * answer is the same struct, with the socket attached (SCM_RIGHTS)
+			 * or err set: one marked as kslice's own (split.h, own_mark) */
 	/* monitor -> worker */
 	PS_GO,		/* the system is set up: run the data path */
 	PS_STOP,	/* reason text follows: disconnect and end */
@@ -37,6 +40,12 @@ struct ks_ps_up {
 	char peer_ip[64];
 	struct ks_tls_peer peer;
 	uint32_t reconnect;	/* 0 the first time */
+};
+
+struct ks_ps_socket {
+	uint32_t type;
+	int32_t family;	/* AF_INET or AF_INET6 */
+	int32_t err;	/* answer: 0 (a socket is attached) or -errno */
 };
 
 struct ks_ps_end {
@@ -76,6 +85,10 @@ int privsep_user(struct ks_privsep *ps, const char *user, struct ks_error *e);
  * capabilities and no_new_privs from here on), or -errno. */
 int privsep_fork(struct ks_privsep *ps, struct ks_error *e);
 int privsep_send(int fd, const void *msg, size_t len);
+/* With a file descriptor attached (pass_fd >= 0), and what receives one: *got_fd is the
+ * descriptor that came with the message, or -1. */
+int privsep_send_fd(int fd, const void *msg, size_t len, int pass_fd);
+ssize_t privsep_recv_fd(int fd, void *buf, size_t len, int *got_fd);
 /* A whole message into buf: its length, 0 at EOF, -errno. */
 ssize_t privsep_recv(int fd, void *buf, size_t len);
 /* Type-only and text messages. */

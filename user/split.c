@@ -2,7 +2,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ifaddrs.h>
 #include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 
 #include "generated/config.h"
 #include "ctl.h"
+#include "localnet.h"
 #include "log.h"
 #include "split.h"
 #include "split.skel.h"
@@ -232,53 +232,29 @@ static int add_list(struct ks_split_state *sp, const struct ks_prefix *list, siz
 	return 0;
 }
 
-/* Full tunnel keeps the local networks local, as openconnect's full tunnel does (their
- * connected routes outrank its default route): the on-link prefixes of the uplinks. */
-static int exclude_local_nets(struct ks_split_state *sp, const char *tun_name, struct ks_error *e)
+/* --allow-lan in full tunnel: the local networks localnet.h allows become excludes. */
+static int exclude_local_nets(struct ks_split_state *sp, const struct ks_split_setup *su,
+			      struct ks_error *e)
 {
-	struct ifaddrs *all, *ifa;
-	int err = 0;
+	struct ks_prefix lan[KS_LOCALNET_MAX];
+	int n;
 
-	if (getifaddrs(&all))
-		return 0; /* not fatal: LAN hosts would go through the tunnel */
-	for (ifa = all; ifa && !err; ifa = ifa->ifa_next) {
-		struct ks_prefix p = { 0 };
-		const uint8_t *a, *m;
-		int bytes, len = 0;
-
-		if (!ifa->ifa_addr || !ifa->ifa_netmask || (ifa->ifa_flags & IFF_LOOPBACK) ||
-		    !strcmp(ifa->ifa_name, tun_name))
-			continue;
-		if (ifa->ifa_addr->sa_family == AF_INET) {
-			a = (const uint8_t *)&((struct sockaddr_in *)ifa->ifa_addr)->sin_addr;
-			m = (const uint8_t *)&((struct sockaddr_in *)ifa->ifa_netmask)->sin_addr;
-			bytes = 4;
-		} else if (ifa->ifa_addr->sa_family == AF_INET6) {
-			a = (const uint8_t *)&((struct sockaddr_in6 *)ifa->ifa_addr)->sin6_addr;
-			m = (const uint8_t *)&((struct sockaddr_in6 *)ifa->ifa_netmask)->sin6_addr;
-			bytes = 16;
-			if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
-				continue; /* link-local: never tunnelled anyway */
-		} else {
-			continue;
-		}
-		p.family = (uint8_t)ifa->ifa_addr->sa_family;
-		for (int i = 0; i < bytes; i++) {
-			p.addr[i] = a[i] & m[i];
-			len += __builtin_popcount(m[i]);
-		}
-		p.len = (uint8_t)len;
-		err = add_list(sp, &p, 1, true, KS_ORIGIN_AUTO, e);
+	if (!localnet_permitted(su->params)) {
+		ks_warn("split", "event=lan_not_permitted reason=\"the gateway does not allow local "
+			"LAN access (no split-exclude 0.0.0.0/32): --allow-lan has no effect\"");
+		return 0;
 	}
-	freeifaddrs(all);
-	return err;
+	n = localnet_prefixes(su->params, su->tun_name, lan, KS_LOCALNET_MAX);
+	if (n < 0)
+		return ks_fail(e, n, "split: local networks: %s", strerror(-n));
+	return add_list(sp, lan, (size_t)n, true, KS_ORIGIN_AUTO, e);
 }
 
 static int fill_sets(struct ks_split_state *sp, const struct ks_split_setup *su,
 		     struct ks_error *e)
 {
 	const struct ks_cstp_params *p = su->params;
-	struct ks_prefix gw = { 0 }, all4 = { .family = AF_INET }, all6 = { .family = AF_INET6 };
+	struct ks_prefix all4 = { .family = AF_INET }, all6 = { .family = AF_INET6 };
 	int err;
 
 	err = add_list(sp, p->split_include, p->n_include, false, KS_ORIGIN_GATEWAY, e);
@@ -293,18 +269,20 @@ static int fill_sets(struct ks_split_state *sp, const struct ks_split_setup *su,
 	/* No include at all from anyone means "everything", as AnyConnect clients read it. */
 	sp->full_tunnel = !p->n_include && !su->n_user_include && !su->split_only;
 	if (sp->full_tunnel) {
+		/* ::/0 also without an IPv6 address from the gateway: then the decision is
+		 * "blocked" (KS_CFG_HAVE6 unset), not "direct". */
 		err = add_list(sp, &all4, 1, false, KS_ORIGIN_AUTO, e);
-		if (!err && p->have6)
+		if (!err)
 			err = add_list(sp, &all6, 1, false, KS_ORIGIN_AUTO, e);
-		if (!err && !su->no_local_exclude)
-			err = exclude_local_nets(sp, su->tun_name, e);
+		if (!err && su->allow_lan)
+			err = exclude_local_nets(sp, su, e);
 		if (err)
 			return err;
 	}
-	/* The gateway itself is never inside: that would tunnel the tunnel. */
-	if (su->gateway_ip && !cstp_parse_prefix(su->gateway_ip, &gw))
-		err = add_list(sp, &gw, 1, true, KS_ORIGIN_AUTO, e);
-	return err;
+	/* The gateway's address is not excluded: only kslice's own socket to it is
+	 * (own_mark), so a name that resolves to a shared or hostile address cannot open a
+	 * hole for everything else (TunnelCrack "ServerIP"). */
+	return 0;
 }
 
 static int attach_hooks(struct ks_split_state *sp, struct ks_error *e)
@@ -485,6 +463,7 @@ int split_start(struct ks_split_state *sp, const struct ks_split_setup *su, stru
 		goto fail;
 	sp->cfg.tun_ifindex = (uint32_t)su->tun_ifindex;
 	sp->cfg.mark = su->mark;
+	sp->cfg.own_mark = split_own_mark(su->mark);
 	sp->cfg.state = KS_STATE_DOWN;
 	sp->cfg.flags = (p->have4 ? KS_CFG_HAVE4 : 0) | (p->have6 ? KS_CFG_HAVE6 : 0);
 	memcpy(sp->cfg.addr4, &p->addr4, 4);

@@ -16,6 +16,13 @@
 struct ks_split;
 struct bpf_link;
 
+/* The mark of kslice's own sockets to the gateway (ks_split_config.own_mark): the bit next
+ * to the tunnel's, which the fixed rules do not match, so they take the main table. */
+static inline uint32_t split_own_mark(uint32_t mark)
+{
+	return mark & 0x80000000u ? mark >> 1 : mark << 1;
+}
+
 enum ks_split_hook { KS_HOOK_CONNECT4, KS_HOOK_CONNECT6, KS_HOOK_SENDMSG4, KS_HOOK_SENDMSG6,
 		     KS_HOOK_MAX };
 
@@ -46,10 +53,9 @@ struct ks_split_setup {
 	const struct ks_cstp_params *params;
 	const struct ks_prefix *user_include, *user_exclude;
 	size_t n_user_include, n_user_exclude;
-	const char *gateway_ip;
 	uint32_t mark, table, pref;
 	bool split_only; /* no "everything" default when the gateway pushes no include */
-	bool no_local_exclude; /* full tunnel takes the local networks too */
+	bool allow_lan; /* full tunnel: local networks off it, if the gateway allows (localnet.h) */
 	/* A predecessor's kill switch was in force: if we fail once ours has replaced it,
 	 * ours stays (tunnel down, so fail closed) instead of going (split_abandon). */
 	bool keep_on_failure;

@@ -30,6 +30,8 @@ void split_report_json(const struct ks_split_state *sp, struct ks_json *j)
 		json_str(j, "state", sp->cfg.state == KS_STATE_UP ? "up" : "down");
 		snprintf(m, sizeof(m), "0x%x", sp->cfg.mark);
 		json_str(j, "mark", m);
+		snprintf(m, sizeof(m), "0x%x", sp->cfg.own_mark);
+		json_str(j, "own_mark", m);
 		json_u64(j, "table", sp->policy.table);
 		json_u64(j, "rule_pref", sp->policy.pref);
 		json_arr_open(j, "include");

@@ -253,6 +253,25 @@ static int ssl_wait(SSL *ssl, int rc, const struct ks_deadline *d)
 	return rc == 0 && d->end_ms <= mono_ms() ? -ETIMEDOUT : 0;
 }
 
+static ks_socket_fn socket_maker;
+static void *socket_maker_ctx;
+
+void tls_set_socket_maker(ks_socket_fn fn, void *ctx)
+{
+	socket_maker = fn;
+	socket_maker_ctx = ctx;
+}
+
+static int tcp_socket(const struct addrinfo *ai)
+{
+	int fd;
+
+	if (socket_maker)
+		return socket_maker(socket_maker_ctx, ai->ai_family);
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+	return fd < 0 ? -errno : fd;
+}
+
 static int tcp_connect(const char *host, const char *port, int timeout_s, struct ks_error *e)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
@@ -267,10 +286,12 @@ static int tcp_connect(const char *host, const char *port, int timeout_s, struct
 		struct pollfd pfd;
 		socklen_t sl = sizeof(rc);
 
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-			    ai->ai_protocol);
-		if (fd < 0)
+		fd = tcp_socket(ai);
+		if (fd < 0) {
+			last = fd;
+			fd = -1;
 			continue;
+		}
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) && errno != EINPROGRESS)
 			goto next;
 		pfd = (struct pollfd){ .fd = fd, .events = POLLOUT };

@@ -49,6 +49,10 @@ int deadline_fail(const struct ks_deadline *d, struct ks_error *e);
 /* TCP connect and TLS handshake with SNI and hostname check, within timeout_s in all.
  * -EKEYREJECTED: certificate not trusted; `peer` says what was presented. The socket is
  * left non-blocking. */
+/* Where TCP sockets to the gateway come from: socket() by default; the worker asks the
+ * monitor, which marks them as kslice's own (privsep.h, PS_SOCKET). -errno on failure. */
+typedef int (*ks_socket_fn)(void *ctx, int family);
+void tls_set_socket_maker(ks_socket_fn fn, void *ctx);
 int tls_connect(SSL_CTX *ctx, const struct ks_tls_trust *trust, const char *host,
 		const char *port, int timeout_s, SSL **ssl_out, int *fd_out,
 		struct ks_tls_peer *peer, struct ks_error *e);

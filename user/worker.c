@@ -95,15 +95,13 @@ static int send_up(struct ks_session *s, bool reconnect)
 	return err;
 }
 
-/* A message from the monitor: STOP and DETACH (GO is waited for on its own). */
-static void on_monitor(void *ctx)
+/* A message from the monitor (n bytes, msg[n] writable): STOP and DETACH; GO and the
+ * answer to PS_SOCKET are waited for where they are asked for. */
+static void monitor_message(struct ks_session *s, char *msg, ssize_t n)
 {
-	struct ks_session *s = ctx;
-	char msg[512];
 	uint32_t type;
-	ssize_t n = privsep_recv(s->ps.fd, msg, sizeof(msg) - 1);
 
-	if (n <= 0 || n < 4) { /* the monitor is gone: nobody would clean up after us */
+	if (n < 4) { /* the monitor is gone: nobody would clean up after us */
 		s->stop_requested = true;
 		if (s->tunnel)
 			tunnel_stop(s->tunnel, "Client is going away");
@@ -120,6 +118,54 @@ static void on_monitor(void *ctx)
 		dup2(s->ps.devnull, 1);
 		if (!isatty(2))
 			dup2(s->ps.devnull, 2);
+	}
+}
+
+static void on_monitor(void *ctx)
+{
+	struct ks_session *s = ctx;
+	char msg[512];
+
+	monitor_message(s, msg, privsep_recv(s->ps.fd, msg, sizeof(msg) - 1));
+}
+
+/* tls_connect's sockets: made by the monitor and marked as kslice's own there (setting
+ * SO_MARK takes a capability this process does not have). */
+static int socket_from_monitor(void *ctx, int family)
+{
+	struct ks_session *s = ctx;
+	struct ks_ps_socket req = { .type = PS_SOCKET, .family = family }, ans;
+	char msg[512];
+	int fd, err = privsep_send(s->ps.fd, &req, sizeof(req));
+
+	if (err)
+		return err;
+	for (;;) {
+		ssize_t n = privsep_recv_fd(s->ps.fd, msg, sizeof(msg) - 1, &fd);
+		uint32_t type = 0;
+
+		if (n >= 4)
+			memcpy(&type, msg, 4);
+		if (type != PS_SOCKET) {
+			if (fd >= 0)
+				close(fd);
+			monitor_message(s, msg, n < 0 ? 0 : n);
+			if (s->stop_requested)
+				return -EINTR;
+			continue;
+		}
+		if ((size_t)n != sizeof(ans)) {
+			if (fd >= 0)
+				close(fd);
+			return -EPROTO;
+		}
+		memcpy(&ans, msg, sizeof(ans));
+		if (ans.err || fd < 0) {
+			if (fd >= 0)
+				close(fd);
+			return ans.err < 0 ? ans.err : -EPROTO;
+		}
+		return fd;
 	}
 }
 
@@ -292,6 +338,7 @@ int worker_main(struct ks_session *s)
 	struct ks_ps_end end = { .type = PS_END };
 
 	mlock(&s->o->totp, sizeof(s->o->totp)); /* kept for reconnects: never swapped */
+	tls_set_socket_maker(socket_from_monitor, s);
 	end.exit_code = worker_run(s);
 	privsep_send(s->ps.fd, &end, sizeof(end));
 	tunnel_free(s->tunnel);

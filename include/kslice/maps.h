@@ -64,7 +64,8 @@ struct ks_split_config {
 	__u32 flags;	    /* KS_CFG_* */
 	__u8 addr4[4];
 	__u8 addr6[16];
-	__u32 pad;
+	__u32 own_mark;	    /* kslice's own sockets to the gateway: never steered, never
+			     * dropped (not the gateway's address: TunnelCrack "ServerIP") */
 };
 _Static_assert(sizeof(struct ks_split_config) == 48, "ABI: struct ks_split_config");
 

@@ -26,7 +26,8 @@
 	X(egress_passed, EGRESS_PASSED, KS_ACT_PASS, "IP packet that is not corporate")         \
 	X(egress_not_ip, EGRESS_NOT_IP, KS_ACT_PASS, "ARP, LLDP and other non-IP frames")       \
 	X(egress_vlan_depth, EGRESS_VLAN_DEPTH, KS_ACT_DROP, "more VLAN tags than parsed (2)")  \
-	X(egress_own, EGRESS_OWN, KS_ACT_PASS, "kslice's own connection to the gateway")
+	X(egress_own, EGRESS_OWN, KS_ACT_PASS, "packets of kslice's own connection to the gateway") \
+	X(connect_own, CONNECT_OWN, KS_ACT_PASS, "kslice's own connect() to the gateway: left alone")
 
 #define KS_DNS_STATS(X)                                                                          \
 	X(answers_seen, ANSWERS_SEEN, KS_ACT_PASS, "UDP answers from port 53 looked at")       \

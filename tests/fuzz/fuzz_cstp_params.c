@@ -25,7 +25,7 @@ static void check_prefixes(const struct ks_prefix *arr, size_t n)
 			FUZZ_CHECK(!(p->addr[bit / 8] & (0x80 >> (bit % 8))), "host bit %u set",
 				   bit);
 		prefix_str(p, text, sizeof(text));
-		FUZZ_CHECK(!cstp_parse_prefix(text, &back) && !memcmp(&back, p, sizeof(back)),
+		FUZZ_CHECK(!prefix_parse(text, &back) && !memcmp(&back, p, sizeof(back)),
 			   "'%s' does not parse back to the same prefix", text);
 	}
 }
@@ -46,7 +46,7 @@ static void check_params(const struct ks_cstp_params *p, const struct ks_http_re
 	FUZZ_CHECK(p->have4 || p->have6, "no address");
 	FUZZ_CHECK(p->mtu >= CSTP_MIN_MTU && p->mtu <= CSTP_MAX_MTU, "mtu %d", p->mtu);
 	if (p->have4)
-		FUZZ_CHECK(p->mask4.s_addr && mask_len(&p->mask4) >= 0, "netmask %08x",
+		FUZZ_CHECK(p->mask4.s_addr && prefix_mask_len(&p->mask4) >= 0, "netmask %08x",
 			   ntohl(p->mask4.s_addr));
 	if (p->have6)
 		FUZZ_CHECK(p->prefix6 >= 1 && p->prefix6 <= 128, "prefix6 %u", p->prefix6);

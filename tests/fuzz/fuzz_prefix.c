@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* PREFIX on the command line: opts_parse_prefix() (cstp_parse_prefix underneath, which
+/* PREFIX on the command line: opts_parse_prefix() (prefix_parse underneath, which
  * also reads the gateway's X-CSTP-Split-*). What it accepts has no host bits, prints
  * back with prefix_str() to the same prefix, and for IPv4 means the same with a dotted
  * netmask. */
@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			inet_ntop(AF_INET, p.addr, a, sizeof(a));
 			snprintf(text, sizeof(text), "%s/%u.%u.%u.%u", a, m >> 24, (m >> 16) & 255,
 				 (m >> 8) & 255, m & 255);
-			FUZZ_CHECK(!cstp_parse_prefix(text, &back) && !memcmp(&back, &p, sizeof(p)),
+			FUZZ_CHECK(!prefix_parse(text, &back) && !memcmp(&back, &p, sizeof(p)),
 				   "'%s' is not the same as /%u", text, p.len);
 		}
 	} else {

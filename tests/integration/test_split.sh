@@ -83,8 +83,12 @@ ks_expect_eq "status --json: gateway include with hits" "gateway" \
 	"$(jq -r '.split.include[] | select(.prefix=="10.78.0.0/24") | .origin' <<<"$st")"
 ks_expect "status --json: hits counted on 10.78.0.0/24" \
 	test "$(jq -r '.split.include[] | select(.prefix=="10.78.0.0/24") | .hits' <<<"$st")" -gt 0
-ks_expect_eq "status --json: the gateway's own address is excluded" auto \
+ks_expect_eq "status --json: the gateway's address is not excluded (ServerIP)" "" \
 	"$(jq -r ".split.exclude[] | select(.prefix==\"$KS_GW_IP/32\") | .origin" <<<"$st")"
+ks_expect_eq "status --json: kslice's own sockets carry the bit next to the mark" 0x800000 \
+	"$(jq -r .split.own_mark <<<"$st")"
+ks_expect "status --json: its TLS connection is passed as its own on the uplink" \
+	test "$(jq -r .split.stats.egress_own <<<"$st")" -gt 0
 ks_expect "status --json: connects steered counted" \
 	test "$(jq -r .split.stats.connect_tunnel <<<"$st")" -ge 4
 ks_expect "status text lists the split set" \
@@ -134,10 +138,111 @@ expect_side "full tunnel: the internet goes through the tunnel (corp plays it)" 
 expect_side "full tunnel: v6 internet too" corp udp-unconnected $KS_PUBLIC_IP6
 expect_side "full tunnel: corp through the tunnel" corp tcp $KS_CORP_IP
 expect_side "full tunnel: the gateway's excludes still go direct" decoy tcp 10.78.0.200
-ks_expect "full tunnel: the LAN stays direct (on-link prefix excluded)" \
-	test "$(jq -r '.split.exclude[] | select(.prefix=="198.18.2.0/24") | .origin' <<<"$st")" = auto
-ks_expect "full tunnel: neighbour discovery still works (v6 router reachable)" quiet_ping -6 -c 1 -W 2 fd00:2::1
+# The uplink's network now also claims 10.78.0.0/16, the corporate range (TunnelCrack
+# LocalNet); a private LAN 192.168.77.0/24 sits beside it, its host .1 a decoy.
+ks_cli ip addr add 10.78.0.250/16 dev eth1
+ks_cli ip addr add 192.168.77.2/24 dev eth1
+ip -n "$KS_NET" addr add 192.168.77.1/24 dev eth0
+ks_expect_eq "full tunnel: no local network is exempt by default (LocalNet)" "" \
+	"$(jq -r '.split.exclude[] | select(.origin=="auto") | .prefix' <<<"$st")"
+expect_side "LocalNet: a LAN covering the corp range does not take corp traffic" corp tcp $KS_CORP_IP
+expect_side "LocalNet: ... nor udp" corp udp-unconnected $KS_CORP_IP
+ks_expect "LocalNet: ... nor ping" quiet_ping -c 1 -W 2 $KS_CORP_IP
+# (through the tunnel, the gateway has no route there: it says so)
+expect_side "full tunnel: a private LAN host goes through the tunnel too" \
+	"ERR Network is unreachable" tcp 192.168.77.1
+rtr6=$(ip -n "$KS_NET" -6 -o addr show dev eth0 scope link | awk '{print $4}' | cut -d/ -f1)
+ks_expect "full tunnel: link-local still works (the router's fe80 address answers)" \
+	quiet_ping -6 -c 1 -W 2 "$rtr6%eth1"
 ks_expect "full tunnel: the tunnel does not carry itself (still up)" ks_alive "$pid"
+ks_cli "$KS_BIN" disconnect -i $IF >/dev/null
+ks_wait_gone "$pid"
+
+# --allow-lan: only when the gateway allows it (carol's does not; dave's does).
+ks_kslice_bg "$KS_WORK/kslice-lan1.log" -u carol --passwd-on-stdin --servercert "$PIN" -i $IF \
+	--allow-lan $KS_GW_IP
+pid=$KS_PID
+ks_expect "--allow-lan, gateway says no: up" ks_wait_tunnel $IF "$pid"
+ks_expect "... says why nothing is exempt" grep -q "event=lan_not_permitted" "$KS_WORK/kslice-lan1.log"
+expect_side "... the private LAN still goes through the tunnel" "ERR Network is unreachable" \
+	tcp 192.168.77.1
+ks_cli "$KS_BIN" disconnect -i $IF >/dev/null
+ks_wait_gone "$pid"
+ks_answers davepass
+ks_kslice_bg "$KS_WORK/kslice-lan2.log" -u dave --passwd-on-stdin --servercert "$PIN" -i $IF \
+	--allow-lan $KS_GW_IP
+pid=$KS_PID
+ks_expect "--allow-lan, gateway allows (split-exclude 0.0.0.0/32): up" ks_wait_tunnel $IF "$pid"
+st=$(ks_cli "$KS_BIN" status -i $IF --json)
+ks_expect_eq "... exempt: the private (and unique-local) subnets of the uplinks" \
+	"192.168.77.0/24 fd00:2::/64" \
+	"$(jq -r '[.split.exclude[] | select(.origin=="auto") | .prefix] | join(" ")' <<<"$st")"
+expect_side "... its host is reached directly" decoy tcp 192.168.77.1
+ks_expect "... the LAN claiming 10.78.0.0/16 is refused: it overlaps the corporate DNS" \
+	grep -q 'event=lan_refused interface=eth1 prefix=10.78.0.0/16 reason="overlaps the corporate DNS server"' \
+	"$KS_WORK/kslice-lan2.log"
+ks_expect "... the public uplink subnet is refused: not private" \
+	grep -q 'event=lan_refused interface=eth1 prefix=198.18.2.0/24 reason="not a private' \
+	"$KS_WORK/kslice-lan2.log"
+expect_side "... corp still through the tunnel" corp tcp $KS_CORP_IP
+ks_cli "$KS_BIN" disconnect -i $IF >/dev/null
+ks_wait_gone "$pid"
+ks_cli ip addr del 10.78.0.250/16 dev eth1
+ks_cli ip addr del 192.168.77.2/24 dev eth1
+ks_answers carolpass
+
+# v4-only full tunnel (--disable-ipv6: no IPv6 address from the gateway): IPv6 is blocked,
+# not sent around the tunnel.
+ks_kslice_bg "$KS_WORK/kslice-v4.log" -u carol --passwd-on-stdin --servercert "$PIN" -i $IF \
+	--disable-ipv6 $KS_GW_IP
+pid=$KS_PID
+ks_expect "v4-only full tunnel: up" ks_wait_tunnel $IF "$pid"
+expect_side "v4-only: IPv6 to the internet is refused, not direct" "ERR Operation not permitted" \
+	tcp $KS_PUBLIC_IP6
+expect_side "v4-only: ... unconnected udp too" "ERR Operation not permitted" \
+	udp-unconnected $KS_PUBLIC_IP6
+ks_expect "v4-only: ... ping6 gets no answer" bash -c "! nsenter --net=/run/netns/$KS_CLI ping -6 -q -c 1 -W 1 $KS_PUBLIC_IP6 >/dev/null 2>&1"
+ks_expect "v4-only: link-local IPv6 still works" quiet_ping -6 -c 1 -W 2 "$rtr6%eth1"
+expect_side "v4-only: IPv4 goes through the tunnel" corp tcp $KS_PUBLIC_IP
+ks_cli "$KS_BIN" disconnect -i $IF >/dev/null
+ks_wait_gone "$pid"
+
+# ServerIP: the gateway's address also serves something else, and its name is made to
+# resolve to an attacker's relay (198.18.1.3) that passes TLS on to the real gateway.
+# Only kslice's own connection skips the tunnel; the rest for those addresses goes in.
+ip -n "$KS_GW" addr add 198.18.1.3/24 dev eth0
+ks_bg "$KS_GW" "$KS_WORK/idsrv-gw.out" /usr/bin/python3 "$KS_TOP/tests/lib/idsrv.py" \
+	--name gwhost --log "$KS_WORK/gwhost.log" >/dev/null
+ks_bg "$KS_GW" "$KS_WORK/relay.out" /usr/bin/python3 "$KS_TOP/tests/lib/tcp_relay.py" \
+	198.18.1.3 443 $KS_GW_IP 443 >/dev/null
+[ -d /etc/netns ] || KS_ETC_NETNS_MADE=1
+mkdir -p "/etc/netns/$KS_CLI" && KS_ETC_NETNS=/etc/netns/$KS_CLI
+echo "$KS_GW_IP gw.kslice.test" > "/etc/netns/$KS_CLI/hosts"
+for _ in $(seq 50); do ks_in "$KS_GW" bash -c "exec 3<>/dev/tcp/198.18.1.3/443" 2>/dev/null && break; sleep 0.1; done
+ip netns exec "$KS_CLI" "$KS_BIN" connect -u carol --passwd-on-stdin --servercert "$PIN" -i $IF \
+	gw.kslice.test <"$KS_WORK/answers" >"$KS_WORK/kslice-serverip.log" 2>&1 &
+pid=$!
+KS_PIDS+=($pid)
+ks_expect "ServerIP: full tunnel up, gateway by name" ks_wait_tunnel $IF "$pid"
+vpn4=$(ks_cli "$KS_BIN" status -i $IF --json | jq -r .tunnel.address4)
+ks_expect_eq "ServerIP: another service on the gateway's address answers" gwhost \
+	"$(ks_probe tcp $KS_GW_IP)"
+ks_expect "... through the tunnel (it saw the VPN address, not the uplink's)" \
+	grep -q "^tcp $KS_GW_IP $vpn4\$" "$KS_WORK/gwhost.log"
+echo "198.18.1.3 gw.kslice.test" > "/etc/netns/$KS_CLI/hosts"
+for p in $(ip netns pids "$KS_GW"); do
+	[ "$(cat /proc/$p/comm 2>/dev/null)" = ocserv-worker ] && kill -KILL "$p"
+done
+for _ in $(seq 100); do grep -q 'event=reconnected' "$KS_WORK/kslice-serverip.log" && break; sleep 0.1; done
+ks_expect "ServerIP: the name now resolves to the relay; full tunnel reconnects through it" \
+	grep -q 'event=reconnected' "$KS_WORK/kslice-serverip.log"
+ks_expect_eq "... the session's gateway address is the relay's" 198.18.1.3 \
+	"$(ks_cli "$KS_BIN" status -i $IF --json | jq -r .gateway.address)"
+ks_expect_eq "... and traffic to the relay's address is not exempt: through the tunnel" gwhost \
+	"$(ks_probe tcp 198.18.1.3)"
+ks_expect "... (seen from the VPN address)" grep -q "^tcp 198.18.1.3 $vpn4\$" "$KS_WORK/gwhost.log"
+ks_expect_eq "... nothing reached the gateway host from the uplink's address" 0 \
+	"$(grep -c ' 198.18.1.2$' "$KS_WORK/gwhost.log")"
 ks_cli "$KS_BIN" disconnect -i $IF >/dev/null
 ks_wait_gone "$pid"
 ks_answers alicepass
