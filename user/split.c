@@ -448,6 +448,7 @@ static void split_abandon(struct ks_split_state *sp)
 	ks_split__destroy(sp->skel);
 	ks_split__destroy(sp->skel_l3);
 	ks_warn("split", "event=kill_switch_kept uplinks=%d", sp->uplinks.n);
+	uplinks_free(&sp->uplinks);
 	memset(sp, 0, sizeof(*sp));
 }
 
@@ -499,7 +500,11 @@ int split_start(struct ks_split_state *sp, const struct ks_split_setup *su, stru
 		goto fail;
 	split_uplink_state_path(su->tun_name, sp->uplinks.state_path,
 				sizeof(sp->uplinks.state_path));
-	uplinks_sync(&sp->uplinks);
+	err = uplinks_sync(&sp->uplinks);
+	if (err < 0) {
+		ks_fail(e, err, "split: not every uplink could be covered: %s", strerror(-err));
+		goto fail;
+	}
 	err = attach_hooks(sp, e);
 	if (err)
 		goto fail;
@@ -536,5 +541,6 @@ void split_stop(struct ks_split_state *sp)
 		ks_split__destroy(sp->skel);
 	}
 	ks_split__destroy(sp->skel_l3);
+	uplinks_free(&sp->uplinks);
 	memset(sp, 0, sizeof(*sp));
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -108,16 +109,45 @@ static bool created_by_dead(const char *state_path, const char *name)
 	return found;
 }
 
+/* Room for one more entry in an array of cap elements of size sz: 0 or -ENOMEM. */
+static int grow(void **arr, int n, int *cap, size_t sz)
+{
+	void *na;
+	int want;
+
+	if (n < *cap)
+		return 0;
+	want = *cap ? *cap * 2 : 16;
+	na = realloc(*arr, (size_t)want * sz);
+	if (!na)
+		return -ENOMEM;
+	*arr = na;
+	*cap = want;
+	return 0;
+}
+
+static void remember_failed(struct ks_uplinks *u, int ifindex)
+{
+	if (!grow((void **)&u->failed, u->n_failed, &u->failed_cap, sizeof(*u->failed)))
+		u->failed[u->n_failed++] = ifindex;
+}
+
 static int attach_one(struct ks_uplinks *u, int ifindex, const char *name)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = u->handle, .priority = UPLINK_PRIO);
-	struct ks_uplink *d = &u->dev[u->n];
 	struct link_info li = { 0 };
+	struct ks_uplink *d;
 	int err;
 
 	if (link_info(name, &li) || li.loopback)
 		return 0;
+	if (grow((void **)&u->dev, u->n, &u->cap, sizeof(*u->dev))) {
+		ks_err("split", "event=uplink_not_covered interface=%s reason=\"out of memory for "
+		       "the uplink table: corporate packets could leave by it\"", name);
+		return -ENOMEM;
+	}
+	d = &u->dev[u->n];
 	memset(d, 0, sizeof(*d));
 	d->ifindex = ifindex;
 	snprintf(d->name, sizeof(d->name), "%s", name);
@@ -157,8 +187,7 @@ static int attach_one(struct ks_uplinks *u, int ifindex, const char *name)
 	return 1;
 fail:
 	/* The rest of the kill switch (cgroup hooks, unreachable rule) still stands. */
-	if (u->n_failed < KS_MAX_UPLINKS)
-		u->failed[u->n_failed++] = ifindex;
+	remember_failed(u, ifindex);
 	ks_warn("split", "event=uplink_attach_failed interface=%s reason=\"%s\"", name,
 		strerror(-err));
 	return 0;
@@ -167,7 +196,7 @@ fail:
 int uplinks_sync(struct ks_uplinks *u)
 {
 	struct if_nameindex *all = if_nameindex(), *it;
-	int added = 0;
+	int added = 0, r;
 
 	if (!all)
 		return -errno;
@@ -184,15 +213,21 @@ int uplinks_sync(struct ks_uplinks *u)
 		ks_info("split", "event=uplink_gone interface=%s", u->dev[i].name);
 		u->dev[i] = u->dev[--u->n];
 	}
-	for (it = all; it->if_index && u->n < KS_MAX_UPLINKS; it++) {
+	for (it = all; it->if_index; it++) {
 		bool known = (int)it->if_index == u->skip_ifindex;
 
 		for (int i = 0; i < u->n && !known; i++)
 			known = u->dev[i].ifindex == (int)it->if_index;
 		for (int i = 0; i < u->n_failed && !known; i++)
 			known = u->failed[i] == (int)it->if_index;
-		if (!known)
-			added += attach_one(u, (int)it->if_index, it->if_name);
+		if (known)
+			continue;
+		r = attach_one(u, (int)it->if_index, it->if_name);
+		if (r < 0) {
+			added = r;
+			break;
+		}
+		added += r;
 	}
 	if_freenameindex(all);
 	if (added)
@@ -212,6 +247,15 @@ static void detach_one(uint32_t handle, int ifindex, bool created)
 		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 		bpf_tc_hook_destroy(&hook);
 	}
+}
+
+void uplinks_free(struct ks_uplinks *u)
+{
+	free(u->dev);
+	free(u->failed);
+	u->dev = NULL;
+	u->failed = NULL;
+	u->n = u->cap = u->n_failed = u->failed_cap = 0;
 }
 
 void uplinks_detach(struct ks_uplinks *u)

@@ -7,8 +7,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define KS_MAX_UPLINKS 64
-
 struct ks_uplink {
 	int ifindex;
 	char name[IFNAMSIZ];
@@ -17,10 +15,10 @@ struct ks_uplink {
 };
 
 struct ks_uplinks {
-	struct ks_uplink dev[KS_MAX_UPLINKS];
-	int n;
-	int failed[KS_MAX_UPLINKS]; /* ifindexes that refused the filter: warned once */
-	int n_failed;
+	struct ks_uplink *dev; /* grown as interfaces appear: every one is covered */
+	int n, cap;
+	int *failed; /* ifindexes that refused the filter: warned once */
+	int n_failed, failed_cap;
 	uint32_t handle; /* filter handle: the tunnel's table number, unique per instance */
 	int prog_l2_fd, prog_l3_fd;	  /* egress: the kill switch */
 	int prog_in_l2_fd, prog_in_l3_fd; /* ingress: the DNS learner (0: none) */
@@ -31,10 +29,13 @@ struct ks_uplinks {
 };
 
 /* Attaches to interfaces not yet covered and forgets vanished ones; returns how many are
- * newly covered. Safe to call often (the daemon does every second, for hotplug). */
+ * newly covered, or -ENOMEM when the table cannot grow (said loudly: those interfaces
+ * are not covered). Safe to call often (the daemon does every second, for hotplug). */
 int uplinks_sync(struct ks_uplinks *u);
 /* Removes our filters (and the qdiscs we created, if no other filter uses them). */
 void uplinks_detach(struct ks_uplinks *u);
+/* Frees the tables (after detach, or when the filters are left in force). */
+void uplinks_free(struct ks_uplinks *u);
 /* Finds filters at `handle` running a ks_tc_uplink program on any interface of this
  * namespace (a SIGKILLed kslice's), and removes them unless dry_run. Also removes the
  * qdiscs that state_path says the dead daemon created. Returns how many it found. */

@@ -20,6 +20,11 @@ decoy_hits() { # lines of the decoy log naming a corp address (not the excluded 
 }
 quiet_ping() { ks_cli ping "$@" >/dev/null 2>&1; }
 
+# A workstation with many interfaces (container veths): 70 more, past the old table of 64.
+for i in $(seq 35); do
+	ks_cli ip link add ksd$i type veth peer name ksd$((i + 35)) &&
+		ks_cli ip link set ksd$i up && ks_cli ip link set ksd$((i + 35)) up
+done
 ks_answers alicepass
 ks_kslice_bg "$KS_WORK/kslice.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF \
 	$KS_GW_IP 10.79.0.0/24
@@ -27,6 +32,17 @@ pid=$KS_PID
 ks_expect "tunnel up (gateway routes + a positional user prefix)" ks_wait_tunnel $IF "$pid" ||
 	{ cat "$KS_WORK/kslice.log"; ks_done; exit 1; }
 
+covered=0
+for i in $(seq 70); do
+	ks_cli tc filter show dev ksd$i egress | grep -q ks_tc_uplink && covered=$((covered + 1))
+done
+ks_expect_eq "every one of 72 uplinks has the kill switch (no table limit)" 70 "$covered"
+ks_expect_eq "status lists them all" 72 \
+	"$(ks_cli "$KS_BIN" status -i $IF --json | jq '.split.uplinks | length')"
+# A LAN that claims the corporate range: in split mode the include still decides.
+ks_cli ip addr add 10.78.0.250/16 dev eth1
+expect_side "split mode: a LAN covering the corp range does not take corp traffic" corp tcp $KS_CORP_IP
+ks_cli ip addr del 10.78.0.250/16 dev eth1
 for kind in tcp udp udp-unconnected; do
 	expect_side "$kind v4 to a corp host goes through the tunnel" corp $kind $KS_CORP_IP
 	expect_side "$kind v6 to a corp host goes through the tunnel" corp $kind $KS_CORP_IP6
@@ -125,6 +141,12 @@ ks_expect_eq "no filter, no clsact left on the uplinks" "" \
 	"$(ks_cli tc qdisc show dev eth1 | grep clsact; ks_cli tc qdisc show dev eth0 | grep clsact)"
 ks_expect "nothing else left (device, socket, pins)" ks_nothing_left $IF
 ks_expect_eq "status: nothing left to report" "$IF: not connected" "$(ks_cli "$KS_BIN" status -i $IF)"
+left=0
+for i in $(seq 70); do
+	ks_cli tc qdisc show dev ksd$i | grep -q clsact && left=$((left + 1))
+done
+for i in $(seq 35); do ks_cli ip link del ksd$i; done
+ks_expect_eq "no clsact left on the 70 extra interfaces" 0 "$left"
 
 # Full tunnel: carol's gateway config pushes no split-include at all (tests/data/users).
 ks_answers carolpass
