@@ -141,11 +141,11 @@ static int bring_up(struct ks_session *s, struct ks_error *e)
 	if (err)
 		return err;
 	s->residue_kept = false; /* ours stands in its place now */
-	err = stats_bpf_attach(&s->bpf, s->pins.path, s->tun.name, s->tun.ifindex, e);
+	err = tun_stats_attach(&s->bpf, s->pins.path, s->tun.name, s->tun.ifindex, e);
 	if (err) {
 		/* Counting is a nicety; the tunnel works without it. */
 		ks_warn("bpf", "event=attach_failed reason=\"%s\"", esc(e->msg));
-		stats_bpf_detach(&s->bpf);
+		tun_stats_detach(&s->bpf);
 		e->msg[0] = 0;
 	} else {
 		s->bpf_ok = true;

@@ -9,6 +9,7 @@
 
 #include "esc.h"
 #include "cstp_params.h"
+#include "dns_name.h"
 #include "xml.h"
 #include "log.h"
 
@@ -60,28 +61,6 @@ static int push_prefix(struct ks_prefix **arr, size_t *n, const struct ks_prefix
 	return 0;
 }
 
-/* A DNS domain: labels of [A-Za-z0-9-_], 1..63 each, 253 in all. */
-static bool valid_domain(const char *d)
-{
-	size_t label = 0, n = strlen(d);
-
-	if (n == 0 || n > 253)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (d[i] == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-		} else if (isalnum((unsigned char)d[i]) || d[i] == '-' || d[i] == '_') {
-			if (++label > 63)
-				return false;
-		} else {
-			return false;
-		}
-	}
-	return true;
-}
-
 static int push_domains(struct ks_cstp_params *p, char ***list, size_t *n, const char *value,
 			const char *hdr)
 {
@@ -90,18 +69,19 @@ static int push_domains(struct ks_cstp_params *p, char ***list, size_t *n, const
 	if (!copy)
 		return -ENOMEM;
 	for (char *d = strtok_r(copy, " ,\t\r\n", &save); d; d = strtok_r(NULL, " ,\t\r\n", &save)) {
-		char **na;
+		char **na, norm[KS_DOMAIN_TEXT_MAX];
+		const char *why;
 
-		if (!valid_domain(d)) {
-			ks_warn("cstp", "event=header_rejected header=%s value=\"%s\" reason=\"not a domain name\"",
-				hdr, escn(d, 64));
+		if (dns_domain_normalize(d, norm, &why)) {
+			ks_warn("cstp", "event=header_rejected header=%s value=\"%s\" reason=\"not a domain name: %s\"",
+				hdr, escn(d, 64), why);
 			p->warnings++;
 			continue;
 		}
 		if (*n >= CSTP_MAX_DOMAINS)
 			break;
 		na = realloc(*list, (*n + 1) * sizeof(*na));
-		if (!na || !(na[*n] = strdup(d))) {
+		if (!na || !(na[*n] = strdup(norm))) {
 			free(copy);
 			if (na)
 				*list = na;

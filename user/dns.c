@@ -17,8 +17,7 @@
 #include "esc.h"
 #include "dns.h"
 #include "log.h"
-#include "split.h"
-#include "split.skel.h"
+#include "cstp_params.h"
 
 #define RESOLVED_SOCKET "/run/systemd/resolve/io.systemd.Resolve"
 #define TUN_DNS_PRIO 2 /* after tun_stats (1), which passes every packet on */
@@ -53,9 +52,9 @@ static int domain_key(const char *domain, struct ks_domain_key *k)
 	return 0;
 }
 
-int dns_domain_add(struct ks_split_state *sp, const char *domain, uint32_t flags, uint32_t origin)
+int dns_domain_add(struct ks_dns *d, const char *domain, uint32_t flags, uint32_t origin)
 {
-	int fd = bpf_map__fd(sp->skel->maps.ks_domains);
+	int fd = d->h.domains;
 	struct ks_domain_info di = { 0 }, old;
 	struct ks_domain_key k;
 
@@ -73,9 +72,9 @@ int dns_domain_add(struct ks_split_state *sp, const char *domain, uint32_t flags
 	return bpf_map_update_elem(fd, &k, &di, BPF_ANY) ? -errno : 0;
 }
 
-int dns_domain_del(struct ks_split_state *sp, const char *domain)
+int dns_domain_del(struct ks_dns *d, const char *domain)
 {
-	int fd = bpf_map__fd(sp->skel->maps.ks_domains);
+	int fd = d->h.domains;
 	struct ks_domain_key k;
 
 	if (domain_key(domain, &k))
@@ -83,16 +82,16 @@ int dns_domain_del(struct ks_split_state *sp, const char *domain)
 	return bpf_map_delete_elem(fd, &k) ? -errno : 0;
 }
 
-void dns_domain_walk(const struct ks_split_state *sp, ks_domain_fn fn, void *arg)
+void dns_domain_walk(const struct ks_dns *d, ks_domain_fn fn, void *arg)
 {
 	struct ks_domain_key k, next, *prev = NULL;
 	struct ks_domain_info di;
 	char name[KS_DOMAIN_TEXT_MAX];
 	int fd;
 
-	if (!sp->dns.on)
+	if (!d->on)
 		return;
-	fd = bpf_map__fd(sp->skel->maps.ks_domains);
+	fd = d->h.domains;
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		k = next;
 		prev = &k;
@@ -119,29 +118,29 @@ static void learned_walk_map(int fd, int family, bool uplink, ks_learned_fn fn, 
 	}
 }
 
-void dns_learned_walk(const struct ks_split_state *sp, ks_learned_fn fn, void *arg)
+void dns_learned_walk(const struct ks_dns *d, ks_learned_fn fn, void *arg)
 {
 	uint64_t now = boot_ns();
 
-	if (!sp->dns.on)
+	if (!d->on)
 		return;
-	learned_walk_map(bpf_map__fd(sp->skel->maps.ks_learned4), 4, false, fn, arg, now);
-	learned_walk_map(bpf_map__fd(sp->skel->maps.ks_learned6), 6, false, fn, arg, now);
-	learned_walk_map(bpf_map__fd(sp->skel->maps.ks_learned4_uplink), 4, true, fn, arg, now);
-	learned_walk_map(bpf_map__fd(sp->skel->maps.ks_learned6_uplink), 6, true, fn, arg, now);
+	learned_walk_map(d->h.learned4, 4, false, fn, arg, now);
+	learned_walk_map(d->h.learned6, 6, false, fn, arg, now);
+	learned_walk_map(d->h.learned4_uplink, 4, true, fn, arg, now);
+	learned_walk_map(d->h.learned6_uplink, 6, true, fn, arg, now);
 }
 
-int dns_stats(const struct ks_split_state *sp, struct ks_dns_stats *sum)
+int dns_stats(const struct ks_dns *d, struct ks_dns_stats *sum)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	__u32 zero = 0;
 
 	memset(sum, 0, sizeof(*sum));
-	if (!sp->dns.on || ncpu <= 0)
+	if (!d->on || ncpu <= 0)
 		return -ENOENT;
 	struct ks_dns_stats per[ncpu];
 
-	if (bpf_map_lookup_elem(bpf_map__fd(sp->skel->maps.ks_dns_stats), &zero, per))
+	if (bpf_map_lookup_elem(d->h.stats, &zero, per))
 		return -errno;
 	for (int c = 0; c < ncpu; c++)
 		for (int i = 0; i < KS_DNS_STAT_MAX; i++)
@@ -188,21 +187,21 @@ static void sweep_nat(int fd, uint64_t now)
 	}
 }
 
-void dns_tick(struct ks_split_state *sp)
+void dns_tick(struct ks_dns *d)
 {
 	uint64_t now = boot_ns();
 	int gone;
 
-	if (!sp->dns.on || now - sp->dns.last_sweep_ns < SWEEP_EVERY_NS)
+	if (!d->on || now - d->last_sweep_ns < SWEEP_EVERY_NS)
 		return;
-	sp->dns.last_sweep_ns = now;
-	gone = sweep_learned(bpf_map__fd(sp->skel->maps.ks_learned4), 4, now) +
-	       sweep_learned(bpf_map__fd(sp->skel->maps.ks_learned6), 16, now) +
-	       sweep_learned(bpf_map__fd(sp->skel->maps.ks_learned4_uplink), 4, now) +
-	       sweep_learned(bpf_map__fd(sp->skel->maps.ks_learned6_uplink), 16, now);
+	d->last_sweep_ns = now;
+	gone = sweep_learned(d->h.learned4, 4, now) +
+	       sweep_learned(d->h.learned6, 16, now) +
+	       sweep_learned(d->h.learned4_uplink, 4, now) +
+	       sweep_learned(d->h.learned6_uplink, 16, now);
 	if (gone)
 		ks_dbg("dns", "event=learned_expired count=%d", gone);
-	sweep_nat(bpf_map__fd(sp->skel->maps.ks_dns_nat), now);
+	sweep_nat(d->h.nat, now);
 }
 
 /* --- systemd-resolved ------------------------------------------------------------------ */
@@ -242,12 +241,12 @@ static void resolved_domain(void *arg, const char *domain, const struct ks_domai
 
 /* resolved sends the corporate domains' queries to the corporate servers on the TUN link,
  * and nothing else there (default-route no); it forgets both when the link goes. */
-static int resolved_register(struct ks_split_state *sp, const struct ks_cstp_params *p)
+static int resolved_register(struct ks_dns *d, const struct ks_cstp_params *p)
 {
 	struct resolved_args r = { 0 };
 	char servers[8][INET6_ADDRSTRLEN];
-	char *dns_argv[4 + 8] = { "resolvectl", "dns", sp->dns.tun_name };
-	char *dr_argv[] = { "resolvectl", "default-route", sp->dns.tun_name, "no", NULL };
+	char *dns_argv[4 + 8] = { "resolvectl", "dns", d->tun_name };
+	char *dr_argv[] = { "resolvectl", "default-route", d->tun_name, "no", NULL };
 	int n = 0, err;
 
 	for (int i = 0; i < p->ndns && n < 8; i++) {
@@ -259,8 +258,8 @@ static int resolved_register(struct ks_split_state *sp, const struct ks_cstp_par
 		return -ENOENT;
 	r.argv[0] = "resolvectl";
 	r.argv[1] = "domain";
-	r.argv[2] = sp->dns.tun_name;
-	dns_domain_walk(sp, resolved_domain, &r);
+	r.argv[2] = d->tun_name;
+	dns_domain_walk(d, resolved_domain, &r);
 	err = run_resolvectl(dns_argv);
 	if (!err)
 		err = run_resolvectl(r.argv);
@@ -282,11 +281,11 @@ static bool resolved_running(void)
 
 /* --- start / stop ---------------------------------------------------------------------- */
 
-static int add_names(struct ks_split_state *sp, char *const *names, size_t n, uint32_t flags,
+static int add_names(struct ks_dns *d, char *const *names, size_t n, uint32_t flags,
 		     uint32_t origin)
 {
 	for (size_t i = 0; i < n; i++) {
-		int err = dns_domain_add(sp, names[i], flags, origin);
+		int err = dns_domain_add(d, names[i], flags, origin);
 
 		if (err == -EINVAL || err == -EEXIST) {
 			ks_warn("dns", "event=domain_skipped domain=\"%s\" reason=\"%s\"", escn(names[i], 80),
@@ -299,22 +298,22 @@ static int add_names(struct ks_split_state *sp, char *const *names, size_t n, ui
 	return 0;
 }
 
-static int fill_domains(struct ks_split_state *sp, const struct ks_split_setup *su,
+static int fill_domains(struct ks_dns *d, const struct ks_dns_setup *su,
 			struct ks_error *e)
 {
 	const struct ks_cstp_params *p = su->params;
 	int err;
 
 	/* The user's first: a user exclude of a gateway include then wins (skipped above). */
-	for (size_t i = 0; i < su->dns.n_domains; i++) {
-		err = dns_domain_add(sp, su->dns.domains[i].name, su->dns.domains[i].flags,
+	for (size_t i = 0; i < su->opts.n_domains; i++) {
+		err = dns_domain_add(d, su->opts.domains[i].name, su->opts.domains[i].flags,
 				     KS_ORIGIN_USER);
 		if (err)
-			return ks_fail(e, err, "dns: domain %s: %s", su->dns.domains[i].name,
+			return ks_fail(e, err, "dns: domain %s: %s", su->opts.domains[i].name,
 				       err == -EEXIST ? "given both as a domain and excluded"
 						      : strerror(-err));
 	}
-	err = add_names(sp, p->split_dns, p->n_split_dns, KS_DOMAIN_TUNNEL | KS_DOMAIN_RESOLVE,
+	err = add_names(d, p->split_dns, p->n_split_dns, KS_DOMAIN_TUNNEL | KS_DOMAIN_RESOLVE,
 			KS_ORIGIN_GATEWAY);
 	if (!err && p->default_domain) {
 		/* Some gateways list several, space or comma separated. */
@@ -322,106 +321,94 @@ static int fill_domains(struct ks_split_state *sp, const struct ks_split_setup *
 
 		if (!copy)
 			return ks_fail(e, -ENOMEM, "dns: out of memory");
-		for (char *d = strtok_r(copy, " ,", &save); d && !err; d = strtok_r(NULL, " ,", &save))
-			err = add_names(sp, &d, 1, KS_DOMAIN_TUNNEL | KS_DOMAIN_RESOLVE,
+		for (char *name = strtok_r(copy, " ,", &save); name && !err;
+		     name = strtok_r(NULL, " ,", &save))
+			err = add_names(d, &name, 1, KS_DOMAIN_TUNNEL | KS_DOMAIN_RESOLVE,
 					KS_ORIGIN_GATEWAY);
 		free(copy);
 	}
 	/* The ASA's dynamic split domains: addresses follow the name, resolution stays. */
 	if (!err)
-		err = add_names(sp, p->dyn_include_domains, p->n_dyn_include, KS_DOMAIN_TUNNEL,
+		err = add_names(d, p->dyn_include_domains, p->n_dyn_include, KS_DOMAIN_TUNNEL,
 				KS_ORIGIN_GATEWAY);
 	if (!err)
-		err = add_names(sp, p->dyn_exclude_domains, p->n_dyn_exclude, KS_DOMAIN_EXCLUDE,
+		err = add_names(d, p->dyn_exclude_domains, p->n_dyn_exclude, KS_DOMAIN_EXCLUDE,
 				KS_ORIGIN_GATEWAY);
 	if (err)
 		return ks_fail(e, err, "dns: fill the domain map: %s", strerror(-err));
 	return 0;
 }
 
-static int write_dns_config(struct ks_split_state *sp)
+static int write_dns_config(struct ks_dns *d)
 {
 	__u32 zero = 0;
 
-	return bpf_map_update_elem(bpf_map__fd(sp->skel->maps.ks_dns_config), &zero, &sp->dns.cfg,
+	return bpf_map_update_elem(d->h.config, &zero, &d->cfg,
 				   BPF_ANY)
 		       ? -errno
 		       : 0;
 }
 
-static int attach_tun(struct ks_split_state *sp, struct ks_error *e)
+static int attach_tun(struct ks_dns *d, struct ks_error *e)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = sp->dns.tun_ifindex,
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = d->tun_ifindex,
 		    .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = TUN_DNS_PRIO,
-		    .prog_fd = bpf_program__fd(sp->skel->progs.ks_tc_tun_dns));
+		    .prog_fd = d->h.tun_prog);
 	int err = bpf_tc_hook_create(&hook);
 
 	if (err && err != -EEXIST)
-		return ks_fail(e, err, "dns: clsact on %s: %s", sp->dns.tun_name, strerror(-err));
+		return ks_fail(e, err, "dns: clsact on %s: %s", d->tun_name, strerror(-err));
 	err = bpf_tc_attach(&hook, &opts);
 	if (err)
-		return ks_fail(e, err, "dns: attach the learner to %s: %s", sp->dns.tun_name,
+		return ks_fail(e, err, "dns: attach the learner to %s: %s", d->tun_name,
 			       strerror(-err));
-	sp->dns.tun_filter = true;
+	d->tun_filter = true;
 	return 0;
 }
 
-int dns_start(struct ks_split_state *sp, const struct ks_split_setup *su, struct ks_error *e)
+int dns_start(struct ks_dns *d, const struct ks_dns_setup *su, struct ks_error *e)
 {
 	const struct ks_cstp_params *p = su->params;
 	bool have4 = false, have6 = false, resolved;
 	int err;
 
-	if (su->dns.mode == KS_DNS_OFF)
+	if (su->opts.mode == KS_DNS_OFF)
 		return 0;
-	sp->dns.on = true;
-	sp->dns.tun_ifindex = su->tun_ifindex;
-	snprintf(sp->dns.tun_name, sizeof(sp->dns.tun_name), "%s", su->tun_name);
-	err = fill_domains(sp, su, e);
+	d->on = true;
+	d->h = su->h;
+	d->tun_ifindex = su->tun_ifindex;
+	snprintf(d->tun_name, sizeof(d->tun_name), "%s", su->tun_name);
+	err = fill_domains(d, su, e);
 	if (err)
 		return err;
 	/* The first corporate server of each family is the steering target. */
 	for (int i = 0; i < p->ndns; i++) {
 		if (p->dns[i].family == AF_INET && !have4 && p->have4) {
-			memcpy(sp->dns.cfg.server4, p->dns[i].addr, 4);
+			memcpy(d->cfg.server4, p->dns[i].addr, 4);
 			have4 = true;
 		} else if (p->dns[i].family == AF_INET6 && !have6 && p->have6) {
-			memcpy(sp->dns.cfg.server6, p->dns[i].addr, 16);
+			memcpy(d->cfg.server6, p->dns[i].addr, 16);
 			have6 = true;
 		}
 	}
-	/* Queries sent straight to a corporate server (resolved's, dig @server) go through the
-	 * tunnel whatever the split set says (a full tunnel's /0 already covers them). */
-	for (int i = 0; i < p->ndns && !sp->full_tunnel; i++) {
-		struct ks_prefix srv = { .family = p->dns[i].family,
-					 .len = p->dns[i].family == AF_INET ? 32 : 128 };
-
-		memcpy(srv.addr, p->dns[i].addr, 16);
-		if ((srv.family == AF_INET ? p->have4 : p->have6) &&
-		    (err = split_prefix_add(sp, &srv, false, KS_ORIGIN_AUTO)) && err != -EEXIST)
-			return ks_fail(e, err, "dns: include the corporate DNS server: %s",
-				       strerror(-err));
-	}
-	resolved = su->dns.mode != KS_DNS_BPF && resolved_running();
-	if (su->dns.mode == KS_DNS_RESOLVED && !resolved)
+	resolved = su->opts.mode != KS_DNS_BPF && resolved_running();
+	if (su->opts.mode == KS_DNS_RESOLVED && !resolved)
 		return ks_fail(e, -ENOENT, "dns: --dns resolved, but systemd-resolved is not running");
-	sp->dns.cfg.flags = (have4 ? KS_DNS_HAVE4 : 0) | (have6 ? KS_DNS_HAVE6 : 0) |
-			    (su->dns.mode != KS_DNS_RESOLVED ? KS_DNS_STEER : 0);
-	sp->dns.cfg.ttl_max_s = su->dns.ttl_max_s;
-	sp->dns.cfg.grace_s = su->dns.grace_s;
-	sp->dns.cfg.query_timeout_s = CONFIG_DNS_QUERY_TIMEOUT;
-	err = write_dns_config(sp);
+	d->cfg.flags = (have4 ? KS_DNS_HAVE4 : 0) | (have6 ? KS_DNS_HAVE6 : 0) |
+			    (su->opts.mode != KS_DNS_RESOLVED ? KS_DNS_STEER : 0);
+	d->cfg.ttl_max_s = su->opts.ttl_max_s;
+	d->cfg.grace_s = su->opts.grace_s;
+	d->cfg.query_timeout_s = CONFIG_DNS_QUERY_TIMEOUT;
+	err = write_dns_config(d);
 	if (err)
 		return ks_fail(e, err, "dns: write ks_dns_config: %s", strerror(-err));
-	err = attach_tun(sp, e);
+	err = attach_tun(d, e);
 	if (err)
 		return err;
-	sp->uplinks.prog_in_l2_fd = bpf_program__fd(sp->skel->progs.ks_tc_uplink_ingress);
-	/* prog_in_l3_fd comes with the L3 programs, at the first uplink that needs them. */
 	if (resolved) {
-		err = resolved_register(sp, p);
-		sp->dns.resolved = !err;
+		err = resolved_register(d, p);
+		d->resolved = !err;
 		if (err && err != -ENOENT)
 			ks_warn("dns", "event=resolved_failed reason=\"%s\" fallback=bpf",
 				strerror(-err));
@@ -430,22 +417,22 @@ int dns_start(struct ks_split_state *sp, const struct ks_split_setup *su, struct
 		ks_warn("dns", "event=no_corporate_dns reason=\"the gateway pushed no DNS server\" "
 			       "effect=\"corporate names resolve where they always did\"");
 	ks_info("dns", "event=ready steering=%s resolved=%d server4=%d server6=%d",
-		sp->dns.cfg.flags & KS_DNS_STEER ? "bpf" : "none", sp->dns.resolved, have4, have6);
+		d->cfg.flags & KS_DNS_STEER ? "bpf" : "none", d->resolved, have4, have6);
 	return 0;
 }
 
-void dns_stop(struct ks_split_state *sp)
+void dns_stop(struct ks_dns *d)
 {
-	char *revert[] = { "resolvectl", "revert", sp->dns.tun_name, NULL };
+	char *revert[] = { "resolvectl", "revert", d->tun_name, NULL };
 
-	if (sp->dns.tun_filter) {
-		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = sp->dns.tun_ifindex,
+	if (d->tun_filter) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = d->tun_ifindex,
 			    .attach_point = BPF_TC_INGRESS);
 		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = TUN_DNS_PRIO);
 
 		bpf_tc_detach(&hook, &opts);
 	}
-	if (sp->dns.resolved)
+	if (d->resolved)
 		run_resolvectl(revert);
-	memset(&sp->dns, 0, sizeof(sp->dns));
+	memset(d, 0, sizeof(*d));
 }

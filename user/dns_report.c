@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "dns.h"
-#include "split.h"
+#include "origin.h"
 
 static const char *const stat_names[KS_DNS_STAT_MAX] = { KS_DNS_STATS(KS_STAT_NAME_) };
 
@@ -18,7 +18,7 @@ static void json_domain(void *arg, const char *domain, const struct ks_domain_in
 	json_obj_open(j, NULL);
 	json_str(j, "domain", domain);
 	json_str(j, "action", dns_flags_str(di->flags, f, sizeof(f)));
-	json_str(j, "origin", split_origin_str(di->origin, o, sizeof(o)));
+	json_str(j, "origin", origin_str(di->origin, o, sizeof(o)));
 	json_u64(j, "matches", di->matches);
 	json_obj_close(j);
 }
@@ -44,32 +44,32 @@ static void json_learned(void *arg, int family, bool uplink,
 	json_obj_close(j);
 }
 
-void dns_report_json(const struct ks_split_state *sp, struct ks_json *j)
+void dns_report_json(const struct ks_dns *d, struct ks_json *j)
 {
 	struct ks_dns_stats st;
 	char a[INET6_ADDRSTRLEN];
 
 	json_obj_open(j, "dns");
-	json_bool(j, "active", sp->dns.on);
-	if (sp->dns.on) {
-		json_str(j, "steering", sp->dns.cfg.flags & KS_DNS_STEER ? "bpf" : "none");
-		json_bool(j, "resolved", sp->dns.resolved);
+	json_bool(j, "active", d->on);
+	if (d->on) {
+		json_str(j, "steering", d->cfg.flags & KS_DNS_STEER ? "bpf" : "none");
+		json_bool(j, "resolved", d->resolved);
 		json_arr_open(j, "servers");
-		if (sp->dns.cfg.flags & KS_DNS_HAVE4)
-			json_str(j, NULL, inet_ntop(AF_INET, sp->dns.cfg.server4, a, sizeof(a)));
-		if (sp->dns.cfg.flags & KS_DNS_HAVE6)
-			json_str(j, NULL, inet_ntop(AF_INET6, sp->dns.cfg.server6, a, sizeof(a)));
+		if (d->cfg.flags & KS_DNS_HAVE4)
+			json_str(j, NULL, inet_ntop(AF_INET, d->cfg.server4, a, sizeof(a)));
+		if (d->cfg.flags & KS_DNS_HAVE6)
+			json_str(j, NULL, inet_ntop(AF_INET6, d->cfg.server6, a, sizeof(a)));
 		json_arr_close(j);
-		json_u64(j, "ttl_max", sp->dns.cfg.ttl_max_s);
-		json_u64(j, "grace", sp->dns.cfg.grace_s);
+		json_u64(j, "ttl_max", d->cfg.ttl_max_s);
+		json_u64(j, "grace", d->cfg.grace_s);
 		json_arr_open(j, "domains");
-		dns_domain_walk(sp, json_domain, j);
+		dns_domain_walk(d, json_domain, j);
 		json_arr_close(j);
 		json_arr_open(j, "learned");
-		dns_learned_walk(sp, json_learned, j);
+		dns_learned_walk(d, json_learned, j);
 		json_arr_close(j);
 		json_obj_open(j, "stats");
-		if (!dns_stats(sp, &st))
+		if (!dns_stats(d, &st))
 			for (int r = 0; r < KS_DNS_STAT_MAX; r++)
 				json_u64(j, stat_names[r], ((__u64 *)&st)[r]);
 		json_obj_close(j);
@@ -82,7 +82,7 @@ static void text_domain(void *arg, const char *domain, const struct ks_domain_in
 	char f[32], o[48];
 
 	buf_printf(arg, "domain   %-32s %-16s %-16s matches %llu\n", domain,
-		   dns_flags_str(di->flags, f, sizeof(f)), split_origin_str(di->origin, o, sizeof(o)),
+		   dns_flags_str(di->flags, f, sizeof(f)), origin_str(di->origin, o, sizeof(o)),
 		   (unsigned long long)di->matches);
 }
 
@@ -112,21 +112,21 @@ static void count_learned(void *arg, int family, bool uplink,
 		((struct counter *)arg)->n++;
 }
 
-void dns_report_list(const struct ks_split_state *sp, bool learned, struct ks_buf *out)
+void dns_report_list(const struct ks_dns *d, bool learned, struct ks_buf *out)
 {
-	dns_domain_walk(sp, text_domain, out);
+	dns_domain_walk(d, text_domain, out);
 	if (learned)
-		dns_learned_walk(sp, text_learned, out);
+		dns_learned_walk(d, text_learned, out);
 }
 
-void dns_report_text(const struct ks_split_state *sp, struct ks_buf *out)
+void dns_report_text(const struct ks_dns *d, struct ks_buf *out)
 {
-	const struct ks_dns_config *c = &sp->dns.cfg;
+	const struct ks_dns_config *c = &d->cfg;
 	struct ks_dns_stats st;
 	struct counter n = { 0 };
 	char a[INET6_ADDRSTRLEN], servers[2 * INET6_ADDRSTRLEN + 2] = "";
 
-	if (!sp->dns.on) {
+	if (!d->on) {
 		buf_printf(out, "dns:       off\n");
 		return;
 	}
@@ -137,12 +137,12 @@ void dns_report_text(const struct ks_split_state *sp, struct ks_buf *out)
 			strcat(servers, " ");
 		strcat(servers, inet_ntop(AF_INET6, c->server6, a, sizeof(a)));
 	}
-	dns_learned_walk(sp, count_learned, &n);
+	dns_learned_walk(d, count_learned, &n);
 	buf_printf(out, "dns:       servers %s, steering %s%s, %zu learned address(es)\n",
 		   servers[0] ? servers : "none", c->flags & KS_DNS_STEER ? "bpf" : "none",
-		   sp->dns.resolved ? " + systemd-resolved" : "", n.n);
-	dns_domain_walk(sp, text_domain, out);
-	if (!dns_stats(sp, &st))
+		   d->resolved ? " + systemd-resolved" : "", n.n);
+	dns_domain_walk(d, text_domain, out);
+	if (!dns_stats(d, &st))
 		buf_printf(out,
 			   "dns seen:  %llu answers, %llu corporate, learned %llu v4 / %llu v6, "
 			   "%llu malformed, %llu fragmented\n"

@@ -60,10 +60,10 @@ int preload_wait(struct ks_preload *p, struct ks_error *e)
 	return p->err;
 }
 
-struct ks_split *preload_take_l3(void *preload)
+struct ks_split_bpf *preload_take_l3(void *preload)
 {
 	struct ks_preload *p = preload;
-	struct ks_split *skel;
+	struct ks_split_bpf *skel;
 
 	join(p);
 	if (p->err_l3)

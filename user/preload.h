@@ -27,6 +27,6 @@ void preload_start(struct ks_preload *p, uint32_t max_prefixes);
 /* Waits for the main object; its error, if any, in e. */
 int preload_wait(struct ks_preload *p, struct ks_error *e);
 /* Waits for the L3 programs and hands them over (NULL, logged, if they failed). */
-struct ks_split *preload_take_l3(void *preload);
+struct ks_split_bpf *preload_take_l3(void *preload);
 /* Waits and drops what was loaded and not taken. */
 void preload_free(struct ks_preload *p);

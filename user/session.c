@@ -139,7 +139,7 @@ void session_close(struct ks_session *s)
 	split_stop(&s->split);
 	preload_free(&s->preload);
 	if (s->bpf_ok)
-		stats_bpf_detach(&s->bpf);
+		tun_stats_detach(&s->bpf);
 	s->bpf_ok = false;
 	pin_dir_close(&s->pins);
 	if (s->ps.worker > 0)

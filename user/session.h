@@ -14,7 +14,7 @@
 #include "pin.h"
 #include "preload.h"
 #include "split.h"
-#include "stats_bpf.h"
+#include "tun_stats.h"
 #include "tun.h"
 #include "tunnel.h"
 

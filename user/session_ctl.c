@@ -68,8 +68,8 @@ static int domain_change(struct ks_session *s, const struct ks_ctl_req *req, str
 			       why);
 	if (!s->split.dns.on)
 		return ks_fail(e, -ENOTCONN, "DNS learning is off (--dns off)");
-	err = add ? dns_domain_add(&s->split, norm, flags, KS_ORIGIN_RUNTIME)
-		  : dns_domain_del(&s->split, norm);
+	err = add ? dns_domain_add(&s->split.dns, norm, flags, KS_ORIGIN_RUNTIME)
+		  : dns_domain_del(&s->split.dns, norm);
 	if (err && add)
 		return ks_fail(e, err, "domain: cannot add %s: %s", norm,
 			       err == -EEXIST ? "it is there with the opposite action (del it first)"
@@ -80,16 +80,26 @@ static int domain_change(struct ks_session *s, const struct ks_ctl_req *req, str
 	return 0;
 }
 
+static void split_json(const struct ks_session *s, struct ks_json *j)
+{
+	split_report_json(&s->split, j);
+}
+
+static void dns_json(const struct ks_session *s, struct ks_json *j)
+{
+	dns_report_json(&s->split.dns, j);
+}
+
 /* {"version":1, <one report object>} */
 static void report_json(const struct ks_session *s, struct ks_buf *body,
-			void (*report)(const struct ks_split_state *, struct ks_json *))
+			void (*report)(const struct ks_session *, struct ks_json *))
 {
 	struct ks_json j;
 
 	json_init(&j, body);
 	json_obj_open(&j, NULL);
 	json_u64(&j, "version", 1);
-	report(&s->split, &j);
+	report(s, &j);
 	json_obj_close(&j);
 	buf_putc(body, '\n');
 }
@@ -112,17 +122,17 @@ int session_on_request(void *ctx, const struct ks_ctl_req *req, uid_t uid, struc
 		split_report_routes(&s->split, body);
 		return 0;
 	case CTL_ROUTE_LIST_JSON:
-		report_json(s, body, split_report_json);
+		report_json(s, body, split_json);
 		return 0;
 	case CTL_ROUTE_ADD:
 	case CTL_ROUTE_DEL:
 		return route_change(s, req, e);
 	case CTL_DOMAIN_LIST:
 	case CTL_DOMAIN_LIST_LEARNED:
-		dns_report_list(&s->split, req->verb == CTL_DOMAIN_LIST_LEARNED, body);
+		dns_report_list(&s->split.dns, req->verb == CTL_DOMAIN_LIST_LEARNED, body);
 		return 0;
 	case CTL_DOMAIN_LIST_JSON:
-		report_json(s, body, dns_report_json);
+		report_json(s, body, dns_json);
 		return 0;
 	case CTL_DOMAIN_ADD:
 	case CTL_DOMAIN_DEL:

@@ -30,19 +30,6 @@ void split_uplink_state_path(const char *ifname, char *out, size_t len)
 	snprintf(out, len, "%s/%s.uplinks", ctl_run_dir(), ifname);
 }
 
-const char *split_origin_str(uint32_t origin, char *buf, size_t len)
-{
-	static const char *const names[] = { "gateway", "user", "runtime", "auto" };
-	size_t used = 0;
-
-	buf[0] = 0;
-	for (int i = 0; i < 4; i++)
-		if (origin & (1u << i) && used < len)
-			used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? "," : "",
-						 names[i]);
-	return buf;
-}
-
 static int netns_cookie(__u64 *cookie)
 {
 	socklen_t len = sizeof(*cookie);
@@ -108,7 +95,7 @@ static void lpm_key(const struct ks_prefix *p, void *key, size_t *klen)
 
 static struct bpf_map *set_map(const struct ks_split_state *sp, int family, bool exclude)
 {
-	const struct ks_split *s = sp->skel;
+	const struct ks_split_bpf *s = sp->skel;
 
 	if (family == AF_INET)
 		return exclude ? s->maps.ks_exclude4 : s->maps.ks_include4;
@@ -311,7 +298,7 @@ static int attach_hooks(struct ks_split_state *sp, struct ks_error *e)
 
 int split_preload(struct ks_split_preload *pl, uint32_t max_prefixes, struct ks_error *e)
 {
-	struct ks_split *skel = ks_split__open();
+	struct ks_split_bpf *skel = ks_split_bpf__open();
 	struct bpf_map *m;
 	unsigned int i = 0;
 	int err;
@@ -339,9 +326,9 @@ int split_preload(struct ks_split_preload *pl, uint32_t max_prefixes, struct ks_
 		bpf_map__set_pin_path(m, NULL);
 		i++;
 	}
-	err = ks_split__load(skel);
+	err = ks_split_bpf__load(skel);
 	if (err) {
-		ks_split__destroy(skel);
+		ks_split_bpf__destroy(skel);
 		return ks_fail(e, err, "split: load bpf programs: %s", strerror(-err));
 	}
 	/* Own copies of the map fds: skel may be gone by the time skel_l3 loads. */
@@ -356,7 +343,7 @@ int split_preload(struct ks_split_preload *pl, uint32_t max_prefixes, struct ks_
 
 int split_preload_l3(struct ks_split_preload *pl, struct ks_error *e)
 {
-	struct ks_split *skel = ks_split__open();
+	struct ks_split_bpf *skel = ks_split_bpf__open();
 	struct bpf_program *p;
 	struct bpf_map *m;
 	int i = 0, err = 0;
@@ -375,9 +362,9 @@ int split_preload_l3(struct ks_split_preload *pl, struct ks_error *e)
 		i++;
 	}
 	if (!err)
-		err = ks_split__load(skel);
+		err = ks_split_bpf__load(skel);
 	if (err) {
-		ks_split__destroy(skel);
+		ks_split_bpf__destroy(skel);
 		return ks_fail(e, err, "split: load the L3 uplink programs: %s", strerror(-err));
 	}
 	pl->skel_l3 = skel;
@@ -390,8 +377,8 @@ void split_preload_free(struct ks_split_preload *pl)
 		if (pl->map_fds[i] >= 0)
 			close(pl->map_fds[i]);
 	pl->n_maps = 0;
-	ks_split__destroy(pl->skel);
-	ks_split__destroy(pl->skel_l3);
+	ks_split_bpf__destroy(pl->skel);
+	ks_split_bpf__destroy(pl->skel_l3);
 	pl->skel = pl->skel_l3 = NULL;
 }
 
@@ -435,6 +422,49 @@ static int adopt(struct ks_split_state *sp, const struct ks_split_setup *su, str
 	return 0;
 }
 
+/* DNS works on our maps (dns.h); what it needs of the split set, we add here. */
+static int start_dns(struct ks_split_state *sp, const struct ks_split_setup *su,
+		     struct ks_error *e)
+{
+	const struct ks_cstp_params *p = su->params;
+	const struct ks_split_bpf *k = sp->skel;
+	struct ks_dns_setup ds = {
+		.h = { .domains = bpf_map__fd(k->maps.ks_domains),
+		       .config = bpf_map__fd(k->maps.ks_dns_config),
+		       .stats = bpf_map__fd(k->maps.ks_dns_stats),
+		       .nat = bpf_map__fd(k->maps.ks_dns_nat),
+		       .queries = bpf_map__fd(k->maps.ks_dns_queries),
+		       .learned4 = bpf_map__fd(k->maps.ks_learned4),
+		       .learned6 = bpf_map__fd(k->maps.ks_learned6),
+		       .learned4_uplink = bpf_map__fd(k->maps.ks_learned4_uplink),
+		       .learned6_uplink = bpf_map__fd(k->maps.ks_learned6_uplink),
+		       .tun_prog = bpf_program__fd(k->progs.ks_tc_tun_dns) },
+		.params = p,
+		.tun_name = su->tun_name,
+		.tun_ifindex = su->tun_ifindex,
+		.opts = su->dns,
+	};
+	int err = dns_start(&sp->dns, &ds, e);
+
+	if (err || !sp->dns.on)
+		return err;
+	/* Queries sent straight to a corporate server (resolved's, dig @server) go through the
+	 * tunnel whatever the split set says (a full tunnel's /0 already covers them). */
+	for (int i = 0; i < p->ndns && !sp->full_tunnel; i++) {
+		struct ks_prefix srv = { .family = p->dns[i].family,
+					 .len = p->dns[i].family == AF_INET ? 32 : 128 };
+
+		memcpy(srv.addr, p->dns[i].addr, 16);
+		if ((srv.family == AF_INET ? p->have4 : p->have6) &&
+		    (err = split_prefix_add(sp, &srv, false, KS_ORIGIN_AUTO)) && err != -EEXIST)
+			return ks_fail(e, err, "dns: include the corporate DNS server: %s",
+				       strerror(-err));
+	}
+	/* The uplinks' learner; its L3 twin comes with the L3 programs (need_l3). */
+	sp->uplinks.prog_in_l2_fd = bpf_program__fd(k->progs.ks_tc_uplink_ingress);
+	return 0;
+}
+
 /* Leaves the uplink filters, rules and pins in force with the tunnel down: what a killed
  * kslice would have left, for `kslice cleanup` or the next connect to take over. */
 static void split_abandon(struct ks_split_state *sp)
@@ -444,9 +474,9 @@ static void split_abandon(struct ks_split_state *sp)
 		uplinks_detach(&sp->uplinks);
 	for (int h = 0; h < KS_HOOK_MAX; h++)
 		bpf_link__destroy(sp->links[h]);
-	dns_stop(sp);
-	ks_split__destroy(sp->skel);
-	ks_split__destroy(sp->skel_l3);
+	dns_stop(&sp->dns);
+	ks_split_bpf__destroy(sp->skel);
+	ks_split_bpf__destroy(sp->skel_l3);
 	ks_warn("split", "event=kill_switch_kept uplinks=%d", sp->uplinks.n);
 	uplinks_free(&sp->uplinks);
 	memset(sp, 0, sizeof(*sp));
@@ -495,7 +525,7 @@ int split_start(struct ks_split_state *sp, const struct ks_split_setup *su, stru
 	sp->uplinks.need_l3_ctx = sp;
 	sp->wait_l3 = su->wait_l3;
 	sp->wait_l3_ctx = su->wait_l3_ctx;
-	err = dns_start(sp, su, e);
+	err = start_dns(sp, su, e);
 	if (err)
 		goto fail;
 	split_uplink_state_path(su->tun_name, sp->uplinks.state_path,
@@ -525,7 +555,7 @@ void split_tick(struct ks_split_state *sp)
 	if (!sp->started)
 		return;
 	uplinks_sync(&sp->uplinks);
-	dns_tick(sp);
+	dns_tick(&sp->dns);
 }
 
 void split_stop(struct ks_split_state *sp)
@@ -533,14 +563,14 @@ void split_stop(struct ks_split_state *sp)
 	for (int h = 0; h < KS_HOOK_MAX; h++)
 		bpf_link__destroy(sp->links[h]);
 	uplinks_detach(&sp->uplinks);
-	dns_stop(sp);
+	dns_stop(&sp->dns);
 	if (sp->policy_installed)
 		policy_remove(&sp->policy);
 	if (sp->skel) {
 		bpf_object__unpin_maps(sp->skel->obj, NULL);
-		ks_split__destroy(sp->skel);
+		ks_split_bpf__destroy(sp->skel);
 	}
-	ks_split__destroy(sp->skel_l3);
+	ks_split_bpf__destroy(sp->skel_l3);
 	uplinks_free(&sp->uplinks);
 	memset(sp, 0, sizeof(*sp));
 }

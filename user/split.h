@@ -13,7 +13,7 @@
 #include "policy.h"
 #include "uplink.h"
 
-struct ks_split;
+struct ks_split_bpf;
 struct bpf_link;
 
 /* The mark of kslice's own sockets to the gateway (ks_split_config.own_mark): the bit next
@@ -30,8 +30,8 @@ enum ks_split_hook { KS_HOOK_CONNECT4, KS_HOOK_CONNECT6, KS_HOOK_SENDMSG4, KS_HO
  * hundred ms of verifier time, so it runs while the gateway authenticates. */
 #define KS_SPLIT_MAX_MAPS 64
 struct ks_split_preload {
-	struct ks_split *skel;	  /* all but the programs for uplinks without Ethernet */
-	struct ks_split *skel_l3; /* those, loaded second over the same maps */
+	struct ks_split_bpf *skel;	  /* all but the programs for uplinks without Ethernet */
+	struct ks_split_bpf *skel_l3; /* those, loaded second over the same maps */
 	uint64_t pinned;	  /* bit i: the i-th map is pinned by name */
 	int map_fds[KS_SPLIT_MAX_MAPS]; /* dups of skel's maps, for skel_l3 */
 	int n_maps;
@@ -45,7 +45,7 @@ void split_preload_free(struct ks_split_preload *pl);
 struct ks_split_setup {
 	struct ks_split_preload *preload; /* split_start takes its object */
 	/* Waits for split_preload_l3() and hands over skel_l3: at the first L3 uplink. */
-	struct ks_split *(*wait_l3)(void *ctx);
+	struct ks_split_bpf *(*wait_l3)(void *ctx);
 	void *wait_l3_ctx;
 	const char *pin_dir;
 	const char *tun_name;
@@ -63,9 +63,9 @@ struct ks_split_setup {
 };
 
 struct ks_split_state {
-	struct ks_split *skel;
-	struct ks_split *skel_l3;
-	struct ks_split *(*wait_l3)(void *ctx);
+	struct ks_split_bpf *skel;
+	struct ks_split_bpf *skel_l3;
+	struct ks_split_bpf *(*wait_l3)(void *ctx);
 	void *wait_l3_ctx;
 	struct bpf_link *links[KS_HOOK_MAX];
 	struct ks_policy policy;
@@ -95,7 +95,5 @@ int split_stats(const struct ks_split_state *sp, struct ks_split_stats *sum);
 void split_tick(struct ks_split_state *sp);
 void split_stop(struct ks_split_state *sp);
 
-/* Origin bits as words, "gateway,user". */
-const char *split_origin_str(uint32_t origin, char *buf, size_t len);
 /* $RUN_DIR/<ifname>.uplinks */
 void split_uplink_state_path(const char *ifname, char *out, size_t len);

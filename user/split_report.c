@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 
+#include "origin.h"
 #include "split_report.h"
 
 static const char *const stat_names[KS_STAT_MAX] = { KS_SPLIT_STATS(KS_STAT_NAME_) };
@@ -13,7 +14,7 @@ static void json_prefix(void *arg, const struct ks_prefix *p, const struct ks_pr
 
 	json_obj_open(j, NULL);
 	json_str(j, "prefix", prefix_str(p, a, sizeof(a)));
-	json_str(j, "origin", split_origin_str(pi->origin, o, sizeof(o)));
+	json_str(j, "origin", origin_str(pi->origin, o, sizeof(o)));
 	json_u64(j, "hits", pi->hits);
 	json_obj_close(j);
 }
@@ -64,7 +65,7 @@ static void text_prefix(void *arg, const struct ks_prefix *p, const struct ks_pr
 	char a[64], o[48];
 
 	buf_printf(c->out, "%-8s %-28s %-16s hits %llu\n", c->set, prefix_str(p, a, sizeof(a)),
-		   split_origin_str(pi->origin, o, sizeof(o)), (unsigned long long)pi->hits);
+		   origin_str(pi->origin, o, sizeof(o)), (unsigned long long)pi->hits);
 }
 
 void split_report_routes(const struct ks_split_state *sp, struct ks_buf *out)

@@ -161,7 +161,7 @@ static void counters(struct ks_json *j, const struct ks_session *s)
 	json_obj_close(j);
 	json_obj_open(j, "kernel");
 	json_bool(j, "bpf_attached", s->bpf_ok);
-	if (s->bpf_ok && !stats_bpf_read(&s->bpf, k)) {
+	if (s->bpf_ok && !tun_stats_read(&s->bpf, k)) {
 		for (int d = 0; d < KS_DIR_MAX; d++) {
 			json_obj_open(j, dirs[d]);
 			json_u64(j, "packets", k[d].packets);
@@ -206,7 +206,7 @@ void status_json(const struct ks_session *s, struct ks_buf *out)
 	json_obj_close(&j);
 	tunnel_params(&j, &s->params);
 	split_report_json(&s->split, &j);
-	dns_report_json(&s->split, &j);
+	dns_report_json(&s->split.dns, &j);
 	datapath_json(&j, s);
 	counters(&j, s);
 	json_obj_close(&j);
@@ -246,7 +246,7 @@ void status_text(const struct ks_session *s, struct ks_buf *out)
 		buf_printf(out, "split-dns: %s\n", esc(p->split_dns[i]));
 	split_report_text(&s->split, out);
 	if (s->split.started)
-		dns_report_text(&s->split, out);
+		dns_report_text(&s->split.dns, out);
 	buf_printf(out, "sent:      %llu packets, %llu bytes (%llu dropped)\n",
 		   (unsigned long long)c->tx_packets, (unsigned long long)c->tx_bytes,
 		   (unsigned long long)c->tx_dropped);
@@ -261,7 +261,7 @@ void status_text(const struct ks_session *s, struct ks_buf *out)
 	buf_printf(out, "dpd:       %llu sent, %llu answered, %llu received\n",
 		   (unsigned long long)c->dpd_sent, (unsigned long long)c->dpd_answered,
 		   (unsigned long long)c->dpd_received);
-	if (s->bpf_ok && !stats_bpf_read(&s->bpf, k))
+	if (s->bpf_ok && !tun_stats_read(&s->bpf, k))
 		buf_printf(out, "kernel:    %llu packets out, %llu in (bpf, %s)\n",
 			   (unsigned long long)k[KS_DIR_TO_GATEWAY].packets,
 			   (unsigned long long)k[KS_DIR_FROM_GATEWAY].packets, s->bpf.pin_dir);

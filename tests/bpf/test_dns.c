@@ -21,7 +21,7 @@
 #define VERDICT_EXCLUDED 1
 #define VERDICT_TUNNEL 2
 
-static struct ks_split *skel;
+static struct ks_split_bpf *skel;
 /* Fills in valid IPv4 header and UDP checksums. */
 static void checksum4(unsigned char *f, size_t n)
 {
@@ -780,6 +780,6 @@ void test_bpf_dns(void)
 	steering();
 	uplink_answers();
 	tcp_guard();
-	ks_split__destroy(skel);
+	ks_split_bpf__destroy(skel);
 	skel = NULL;
 }

@@ -18,7 +18,7 @@
 #define VERDICT_TUNNEL 2
 #define VERDICT_BLOCKED 3
 
-static struct ks_split *skel;
+static struct ks_split_bpf *skel;
 /* --- frames ------------------------------------------------------------------------- */
 
 /* Ethernet + IPv4 header (+ ihl options) with a valid header checksum; returns L3 offset 14. */
@@ -252,7 +252,7 @@ void test_bpf_split_decision(void)
 	}
 	ASSERT_EQ(decide("198.51.100.7"), VERDICT_OTHER, "direct again");
 out:
-	ks_split__destroy(skel);
+	ks_split_bpf__destroy(skel);
 	skel = NULL;
 }
 
@@ -393,6 +393,6 @@ void test_bpf_split_uplink(void)
 		ASSERT_EQ(split_run(eg, f, n), TC_ACT_SHOT, "corp IPv6 behind a tag: dropped");
 	}
 out:
-	ks_split__destroy(skel);
+	ks_split_bpf__destroy(skel);
 	skel = NULL;
 }

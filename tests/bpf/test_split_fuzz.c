@@ -101,7 +101,7 @@ static void generate(struct frame *f)
 
 void test_bpf_split_generated(void)
 {
-	struct ks_split *skel = split_test_load();
+	struct ks_split_bpf *skel = split_test_load();
 	struct ks_split_stats before, after;
 	struct ks_dns_stats dns_before, dns_after;
 	__u64 acts[3];
@@ -166,5 +166,5 @@ void test_bpf_split_generated(void)
 	test__start_subtest("no well-formed corporate packet leaves an uplink as it came");
 	ASSERT_TRUE(corp > FRAMES / 8, "enough corporate frames generated");
 	ASSERT_EQ(leaked, 0, "corporate packets passed on the uplink");
-	ks_split__destroy(skel);
+	ks_split_bpf__destroy(skel);
 }

@@ -18,7 +18,7 @@ static int run(int prog_fd, const void *data, size_t len)
 	return err ? err : (int)opts.retval;
 }
 
-static void sum(struct ks_tun_stats *skel, __u32 dir, struct ks_tun_stat *out)
+static void sum(struct ks_tun_stats_bpf *skel, __u32 dir, struct ks_tun_stat *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct ks_tun_stat per[ncpu];
@@ -39,17 +39,17 @@ void test_bpf_tun_stats(void)
 {
 	struct pkt_v4 v4 = pkt_v4_udp();
 	struct pkt_v6 v6 = pkt_v6_udp();
-	struct ks_tun_stats *skel;
+	struct ks_tun_stats_bpf *skel;
 	struct ks_tun_stat st;
 	int out_fd, in_fd, err;
 	unsigned char junk[64];
 
-	skel = ks_tun_stats__open();
+	skel = ks_tun_stats_bpf__open();
 	if (!ASSERT_OK_PTR(skel, "open"))
 		return;
 	bpf_map__set_pin_path(skel->maps.ks_tun_stats, NULL); /* tests pin nothing */
 	skel->rodata->l2_len = ETH_HLEN; /* test runs always carry an Ethernet header */
-	err = ks_tun_stats__load(skel);
+	err = ks_tun_stats_bpf__load(skel);
 	if (err == -EPERM) {
 		test__skip("bpf() needs root");
 		goto out;
@@ -90,5 +90,5 @@ void test_bpf_tun_stats(void)
 	ASSERT_EQ(st.malformed, 5, "all malformed");
 	ASSERT_EQ(st.ipv4, 1, "still one good v4");
 out:
-	ks_tun_stats__destroy(skel);
+	ks_tun_stats_bpf__destroy(skel);
 }

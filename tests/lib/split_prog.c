@@ -13,9 +13,9 @@
 unsigned char split_out[9000];
 __u32 split_out_len;
 
-struct ks_split *split_test_load(void)
+struct ks_split_bpf *split_test_load(void)
 {
-	struct ks_split *skel = ks_split__open();
+	struct ks_split_bpf *skel = ks_split_bpf__open();
 	struct bpf_map *m;
 	int err;
 
@@ -24,19 +24,19 @@ struct ks_split *split_test_load(void)
 	bpf_object__for_each_map(m, skel->obj)
 		bpf_map__set_pin_path(m, NULL);
 	skel->rodata->tun_l2_len = 14;
-	err = ks_split__load(skel);
+	err = ks_split_bpf__load(skel);
 	if (err == -EPERM)
 		test__skip("bpf() needs root");
 	else
 		ASSERT_OK(err, "load (verifier accepts every program)");
 	if (err) {
-		ks_split__destroy(skel);
+		ks_split_bpf__destroy(skel);
 		return NULL;
 	}
 	return skel;
 }
 
-int split_add_prefix(struct ks_split *skel, const char *cidr, bool exclude)
+int split_add_prefix(struct ks_split_bpf *skel, const char *cidr, bool exclude)
 {
 	struct ks_prefix_info pi = { .origin = KS_ORIGIN_USER };
 	char a[64], *slash;
@@ -62,7 +62,7 @@ int split_add_prefix(struct ks_split *skel, const char *cidr, bool exclude)
 				    sizeof(k), &pi, sizeof(pi), 0);
 }
 
-void split_set_config(struct ks_split *skel, __u32 state, __u32 flags)
+void split_set_config(struct ks_split_bpf *skel, __u32 state, __u32 flags)
 {
 	struct ks_split_config c = { .netns_cookie = 1, .tun_ifindex = 1, .mark = 0x400000,
 				     .state = state, .flags = flags };
@@ -88,7 +88,7 @@ static void sum_percpu(struct bpf_map *map, __u64 *sum, int n)
 			sum[r] += per[c * n + r];
 }
 
-struct ks_split_stats split_test_stats(struct ks_split *skel)
+struct ks_split_stats split_test_stats(struct ks_split_bpf *skel)
 {
 	struct ks_split_stats sum;
 
@@ -96,7 +96,7 @@ struct ks_split_stats split_test_stats(struct ks_split *skel)
 	return sum;
 }
 
-struct ks_dns_stats split_test_dns_stats(struct ks_split *skel)
+struct ks_dns_stats split_test_dns_stats(struct ks_split_bpf *skel)
 {
 	struct ks_dns_stats sum;
 

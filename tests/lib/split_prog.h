@@ -14,14 +14,14 @@ extern __u32 split_out_len;
 
 /* Opened and loaded; NULL when it could not be (skipped without root, or failed: both
  * reported). The TUN's DNS program is told its test frames carry Ethernet. */
-struct ks_split *split_test_load(void);
+struct ks_split_bpf *split_test_load(void);
 /* "10.0.0.0/8" or "fd00::/8" into the include or exclude trie (origin: user). */
-int split_add_prefix(struct ks_split *skel, const char *cidr, bool exclude);
+int split_add_prefix(struct ks_split_bpf *skel, const char *cidr, bool exclude);
 /* The daemon's config: tunnel 10.77.0.50 / fd77:77::50 on ifindex 1, mark 0x400000. */
-void split_set_config(struct ks_split *skel, __u32 state, __u32 flags);
+void split_set_config(struct ks_split_bpf *skel, __u32 state, __u32 flags);
 /* ks_split_stats summed over the CPUs. */
-struct ks_split_stats split_test_stats(struct ks_split *skel);
-struct ks_dns_stats split_test_dns_stats(struct ks_split *skel);
+struct ks_split_stats split_test_stats(struct ks_split_bpf *skel);
+struct ks_dns_stats split_test_dns_stats(struct ks_split_bpf *skel);
 /* Sums, by KS_ACT_* (kslice/stats.h), the reasons counted between two snapshots: what
  * the programs said they did, to compare with what they returned. */
 void split_test_actions(const struct ks_split_stats *s0, const struct ks_split_stats *s1,

@@ -17,7 +17,7 @@
 
 #define REPEAT 200000
 
-static double run_ns(struct ks_split *skel, const unsigned char *f, size_t n)
+static double run_ns(struct ks_split_bpf *skel, const unsigned char *f, size_t n)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = (__u32)n, .repeat = REPEAT);
 
@@ -47,7 +47,7 @@ static size_t answer(unsigned char *f, const char *qname, int records, unsigned 
 }
 
 /* Addresses never seen before: one run per answer (a repeat would only refresh). */
-static double first_learn_ns(struct ks_split *skel, int records)
+static double first_learn_ns(struct ks_split_bpf *skel, int records)
 {
 	static unsigned char f[4096];
 	double sum = 0;
@@ -74,17 +74,17 @@ int main(int argc, char **argv)
 	bool json = argc > 1 && !strcmp(argv[1], "--json");
 	struct ks_domain_key k;
 	struct bpf_map *m;
-	struct ks_split *skel;
+	struct ks_split_bpf *skel;
 	double r[7];
 	__u32 zero = 0;
 	int err;
 
-	skel = ks_split__open();
+	skel = ks_split_bpf__open();
 	if (!skel)
 		return 1;
 	bpf_object__for_each_map(m, skel->obj)
 		bpf_map__set_pin_path(m, NULL);
-	err = ks_split__load(skel);
+	err = ks_split_bpf__load(skel);
 	if (err) {
 		fprintf(stderr, "dns_bench: load: %s\n", strerror(-err));
 		return 1;
@@ -101,7 +101,7 @@ int main(int argc, char **argv)
 	r[2] = run_ns(skel, f, answer(f, "jira.corp.example", 1, 53));
 	r[3] = run_ns(skel, f, answer(f, "www.public.example", 60, 53));
 	r[4] = run_ns(skel, f, answer(f, "jira.corp.example", 60, 53));
-	ks_split__destroy(skel);
+	ks_split_bpf__destroy(skel);
 	if (json) {
 		printf("{\"repeat\":%d,\"udp_not_dns_ns\":%.0f,\"public_1_ns\":%.0f,"
 		       "\"corp_1_ns\":%.0f,\"public_60_ns\":%.0f,\"corp_60_ns\":%.0f,"

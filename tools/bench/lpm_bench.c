@@ -53,7 +53,7 @@ static void frame(unsigned char *f, uint32_t dst_be)
 	memcpy(f + 30, &dst_be, 4);
 }
 
-static double decide_ns(struct ks_split *skel, uint32_t dst_be)
+static double decide_ns(struct ks_split_bpf *skel, uint32_t dst_be)
 {
 	unsigned char f[42];
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = sizeof(f), .repeat = 200000);
@@ -87,7 +87,7 @@ int main(int argc, char **argv)
 	socklen_t cl = sizeof(cfg.netns_cookie);
 	uint32_t hit = 0, zero = 0;
 	struct bpf_link *link;
-	struct ks_split *skel;
+	struct ks_split_bpf *skel;
 	struct bpf_map *m;
 	uint64_t t0, t_insert;
 	double bare_hit, bare_miss;
@@ -99,13 +99,13 @@ int main(int argc, char **argv)
 	}
 	getsockopt(s, SOL_SOCKET, SO_NETNS_COOKIE, &cfg.netns_cookie, &cl);
 	close(s);
-	skel = ks_split__open();
+	skel = ks_split_bpf__open();
 	if (!skel)
 		return 1;
 	bpf_object__for_each_map(m, skel->obj)
 		bpf_map__set_pin_path(m, NULL);
 	bpf_map__set_max_entries(skel->maps.ks_include4, (uint32_t)n + 16);
-	if (ks_split__load(skel)) {
+	if (ks_split_bpf__load(skel)) {
 		fprintf(stderr, "load failed\n");
 		return 1;
 	}
@@ -150,6 +150,6 @@ int main(int argc, char **argv)
 	       bare_hit, link ? connect_ns(hit, rounds) : -1, bare_miss,
 	       link ? connect_ns(miss, rounds) : -1);
 	bpf_link__destroy(link);
-	ks_split__destroy(skel);
+	ks_split_bpf__destroy(skel);
 	return 0;
 }

@@ -7,10 +7,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "stats_bpf.h"
+#include "tun_stats.h"
 #include "tun_stats.skel.h"
 
-int stats_bpf_attach(struct ks_tun_bpf *b, const char *pin_dir, const char *ifname, int ifindex,
+int tun_stats_attach(struct ks_tun_bpf *b, const char *pin_dir, const char *ifname, int ifindex,
 		     struct ks_error *e)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
@@ -24,11 +24,11 @@ int stats_bpf_attach(struct ks_tun_bpf *b, const char *pin_dir, const char *ifna
 	b->ifindex = ifindex;
 	snprintf(b->pin_dir, sizeof(b->pin_dir), "%s", pin_dir);
 	oo.pin_root_path = b->pin_dir;
-	b->skel = ks_tun_stats__open_opts(&oo);
+	b->skel = ks_tun_stats_bpf__open_opts(&oo);
 	if (!b->skel)
 		return ks_fail(e, -errno, "bpf: open tun_stats: %m");
 	b->skel->rodata->l2_len = 0; /* a TUN device carries no link-layer header */
-	err = ks_tun_stats__load(b->skel);
+	err = ks_tun_stats_bpf__load(b->skel);
 	if (err)
 		return ks_fail(e, err, "bpf: load tun_stats: %s", strerror(-err));
 	/* The clsact qdisc lives and dies with the TUN device. */
@@ -49,7 +49,7 @@ int stats_bpf_attach(struct ks_tun_bpf *b, const char *pin_dir, const char *ifna
 	return 0;
 }
 
-int stats_bpf_read(const struct ks_tun_bpf *b, struct ks_tun_stat out[KS_DIR_MAX])
+int tun_stats_read(const struct ks_tun_bpf *b, struct ks_tun_stat out[KS_DIR_MAX])
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct ks_tun_stat *per;
@@ -76,7 +76,7 @@ int stats_bpf_read(const struct ks_tun_bpf *b, struct ks_tun_stat out[KS_DIR_MAX
 	return 0;
 }
 
-void stats_bpf_detach(struct ks_tun_bpf *b)
+void tun_stats_detach(struct ks_tun_bpf *b)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = b->ifindex,
 		    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
@@ -85,7 +85,7 @@ void stats_bpf_detach(struct ks_tun_bpf *b)
 		bpf_tc_hook_destroy(&hook); /* gone anyway if the device went first */
 	if (b->skel) {
 		bpf_map__unpin(b->skel->maps.ks_tun_stats, NULL);
-		ks_tun_stats__destroy(b->skel);
+		ks_tun_stats_bpf__destroy(b->skel);
 	}
 	memset(b, 0, sizeof(*b));
 }

@@ -5,18 +5,18 @@
 #include "error.h"
 #include "kslice/maps.h"
 
-struct ks_tun_stats;
+struct ks_tun_stats_bpf;
 
 struct ks_tun_bpf {
-	struct ks_tun_stats *skel;
+	struct ks_tun_stats_bpf *skel;
 	int ifindex;
 	bool hooked;
 	char pin_dir[256];
 };
 
 /* Pins ks_tun_stats in pin_dir (see pin.h). */
-int stats_bpf_attach(struct ks_tun_bpf *b, const char *pin_dir, const char *ifname, int ifindex,
+int tun_stats_attach(struct ks_tun_bpf *b, const char *pin_dir, const char *ifname, int ifindex,
 		     struct ks_error *e);
 /* Sum over CPUs, indexed by KS_DIR_*. */
-int stats_bpf_read(const struct ks_tun_bpf *b, struct ks_tun_stat out[KS_DIR_MAX]);
-void stats_bpf_detach(struct ks_tun_bpf *b);
+int tun_stats_read(const struct ks_tun_bpf *b, struct ks_tun_stat out[KS_DIR_MAX]);
+void tun_stats_detach(struct ks_tun_bpf *b);
