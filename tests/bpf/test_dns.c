@@ -761,6 +761,52 @@ static void uplink_answers(void)
 	}
 }
 
+/* Puts an 8-byte extension header (type nh: hop-by-hop 0, destination options 60) between
+ * the IPv6 header and what followed it in an Ethernet frame of n bytes; the new length. */
+static size_t ip6_ext(unsigned char *fr, size_t n, unsigned char nh)
+{
+	unsigned char *ip = fr + 14;
+	unsigned plen = (unsigned)ip[4] << 8 | ip[5];
+
+	memmove(ip + 48, ip + 40, n - 54);
+	memset(ip + 40, 0, 8);
+	ip[40] = ip[6]; /* the header after it: what the IPv6 header named */
+	ip[6] = nh;
+	plen += 8;
+	ip[4] = (unsigned char)(plen >> 8);
+	ip[5] = (unsigned char)plen;
+	return n + 8;
+}
+
+static void ipv6_extension_headers(void)
+{
+	unsigned char q[700];
+	struct msg m;
+	size_t n;
+
+	test__start_subtest("IPv6 DNS behind extension headers: seen, steered or blocked, learned");
+	header(&m, 0x0100, 0);
+	question(&m, "jira.corp.example", 1);
+	n = frame(q, "fd00::2", "fd00:2::53", 41010, 53, &m, 0);
+	n = ip6_ext(q, n, 60);
+	n = ip6_ext(q, n, 0);
+	/* No corporate DNS server of family 6 in this config: fail closed, not leaked. */
+	ASSERT_EQ(split_run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_SHOT,
+		  "corporate query behind hop-by-hop + dest opts: not leaked");
+	header(&m, 0x0100, 0);
+	question(&m, "www.public.example", 1);
+	n = ip6_ext(q, frame(q, "fd00::2", "fd00:2::53", 41011, 53, &m, 0), 60);
+	ASSERT_EQ(split_run(skel->progs.ks_tc_uplink_egress, q, n), TC_ACT_UNSPEC,
+		  "public query behind dest opts passes");
+	clear_learned();
+	header(&m, ANSWER, 1);
+	question(&m, "v6ext.corp.example", 28);
+	rr_addr(&m, 12, NULL, "fd78:78::77", 60);
+	n = ip6_ext(q, frame(q, "fd78:78::53", "fd77:77::50", 53, 41012, &m, 0), 60);
+	ASSERT_EQ(split_run(skel->progs.ks_tc_tun_dns, q, n), TC_ACT_UNSPEC, "answer passes on");
+	ASSERT_TRUE(learned("fd78:78::77", NULL), "answer behind dest opts learned");
+}
+
 void test_bpf_dns(void)
 {
 	skel = split_test_load();
@@ -779,6 +825,7 @@ void test_bpf_dns(void)
 	domain_matching();
 	steering();
 	uplink_answers();
+	ipv6_extension_headers();
 	tcp_guard();
 	ks_split_bpf__destroy(skel);
 	skel = NULL;
