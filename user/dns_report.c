@@ -154,4 +154,16 @@ void dns_report_text(const struct ks_dns *d, struct ks_buf *out)
 			   (unsigned long long)st.queries_steered,
 			   (unsigned long long)st.answers_translated,
 			   (unsigned long long)st.queries_blocked);
+	if (!dns_stats(d, &st))
+		buf_printf(out,
+			   "dns trust: %llu uplink queries tracked; refused %llu unsolicited, "
+			   "%llu late, %llu other question, %llu corporate names by an uplink, "
+			   "%llu excludes of included and %llu of private addresses\n",
+			   (unsigned long long)st.queries_tracked,
+			   (unsigned long long)st.answers_unsolicited,
+			   (unsigned long long)st.answers_late,
+			   (unsigned long long)st.answers_wrong_question,
+			   (unsigned long long)st.answers_steered_name,
+			   (unsigned long long)st.refused_include,
+			   (unsigned long long)st.refused_private);
 }
