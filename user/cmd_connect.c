@@ -288,9 +288,10 @@ static int give_socket(struct ks_session *s, const uint8_t *msg, size_t n)
 {
 	struct ks_ps_socket req, ans = { .type = PS_SOCKET };
 	uint32_t mark = split_own_mark(s->o->mark);
-	int fd;
+	int fd, err;
 
-	if (n != sizeof(req))
+	/* Only while it connects: logging in, or reconnecting. */
+	if (n != sizeof(req) || (s->split.started && !s->worker_down))
 		return -EPROTO;
 	memcpy(&req, msg, sizeof(req));
 	if (req.family != AF_INET && req.family != AF_INET6)
@@ -302,10 +303,11 @@ static int give_socket(struct ks_session *s, const uint8_t *msg, size_t n)
 		close(fd);
 		fd = -1;
 	}
-	privsep_send_fd(s->ps.fd, &ans, sizeof(ans), fd);
+	/* Never block on a worker that asks without reading the answers. */
+	err = privsep_send_fd(s->ps.fd, &ans, sizeof(ans), fd, MSG_DONTWAIT);
 	if (fd >= 0)
 		close(fd);
-	return 0;
+	return err;
 }
 
 /* The worker's messages; returns 1 when it ended (its code in *rc), 0 to go on. */

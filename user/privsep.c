@@ -141,7 +141,7 @@ ssize_t privsep_recv(int fd, void *buf, size_t len)
 	return (size_t)n > len ? -EMSGSIZE : n;
 }
 
-int privsep_send_fd(int fd, const void *msg, size_t len, int pass_fd)
+int privsep_send_fd(int fd, const void *msg, size_t len, int pass_fd, int flags)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -162,7 +162,7 @@ int privsep_send_fd(int fd, const void *msg, size_t len, int pass_fd)
 		c->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
 	}
-	n = sendmsg(fd, &m, MSG_NOSIGNAL);
+	n = sendmsg(fd, &m, MSG_NOSIGNAL | flags);
 	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EMSGSIZE;
 }
 
@@ -184,10 +184,24 @@ ssize_t privsep_recv_fd(int fd, void *buf, size_t len, int *got_fd)
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
-	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-		    c->cmsg_len == CMSG_LEN(sizeof(int)) && *got_fd < 0)
-			memcpy(got_fd, CMSG_DATA(c), sizeof(int));
+	/* Exactly one descriptor is taken; any other that came along is closed. */
+	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		size_t nfd;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+		    c->cmsg_len < CMSG_LEN(0))
+			continue;
+		nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < nfd; i++) {
+			int one;
+
+			memcpy(&one, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (*got_fd < 0)
+				*got_fd = one;
+			else
+				close(one);
+		}
+	}
 	if ((m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) && *got_fd >= 0) {
 		close(*got_fd); /* not a message we asked for: nothing of it is kept */
 		*got_fd = -1;

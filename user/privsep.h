@@ -85,9 +85,9 @@ int privsep_user(struct ks_privsep *ps, const char *user, struct ks_error *e);
  * capabilities and no_new_privs from here on), or -errno. */
 int privsep_fork(struct ks_privsep *ps, struct ks_error *e);
 int privsep_send(int fd, const void *msg, size_t len);
-/* With a file descriptor attached (pass_fd >= 0), and what receives one: *got_fd is the
- * descriptor that came with the message, or -1. */
-int privsep_send_fd(int fd, const void *msg, size_t len, int pass_fd);
+/* With a file descriptor attached (pass_fd >= 0; flags: MSG_DONTWAIT), and what receives
+ * one: *got_fd is the descriptor that came with the message (any more are closed), or -1. */
+int privsep_send_fd(int fd, const void *msg, size_t len, int pass_fd, int flags);
 ssize_t privsep_recv_fd(int fd, void *buf, size_t len, int *got_fd);
 /* A whole message into buf: its length, 0 at EOF, -errno. */
 ssize_t privsep_recv(int fd, void *buf, size_t len);

@@ -449,14 +449,16 @@ static int start_dns(struct ks_split_state *sp, const struct ks_split_setup *su,
 	if (err || !sp->dns.on)
 		return err;
 	/* Queries sent straight to a corporate server (resolved's, dig @server) go through the
-	 * tunnel whatever the split set says (a full tunnel's /0 already covers them). */
-	for (int i = 0; i < p->ndns && !sp->full_tunnel; i++) {
+	 * tunnel whatever the split set says. The gateway named these servers: as its
+	 * includes, no learned exclude may take them out, also in full tunnel (a /32 that
+	 * said "auto" would hide a covering named include from the longest-match lookup). */
+	for (int i = 0; i < p->ndns; i++) {
 		struct ks_prefix srv = { .family = p->dns[i].family,
 					 .len = p->dns[i].family == AF_INET ? 32 : 128 };
 
 		memcpy(srv.addr, p->dns[i].addr, 16);
 		if ((srv.family == AF_INET ? p->have4 : p->have6) &&
-		    (err = split_prefix_add(sp, &srv, false, KS_ORIGIN_AUTO)) && err != -EEXIST)
+		    (err = split_prefix_add(sp, &srv, false, KS_ORIGIN_GATEWAY)) && err != -EEXIST)
 			return ks_fail(e, err, "dns: include the corporate DNS server: %s",
 				       strerror(-err));
 	}

@@ -16,15 +16,49 @@
 #include "nl.h"
 #include "uplink.h"
 
+#ifndef ARPHRD_IP6GRE
+#define ARPHRD_IP6GRE 823
+#endif
+#ifndef ARPHRD_NETLINK
+#define ARPHRD_NETLINK 824
+#endif
+
 #define UPLINK_PRIO 1 /* first in the chain: a filter before ours could pass a leak */
 #define UPLINK_PROG_PREFIX "ks_tc_uplink"
 
-struct link_info {
-	bool loopback;
-	bool l3;
+/* What the filter sees at an interface's egress, by link type. */
+enum link_kind {
+	LINK_SKIP,	  /* loopback, or a link that carries no IP (CAN, 802.15.4, monitor) */
+	LINK_ETHER,	  /* an Ethernet header (Ethernet, Wi-Fi, veth, bridges, bonds, VLANs) */
+	LINK_HEADERLESS,  /* the IP header first (TUN, WireGuard, PPP, IP-in-IP, GRE, SIT) */
+	LINK_UNSUPPORTED, /* IP behind a header the programs do not parse (IPoIB, ...) */
 };
 
-static int link_info(const char *name, struct link_info *li)
+static enum link_kind kind_of(unsigned short type)
+{
+	switch (type) {
+	case ARPHRD_ETHER:
+		return LINK_ETHER;
+	case ARPHRD_NONE:
+	case ARPHRD_PPP:
+	case ARPHRD_RAWIP:
+	case ARPHRD_TUNNEL:
+	case ARPHRD_TUNNEL6:
+	case ARPHRD_SIT:
+	case ARPHRD_IPGRE:
+	case ARPHRD_IP6GRE:
+		return LINK_HEADERLESS;
+	case ARPHRD_CAN:
+	case ARPHRD_NETLINK:
+	case ARPHRD_IEEE802154:
+	case ARPHRD_IEEE80211_RADIOTAP:
+		return LINK_SKIP;
+	default:
+		return LINK_UNSUPPORTED;
+	}
+}
+
+static int link_kind(const char *name, enum link_kind *kind)
 {
 	struct ifreq ifr = { 0 };
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
@@ -32,12 +66,16 @@ static int link_info(const char *name, struct link_info *li)
 	if (fd < 0)
 		return -errno;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+	/* Two requests: the answers share one union, so read each before the next. */
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) {
 		err = -errno;
-	li->loopback = !err && (ifr.ifr_flags & IFF_LOOPBACK);
-	if (!err && ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+	} else if (ifr.ifr_flags & IFF_LOOPBACK) {
+		*kind = LINK_SKIP;
+	} else if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0) {
 		err = -errno;
-	li->l3 = !err && ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER;
+	} else {
+		*kind = kind_of(ifr.ifr_hwaddr.sa_family);
+	}
 	close(fd);
 	return err;
 }
@@ -132,43 +170,66 @@ static void remember_failed(struct ks_uplinks *u, int ifindex)
 		u->failed[u->n_failed++] = ifindex;
 }
 
-static int attach_one(struct ks_uplinks *u, int ifindex, const char *name)
+static bool in_failed(struct ks_uplinks *u, int ifindex, bool forget)
+{
+	for (int i = 0; i < u->n_failed; i++)
+		if (u->failed[i] == ifindex) {
+			if (forget)
+				u->failed[i] = u->failed[--u->n_failed];
+			return true;
+		}
+	return false;
+}
+
+/* 1: covered; 0: nothing to cover (loopback, no IP); -errno: an uplink left uncovered,
+ * said loudly the first time (quiet: it failed before and is being retried). */
+static int attach_one(struct ks_uplinks *u, int ifindex, const char *name, bool quiet)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = u->handle, .priority = UPLINK_PRIO);
-	struct link_info li = { 0 };
+	enum link_kind kind = LINK_SKIP;
+	bool created_now = false;
 	struct ks_uplink *d;
 	int err;
 
-	if (link_info(name, &li) || li.loopback)
+	err = link_kind(name, &kind);
+	if (err == -ENODEV)
+		return 0; /* gone since the listing */
+	if (!err && kind == LINK_SKIP)
 		return 0;
-	if (grow((void **)&u->dev, u->n, &u->cap, sizeof(*u->dev))) {
-		ks_err("split", "event=uplink_not_covered interface=%s reason=\"out of memory for "
-		       "the uplink table: corporate packets could leave by it\"", name);
-		return -ENOMEM;
-	}
+	if (!err && kind == LINK_UNSUPPORTED)
+		err = -EPROTONOSUPPORT;
+	if (!err && grow((void **)&u->dev, u->n, &u->cap, sizeof(*u->dev)))
+		err = -ENOMEM;
+	if (err)
+		goto fail;
 	d = &u->dev[u->n];
 	memset(d, 0, sizeof(*d));
 	d->ifindex = ifindex;
 	snprintf(d->name, sizeof(d->name), "%s", name);
-	d->l3 = li.l3;
+	d->l3 = kind == LINK_HEADERLESS;
 	err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST)
 		goto fail;
+	created_now = !err;
+	err = 0;
 	/* Taking over from a killed kslice: the qdisc it created is ours to remove now. */
-	d->created_clsact = !err || created_by_dead(u->state_path, name);
-	if (d->l3 && u->prog_l3_fd <= 0 && (!u->need_l3 || u->need_l3(u->need_l3_ctx))) {
+	d->created_clsact = created_now || created_by_dead(u->state_path, name);
+	if (d->l3 && u->prog_l3_fd <= 0 && (!u->need_l3 || u->need_l3(u->need_l3_ctx)))
 		err = -ENOENT;
-		if (d->created_clsact)
-			bpf_tc_hook_destroy(&hook);
-		goto fail;
+	if (!err) {
+		opts.prog_fd = d->l3 ? u->prog_l3_fd : u->prog_l2_fd;
+		opts.flags = BPF_TC_F_REPLACE;
+		err = bpf_tc_attach(&hook, &opts);
 	}
-	opts.prog_fd = d->l3 ? u->prog_l3_fd : u->prog_l2_fd;
-	opts.flags = BPF_TC_F_REPLACE;
-	err = bpf_tc_attach(&hook, &opts);
 	if (err) {
-		if (d->created_clsact)
+		/* Never a hook destroy here: it would take every filter on the hook with it,
+		 * a killed predecessor's kill switch included. Only a qdisc made just now,
+		 * and only if it holds nothing. */
+		if (created_now && clsact_filters(ifindex) == 0) {
+			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 			bpf_tc_hook_destroy(&hook);
+		}
 		goto fail;
 	}
 	/* The learner misses this uplink's answers without it: worth a warning, not fatal. */
@@ -182,21 +243,25 @@ static int attach_one(struct ks_uplinks *u, int ifindex, const char *name)
 				name, strerror(-err));
 	}
 	u->n++;
+	in_failed(u, ifindex, true);
 	ks_info("split", "event=uplink_attached interface=%s ifindex=%d l3=%d", name, ifindex,
 		d->l3);
 	return 1;
 fail:
-	/* The rest of the kill switch (cgroup hooks, unreachable rule) still stands. */
-	remember_failed(u, ifindex);
-	ks_warn("split", "event=uplink_attach_failed interface=%s reason=\"%s\"", name,
-		strerror(-err));
-	return 0;
+	if (!quiet) {
+		remember_failed(u, ifindex);
+		ks_err("split", "event=uplink_not_covered interface=%s reason=\"%s\" effect=\"raw "
+		       "and forwarded corporate packets could leave by it; retried every second\"",
+		       name, err == -EPROTONOSUPPORT ? "a link type the filter cannot parse"
+						   : strerror(-err));
+	}
+	return err;
 }
 
 int uplinks_sync(struct ks_uplinks *u)
 {
 	struct if_nameindex *all = if_nameindex(), *it;
-	int added = 0, r;
+	int added = 0, err = 0, r;
 
 	if (!all)
 		return -errno;
@@ -218,21 +283,20 @@ int uplinks_sync(struct ks_uplinks *u)
 
 		for (int i = 0; i < u->n && !known; i++)
 			known = u->dev[i].ifindex == (int)it->if_index;
-		for (int i = 0; i < u->n_failed && !known; i++)
-			known = u->failed[i] == (int)it->if_index;
 		if (known)
 			continue;
-		r = attach_one(u, (int)it->if_index, it->if_name);
+		r = attach_one(u, (int)it->if_index, it->if_name,
+			       in_failed(u, (int)it->if_index, false));
 		if (r < 0) {
-			added = r;
-			break;
+			err = err ? err : r;
+			continue;
 		}
 		added += r;
 	}
 	if_freenameindex(all);
 	if (added)
 		save_state(u);
-	return added;
+	return err ? err : added;
 }
 
 static void detach_one(uint32_t handle, int ifindex, bool created)
@@ -262,9 +326,11 @@ void uplinks_detach(struct ks_uplinks *u)
 {
 	for (int i = 0; i < u->n; i++)
 		detach_one(u->handle, u->dev[i].ifindex, u->dev[i].created_clsact);
-	u->n = 0;
-	if (u->state_path[0])
+	/* The state file is ours once we covered an uplink; before that it may still be a
+	 * killed predecessor's, which cleanup needs. */
+	if (u->state_path[0] && u->n)
 		unlink(u->state_path);
+	u->n = 0;
 }
 
 static bool ours(const struct bpf_tc_opts *opts)

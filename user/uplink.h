@@ -17,7 +17,7 @@ struct ks_uplink {
 struct ks_uplinks {
 	struct ks_uplink *dev; /* grown as interfaces appear: every one is covered */
 	int n, cap;
-	int *failed; /* ifindexes that refused the filter: warned once */
+	int *failed; /* ifindexes that refused the filter: said once, retried each sync */
 	int n_failed, failed_cap;
 	uint32_t handle; /* filter handle: the tunnel's table number, unique per instance */
 	int prog_l2_fd, prog_l3_fd;	  /* egress: the kill switch */
@@ -28,9 +28,10 @@ struct ks_uplinks {
 	char state_path[128]; /* $RUN_DIR/<if>.uplinks: qdiscs we created, for after a crash */
 };
 
-/* Attaches to interfaces not yet covered and forgets vanished ones; returns how many are
- * newly covered, or -ENOMEM when the table cannot grow (said loudly: those interfaces
- * are not covered). Safe to call often (the daemon does every second, for hotplug). */
+/* Attaches to interfaces not yet covered (and retries those that failed) and forgets
+ * vanished ones; returns how many are newly covered, or the first -errno of an interface
+ * left uncovered (said loudly once; at start that ends the connect). Safe to call often
+ * (the daemon does every second, for hotplug). */
 int uplinks_sync(struct ks_uplinks *u);
 /* Removes our filters (and the qdiscs we created, if no other filter uses them). */
 void uplinks_detach(struct ks_uplinks *u);

@@ -36,8 +36,10 @@ static __always_inline int ks_reason_action(int reason)
 {
 	__u32 r;
 
-	if (reason < 0)
+	if (reason == KS_REASON_NONE)
 		return KS_ACT_PASS;
+	if (reason < 0)
+		return KS_ACT_DROP; /* not a reason: a bug, fail closed */
 	if (reason < KS_REASON_DNS) {
 		r = (__u32)reason;
 		if (r >= KS_STAT_MAX)

@@ -42,7 +42,7 @@ ks_expect_eq "status: corp.example from the gateway, resolved and tunnelled" \
 ks_expect_eq "status: --domain, --learn-domain and --exclude-domain from the user" \
 	"exclude|tunnel,resolve|tunnel" \
 	"$(jq -r '[.dns.domains[] | select(.origin=="user") | .action] | join("|")' <<<"$st")"
-ks_expect_eq "status: the DNS server is included (auto)" auto \
+ks_expect_eq "status: the DNS server is included, as the gateway's" gateway \
 	"$(jq -r '.split.include[] | select(.prefix=="10.78.0.53/32") | .origin' <<<"$st")"
 ks_expect "the learner sits on the uplink's ingress" \
 	bash -c "nsenter --net=/run/netns/$KS_CLI tc filter show dev eth1 ingress | grep -q ks_tc_uplink_in"
