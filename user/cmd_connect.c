@@ -88,6 +88,33 @@ static int reconcile(struct ks_session *s, struct ks_error *e)
 	return 0;
 }
 
+/* --kill-switch: at the end of a session that was up, whether its kill switch stays. */
+static bool keep_kill_switch(const struct ks_session *s)
+{
+	if (!s->split.started)
+		return false;
+	switch (s->o->kill_switch) {
+	case KS_KILL_SWITCH_ALWAYS:
+		return true;
+	case KS_KILL_SWITCH_ON_FAILURE:
+		return !s->user_stop;
+	default:
+		return false;
+	}
+}
+
+static void keep_closed(struct ks_session *s, int rc)
+{
+	const char *name = s->o->ifname;
+
+	split_keep_closed(&s->split);
+	fprintf(stderr, "kslice: the kill switch stays in force (--kill-switch %s): corporate "
+			"destinations are blocked until `kslice disconnect -i %s`, `kslice cleanup "
+			"-i %s` or a new connect.\n",
+		s->o->kill_switch == KS_KILL_SWITCH_ALWAYS ? "always" : "on-failure", name, name);
+	ks_warn("main", "event=kill_switch_kept interface=%s exit=%d", name, rc);
+}
+
 /* After a failed connect: what the predecessor left still blocks corporate traffic. */
 static void say_residue_kept(const struct ks_session *s)
 {
@@ -451,10 +478,12 @@ static int monitor_run(struct ks_session *s, double t0)
 		if (p[2].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
-			if (read(sig_fd, &si, sizeof(si)) == sizeof(si))
+			if (read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
+				s->user_stop = true;
 				stop_worker(s, si.ssi_signo == SIGINT ? "Client received SIGINT" :
 					       si.ssi_signo == SIGHUP ? "Client received SIGHUP" :
 									"Client received SIGTERM");
+			}
 		}
 		if (p[1].revents & POLLIN)
 			ctl_server_run(s->ctl);
@@ -563,6 +592,8 @@ out_msg:
 	fprintf(stderr, "kslice: %s\n", e.msg);
 	ks_err("main", "event=connect_failed exit=%d reason=\"%s\"", rc, esc(e.msg));
 out:
+	if (keep_kill_switch(&s))
+		keep_closed(&s, rc);
 	session_close(&s);
 	if (rc != KS_EXIT_OK)
 		say_residue_kept(&s);

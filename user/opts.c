@@ -54,6 +54,9 @@ void opts_connect_usage(FILE *f)
 	      "                              only private ones that overlap nothing corporate\n"
 	      "      --no-lan                full tunnel: the local networks go through it too\n"
 	      "                              (the default: TunnelCrack LocalNet, kslice.1)\n"
+	      "      --kill-switch POLICY    when the session ends: on-failure (default: keep\n"
+	      "                              blocking corporate traffic unless you ended it),\n"
+	      "                              always, or off\n"
 	      "      --mark BIT              fwmark bit of corporate sockets (default 0x%x)\n"
 	      "      --table N               routing table of the tunnel (default %d)\n"
 	      "      --rule-pref N           first of the 3 policy rules (default %d)\n"
@@ -205,6 +208,7 @@ enum {
 	OPT_LEARN_DOMAIN,
 	OPT_EXCLUDE_DOMAIN,
 	OPT_DNS,
+	OPT_KILL_SWITCH,
 	OPT_DNS_TTL_MAX,
 	OPT_DNS_GRACE,
 	OPT_NO_OFFLOAD,
@@ -245,6 +249,7 @@ static const struct option long_opts[] = {
 	{ "learn-domain", required_argument, NULL, OPT_LEARN_DOMAIN },
 	{ "exclude-domain", required_argument, NULL, OPT_EXCLUDE_DOMAIN },
 	{ "dns", required_argument, NULL, OPT_DNS },
+	{ "kill-switch", required_argument, NULL, OPT_KILL_SWITCH },
 	{ "dns-ttl-max", required_argument, NULL, OPT_DNS_TTL_MAX },
 	{ "dns-grace", required_argument, NULL, OPT_DNS_GRACE },
 	{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
@@ -314,6 +319,18 @@ int opts_add_domain(struct ks_domain_arg **arr, size_t *n, const char *opt, cons
 	na[(*n)++] = d;
 	*arr = na;
 	return 0;
+}
+
+static int parse_kill_switch(const char *arg, enum ks_kill_switch *out, struct ks_error *e)
+{
+	static const char *const names[] = { "on-failure", "always", "off" };
+
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(arg, names[i])) {
+			*out = (enum ks_kill_switch)i;
+			return 0;
+		}
+	return ks_fail(e, -EINVAL, "--kill-switch: '%s' is not on-failure, always or off", arg);
 }
 
 static int parse_dns_mode(const char *arg, enum ks_dns_mode *out, struct ks_error *e)
@@ -510,6 +527,8 @@ static int parse_one(struct ks_connect_opts *o, int c, const char *arg, const ch
 				       KS_DOMAIN_EXCLUDE, e);
 	case OPT_DNS:
 		return parse_dns_mode(arg, &o->dns_mode, e);
+	case OPT_KILL_SWITCH:
+		return parse_kill_switch(arg, &o->kill_switch, e);
 	case OPT_DNS_TTL_MAX:
 		if (parse_u32(arg, 1, 604800, &o->dns_ttl_max))
 			return ks_fail(e, -EINVAL, "--dns-ttl-max: '%s' is not 1..604800 seconds", arg);

@@ -12,6 +12,13 @@
 
 enum ks_compress { KS_COMPRESS_NONE, KS_COMPRESS_ALL };
 
+/* What stays when a session ends (--kill-switch; docs/design.md, "What survives a crash"). */
+enum ks_kill_switch {
+	KS_KILL_SWITCH_ON_FAILURE, /* kept when the session ends without the user asking */
+	KS_KILL_SWITCH_ALWAYS,	   /* kept at every end: only cleanup or a new connect lift it */
+	KS_KILL_SWITCH_OFF,	   /* removed at every end (a crash still leaves it) */
+};
+
 struct ks_connect_opts {
 	char host[256];
 	char port[6];
@@ -45,6 +52,7 @@ struct ks_connect_opts {
 	struct ks_domain_arg *domains; /* --domain, --learn-domain, --exclude-domain */
 	size_t n_domains;
 	enum ks_dns_mode dns_mode;
+	enum ks_kill_switch kill_switch;
 	uint32_t dns_ttl_max, dns_grace;
 	/* data path */
 	bool no_offload;	/* plain packets on the TUN: no TSO, GRO or checksum offload */

@@ -69,7 +69,8 @@ void residue_text(const struct ks_residue *r, const char *ifname, struct ks_buf 
 	if (!residue_any(r))
 		return;
 	buf_printf(out,
-		   "kill switch still active (left by a kslice that did not exit cleanly):\n"
+		   "kill switch still active (left by a kslice that was killed, or whose session "
+		   "ended without you: --kill-switch):\n"
 		   "  %d policy rule(s), %d uplink filter(s)%s%s, %d pinned map(s)\n"
 		   "  corporate destinations stay blocked; `kslice cleanup -i %s` puts them back\n"
 		   "  on the normal path, `kslice connect` takes over\n",

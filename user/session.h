@@ -49,6 +49,7 @@ struct ks_session {
 	/* monitor: a killed predecessor's kill switch is in force; ours replaces it once our
 	 * filters are attached, and until then (or if we fail) it stays (fail closed). */
 	bool residue_kept;
+	bool user_stop;	/* monitor: the user ended it (disconnect, a signal) */
 };
 
 /* Authenticates (or takes the cookie) and opens the CSTP tunnel. -EKEYREJECTED,

@@ -141,6 +141,7 @@ int session_on_request(void *ctx, const struct ks_ctl_req *req, uid_t uid, struc
 		buf_printf(body, "pid %d\n", (int)getpid());
 		ks_info("ctl", "event=disconnect_requested uid=%u", (unsigned int)uid);
 		s->stop_requested = true; /* the monitor's loop tells the worker */
+		s->user_stop = true;
 		return 0;
 	default:
 		return ks_fail(e, -EINVAL, "unknown request");

@@ -467,9 +467,7 @@ static int start_dns(struct ks_split_state *sp, const struct ks_split_setup *su,
 	return 0;
 }
 
-/* Leaves the uplink filters, rules and pins in force with the tunnel down: what a killed
- * kslice would have left, for `kslice cleanup` or the next connect to take over. */
-static void split_abandon(struct ks_split_state *sp)
+void split_keep_closed(struct ks_split_state *sp)
 {
 	sp->cfg.state = KS_STATE_DOWN;
 	if (write_config(sp)) /* the filters would think a dead tunnel is up: better none */
@@ -479,6 +477,8 @@ static void split_abandon(struct ks_split_state *sp)
 	dns_stop(&sp->dns);
 	ks_split_bpf__destroy(sp->skel);
 	ks_split_bpf__destroy(sp->skel_l3);
+	if (!sp->started && !sp->uplinks.n)
+		return;
 	ks_warn("split", "event=kill_switch_kept uplinks=%d", sp->uplinks.n);
 	uplinks_free(&sp->uplinks);
 	memset(sp, 0, sizeof(*sp));
@@ -546,7 +546,7 @@ int split_start(struct ks_split_state *sp, const struct ks_split_setup *su, stru
 	return 0;
 fail:
 	if (sp->keep_on_failure && sp->uplinks.n)
-		split_abandon(sp);
+		split_keep_closed(sp);
 	else
 		split_stop(sp);
 	return err;

@@ -94,6 +94,10 @@ int split_stats(const struct ks_split_state *sp, struct ks_split_stats *sum);
 /* Hotplug: cover uplinks that appeared since the last call. */
 void split_tick(struct ks_split_state *sp);
 void split_stop(struct ks_split_state *sp);
+/* Ends, but leaves the uplink filters, rules and pins in force with the tunnel down: what
+ * a killed kslice would have left (--kill-switch), for `kslice cleanup`, `kslice
+ * disconnect` or the next connect to lift. */
+void split_keep_closed(struct ks_split_state *sp);
 
 /* $RUN_DIR/<ifname>.uplinks */
 void split_uplink_state_path(const char *ifname, char *out, size_t len);

@@ -138,7 +138,10 @@ scenario() {
 	[ ${#ARGS[@]} -eq 0 ] && ARGS=(-u alice --passwd-on-stdin)
 	printf '%s\n' $ANSWERS > "$d/answers"
 	start=$(ms_now)
+	# --kill-switch off: a hostile gateway ends sessions; what stays then is
+	# test_lifecycle's subject, here it is "nothing left behind".
 	nsenter --net=/run/netns/$KS_CLI "$KS_BIN" connect --timeout $TIMEOUT --reconnect-timeout 0 \
+		--kill-switch off \
 		--servercert "$PIN" -i $ifn "${ARGS[@]}" $KS_GW_IP:$port <"$d/answers" >"$d/out" 2>&1 &
 	pid=$!
 	KS_PIDS+=($pid)

@@ -44,7 +44,26 @@ ks_occtl disconnect user alice >/dev/null
 ks_wait_gone "$pid"
 ks_expect_eq "occtl disconnect: exit code 7" 7 "$KS_RC"
 ks_expect "occtl disconnect: says the gateway ended it" grep -q 'session ended by the gateway' "$KS_WORK/occtl.log"
-ks_expect "occtl disconnect: nothing left" ks_nothing_left $IF
+# --kill-switch on-failure (the default): a session that ends without the user keeps
+# blocking corporate traffic until the user lifts it.
+ks_expect "occtl disconnect: says the kill switch stays" \
+	grep -q 'the kill switch stays in force (--kill-switch on-failure)' "$KS_WORK/occtl.log"
+ks_expect "occtl disconnect: the uplink filter is still there" \
+	bash -c "nsenter --net=/run/netns/$KS_CLI tc filter show dev eth0 egress | grep -q ks_tc_uplink"
+ks_expect "occtl disconnect: a corporate ping gets no answer" \
+	bash -c "! nsenter --net=/run/netns/$KS_CLI ping -q -c 1 -W 1 $KS_CORP_IP >/dev/null 2>&1"
+ks_expect "occtl disconnect: status explains it" \
+	bash -c "nsenter --net=/run/netns/$KS_CLI $KS_BIN status -i $IF | grep -q 'kill switch still active'"
+ks_expect "kslice disconnect lifts it" ks_cli "$KS_BIN" disconnect -i $IF
+ks_expect "occtl disconnect: then nothing left" ks_nothing_left $IF
+ks_kslice_bg "$KS_WORK/occtl-off.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF \
+	--kill-switch off $KS_GW_IP
+pid=$KS_PID
+ks_expect "--kill-switch off: up" ks_wait_tunnel $IF "$pid"
+ks_occtl disconnect user alice >/dev/null
+ks_wait_gone "$pid"
+ks_expect_eq "--kill-switch off, occtl disconnect: exit code 7" 7 "$KS_RC"
+ks_expect "--kill-switch off: nothing left at once" ks_nothing_left $IF
 
 # --- the connection is lost (the session's ocserv worker dies): kslice resumes it ---
 ks_kslice_bg "$KS_WORK/resume.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP
@@ -74,5 +93,8 @@ for p in $(ip netns pids "$KS_GW"); do kill -KILL "$p"; done
 ks_wait_gone "$pid"
 ks_expect_eq "gateway killed, no reconnect within 3 s: exit code 7" 7 "$KS_RC"
 ks_expect "gateway killed: it tried to reconnect" grep -q 'event=reconnect_failed' "$KS_WORK/dead.log"
-ks_expect "gateway killed: nothing left" ks_nothing_left $IF
+ks_expect "gateway killed: the kill switch stays" \
+	bash -c "nsenter --net=/run/netns/$KS_CLI tc filter show dev eth0 egress | grep -q ks_tc_uplink"
+ks_expect "gateway killed: cleanup lifts it" ks_cli "$KS_BIN" cleanup -i $IF
+ks_expect "gateway killed: then nothing left" ks_nothing_left $IF
 ks_done
