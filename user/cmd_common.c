@@ -98,9 +98,9 @@ int cmd_clear_residue(const struct common_args *a)
 	}
 	residue_clear(a->ifname, a->table, a->pref);
 	printf("%s: removed what a killed kslice left: %d rule(s), %d uplink filter(s)%s%s, "
-	       "%d pinned map(s)\n",
+	       "%d pinned map(s)%s\n",
 	       a->ifname, r.rules, r.uplink_filters, r.uplink_filters ? " on " : "",
-	       r.uplink_names, r.pins);
+	       r.uplink_names, r.pins, r.stale_socket ? ", its control socket" : "");
 	return 0;
 }
 

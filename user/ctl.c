@@ -125,6 +125,24 @@ int ctl_listen(const char *ifname, char *path, size_t len, struct ks_error *e)
 	return fd;
 }
 
+bool ctl_stale(const char *ifname, bool remove)
+{
+	char path[108];
+	int fd;
+
+	if (ctl_path(ifname, path, sizeof(path)))
+		return false;
+	fd = connect_to(path);
+	if (fd >= 0)
+		close(fd);
+	/* Refused: a socket file nobody listens on (a busy daemon would not refuse). */
+	if (fd != -ECONNREFUSED)
+		return false;
+	if (remove)
+		unlink(path);
+	return true;
+}
+
 void ctl_unlisten(int fd, const char *path)
 {
 	if (fd < 0)

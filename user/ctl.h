@@ -25,6 +25,9 @@ int ctl_call(const char *ifname, enum ks_ctl_verb verb, const char *arg0, const 
 	     struct ks_buf *reply, const char **body, struct ks_error *e);
 /* True when a kslice answers on that interface. */
 bool ctl_alive(const char *ifname);
+/* True when that interface's socket file is left by a dead kslice (connect refused);
+ * removed too when remove. */
+bool ctl_stale(const char *ifname, bool remove);
 /* Interface names that have a socket in the run directory (live or stale); at most max. */
 int ctl_list(char (*names)[IFNAMSIZ], int max);
 /* A CLI command's one request: prints the body (print_body) or nothing; errors go to

@@ -38,12 +38,13 @@ int residue_scan(const char *ifname, uint32_t table, uint32_t pref, struct ks_re
 	if (r->uplink_filters < 0)
 		return r->uplink_filters;
 	r->other_instances = others_alive(ifname);
+	r->stale_socket = ctl_stale(ifname, false);
 	return 0;
 }
 
 bool residue_any(const struct ks_residue *r)
 {
-	return r->pins || r->rules || r->uplink_filters;
+	return r->pins || r->rules || r->uplink_filters || r->stale_socket;
 }
 
 bool residue_conflicts(const struct ks_residue *r)
@@ -62,11 +63,15 @@ void residue_clear(const char *ifname, uint32_t table, uint32_t pref)
 	 * finds the rules whatever mark the dead daemon used. */
 	policy_remove(&p);
 	pin_dir_clear(ifname);
+	ctl_stale(ifname, true);
 }
 
 void residue_text(const struct ks_residue *r, const char *ifname, struct ks_buf *out)
 {
-	if (!residue_any(r))
+	if (r->stale_socket)
+		buf_printf(out, "a dead kslice's control socket is left; `kslice cleanup -i %s` "
+				"removes it\n", ifname);
+	if (!r->pins && !r->rules && !r->uplink_filters)
 		return;
 	buf_printf(out,
 		   "kill switch still active (left by a kslice that was killed, or whose session "
@@ -85,5 +90,6 @@ void residue_json(const struct ks_residue *r, struct ks_json *j)
 	json_u64(j, "uplink_filters", (uint64_t)r->uplink_filters);
 	json_str(j, "uplinks", r->uplink_names);
 	json_u64(j, "pins", (uint64_t)r->pins);
+	json_bool(j, "stale_socket", r->stale_socket);
 	json_obj_close(j);
 }

@@ -13,6 +13,7 @@ struct ks_residue {
 	int uplink_filters; /* our TC filters on interfaces of this namespace */
 	char uplink_names[256];
 	bool other_instances; /* another live kslice answers in the run directory */
+	bool stale_socket;    /* <run dir>/<ifname>.sock with nobody behind it */
 };
 
 int residue_scan(const char *ifname, uint32_t table, uint32_t pref, struct ks_residue *r);

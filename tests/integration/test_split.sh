@@ -356,4 +356,16 @@ ks_expect_eq "... no clsact (the dead one's qdisc went too)" "" \
 	"$(ks_cli tc qdisc show dev eth1 | grep clsact)"
 ks_expect "... nothing else left" ks_nothing_left $IF
 ks_expect_eq "no corp packet reached a decoy at any point" "$leaked_before" "$(decoy_hits)"
+
+# SIGKILL, then cleanup straight away: nothing of kslice is left, in the run directory too.
+ks_kslice_bg "$KS_WORK/kslice5.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP
+pid=$KS_PID
+ks_expect "up once more" ks_wait_tunnel $IF "$pid"
+{ kill -KILL "$pid"; ks_wait_gone "$pid"; } 2>/dev/null
+ks_expect "after SIGKILL, the control socket file is left" test -S "$KSLICE_RUN_DIR/$IF.sock"
+out=$(ks_cli "$KS_BIN" cleanup -i $IF)
+ks_expect "cleanup says it removed the socket too" grep -q "its control socket" <<<"$out"
+ks_expect_eq "after cleanup: no file of it in the run directory (socket, uplink state)" "" \
+	"$(ls "$KSLICE_RUN_DIR" | grep "^$IF\.")"
+ks_expect "after cleanup: nothing left" ks_nothing_left $IF
 ks_done
