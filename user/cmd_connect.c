@@ -332,8 +332,10 @@ static int give_socket(struct ks_session *s, const uint8_t *msg, size_t n)
 	}
 	/* Never block on a worker that asks without reading the answers. */
 	err = privsep_send_fd(s->ps.fd, &ans, sizeof(ans), fd, MSG_DONTWAIT);
-	if (fd >= 0)
+	if (fd >= 0) {
+		pathwatch_follow(&s->path, fd); /* its path is the tunnel's */
 		close(fd);
+	}
 	return err;
 }
 
@@ -457,6 +459,25 @@ static void reap_worker(struct ks_session *s)
 	kill(-s->ps.worker, SIGKILL); /* whatever is left in its process group */
 }
 
+/* The path of the worker's connection broke or changed (why), or, while it reconnects,
+ * anything in the network changed (any): it tries again at once. */
+static void path_changed(struct ks_session *s, const char *why, bool any)
+{
+	if (s->stop_sent || !s->split.started)
+		return;
+	if (s->worker_down && any) {
+		/* A burst of events (a link going down flushes many routes): one retry. */
+		if (now_ms() - s->path.retry_ms < 500)
+			return;
+		s->path.retry_ms = now_ms();
+		why = why ? why : "changed";
+	} else if (s->worker_down || !why) {
+		return;
+	}
+	ks_info("main", "event=path_changed reason=\"%s\" reconnecting=%d", why, s->worker_down);
+	privsep_send_text(s->ps.fd, PS_PATH, why);
+}
+
 static int monitor_run(struct ks_session *s, double t0)
 {
 	uint8_t *msg = malloc(PS_MAX_MSG);
@@ -467,14 +488,21 @@ static int monitor_run(struct ks_session *s, double t0)
 		free(msg);
 		return KS_EXIT_ERROR;
 	}
+	pathwatch_init(&s->path, split_own_mark(s->o->mark));
+	if (pathwatch_open(&s->path) < 0)
+		ks_warn("main", "event=pathwatch_off reason=\"%s\" effect=\"a changed network "
+			"path is noticed by DPD only\"", strerror(errno));
 	for (;;) {
-		struct pollfd p[3] = { { .fd = s->ps.fd, .events = POLLIN },
+		struct pollfd p[4] = { { .fd = s->ps.fd, .events = POLLIN },
 				       { .fd = ctl_server_fd(s->ctl), .events = POLLIN },
-				       { .fd = sig_fd, .events = POLLIN } };
+				       { .fd = sig_fd, .events = POLLIN },
+				       { .fd = s->path.nl_fd, .events = POLLIN } };
 		int64_t wait = next_tick - (int64_t)now_ms();
 
-		if (poll(p, 3, wait > 0 ? (int)wait : 0) < 0 && errno != EINTR)
+		if (poll(p, 4, wait > 0 ? (int)wait : 0) < 0 && errno != EINTR)
 			break;
+		if (p[3].revents & POLLIN)
+			path_changed(s, pathwatch_events(&s->path), true);
 		if (p[2].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
@@ -501,6 +529,7 @@ static int monitor_run(struct ks_session *s, double t0)
 		if ((p[0].revents & (POLLIN | POLLHUP)) && on_worker(s, msg, t0, &rc))
 			break;
 		if ((int64_t)now_ms() >= next_tick) {
+			path_changed(s, pathwatch_tick(&s->path), false);
 			session_on_tick(s);
 			ctl_server_run(s->ctl); /* deadlines of slow clients */
 			next_tick += 1000;
@@ -508,6 +537,7 @@ static int monitor_run(struct ks_session *s, double t0)
 	}
 	free(msg);
 	close(sig_fd);
+	pathwatch_close(&s->path);
 	reap_worker(s);
 	return rc;
 }

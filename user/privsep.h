@@ -32,6 +32,8 @@ enum ks_ps_msg {
 	PS_GO,		/* the system is set up: run the data path */
 	PS_STOP,	/* reason text follows: disconnect and end */
 	PS_DETACH,	/* --background: stop writing to the terminal */
+	PS_PATH,	/* reason text follows: the network path changed; reconnect now (or,
+			 * between attempts, try again now) */
 };
 
 struct ks_ps_up {

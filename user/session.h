@@ -14,6 +14,7 @@
 #include "pin.h"
 #include "preload.h"
 #include "split.h"
+#include "pathwatch.h"
 #include "tun_stats.h"
 #include "tun.h"
 #include "tunnel.h"
@@ -50,6 +51,8 @@ struct ks_session {
 	 * filters are attached, and until then (or if we fail) it stays (fail closed). */
 	bool residue_kept;
 	bool user_stop;	/* monitor: the user ended it (disconnect, a signal) */
+	bool path_changed; /* worker: the monitor saw the path change: retry at once */
+	struct ks_pathwatch path; /* monitor */
 };
 
 /* Authenticates (or takes the cookie) and opens the CSTP tunnel. -EKEYREJECTED,

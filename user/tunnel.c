@@ -333,6 +333,11 @@ void tunnel_stop(struct ks_tunnel *t, const char *reason)
 	flush_tls(t);
 }
 
+void tunnel_abort(struct ks_tunnel *t, const char *reason)
+{
+	finish(t, KS_END_CLOSED, "network path: ", reason);
+}
+
 static void on_cqe(struct ks_tunnel *t, struct io_uring_cqe *cqe)
 {
 	uint64_t ud = io_uring_cqe_get_data64(cqe);

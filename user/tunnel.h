@@ -38,6 +38,8 @@ struct ks_tunnel *tunnel_new(const struct ks_tunnel_cfg *cfg, struct ks_error *e
 /* Runs until the session ends; returns why. */
 enum ks_tunnel_end tunnel_run(struct ks_tunnel *t);
 void tunnel_stop(struct ks_tunnel *t, const char *reason);
+/* Ends the loop at once, no goodbye (the path is gone): tunnel_run returns KS_END_CLOSED. */
+void tunnel_abort(struct ks_tunnel *t, const char *reason);
 const struct ks_counters *tunnel_counters(const struct ks_tunnel *t);
 const char *tunnel_end_reason(const struct ks_tunnel *t);
 /* The coalescing in force: 0 when off or the kernel cannot end a wait early. */

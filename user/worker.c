@@ -113,6 +113,10 @@ static void monitor_message(struct ks_session *s, char *msg, ssize_t n)
 		s->stop_requested = true;
 		if (s->tunnel)
 			tunnel_stop(s->tunnel, n > 4 ? msg + 4 : "Client requested disconnect");
+	} else if (type == PS_PATH) {
+		s->path_changed = true;
+		if (s->tunnel)
+			tunnel_abort(s->tunnel, n > 4 ? msg + 4 : "changed");
 	} else if (type == PS_DETACH && s->ps.devnull >= 0) {
 		dup2(s->ps.devnull, 0);
 		dup2(s->ps.devnull, 1);
@@ -181,7 +185,7 @@ static bool pause_for(struct ks_session *s, int ms)
 
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		left = ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
-		if (s->stop_requested || left <= 0)
+		if (s->stop_requested || left <= 0 || s->path_changed)
 			return s->stop_requested;
 		if (poll(&p, 1, (int)left) > 0)
 			on_monitor(s);
@@ -190,7 +194,7 @@ static bool pause_for(struct ks_session *s, int ms)
 
 /* A lost connection (not a goodbye from the gateway): CONNECT again with the cookie, the
  * TUN device and the BPF state kept, so applications see a pause. Backoff 0.25 s doubling
- * to 16 s: the first retry often meets a gateway still tidying up the old session. */
+ * to 8 s; a change of the network path (the monitor's PS_PATH) starts it over at once. */
 static int reconnect(struct ks_session *s, struct ks_error *e)
 {
 	time_t deadline = time(NULL) + s->o->reconnect_timeout_s;
@@ -210,7 +214,8 @@ static int reconnect(struct ks_session *s, struct ks_error *e)
 			return err;
 		if (pause_for(s, wait_ms))
 			return -EINTR;
-		wait_ms = wait_ms < 16000 ? wait_ms * 2 : 16000;
+		wait_ms = s->path_changed ? 250 : wait_ms < 8000 ? wait_ms * 2 : 8000;
+		s->path_changed = false;
 	}
 	return ks_fail(e, err, "reconnect: gave up after %d s: %s", s->o->reconnect_timeout_s,
 		       e->msg);
