@@ -212,9 +212,11 @@ static int take_up(const uint8_t *msg, size_t n, struct ks_ps_up *up, struct ks_
 		return ks_fail(e, -EPROTO, "privsep: UP message of %zu bytes says head %u", n,
 			       up->head_len);
 	up->peer_ip[sizeof(up->peer_ip) - 1] = 0;
+	up->local_ip[sizeof(up->local_ip) - 1] = 0;
 	up->peer.cert_sha256[sizeof(up->peer.cert_sha256) - 1] = 0;
 	up->peer.pubkey_sha256[sizeof(up->peer.pubkey_sha256) - 1] = 0;
-	if (!is_address(up->peer_ip) || !is_fingerprint(up->peer.cert_sha256) ||
+	if (!is_address(up->peer_ip) || !is_address(up->local_ip) ||
+	    !is_fingerprint(up->peer.cert_sha256) ||
 	    !is_fingerprint(up->peer.pubkey_sha256))
 		return ks_fail(e, -EPROTO, "privsep: the worker's UP message is malformed");
 	return 0;
@@ -236,6 +238,7 @@ static int take_params(struct ks_session *s, const uint8_t *msg, size_t n, struc
 	snprintf(s->auth.peer.pubkey_sha256, sizeof(s->auth.peer.pubkey_sha256), "%s",
 		 up.peer.pubkey_sha256);
 	snprintf(s->peer_ip, sizeof(s->peer_ip), "%s", up.peer_ip);
+	pathwatch_follow(&s->path, up.local_ip, up.peer_ip); /* the tunnel's path */
 	err = http_parse_head((const char *)msg + sizeof(up), up.head_len, &resp, &head_len, e);
 	if (err)
 		return err;
@@ -332,10 +335,8 @@ static int give_socket(struct ks_session *s, const uint8_t *msg, size_t n)
 	}
 	/* Never block on a worker that asks without reading the answers. */
 	err = privsep_send_fd(s->ps.fd, &ans, sizeof(ans), fd, MSG_DONTWAIT);
-	if (fd >= 0) {
-		pathwatch_follow(&s->path, fd); /* its path is the tunnel's */
+	if (fd >= 0)
 		close(fd);
-	}
 	return err;
 }
 
@@ -366,6 +367,7 @@ static int on_worker(struct ks_session *s, uint8_t *msg, double t0, int *rc)
 			if (take_up(msg, (size_t)n, &up, &e))
 				goto violation;
 			snprintf(s->peer_ip, sizeof(s->peer_ip), "%s", up.peer_ip);
+			pathwatch_follow(&s->path, up.local_ip, up.peer_ip);
 			s->worker_down = false;
 			split_set_state(&s->split, true);
 			return 0;

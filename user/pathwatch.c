@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
-#include <fcntl.h>
 #include <ifaddrs.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include "nl.h"
@@ -25,7 +25,6 @@ void pathwatch_init(struct ks_pathwatch *w, uint32_t mark)
 {
 	memset(w, 0, sizeof(*w));
 	w->nl_fd = -1;
-	w->sock_fd = -1;
 	w->mark = mark;
 	w->boot_ns = clock_ns(CLOCK_BOOTTIME);
 	w->mono_ns = clock_ns(CLOCK_MONOTONIC);
@@ -51,11 +50,21 @@ int pathwatch_open(struct ks_pathwatch *w)
 	return fd;
 }
 
-void pathwatch_follow(struct ks_pathwatch *w, int fd)
+static void parse_ip(const char *text, struct sockaddr_storage *ss)
 {
-	if (w->sock_fd >= 0)
-		close(w->sock_fd);
-	w->sock_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, text, &((struct sockaddr_in *)ss)->sin_addr) == 1)
+		ss->ss_family = AF_INET;
+	else if (inet_pton(AF_INET6, text, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1)
+		ss->ss_family = AF_INET6;
+}
+
+void pathwatch_follow(struct ks_pathwatch *w, const char *local, const char *peer)
+{
+	parse_ip(local, &w->local);
+	parse_ip(peer, &w->peer);
+	if (w->local.ss_family != w->peer.ss_family)
+		w->local.ss_family = w->peer.ss_family = 0;
 	w->oif = 0;
 }
 
@@ -125,20 +134,16 @@ static int route_to(const struct ks_pathwatch *w, const struct sockaddr_storage 
 
 const char *pathwatch_events(struct ks_pathwatch *w)
 {
-	struct sockaddr_storage peer, local;
-	socklen_t pl = sizeof(peer), ll = sizeof(local);
 	char buf[8192];
 	int err, oif;
 
 	while (recv(w->nl_fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
 		; /* what changed does not matter: the path is looked at again */
-	if (w->sock_fd < 0 || getpeername(w->sock_fd, (struct sockaddr *)&peer, &pl) ||
-	    getsockname(w->sock_fd, (struct sockaddr *)&local, &ll) ||
-	    (peer.ss_family != AF_INET && peer.ss_family != AF_INET6))
-		return NULL; /* not connected (yet, or any more): nothing to follow */
-	if (!address_present(&local))
+	if (!w->peer.ss_family)
+		return NULL; /* no tunnel yet: nothing to follow */
+	if (!address_present(&w->local))
 		return "the connection's address is gone";
-	err = route_to(w, &peer, &local, &oif);
+	err = route_to(w, &w->peer, &w->local, &oif);
 	if (err)
 		return "no route to the gateway";
 	if (w->oif && oif != w->oif)
@@ -161,7 +166,5 @@ void pathwatch_close(struct ks_pathwatch *w)
 {
 	if (w->nl_fd >= 0)
 		close(w->nl_fd);
-	if (w->sock_fd >= 0)
-		close(w->sock_fd);
-	w->nl_fd = w->sock_fd = -1;
+	w->nl_fd = -1;
 }

@@ -6,10 +6,11 @@
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 struct ks_pathwatch {
 	int nl_fd;	    /* rtnetlink multicast: events only, never parsed */
-	int sock_fd;	    /* a dup of the last socket handed to the worker, or -1 */
+	struct sockaddr_storage local, peer; /* the gateway connection's ends (family 0: none) */
 	uint32_t mark;	    /* the socket's mark, for the route lookup */
 	int oif;	    /* where the path went when it was last good (0: not yet seen) */
 	uint64_t boot_ns, mono_ns; /* the clocks at the last tick */
@@ -19,8 +20,8 @@ struct ks_pathwatch {
 void pathwatch_init(struct ks_pathwatch *w, uint32_t mark);
 /* Subscribes; the fd to poll (or -errno: the watch is off, DPD remains). */
 int pathwatch_open(struct ks_pathwatch *w);
-/* The worker's new connection: watch its path (keeps a dup of fd). */
-void pathwatch_follow(struct ks_pathwatch *w, int fd);
+/* The worker's connection to the gateway, as its PS_UP says (addresses checked there). */
+void pathwatch_follow(struct ks_pathwatch *w, const char *local, const char *peer);
 /* After poll said nl_fd is readable: drains the events and looks at the path again.
  * A reason when it broke or changed ("address gone", "route changed"), else NULL. */
 const char *pathwatch_events(struct ks_pathwatch *w);

@@ -40,6 +40,7 @@ struct ks_ps_up {
 	uint32_t type;
 	uint32_t head_len;
 	char peer_ip[64];
+	char local_ip[64];	/* this end: the monitor watches its path (pathwatch.h) */
 	struct ks_tls_peer peer;
 	uint32_t reconnect;	/* 0 the first time */
 };

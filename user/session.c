@@ -13,13 +13,14 @@
 #include "log.h"
 #include "session.h"
 
-static void peer_address(int fd, char *out, size_t len)
+/* The address of the connection's far end (local: of this end) as text. */
+static void end_address(int fd, bool local, char *out, size_t len)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 
 	out[0] = 0;
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl))
+	if ((local ? getsockname : getpeername)(fd, (struct sockaddr *)&ss, &sl))
 		return;
 	if (ss.ss_family == AF_INET)
 		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)len);
@@ -69,8 +70,10 @@ static int cstp_connect(struct ks_session *s, struct ks_error *e)
 	if (!err && !s->connect_head)
 		err = -ENOMEM;
 	http_resp_free(&resp);
-	if (!err)
-		peer_address(s->fd, s->peer_ip, sizeof(s->peer_ip));
+	if (!err) {
+		end_address(s->fd, false, s->peer_ip, sizeof(s->peer_ip));
+		end_address(s->fd, true, s->local_ip, sizeof(s->local_ip));
+	}
 	return err;
 }
 

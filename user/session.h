@@ -25,6 +25,7 @@ struct ks_session {
 	SSL *ssl;
 	int fd;
 	char peer_ip[64];
+	char local_ip[64];	/* this end of the gateway connection */
 	struct ks_auth_result auth;
 	struct ks_cstp_params params;
 	struct ks_buf early;

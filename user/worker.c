@@ -85,6 +85,7 @@ static int send_up(struct ks_session *s, bool reconnect)
 	if (sizeof(up) + head_len > PS_MAX_MSG)
 		return -EMSGSIZE;
 	snprintf(up.peer_ip, sizeof(up.peer_ip), "%s", s->peer_ip);
+	snprintf(up.local_ip, sizeof(up.local_ip), "%s", s->local_ip);
 	msg = malloc(sizeof(up) + head_len);
 	if (!msg)
 		return -ENOMEM;

@@ -73,7 +73,7 @@ ks_log "$(cat "$KS_WORK/vanish.out")"
 ks_expect "vanishing clients: the daemon runs" ks_alive "$pid"
 ks_cli "$KS_BIN" status -i $IF >/dev/null
 ks_expect_eq "vanishing clients: status still answers" 0 "$?"
-ks_expect "vanishing clients: traffic flows" ks_in "$KS_CLI" ping -q -c 3 -W 2 -I $IF $KS_CORP_IP
+ks_expect "vanishing clients: traffic flows" ks_in "$KS_CLI" ping -q -c 3 -w 10 -W 2 -I $IF $KS_CORP_IP
 
 # --- malformed requests get an error line, the daemon goes on ---
 reply=$(printf 'status  json\n' | ks_in "$KS_CLI" python3 -c "

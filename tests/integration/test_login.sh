@@ -12,7 +12,7 @@ ks_answers alicepass
 ks_kslice_bg "$KS_WORK/alice.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP
 pid=$KS_PID
 ks_expect "password login brings $IF up" ks_wait_tunnel $IF "$pid"
-ks_expect "ping through the tunnel" ks_in "$KS_CLI" ping -c 2 -W 2 -I $IF $KS_CORP_IP
+ks_expect "ping through the tunnel" ks_in "$KS_CLI" ping -c 2 -w 10 -W 2 -I $IF $KS_CORP_IP
 json=$(ks_cli "$KS_BIN" status --json -i $IF)
 ks_expect "status --json names the interface" grep -q "\"interface\":\"$IF\"" <<<"$json"
 ks_expect "status --json has the pushed route" grep -q '"split_include":\["10.78.0.0/24"' <<<"$json"

@@ -53,9 +53,9 @@ for kind in tcp udp udp-unconnected; do
 	expect_side "$kind v6 to the internet goes direct" decoy $kind $KS_PUBLIC_IP6
 done
 ks_expect "ping v4 to corp (no -I) answers through the tunnel" \
-	quiet_ping -c 2 -i 0.2 -W 2 $KS_CORP_IP
+	quiet_ping -c 2 -w 10 -i 0.2 -W 2 $KS_CORP_IP
 ks_expect "ping v6 to corp (no -I) answers through the tunnel" \
-	quiet_ping -6 -c 2 -i 0.2 -W 2 $KS_CORP_IP6
+	quiet_ping -6 -c 2 -w 10 -i 0.2 -W 2 $KS_CORP_IP6
 ks_expect "ping to the internet goes direct" quiet_ping -c 1 -W 2 $KS_PUBLIC_IP
 ks_expect_eq "no corp-bound connection or ping reached a decoy" 0 "$(decoy_hits)"
 ks_expect "the pings were caught on the uplink and sent into the tunnel (egress_redirected)" \

@@ -285,15 +285,18 @@ ks_wait_tunnel() { # IFNAME PID
 }
 
 # --- checks: one "ok - name" / "not ok - name" line each, a summary line at the end ---
+# Each returns the check's result, so `ks_expect ... || { ...; exit 1; }` works.
 KS_PASS=0
 KS_FAIL=0
+KS_SKIP=0
 ks_ok() { echo "ok - $*"; KS_PASS=$((KS_PASS + 1)); }
-ks_not_ok() { echo "not ok - $*"; KS_FAIL=$((KS_FAIL + 1)); }
+ks_not_ok() { echo "not ok - $*"; KS_FAIL=$((KS_FAIL + 1)); return 1; }
+ks_skip() { echo "ok - $* # SKIP"; KS_SKIP=$((KS_SKIP + 1)); } # counted apart, not a pass
 ks_expect() { local name=$1; shift; if "$@"; then ks_ok "$name"; else ks_not_ok "$name"; fi; }
 ks_expect_eq() { # NAME WANT GOT
 	if [ "$2" = "$3" ]; then ks_ok "$1"; else ks_not_ok "$1 (want '$2', got '$3')"; fi
 }
-ks_done() { echo "$KS_PASS passed, $KS_FAIL failed, 0 skipped"; [ "$KS_FAIL" -eq 0 ]; }
+ks_done() { echo "$KS_PASS passed, $KS_FAIL failed, $KS_SKIP skipped"; [ "$KS_FAIL" -eq 0 ]; }
 
 # Answers kslice reads with --passwd-on-stdin, one per line.
 ks_answers() { printf '%s\n' "$@" > "$KS_WORK/answers"; }
@@ -323,17 +326,27 @@ ks_blobsrv_start() {
 	return 1
 }
 
-# Nothing of kslice is left: no device, no control socket, no pins.
+# Nothing of kslice is left: no device, no control socket, no pins, no cgroup hook, no
+# uplink filter in the client namespace, no rule at the default preferences.
 ks_nothing_left() { # IFNAME
 	! ks_in "$KS_CLI" ip link show "$1" >/dev/null 2>&1 &&
-		[ ! -e "$KSLICE_RUN_DIR/$1.sock" ] && [ ! -e "$KSLICE_PIN_ROOT/$1" ]
+		[ ! -e "$KSLICE_RUN_DIR/$1.sock" ] && [ ! -e "$KSLICE_PIN_ROOT/$1" ] &&
+		! bpftool cgroup show "$(ks_cgroup_root)" 2>/dev/null | grep -q ks_cgroup &&
+		! ks_cli tc filter show dev eth0 egress 2>/dev/null | grep -q ks_tc_uplink &&
+		! ks_cli tc filter show dev eth1 egress 2>/dev/null | grep -q ks_tc_uplink &&
+		! ks_cli ip rule show 2>/dev/null | grep -qE '^530[012]:'
 }
+ks_cgroup_root() { awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts; }
 
 ks_wait_gone() { # PID: wait up to 10 s for it to exit; its exit code in KS_RC
 	for _ in $(seq 100); do
 		kill -0 "$1" 2>/dev/null || break
 		sleep 0.1
 	done
+	if kill -0 "$1" 2>/dev/null; then # a hang is a failure, never an endless wait
+		ks_not_ok "pid $1 did not exit within 10 s: killed"
+		kill -KILL "$1" 2>/dev/null
+	fi
 	wait "$1" 2>/dev/null
 	KS_RC=$?
 }
