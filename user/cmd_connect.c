@@ -369,6 +369,9 @@ static int on_worker(struct ks_session *s, uint8_t *msg, double t0, int *rc)
 			snprintf(s->peer_ip, sizeof(s->peer_ip), "%s", up.peer_ip);
 			pathwatch_follow(&s->path, up.local_ip, up.peer_ip);
 			s->worker_down = false;
+			s->history.count++;
+			s->history.last_at = time(NULL);
+			s->history.down_total_ms += now_ms() - s->history.down_since_ms;
 			split_set_state(&s->split, true);
 			return 0;
 		}
@@ -405,6 +408,10 @@ static int on_worker(struct ks_session *s, uint8_t *msg, double t0, int *rc)
 		if (!s->split.started || s->worker_down)
 			goto violation;
 		s->worker_down = true;
+		msg[n < PS_MAX_MSG ? n : PS_MAX_MSG - 1] = 0;
+		snprintf(s->history.last_cause, sizeof(s->history.last_cause), "%s",
+			 n > 4 ? (const char *)msg + 4 : "");
+		s->history.down_since_ms = now_ms();
 		split_set_state(&s->split, false); /* fail closed while there is no tunnel */
 		return 0;
 	case PS_SOCKET:

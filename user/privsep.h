@@ -22,7 +22,7 @@
 enum ks_ps_msg {
 	/* worker -> monitor */
 	PS_UP = 1,	/* connected: struct ks_ps_up, then the CONNECT answer's head */
-	PS_DOWN,	/* connection lost, reconnecting: fail closed */
+	PS_DOWN,	/* connection lost, reconnecting: fail closed; why follows as text */
 	PS_READY,	/* the data path runs */
 	PS_END,		/* struct ks_ps_end: the session is over, exit with this code */
 	PS_SOCKET,	/* struct ks_ps_socket: a TCP socket to the gateway, please; the

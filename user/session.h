@@ -52,6 +52,15 @@ struct ks_session {
 	 * filters are attached, and until then (or if we fail) it stays (fail closed). */
 	bool residue_kept;
 	bool user_stop;	/* monitor: the user ended it (disconnect, a signal) */
+	/* monitor: the session's reconnects, for status (the worker's cause is text from an
+	 * unprivileged process: kept bounded, printed escaped) */
+	struct {
+		unsigned int count;
+		char last_cause[200];
+		time_t last_at;		/* the last time the tunnel came back */
+		double down_since_ms;	/* while down: since when (monotonic ms) */
+		double down_total_ms;
+	} history;
 	bool path_changed; /* worker: the monitor saw the path change: retry at once */
 	struct ks_pathwatch path; /* monitor */
 };

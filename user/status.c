@@ -125,6 +125,29 @@ static const char *tls_cipher(const struct ks_session *s)
 	return shared_text(s->ps.shared->tls_cipher, sizeof(s->ps.shared->tls_cipher));
 }
 
+/* Time without a tunnel, the current outage included. */
+static double down_ms(const struct ks_session *s)
+{
+	struct timespec ts;
+	double now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+	return s->history.down_total_ms + (s->worker_down ? now - s->history.down_since_ms : 0);
+}
+
+/* "reconnect": the session's history, kept by the monitor across reconnects. */
+static void reconnect_history(struct ks_json *j, const struct ks_session *s)
+{
+	json_obj_open(j, "reconnect");
+	json_u64(j, "count", s->history.count);
+	json_bool(j, "down", s->worker_down);
+	json_u64(j, "down_ms", (uint64_t)down_ms(s));
+	json_str(j, "last_cause", s->history.last_cause[0] ? s->history.last_cause : NULL);
+	json_i64(j, "last_at", s->history.last_at);
+	json_obj_close(j);
+}
+
 static void counters(struct ks_json *j, const struct ks_session *s)
 {
 	static const struct ks_counters none;
@@ -192,6 +215,7 @@ void status_json(const struct ks_session *s, struct ks_buf *out)
 	json_i64(&j, "uptime_s", time(NULL) - s->connected_at);
 	json_u64(&j, "connect_ms", (uint64_t)s->connect_ms);
 	json_u64(&j, "reconnects", sh ? sh->reconnects : 0);
+	reconnect_history(&j, s);
 	json_obj_open(&j, "gateway");
 	json_str(&j, "host", s->o->host);
 	json_str(&j, "port", s->o->port);
@@ -229,8 +253,11 @@ void status_text(const struct ks_session *s, struct ks_buf *out)
 		   s->peer_ip, s->auth.user ? esc(s->auth.user) : "-",
 		   version ? version : state_name(s), version ? tls_cipher(s) : "");
 	buf_printf(out, "cert:      %s\n", s->auth.peer.pubkey_sha256);
-	if (sh && sh->reconnects)
-		buf_printf(out, "reconnects: %u\n", sh->reconnects);
+	if (s->history.count || s->worker_down)
+		buf_printf(out, "reconnects: %u, down %.1f s in all%s; last cause: %s\n",
+			   s->history.count, down_ms(s) / 1000.0,
+			   s->worker_down ? " (down now)" : "",
+			   s->history.last_cause[0] ? esc(s->history.last_cause) : "-");
 	if (p->have4)
 		buf_printf(out, "address:   %s\n", inet_ntop(AF_INET, &p->addr4, a, sizeof(a)));
 	if (p->have6)

@@ -236,6 +236,7 @@ static int run_tunnel(struct ks_session *s, struct ks_error *e)
 		.coalesce_us = s->o->coalesce_us,
 	};
 	enum ks_tunnel_end end;
+	char last_cause[200];
 	int err;
 
 	if (s->ps.ring_err) {
@@ -260,6 +261,8 @@ static int run_tunnel(struct ks_session *s, struct ks_error *e)
 		if ((end != KS_END_CLOSED && end != KS_END_DPD) || !s->o->reconnect_timeout_s ||
 		    s->stop_requested)
 			break;
+		snprintf(last_cause, sizeof(last_cause), "%s: %s", tunnel_end_name(end),
+			 tunnel_end_reason(s->tunnel));
 		err = tunnel_free(s->tunnel);
 		s->tunnel = NULL;
 		if (err) {
@@ -267,10 +270,18 @@ static int run_tunnel(struct ks_session *s, struct ks_error *e)
 			return KS_EXIT_ERROR;
 		}
 		publish(s, PS_STATE_RECONNECTING);
-		privsep_send_type(s->ps.fd, PS_DOWN); /* fail closed while there is no tunnel */
+		/* Fail closed while there is no tunnel; the cause goes to status's history. */
+		privsep_send_text(s->ps.fd, PS_DOWN, last_cause);
 		err = reconnect(s, e);
 		if (err == -EINTR)
 			return KS_EXIT_OK;
+		if (err == -EACCES) { /* a restarted gateway, or an expired session */
+			fprintf(stderr, "kslice: session lost: the gateway no longer knows this "
+					"session (restarted, or the session expired); connect again to "
+					"log in (%s)\n", e->msg);
+			ks_err("tunnel", "event=session_unknown reason=\"%s\"", esc(e->msg));
+			return KS_EXIT_AUTH;
+		}
 		if (err) {
 			fprintf(stderr, "kslice: session lost: %s\n", e->msg);
 			return KS_EXIT_GATEWAY;

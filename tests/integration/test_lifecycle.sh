@@ -70,6 +70,8 @@ ks_kslice_bg "$KS_WORK/resume.log" -u alice --passwd-on-stdin --servercert "$PIN
 pid=$KS_PID
 ks_expect "up again" ks_wait_tunnel $IF "$pid"
 ifindex=$(ks_in "$KS_CLI" cat /sys/class/net/$IF/ifindex)
+ks_in "$KS_CLI" ping -q -c 5 -w 10 -i 0.2 -I $IF $KS_CORP_IP >/dev/null 2>&1
+tx_before=$(ks_cli "$KS_BIN" status --json -i $IF | jq .counters.tx_packets)
 for p in $(ip netns pids "$KS_GW"); do
 	[ "$(cat /proc/$p/comm 2>/dev/null)" = ocserv-worker ] && kill -KILL "$p"
 done
@@ -80,6 +82,16 @@ ks_expect "lost connection: the same TUN device is kept" \
 ks_expect "lost connection: traffic flows again" ks_in "$KS_CLI" ping -c 1 -W 2 -I $IF $KS_CORP_IP
 ks_expect "status counts the reconnect" bash -c \
 	"nsenter --net=/run/netns/$KS_CLI $KS_BIN status --json -i $IF | grep -q '\"reconnects\":1'"
+st=$(ks_cli "$KS_BIN" status --json -i $IF)
+ks_expect_eq "status: the reconnect history (count, up again)" "1 false" \
+	"$(jq -r '"\(.reconnect.count) \(.reconnect.down)"' <<<"$st")"
+ks_expect "status: the last cause is the lost connection" \
+	grep -q '^closed: ' <<<"$(jq -r .reconnect.last_cause <<<"$st")"
+ks_expect "status: time spent down is counted" test "$(jq .reconnect.down_ms <<<"$st")" -gt 0
+ks_expect "status: the traffic counters count since connect, not since the reconnect" \
+	test "$(jq .counters.tx_packets <<<"$st")" -ge "$tx_before"
+ks_expect "status text: the reconnect line" bash -c \
+	"nsenter --net=/run/netns/$KS_CLI $KS_BIN status -i $IF | grep -q '^reconnects: 1, down '"
 kill -TERM "$pid"
 ks_wait_gone "$pid"
 ks_expect_eq "after a reconnect: clean exit" 0 "$KS_RC"
@@ -125,6 +137,33 @@ kill -TERM "$pid"
 ks_wait_gone "$pid"
 ks_expect_eq "roaming: clean exit" 0 "$KS_RC"
 ks_expect "roaming: nothing left" ks_nothing_left $IF
+
+# --- the gateway restarts and forgets the session: exit 4, said so, fail closed ---
+ks_kslice_bg "$KS_WORK/restart.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP
+pid=$KS_PID
+ks_expect "gateway restart: up" ks_wait_tunnel $IF "$pid"
+for p in $(ip netns pids "$KS_GW"); do
+	case "$(cat /proc/$p/comm 2>/dev/null)" in
+	ocserv*) { kill -KILL "$p"; wait "$p"; } 2>/dev/null ;;
+	esac
+done
+ks_expect "gateway restart: ocserv is back (a new one, without the session)" ks_ocserv_start
+ks_wait_gone "$pid"
+ks_expect_eq "gateway restart: exit code 4 (log in again)" 4 "$KS_RC"
+ks_expect "gateway restart: says the gateway no longer knows the session" \
+	grep -q 'the gateway no longer knows this session' "$KS_WORK/restart.log"
+ks_expect "gateway restart: the kill switch stays (--kill-switch on-failure)" \
+	bash -c "nsenter --net=/run/netns/$KS_CLI tc filter show dev eth0 egress | grep -q ks_tc_uplink"
+ks_expect "gateway restart: a corporate ping gets no answer" \
+	bash -c "! nsenter --net=/run/netns/$KS_CLI ping -q -c 1 -W 1 $KS_CORP_IP >/dev/null 2>&1"
+ks_answers alicepass
+ks_kslice_bg "$KS_WORK/restart2.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP
+pid=$KS_PID
+ks_expect "gateway restart: a new connect logs in and takes over" ks_wait_tunnel $IF "$pid"
+ks_expect "... traffic flows" ks_in "$KS_CLI" ping -c 1 -W 2 -I $IF $KS_CORP_IP
+kill -TERM "$pid"
+ks_wait_gone "$pid"
+ks_expect "... and a clean exit leaves nothing" ks_nothing_left $IF
 
 # --- the gateway dies under us and does not come back ---
 ks_kslice_bg "$KS_WORK/dead.log" -u alice --passwd-on-stdin --servercert "$PIN" \
