@@ -42,6 +42,8 @@ void opts_connect_usage(FILE *f)
 	      "      --timeout SECONDS       deadline of each exchange with the gateway (default 20)\n"
 	      "      --reconnect-timeout S   keep trying to resume a lost session this long (default\n"
 	      "                              300, 0 = give up at once); the TUN device stays\n"
+	      "      --force-dpd SECONDS     dead peer detection at this interval, whatever the\n"
+	      "                              gateway asks (openconnect's option)\n"
 	      "      --non-inter             never prompt on the terminal\n"
 	      "\nsplit tunneling (PREFIX: 10.0.0.0/8, 10.0.0.0/255.0.0.0, fd00::/64 or an address):\n"
 	      "      --include PREFIX        send PREFIX through the tunnel; repeatable; prefixes\n"
@@ -194,6 +196,7 @@ enum {
 	OPT_DISABLE_IPV6,
 	OPT_USERAGENT,
 	OPT_TIMEOUT,
+	OPT_FORCE_DPD,
 	OPT_RECONNECT_TIMEOUT,
 	OPT_NON_INTER,
 	OPT_INCLUDE,
@@ -235,6 +238,7 @@ static const struct option long_opts[] = {
 	{ "useragent", required_argument, NULL, OPT_USERAGENT },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "reconnect-timeout", required_argument, NULL, OPT_RECONNECT_TIMEOUT },
+	{ "force-dpd", required_argument, NULL, OPT_FORCE_DPD },
 	{ "non-inter", no_argument, NULL, OPT_NON_INTER },
 	{ "include", required_argument, NULL, OPT_INCLUDE },
 	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
@@ -476,6 +480,12 @@ static int parse_one(struct ks_connect_opts *o, int c, const char *arg, const ch
 		if (*end || v < 1 || v > 3600)
 			return ks_fail(e, -EINVAL, "--timeout: '%s' is not 1..3600 seconds", arg);
 		o->timeout_s = (int)v;
+		return 0;
+	case OPT_FORCE_DPD:
+		v = strtol(arg, &end, 10);
+		if (*end || v < 1 || v > 3600)
+			return ks_fail(e, -EINVAL, "--force-dpd: '%s' is not 1..3600 seconds", arg);
+		o->force_dpd_s = (int)v;
 		return 0;
 	case OPT_RECONNECT_TIMEOUT:
 		v = strtol(arg, &end, 10);

@@ -41,6 +41,7 @@ struct ks_connect_opts {
 	const char *useragent;
 	int timeout_s;
 	int reconnect_timeout_s; /* 0: a lost connection ends the session */
+	int force_dpd_s;	 /* 0: the gateway's X-CSTP-DPD */
 	bool no_tty_prompt; /* never prompt, even on a terminal */
 	/* split tunneling */
 	struct ks_prefix *include, *exclude; /* --include/positional, --exclude */

@@ -6,12 +6,14 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <net/if_arp.h>
 #include <linux/pkt_sched.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "ctl.h"
 #include "log.h"
 #include "nl.h"
 #include "uplink.h"
@@ -183,6 +185,16 @@ static bool in_failed(struct ks_uplinks *u, int ifindex, bool forget)
 
 /* 1: covered; 0: nothing to cover (loopback, no IP); -errno: an uplink left uncovered,
  * said loudly the first time (quiet: it failed before and is being retried). */
+/* Another kslice's tunnel (its control socket is in the run directory): that one judges
+ * what leaves by it; our filter there would take its corporate packets for ours. */
+static bool other_tunnel(const char *name)
+{
+	char path[108];
+	struct stat st;
+
+	return !ctl_path(name, path, sizeof(path)) && !lstat(path, &st) && S_ISSOCK(st.st_mode);
+}
+
 static int attach_one(struct ks_uplinks *u, int ifindex, const char *name, bool quiet)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
@@ -195,7 +207,7 @@ static int attach_one(struct ks_uplinks *u, int ifindex, const char *name, bool 
 	err = link_kind(name, &kind);
 	if (err == -ENODEV)
 		return 0; /* gone since the listing */
-	if (!err && kind == LINK_SKIP)
+	if (!err && (kind == LINK_SKIP || other_tunnel(name)))
 		return 0;
 	if (!err && kind == LINK_UNSUPPORTED)
 		err = -EPROTONOSUPPORT;

@@ -245,6 +245,8 @@ static int run_tunnel(struct ks_session *s, struct ks_error *e)
 	}
 	cfg.ring = &s->ps.ring;
 	for (;;) {
+		if (s->o->force_dpd_s)
+			s->params.dpd = s->o->force_dpd_s;
 		cfg.ssl = s->ssl;
 		cfg.tls_fd = s->fd;
 		s->tunnel = tunnel_new(&cfg, e);

@@ -299,6 +299,8 @@ ks_expect "after SIGKILL: the uplink filter is still there" \
 	bash -c "nsenter --net=/run/netns/$KS_CLI tc filter show dev eth1 egress | grep -q ks_tc_uplink"
 expect_side "after SIGKILL: tcp to corp goes nowhere" "ERR timed out" tcp $KS_CORP_IP
 expect_side "after SIGKILL: udp to corp goes nowhere" "ERR timed out" udp-unconnected $KS_CORP_IP
+expect_side "after SIGKILL: tcp v6 to corp goes nowhere" "ERR timed out" tcp $KS_CORP_IP6
+expect_side "after SIGKILL: udp v6 to corp goes nowhere" "ERR timed out" udp-unconnected $KS_CORP_IP6
 ks_expect "after SIGKILL: ping to corp gets no answer" bash -c "! nsenter --net=/run/netns/$KS_CLI ping -q -c 2 -i 0.2 -W 1 $KS_CORP_IP >/dev/null 2>&1"
 ks_expect_eq "after SIGKILL: nothing reached a corp decoy" "$leaked_before" "$(decoy_hits)"
 # Fail closed across restarts: a connect that fails keeps the kill switch, and says so.

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Faults a laptop meets, end to end against ocserv (issue #13 §6): a path that goes silent
+# (nft drops everything to the gateway; no netem in this kernel), 2 % loss during a
+# transfer (nft numgen), kslice stopped and resumed (SIGSTOP/SIGCONT, as a suspend),
+# two tunnels on two interfaces at once. Each asserts recovery or a clean failure and that
+# nothing is left; recovery times are printed (measured), bounded only generously.
+set -u
+source "$(dirname "$0")/../lib/netns.sh"
+ks_test_setup
+command -v nft >/dev/null || { echo "# nft missing (tools/deps.sh installs it)"; exit 77; }
+mkdir -p "$KS_WORK/www"
+head -c $((16 << 20)) /dev/urandom > "$KS_WORK/www/blob"
+want=$(sha256sum < "$KS_WORK/www/blob" | cut -d' ' -f1)
+ks_blobsrv_start || { echo "blob server did not start"; exit 1; }
+IF=ksf0
+
+ms_now() { date +%s%3N; }
+corp_ping_within() { # IFNAME SECONDS: polls a corporate ping through the tunnel; its time in ms
+	local t0 end
+	t0=$(ms_now)
+	end=$((t0 + $2 * 1000))
+	while [ "$(ms_now)" -lt "$end" ]; do
+		if ks_in "$KS_CLI" ping -c 1 -W 1 -I "$1" $KS_CORP_IP >/dev/null 2>&1; then
+			echo $(($(ms_now) - t0))
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+# nft in the client namespace: everything to the gateway's TLS port is dropped (silent).
+silence() { ks_cli nft -f - <<-EOF
+	table inet ksfault {
+		chain out { type filter hook output priority 0; ip daddr $KS_GW_IP tcp dport 443 drop; }
+	}
+	EOF
+}
+unsilence() { ks_cli nft delete table inet ksfault; }
+
+ks_answers alicepass
+# --- a path that goes silent for a while; DPD every 3 s (--force-dpd), attempts of 5 s ---
+ks_kslice_bg "$KS_WORK/silent.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF \
+	--force-dpd 3 --timeout 5 $KS_GW_IP
+pid=$KS_PID
+ks_expect "silent path: up" ks_wait_tunnel $IF "$pid" || { cat "$KS_WORK/silent.log"; ks_done; exit 1; }
+ks_expect "silent path: nft rule in place" silence
+for _ in $(seq 200); do grep -q 'event=reconnecting' "$KS_WORK/silent.log" && break; sleep 0.1; done
+ks_expect "silent path: DPD notices (the tunnel is torn down to reconnect)" \
+	grep -q 'cause=dead_peer' "$KS_WORK/silent.log"
+ks_expect_eq "silent path: meanwhile corporate traffic fails closed" "ERR Operation not permitted" \
+	"$(ks_probe tcp $KS_CORP_IP)"
+sleep 10
+unsilence
+took=$(corp_ping_within $IF 30)
+ks_expect "silent path: traffic through the tunnel again once the path is back" test -n "$took"
+echo "# measured: silent path (DPD 3 s, then 10 s more): first corporate ping ${took:-?} ms after the path came back"
+kill -TERM "$pid"
+ks_wait_gone "$pid"
+ks_expect_eq "silent path: clean exit" 0 "$KS_RC"
+ks_expect "silent path: nothing left" ks_nothing_left $IF
+
+# --- 2 % loss on the path to the gateway during a transfer ---
+ks_kslice_bg "$KS_WORK/loss.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP
+pid=$KS_PID
+ks_expect "loss: up" ks_wait_tunnel $IF "$pid"
+ks_expect "loss: nft drops 2 % of what goes to the gateway" ks_cli nft -f - <<-EOF
+	table inet ksloss {
+		chain out {
+			type filter hook output priority 0;
+			ip daddr $KS_GW_IP tcp dport 443 numgen random mod 50 == 0 counter drop;
+		}
+	}
+	EOF
+got=$(ks_in "$KS_CLI" curl -sS --max-time 120 --interface $IF -w '%{speed_download}\n' \
+	-o "$KS_WORK/down" http://$KS_CORP_IP:8080/blob)
+ks_expect_eq "loss: 16 MiB download, sha256 matches" "$want" \
+	"$(sha256sum < "$KS_WORK/down" | cut -d' ' -f1)"
+ks_expect_eq "loss: 16 MiB upload, sha256 matches" "$want" "$(ks_in "$KS_CLI" curl -sS \
+	--max-time 120 --interface $IF -T "$KS_WORK/www/blob" http://$KS_CORP_IP:8080/sink | tr -d '\n')"
+dropped=$(ks_cli nft list table inet ksloss | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
+ks_expect "loss: packets were really dropped ($dropped)" test "${dropped:-0}" -gt 10
+echo "# measured: download at 2 % loss: $(awk '{printf "%.1f MB/s", $1/1e6}' <<<"$got")"
+ks_cli nft delete table inet ksloss
+kill -TERM "$pid"
+ks_wait_gone "$pid"
+ks_expect_eq "loss: clean exit" 0 "$KS_RC"
+ks_expect "loss: nothing left" ks_nothing_left $IF
+
+# --- kslice stopped for 10 s (as a suspend), then resumed ---
+ks_kslice_bg "$KS_WORK/stop.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP
+pid=$KS_PID
+ks_expect "SIGSTOP: up" ks_wait_tunnel $IF "$pid"
+kill -STOP $pid $(pgrep -P "$pid")
+sleep 10
+kill -CONT $pid $(pgrep -P "$pid")
+took=$(corp_ping_within $IF 20)
+ks_expect "SIGSTOP 10 s, SIGCONT: traffic through the tunnel again" test -n "$took"
+echo "# measured: after SIGCONT: first corporate ping in ${took:-?} ms"
+ks_expect "SIGSTOP: still running" ks_alive "$pid"
+kill -TERM "$pid"
+ks_wait_gone "$pid"
+ks_expect_eq "SIGSTOP: clean exit" 0 "$KS_RC"
+ks_expect "SIGSTOP: nothing left" ks_nothing_left $IF
+
+# --- two tunnels on two interfaces at once (their own table, rules and mark) ---
+ks_kslice_bg "$KS_WORK/two-a.log" -u alice --passwd-on-stdin --servercert "$PIN" -i ksf1 $KS_GW_IP
+pa=$KS_PID
+ks_kslice_bg "$KS_WORK/two-b.log" -u alice --passwd-on-stdin --servercert "$PIN" -i ksf2 \
+	--table 27508 --rule-pref 5310 --mark 0x1000000 $KS_GW_IP
+pb=$KS_PID
+ks_expect "two tunnels: the first up" ks_wait_tunnel ksf1 "$pa"
+ks_expect "two tunnels: the second up" ks_wait_tunnel ksf2 "$pb"
+ks_expect "two tunnels: a ping through the first" ks_in "$KS_CLI" ping -c 1 -W 2 -I ksf1 $KS_CORP_IP
+ks_expect "two tunnels: a ping through the second" ks_in "$KS_CLI" ping -c 1 -W 2 -I ksf2 $KS_CORP_IP
+ks_expect_eq "two tunnels: each status answers for its own" "ksf1 ksf2" \
+	"$(ks_cli "$KS_BIN" status -i ksf1 --json | jq -r .interface) $(ks_cli "$KS_BIN" status -i ksf2 --json | jq -r .interface)"
+ks_expect "two tunnels: disconnect the second" ks_cli "$KS_BIN" disconnect -i ksf2
+ks_wait_gone "$pb"
+ks_expect "two tunnels: the first still carries traffic" \
+	ks_in "$KS_CLI" ping -c 1 -W 2 -I ksf1 $KS_CORP_IP
+ks_expect "two tunnels: disconnect the first" ks_cli "$KS_BIN" disconnect -i ksf1
+ks_wait_gone "$pa"
+ks_expect "two tunnels: nothing left of the first" ks_nothing_left ksf1
+ks_expect "two tunnels: nothing left of the second" ks_nothing_left ksf2
+ks_expect_eq "two tunnels: no rule of the second left" "" "$(ks_cli ip rule show | grep -E '^531[012]:')"
+ks_done
