@@ -14,20 +14,6 @@ want=$(sha256sum < "$KS_WORK/www/blob" | cut -d' ' -f1)
 ks_blobsrv_start || { echo "blob server did not start"; exit 1; }
 IF=ksf0
 
-ms_now() { date +%s%3N; }
-corp_ping_within() { # IFNAME SECONDS: polls a corporate ping through the tunnel; its time in ms
-	local t0 end
-	t0=$(ms_now)
-	end=$((t0 + $2 * 1000))
-	while [ "$(ms_now)" -lt "$end" ]; do
-		if ks_in "$KS_CLI" ping -c 1 -W 1 -I "$1" $KS_CORP_IP >/dev/null 2>&1; then
-			echo $(($(ms_now) - t0))
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
 # nft in the client namespace: everything to the gateway's TLS port is dropped (silent).
 silence() { ks_cli nft -f - <<-EOF
 	table inet ksfault {
@@ -51,13 +37,10 @@ ks_expect_eq "silent path: meanwhile corporate traffic fails closed" "ERR Operat
 	"$(ks_probe tcp $KS_CORP_IP)"
 sleep 10
 unsilence
-took=$(corp_ping_within $IF 30)
+took=$(ks_corp_ping_within $IF 30)
 ks_expect "silent path: traffic through the tunnel again once the path is back" test -n "$took"
 echo "# measured: silent path (DPD 3 s, then 10 s more): first corporate ping ${took:-?} ms after the path came back"
-kill -TERM "$pid"
-ks_wait_gone "$pid"
-ks_expect_eq "silent path: clean exit" 0 "$KS_RC"
-ks_expect "silent path: nothing left" ks_nothing_left $IF
+ks_end_clean "silent path" "$pid" $IF
 
 # --- 2 % loss on the path to the gateway during a transfer ---
 ks_kslice_bg "$KS_WORK/loss.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP
@@ -81,10 +64,7 @@ dropped=$(ks_cli nft list table inet ksloss | sed -n 's/.*counter packets \([0-9
 ks_expect "loss: packets were really dropped ($dropped)" test "${dropped:-0}" -gt 10
 echo "# measured: download at 2 % loss: $(awk '{printf "%.1f MB/s", $1/1e6}' <<<"$got")"
 ks_cli nft delete table inet ksloss
-kill -TERM "$pid"
-ks_wait_gone "$pid"
-ks_expect_eq "loss: clean exit" 0 "$KS_RC"
-ks_expect "loss: nothing left" ks_nothing_left $IF
+ks_end_clean "loss" "$pid" $IF
 
 # --- kslice stopped for 10 s (as a suspend), then resumed ---
 ks_kslice_bg "$KS_WORK/stop.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP
@@ -93,14 +73,11 @@ ks_expect "SIGSTOP: up" ks_wait_tunnel $IF "$pid"
 kill -STOP $pid $(pgrep -P "$pid")
 sleep 10
 kill -CONT $pid $(pgrep -P "$pid")
-took=$(corp_ping_within $IF 20)
+took=$(ks_corp_ping_within $IF 20)
 ks_expect "SIGSTOP 10 s, SIGCONT: traffic through the tunnel again" test -n "$took"
 echo "# measured: after SIGCONT: first corporate ping in ${took:-?} ms"
 ks_expect "SIGSTOP: still running" ks_alive "$pid"
-kill -TERM "$pid"
-ks_wait_gone "$pid"
-ks_expect_eq "SIGSTOP: clean exit" 0 "$KS_RC"
-ks_expect "SIGSTOP: nothing left" ks_nothing_left $IF
+ks_end_clean "SIGSTOP" "$pid" $IF
 
 # --- two tunnels on two interfaces at once (their own table, rules and mark) ---
 ks_kslice_bg "$KS_WORK/two-a.log" -u alice --passwd-on-stdin --servercert "$PIN" -i ksf1 $KS_GW_IP

@@ -98,26 +98,12 @@ ks_expect_eq "after a reconnect: clean exit" 0 "$KS_RC"
 
 # --- roaming: the network path changes under the tunnel; kslice notices at once (the
 # monitor watches rtnetlink) instead of waiting for DPD (60 s here) ---
-ms_now() { date +%s%3N; }
-corp_ping_within() { # SECONDS: polls a corporate ping through the tunnel; its time in ms
-	local t0 end
-	t0=$(ms_now)
-	end=$((t0 + $1 * 1000))
-	while [ "$(ms_now)" -lt "$end" ]; do
-		if ks_in "$KS_CLI" ping -c 1 -W 1 -I $IF $KS_CORP_IP >/dev/null 2>&1; then
-			echo $(($(ms_now) - t0))
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
 ks_kslice_bg "$KS_WORK/roam.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP
 pid=$KS_PID
 ks_expect "roaming: up" ks_wait_tunnel $IF "$pid"
 ks_cli ip addr del $KS_CLI_IP/24 dev eth0
 ks_cli ip addr add 198.18.1.4/24 dev eth0
-took=$(corp_ping_within 20)
+took=$(ks_corp_ping_within $IF 20)
 ks_expect "address change: traffic through the tunnel again, long before DPD" test -n "$took"
 echo "# measured: address change: first corporate ping answered after ${took:-?} ms"
 ks_expect "address change: kslice saw the path change" grep -q 'event=path_changed' "$KS_WORK/roam.log"
@@ -126,17 +112,14 @@ ks_expect "address change: and reconnected from the new address" \
 ks_cli ip link set eth0 down
 sleep 2
 ks_cli ip link set eth0 up
-took=$(corp_ping_within 20)
+took=$(ks_corp_ping_within $IF 20)
 ks_expect "link flap (2 s down): traffic through the tunnel again" test -n "$took"
 echo "# measured: link flap: first corporate ping answered ${took:-?} ms after the link came up"
 ks_cli ip addr del 198.18.1.4/24 dev eth0
 ks_cli ip addr add $KS_CLI_IP/24 dev eth0
-took=$(corp_ping_within 20)
+took=$(ks_corp_ping_within $IF 20)
 ks_expect "address changed back: traffic through the tunnel again" test -n "$took"
-kill -TERM "$pid"
-ks_wait_gone "$pid"
-ks_expect_eq "roaming: clean exit" 0 "$KS_RC"
-ks_expect "roaming: nothing left" ks_nothing_left $IF
+ks_end_clean roaming "$pid" $IF
 
 # --- the gateway restarts and forgets the session: exit 4, said so, fail closed ---
 ks_kslice_bg "$KS_WORK/restart.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP

@@ -351,6 +351,29 @@ ks_wait_gone() { # PID: wait up to 10 s for it to exit; its exit code in KS_RC
 	KS_RC=$?
 }
 
+ks_ms_now() { date +%s%3N; }
+# Polls a corporate ping through the tunnel for up to SECONDS; prints how long it took (ms).
+ks_corp_ping_within() { # IFNAME SECONDS
+	local t0 end
+	t0=$(ks_ms_now)
+	end=$((t0 + $2 * 1000))
+	while [ "$(ks_ms_now)" -lt "$end" ]; do
+		if ks_in "$KS_CLI" ping -c 1 -W 1 -I "$1" $KS_CORP_IP >/dev/null 2>&1; then
+			echo $(($(ks_ms_now) - t0))
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+# SIGTERM to a running kslice: it must exit 0 and leave nothing.
+ks_end_clean() { # LABEL PID IFNAME
+	kill -TERM "$2"
+	ks_wait_gone "$2"
+	ks_expect_eq "$1: clean exit" 0 "$KS_RC"
+	ks_expect "$1: nothing left" ks_nothing_left "$3"
+}
+
 # Running, not a zombie waiting for its reaper (a daemon's reaper is PID 1, not us).
 ks_alive() { local s; s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null); [ -n "$s" ] && [ "$s" != Z ] && [ "$s" != X ]; }
 
