@@ -139,7 +139,8 @@ check: deps-ok
 # The same suite built with ASan + UBSan, in its own build directory.
 check-san: deps-ok
 	$(Q)$(MAKE) --no-print-directory BUILD=build-san SAN=1 tests
-	$(Q)KS_BIN=$(CURDIR)/build-san/kslice tests/run-all $(CURDIR)/build-san/tests/ks_test
+	$(Q)KS_BIN=$(CURDIR)/build-san/kslice KS_SAN_DIR=$(CURDIR)/build-san/sanitizer-reports \
+		tests/run-all $(CURDIR)/build-san/tests/ks_test
 
 unit: $(TEST_BIN)
 	$(Q)$(TEST_BIN) $(T)
