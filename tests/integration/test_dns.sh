@@ -163,4 +163,18 @@ ks_expect "... and kslice ends at once" test "$(ks_alive "$pid" && echo alive)" 
 ks_expect "disconnect leaves nothing (device, socket, pins)" ks_nothing_left $IF
 ks_expect_eq "no filter left on the uplink's ingress" "" \
 	"$(ks_cli tc filter show dev eth1 ingress)"
+
+# The default, --dns auto: no systemd-resolved in this namespace, so eBPF steering alone.
+ks_expect "the gateway is back" ks_ocserv_start
+ks_kslice_bg "$KS_WORK/kslice-auto.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF \
+	$KS_GW_IP
+pid=$KS_PID
+ks_expect "--dns auto (the default): up" ks_wait_tunnel $IF "$pid"
+ks_expect_eq "--dns auto: steering in eBPF, no resolved here" "bpf false" \
+	"$(json | jq -r '"\(.dns.steering) \(.dns.resolved)"')"
+ks_expect_eq "--dns auto: a corporate name resolves through the corporate DNS" "10.79.0.20 " \
+	"$(resolve ahostsv4 jira.corp.example)"
+ks_expect_eq "--dns auto: and is reached through the tunnel" corp "$(side tcp jira.corp.example)"
+ks_expect_eq "--dns auto: the public resolver saw no corporate query" 0 "$(public_saw_corp)"
+ks_end_clean "--dns auto" "$pid" $IF
 ks_done
