@@ -77,20 +77,56 @@ static int prompt_tty(const struct ks_form_field *f, char **out)
 	return err;
 }
 
+bool auth_replay_possible(const struct ks_replay *r)
+{
+	return !r->person && !r->overflow;
+}
+
+void auth_replay_free(struct ks_replay *r)
+{
+	for (int i = 0; i < r->n; i++)
+		secret_free(r->lines[i]);
+	memset(r, 0, sizeof(*r));
+}
+
+static void record(struct ks_replay *r, const char *line)
+{
+	if (!r || r->replaying)
+		return;
+	if (r->n == KS_REPLAY_MAX || !(r->lines[r->n] = secret_strdup(line)))
+		r->overflow = true;
+	else
+		r->n++;
+}
+
 static int answer_from_user(const struct ks_form_field *f, struct ks_answers *a, char **out,
 			    struct ks_error *e)
 {
 	const char *what = f->kind == KS_FIELD_PASSWORD ? "password" : "text";
+	struct ks_replay *r = a->replay;
 
+	if (r && r->replaying) {
+		if (r->next >= r->n)
+			return ks_fail(e, -ENOKEY,
+				       "auth: logging in again, the gateway asks for '%s' (%s field "
+				       "'%s'), more than the first login did",
+				       f->label ? f->label : f->name, what, f->name);
+		*out = secret_strdup(r->lines[r->next++]);
+		return *out ? 0 : -ENOMEM;
+	}
 	if (a->in) {
 		if (read_line(a->in, out))
 			return ks_fail(e, -ENOKEY,
 				       "auth: the gateway asks for '%s' (%s field '%s') but stdin has no more lines",
 				       f->label ? f->label : f->name, what, f->name);
+		record(r, *out);
 		return 0;
 	}
-	if (a->tty && !prompt_tty(f, out))
+	if (a->tty && !prompt_tty(f, out)) {
+		if (r)
+			r->person = true;
 		return 0;
+	}
 	return ks_fail(e, -ENOKEY,
 		       "auth: the gateway asks for '%s' (%s field '%s'); give it with --passwd-on-stdin%s",
 		       f->label ? f->label : f->name, what, f->name,
@@ -317,10 +353,11 @@ static void log_failed(const struct ks_connect_opts *o, const char *why)
 }
 
 static int auth_rounds(const struct ks_connect_opts *o, SSL_CTX *ctx, struct auth_conn *c,
-		       struct ks_auth_result *res, struct ks_error *e)
+		       struct ks_auth_result *res, struct ks_replay *replay, struct ks_error *e)
 {
 	struct ks_client_id id = { .version = "v9.01", .device_id = "linux-64", .group = o->authgroup };
-	struct ks_answers ans = { .o = o, .tty = !o->no_tty_prompt && isatty(0) };
+	struct ks_answers ans = { .o = o, .replay = replay,
+				  .tty = !o->no_tty_prompt && isatty(0) };
 	struct ks_cookie_jar jar = { 0 };
 	struct ks_buf body = { 0 };
 	struct ks_http_resp resp = { 0 };
@@ -328,7 +365,10 @@ static int auth_rounds(const struct ks_connect_opts *o, SSL_CTX *ctx, struct aut
 	char path[256], access[600];
 	int err = 0;
 
-	if (o->passwd_on_stdin) {
+	if (replay && replay->replaying) {
+		replay->next = 0;
+		ans.tty = false; /* nobody is asked again */
+	} else if (o->passwd_on_stdin) {
 		ans.in = stdin;
 		ans.tty = false;
 	}
@@ -392,13 +432,13 @@ static int auth_rounds(const struct ks_connect_opts *o, SSL_CTX *ctx, struct aut
 }
 
 int auth_login(const struct ks_connect_opts *o, SSL_CTX *ctx, struct ks_auth_result *res,
-	       struct ks_error *e)
+	       struct ks_replay *replay, struct ks_error *e)
 {
 	struct auth_conn c = { .fd = -1 };
 	int err;
 
 	memset(res, 0, sizeof(*res));
-	err = auth_rounds(o, ctx, &c, res, e);
+	err = auth_rounds(o, ctx, &c, res, replay, e);
 	tls_free(c.ssl, c.fd);
 	if (!err && o->user)
 		res->user = strdup(o->user);
@@ -411,6 +451,24 @@ int auth_login(const struct ks_connect_opts *o, SSL_CTX *ctx, struct ks_auth_res
 	return err;
 }
 
+/* openconnect --authenticate prints COOKIE as a cookie list ("openconnect_strapkey=...;
+ * webvpn=..."); older ones, and people, give "webvpn=VALUE" or the value alone. CSTP
+ * wants webvpn's value. NULL if there is none. */
+static const char *webvpn_value(char *line)
+{
+	char *save = NULL;
+
+	if (!strchr(line, '='))
+		return line;
+	for (char *c = strtok_r(line, ";", &save); c; c = strtok_r(NULL, ";", &save)) {
+		while (*c == ' ' || *c == '\t')
+			c++;
+		if (!strncmp(c, "webvpn=", 7))
+			return c + 7;
+	}
+	return NULL;
+}
+
 int auth_cookie_from(FILE *in, struct ks_auth_result *res, struct ks_error *e)
 {
 	char *line = NULL;
@@ -421,7 +479,11 @@ int auth_cookie_from(FILE *in, struct ks_auth_result *res, struct ks_error *e)
 		secret_free(line);
 		return ks_fail(e, -ENOKEY, "--cookie-on-stdin: no cookie on stdin");
 	}
-	v = !strncmp(line, "webvpn=", 7) ? line + 7 : line;
+	v = webvpn_value(line);
+	if (!v || !*v) {
+		secret_free(line);
+		return ks_fail(e, -EINVAL, "--cookie-on-stdin: no webvpn cookie in the line");
+	}
 	for (const char *c = v; *c; c++)
 		if ((unsigned char)*c <= ' ' || *c == ';' || *c == 0x7f) {
 			secret_free(line);

@@ -13,9 +13,26 @@ struct ks_auth_result {
 	struct ks_tls_peer peer;
 };
 
+/* The answers a login read from stdin, kept in locked memory (secret.h) so that the
+ * session can log in again without a person when a restarted gateway forgot it (issue
+ * #13 §2). A login that prompted someone on the terminal cannot be replayed. */
+#define KS_REPLAY_MAX 16
+struct ks_replay {
+	char *lines[KS_REPLAY_MAX];
+	int n;		/* recorded */
+	int next;	/* replaying: the next to give */
+	bool replaying;
+	bool person;	/* a terminal prompt was answered: no replay */
+	bool overflow;	/* more answers than kept: no replay */
+};
+/* Can the login be done again from what was kept (or needs nothing kept)? */
+bool auth_replay_possible(const struct ks_replay *r);
+void auth_replay_free(struct ks_replay *r);
+
 /* Where answers come from: the command line, stdin lines, a terminal, the TOTP key. */
 struct ks_answers {
 	const struct ks_connect_opts *o;
+	struct ks_replay *replay; /* recorded into, or replayed from; NULL: neither */
 	FILE *in;		/* --passwd-on-stdin lines */
 	bool tty;		/* may prompt on /dev/tty */
 	int passwords_sent;	/* in earlier stages */
@@ -25,8 +42,9 @@ struct ks_answers {
 /* Fills every field of doc: -ENOKEY (with e) when a field cannot be answered. */
 int auth_fill_form(struct ks_auth_doc *doc, struct ks_answers *a, struct ks_error *e);
 /* -EKEYREJECTED (certificate), -EACCES (login failed), -EPROTO, -ENETUNREACH... */
+/* replay: records the stdin answers, or (replay->replaying) gives them again; may be NULL. */
 int auth_login(const struct ks_connect_opts *o, SSL_CTX *ctx, struct ks_auth_result *res,
-	       struct ks_error *e);
+	       struct ks_replay *replay, struct ks_error *e);
 /* --cookie-on-stdin: "webvpn=VALUE" or "VALUE". */
 int auth_cookie_from(FILE *in, struct ks_auth_result *res, struct ks_error *e);
 void auth_result_free(struct ks_auth_result *res);

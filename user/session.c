@@ -88,7 +88,7 @@ int session_establish(struct ks_session *s, struct ks_error *e)
 	if (s->o->cookie_on_stdin) {
 		err = auth_cookie_from(stdin, &s->auth, e);
 	} else {
-		err = auth_login(s->o, s->ctx, &s->auth, e);
+		err = auth_login(s->o, s->ctx, &s->auth, &s->replay, e);
 		if (!err)
 			ks_info("auth", "event=login_ok user=\"%s\" gateway=%s", esc(s->o->user),
 				s->o->host);
@@ -105,6 +105,8 @@ int session_reconnect(struct ks_session *s, struct ks_error *e)
 	struct ks_cstp_params old = s->params;
 	int err;
 
+	if (!s->auth.cookie) /* a login again that failed on the way: no cookie to offer */
+		return ks_fail(e, -EACCES, "reconnect: no session cookie");
 	tls_free(s->ssl, s->fd);
 	s->ssl = NULL;
 	s->fd = -1;
@@ -126,6 +128,26 @@ int session_reconnect(struct ks_session *s, struct ks_error *e)
 	cstp_params_free(&old);
 	s->reconnects++;
 	return 0;
+}
+
+int session_relogin(struct ks_session *s, struct ks_error *e)
+{
+	struct ks_tls_peer peer = s->auth.peer;
+	int err;
+
+	if (s->o->cookie_on_stdin || !auth_replay_possible(&s->replay))
+		return ks_fail(e, -EPERM, "logging in again needs a person (%s)",
+			       s->o->cookie_on_stdin ? "the cookie came from stdin" :
+						       "the first login asked on the terminal");
+	auth_result_free(&s->auth);
+	s->replay.replaying = true;
+	err = auth_login(s->o, s->ctx, &s->auth, &s->replay, e);
+	if (err) {
+		s->auth.peer = peer; /* what status shows of the gateway */
+		return err;
+	}
+	ks_info("auth", "event=relogin_ok user=\"%s\" gateway=%s", esc(s->o->user), s->o->host);
+	return session_reconnect(s, e);
 }
 
 void session_on_tick(void *ctx)

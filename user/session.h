@@ -62,6 +62,7 @@ struct ks_session {
 		double down_total_ms;
 	} history;
 	bool path_changed; /* worker: the monitor saw the path change: retry at once */
+	struct ks_replay replay; /* worker: the login's stdin answers, to log in again */
 	struct ks_pathwatch path; /* monitor */
 };
 
@@ -72,6 +73,10 @@ int session_establish(struct ks_session *s, struct ks_error *e);
  * -EACCES: the gateway no longer takes the cookie; -EADDRNOTAVAIL: it gave another
  * address (the TUN device could not be kept). */
 int session_reconnect(struct ks_session *s, struct ks_error *e);
+/* The gateway refused the cookie (it restarted, the session expired): log in again with
+ * what the first login was given (no person), then reconnect as above. -EPERM: that
+ * cannot be done without a person (a terminal prompt, --cookie-on-stdin). */
+int session_relogin(struct ks_session *s, struct ks_error *e);
 void session_close(struct ks_session *s);
 /* A control-socket request (session_ctl.c). */
 int session_on_request(void *ctx, const struct ks_ctl_req *req, uid_t uid, struct ks_buf *body,

@@ -204,6 +204,12 @@ static int reconnect(struct ks_session *s, struct ks_error *e)
 	for (int attempt = 1; time(NULL) < deadline; attempt++) {
 		ks_warn("tunnel", "event=reconnecting attempt=%d", attempt);
 		err = session_reconnect(s, e);
+		if (err == -EACCES) { /* the gateway forgot the session: log in again, alone */
+			ks_warn("tunnel", "event=relogin reason=\"%s\"", esc(e->msg));
+			err = session_relogin(s, e);
+			if (err == -EPERM)
+				err = -EACCES; /* a person is needed: as before, the session ends */
+		}
 		if (!err) {
 			ks_info("tunnel", "event=reconnected attempt=%d reconnects=%u", attempt,
 				s->reconnects);
@@ -365,5 +371,6 @@ int worker_main(struct ks_session *s)
 	tls_free(s->ssl, s->fd);
 	s->ssl = NULL;
 	s->fd = -1;
+	auth_replay_free(&s->replay); /* the kept answers: wiped */
 	return end.exit_code;
 }

@@ -71,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		stdin = fmemopen((void *)stdin_lines, sizeof(stdin_lines) - 1, "r");
 	fake_tls_records(in.p, in.n, FUZZ_SEP, chunk);
 	fake_tls_on_request(check_request);
-	err = auth_login(&o, NULL, &res, &e);
+	err = auth_login(&o, NULL, &res, NULL, &e);
 	if (o.passwd_on_stdin) {
 		fclose(stdin);
 		stdin = saved;

@@ -121,32 +121,54 @@ took=$(ks_corp_ping_within $IF 20)
 ks_expect "address changed back: traffic through the tunnel again" test -n "$took"
 ks_end_clean roaming "$pid" $IF
 
-# --- the gateway restarts and forgets the session: exit 4, said so, fail closed ---
+# --- the gateway restarts and forgets the session ---
+restart_ocserv() {
+	for p in $(ip netns pids "$KS_GW"); do
+		case "$(cat /proc/$p/comm 2>/dev/null)" in
+		ocserv*) { kill -KILL "$p"; wait "$p"; } 2>/dev/null ;;
+		esac
+	done
+	ks_ocserv_start
+}
+# With the answers on stdin (no person): kslice logs in again by itself.
+ks_answers alicepass
 ks_kslice_bg "$KS_WORK/restart.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP
 pid=$KS_PID
 ks_expect "gateway restart: up" ks_wait_tunnel $IF "$pid"
-for p in $(ip netns pids "$KS_GW"); do
-	case "$(cat /proc/$p/comm 2>/dev/null)" in
-	ocserv*) { kill -KILL "$p"; wait "$p"; } 2>/dev/null ;;
-	esac
-done
-ks_expect "gateway restart: ocserv is back (a new one, without the session)" ks_ocserv_start
+ks_expect "gateway restart: ocserv is back (a new one, without the session)" restart_ocserv
+for _ in $(seq 100); do grep -q 'event=reconnected' "$KS_WORK/restart.log" && break; sleep 0.1; done
+ks_expect "gateway restart: the cookie refused, kslice logged in again by itself" \
+	grep -q 'event=relogin_ok' "$KS_WORK/restart.log"
+ks_expect "gateway restart: and reconnected" grep -q 'event=reconnected' "$KS_WORK/restart.log"
+took=$(ks_corp_ping_within $IF 20)
+ks_expect "gateway restart: traffic through the tunnel again" test -n "$took"
+ks_expect "gateway restart: still the same session (running)" ks_alive "$pid"
+ks_end_clean "gateway restart" "$pid" $IF
+
+# With a cookie from stdin (openconnect --authenticate): no credentials to log in again.
+cookie=$(echo alicepass | ks_in "$KS_CLI" timeout 30 openconnect --authenticate --user alice \
+	--passwd-on-stdin --servercert "$PIN" $KS_GW_IP 2>/dev/null | sed -n "s/^COOKIE='\(.*\)'$/\1/p")
+ks_expect "--cookie-on-stdin: openconnect --authenticate gave a cookie list with webvpn=" \
+	grep -q 'webvpn=' <<<"$cookie"
+printf '%s\n' "$cookie" > "$KS_WORK/answers"
+ks_kslice_bg "$KS_WORK/restart-cookie.log" --cookie-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP
+pid=$KS_PID
+ks_expect "--cookie-on-stdin: up with openconnect's cookie" ks_wait_tunnel $IF "$pid"
+ks_expect "--cookie-on-stdin: restart ocserv" restart_ocserv
 ks_wait_gone "$pid"
-ks_expect_eq "gateway restart: exit code 4 (log in again)" 4 "$KS_RC"
-ks_expect "gateway restart: says the gateway no longer knows the session" \
-	grep -q 'the gateway no longer knows this session' "$KS_WORK/restart.log"
-ks_expect "gateway restart: the kill switch stays (--kill-switch on-failure)" \
+ks_expect_eq "gateway restart, cookie only: exit code 4 (log in again)" 4 "$KS_RC"
+ks_expect "gateway restart, cookie only: says the gateway no longer knows the session" \
+	grep -q 'the gateway no longer knows this session' "$KS_WORK/restart-cookie.log"
+ks_expect "gateway restart, cookie only: the kill switch stays (--kill-switch on-failure)" \
 	bash -c "nsenter --net=/run/netns/$KS_CLI tc filter show dev eth0 egress | grep -q ks_tc_uplink"
-ks_expect "gateway restart: a corporate ping gets no answer" \
+ks_expect "gateway restart, cookie only: a corporate ping gets no answer" \
 	bash -c "! nsenter --net=/run/netns/$KS_CLI ping -q -c 1 -W 1 $KS_CORP_IP >/dev/null 2>&1"
 ks_answers alicepass
 ks_kslice_bg "$KS_WORK/restart2.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP
 pid=$KS_PID
 ks_expect "gateway restart: a new connect logs in and takes over" ks_wait_tunnel $IF "$pid"
 ks_expect "... traffic flows" ks_in "$KS_CLI" ping -c 1 -W 2 -I $IF $KS_CORP_IP
-kill -TERM "$pid"
-ks_wait_gone "$pid"
-ks_expect "... and a clean exit leaves nothing" ks_nothing_left $IF
+ks_end_clean "after the takeover" "$pid" $IF
 
 # --- the gateway dies under us and does not come back ---
 ks_kslice_bg "$KS_WORK/dead.log" -u alice --passwd-on-stdin --servercert "$PIN" \
