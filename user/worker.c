@@ -304,6 +304,16 @@ static int run_tunnel(struct ks_session *s, struct ks_error *e)
 	case KS_END_GATEWAY_TERMINATE:
 	case KS_END_CLOSED:
 	case KS_END_DPD:
+		if (s->params.session_timeout > 0 &&
+		    time(NULL) - s->connected_at >= s->params.session_timeout) {
+			/* The gateway said how long a session may last (X-CSTP-Session-Timeout). */
+			fprintf(stderr, "kslice: session ended by the gateway: its time limit of %d s "
+					"was reached (%s); connect again to log in\n",
+				s->params.session_timeout, tunnel_end_reason(s->tunnel));
+			ks_info("tunnel", "event=session_timeout limit_s=%d",
+				s->params.session_timeout);
+			return KS_EXIT_GATEWAY;
+		}
 		fprintf(stderr, "kslice: session ended by the gateway: %s\n",
 			tunnel_end_reason(s->tunnel));
 		return KS_EXIT_GATEWAY;

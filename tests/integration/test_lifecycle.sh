@@ -170,6 +170,22 @@ ks_expect "gateway restart: a new connect logs in and takes over" ks_wait_tunnel
 ks_expect "... traffic flows" ks_in "$KS_CLI" ping -c 1 -W 2 -I $IF $KS_CORP_IP
 ks_end_clean "after the takeover" "$pid" $IF
 
+# --- the gateway's session time limit (X-CSTP-Session-Timeout: 4 s for erin) ---
+ks_answers erinpass
+ks_kslice_bg "$KS_WORK/timeout.log" -u erin --passwd-on-stdin --servercert "$PIN" -i $IF \
+	--kill-switch off $KS_GW_IP
+pid=$KS_PID
+ks_expect "session time limit: up" ks_wait_tunnel $IF "$pid"
+ks_expect_eq "session time limit: status shows the gateway's limit" 4 \
+	"$(ks_cli "$KS_BIN" status -i $IF --json | jq .tunnel.session_timeout)"
+for _ in $(seq 300); do ks_alive "$pid" || break; sleep 0.1; done
+ks_wait_gone "$pid"
+ks_expect_eq "session time limit: exit code 7 (ended by the gateway)" 7 "$KS_RC"
+ks_expect "session time limit: says the limit was reached" \
+	grep -q 'its time limit of 4 s was reached' "$KS_WORK/timeout.log"
+ks_expect "session time limit: nothing left (--kill-switch off)" ks_nothing_left $IF
+ks_answers alicepass
+
 # --- the gateway dies under us and does not come back ---
 ks_kslice_bg "$KS_WORK/dead.log" -u alice --passwd-on-stdin --servercert "$PIN" \
 	--reconnect-timeout 3 -i $IF $KS_GW_IP

@@ -252,6 +252,7 @@ ks_ocserv_start() { # [otp]
 	printf 'bob:*:%s\n' "$(openssl passwd -6 bobpass)" >> "$d/ocpasswd"
 	printf 'carol:*:%s\n' "$(openssl passwd -6 carolpass)" >> "$d/ocpasswd"
 	printf 'dave:*:%s\n' "$(openssl passwd -6 davepass)" >> "$d/ocpasswd"
+	printf 'erin:*:%s\n' "$(openssl passwd -6 erinpass)" >> "$d/ocpasswd"
 	printf 'HOTP/T30 bob - %s\n' "$KS_OTP_HEX" > "$d/users.otp"
 	chmod 666 "$d/users.otp"
 	[ "${1:-}" = otp ] && otp=",otp=$d/users.otp"
