@@ -175,13 +175,14 @@ help:
 	@echo 'make check      unit, BPF and integration tests (root)'
 	@echo 'make check-san  the same, built with ASan + UBSan'
 	@echo 'make bench      kslice vs openconnect side by side (tools/bench)'
+	@echo 'make bench-faults  recovery after faults, kslice vs openconnect (tools/bench/faults)'
 	@echo 'make bench-prefixes  loading N split prefixes: maps vs ip route (tools/bench/prefixes)'
 	@echo 'make bench-dns  the DNS learner per packet (tools/bench/dns_bench.c)'
 	@echo 'make defconfig | menuconfig | olddefconfig | savedefconfig'
 	@echo 'make SAN=1      ASan + UBSan build;  V=1 full commands'
 
 .PHONY: all defconfig menuconfig olddefconfig savedefconfig tests check check-san unit integration demo \
-	bench deps deps-ok format-check clean distclean help
+	bench bench-faults deps deps-ok format-check clean distclean help
 
 -include $(wildcard $(BUILD)/user/*.d $(BUILD)/tests/*/*.d)
 
@@ -190,6 +191,11 @@ $(BUILD)/tools/lpm_bench: tools/bench/lpm_bench.c $(GEN_H) $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $< -lbpf -lelf -lz
+
+# Recovery after the faults a laptop meets, kslice vs openconnect (tools/bench/faults).
+bench-faults: deps-ok
+	$(Q)$(MAKE) --no-print-directory $(BIN)
+	$(Q)KS_BIN=$(CURDIR)/$(BIN) tools/bench/faults $(ROUNDS)
 
 bench-prefixes: deps-ok
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/tools/lpm_bench

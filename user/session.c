@@ -123,6 +123,10 @@ int session_reconnect(struct ks_session *s, struct ks_error *e)
 	if (err) {
 		cstp_params_free(&s->params);
 		s->params = old;
+		/* A session on another address is not ours to keep: let the gateway free it. */
+		tls_free(s->ssl, s->fd);
+		s->ssl = NULL;
+		s->fd = -1;
 		return err;
 	}
 	cstp_params_free(&old);

@@ -196,10 +196,13 @@ static bool pause_for(struct ks_session *s, int ms)
 /* A lost connection (not a goodbye from the gateway): CONNECT again with the cookie, the
  * TUN device and the BPF state kept, so applications see a pause. Backoff 0.25 s doubling
  * to 8 s; a change of the network path (the monitor's PS_PATH) starts it over at once. */
+#define KS_RELOGIN_TRIES 3
+#define KS_OTHER_ADDRESS_TRIES 6 /* 0.25 s doubling: about 16 s */
+
 static int reconnect(struct ks_session *s, struct ks_error *e)
 {
 	time_t deadline = time(NULL) + s->o->reconnect_timeout_s;
-	int wait_ms = 250, err = -ETIMEDOUT;
+	int wait_ms = 250, err = -ETIMEDOUT, relogins = 0, other_address = 0;
 
 	for (int attempt = 1; time(NULL) < deadline; attempt++) {
 		ks_warn("tunnel", "event=reconnecting attempt=%d", attempt);
@@ -209,7 +212,15 @@ static int reconnect(struct ks_session *s, struct ks_error *e)
 			err = session_relogin(s, e);
 			if (err == -EPERM)
 				err = -EACCES; /* a person is needed: as before, the session ends */
+			/* A gateway just restarted may refuse a login it takes a moment later; the
+			 * answers worked before. A few tries, not more (no account lock-out). */
+			else if (err == -EACCES && ++relogins < KS_RELOGIN_TRIES)
+				err = -EAGAIN;
 		}
+		/* Another address: the gateway still holds our old connection (its FIN or RST
+		 * lost while the path was gone); it lets go of it soon. */
+		if (err == -EADDRNOTAVAIL && ++other_address < KS_OTHER_ADDRESS_TRIES)
+			err = -EAGAIN;
 		if (!err) {
 			ks_info("tunnel", "event=reconnected attempt=%d reconnects=%u", attempt,
 				s->reconnects);
