@@ -34,19 +34,37 @@ static bool is_code_field(const struct ks_form_field *f)
 	return false;
 }
 
+/* One line of stdin or the terminal, at most KS_ANSWER_MAX bytes: -ENODATA at end of
+ * input, -E2BIG for a longer line (the rest of it is read and dropped, so the next answer
+ * starts on the next line). */
 static int read_line(FILE *in, char **out)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n = getline(&line, &cap, in);
+	char *line = secret_alloc(KS_ANSWER_MAX + 1); /* never in an unlocked buffer */
+	size_t n = 0;
+	bool over = false;
+	int c;
 
-	if (n < 0) {
-		free(line);
+	if (!line)
+		return -ENOMEM;
+	while ((c = getc(in)) != EOF && c != '\n') {
+		if (n < KS_ANSWER_MAX)
+			line[n++] = (char)c;
+		else
+			over = true;
+	}
+	if (c == EOF && !n && !over) {
+		secret_free(line);
 		return -ENODATA;
 	}
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		line[--n] = 0;
-	*out = secret_take(line); /* an answer may be a password: locked heap, wiped */
+	while (n > 0 && line[n - 1] == '\r')
+		n--;
+	line[n] = 0;
+	if (over) {
+		secret_free(line);
+		return -E2BIG;
+	}
+	*out = secret_strdup(line); /* its own size: the locked heap is small */
+	secret_free(line);
 	return *out ? 0 : -ENOMEM;
 }
 
@@ -115,7 +133,12 @@ static int answer_from_user(const struct ks_form_field *f, struct ks_answers *a,
 		return *out ? 0 : -ENOMEM;
 	}
 	if (a->in) {
-		if (read_line(a->in, out))
+		int err = read_line(a->in, out);
+
+		if (err == -E2BIG)
+			return ks_fail(e, -EINVAL, "auth: the answer on stdin for '%s' is longer "
+				       "than %d bytes", f->label ? f->label : f->name, KS_ANSWER_MAX);
+		if (err)
 			return ks_fail(e, -ENOKEY,
 				       "auth: the gateway asks for '%s' (%s field '%s') but stdin has no more lines",
 				       f->label ? f->label : f->name, what, f->name);
@@ -473,9 +496,14 @@ int auth_cookie_from(FILE *in, struct ks_auth_result *res, struct ks_error *e)
 {
 	char *line = NULL;
 	const char *v;
+	int err;
 
 	memset(res, 0, sizeof(*res));
-	if (read_line(in, &line) || !*line) {
+	err = read_line(in, &line);
+	if (err == -E2BIG)
+		return ks_fail(e, -EINVAL, "--cookie-on-stdin: the line is longer than %d bytes",
+			       KS_ANSWER_MAX);
+	if (err || !*line) {
 		secret_free(line);
 		return ks_fail(e, -ENOKEY, "--cookie-on-stdin: no cookie on stdin");
 	}

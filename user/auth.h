@@ -13,6 +13,8 @@ struct ks_auth_result {
 	struct ks_tls_peer peer;
 };
 
+#define KS_ANSWER_MAX 8192 /* bytes of one answer or cookie line from stdin or a terminal */
+
 /* The answers a login read from stdin, kept in locked memory (secret.h) so that the
  * session can log in again without a person when a restarted gateway forgot it (issue
  * #13 §2). A login that prompted someone on the terminal cannot be replayed. */

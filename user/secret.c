@@ -49,6 +49,13 @@ void secret_heap_init(void)
 		CRYPTO_secure_malloc_init(SECURE_HEAP, 32);
 }
 
+char *secret_alloc(size_t n)
+{
+	char *c = OPENSSL_secure_zalloc(n);
+
+	return c ? c : calloc(1, n); /* the locked heap is full: ordinary memory, wiped */
+}
+
 char *secret_strdup(const char *s)
 {
 	size_t n = strlen(s) + 1;

@@ -11,6 +11,8 @@
 void secret_init(void);
 /* The locked heap: in the process that will hold secrets (mlock is not inherited). */
 void secret_heap_init(void);
+/* n zeroed bytes in the secure heap (a buffer to read a secret into); NULL on ENOMEM. */
+char *secret_alloc(size_t n);
 /* A copy in the secure heap; NULL on ENOMEM. */
 char *secret_strdup(const char *s);
 /* Moves s (a heap string, e.g. from getline) into the secure heap; s is wiped and freed

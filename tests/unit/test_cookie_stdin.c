@@ -42,4 +42,18 @@ void test_cookie_stdin(void)
 	ASSERT_EQ(from("webvpn=ab\tcd\n", &r), -EINVAL, "a tab in the value");
 	ASSERT_EQ(from("webvpn=\n", &r), -EINVAL, "an empty value");
 	ASSERT_EQ(from("\n", &r), -ENOKEY, "an empty line");
+
+	test__start_subtest("a line longer than KS_ANSWER_MAX is refused, not read into memory");
+	{
+		static char big[KS_ANSWER_MAX + 100];
+
+		memset(big, 'A', sizeof(big) - 2);
+		big[sizeof(big) - 2] = '\n';
+		ASSERT_EQ(from(big, &r), -EINVAL, "refused");
+		big[KS_ANSWER_MAX] = '\n'; /* exactly the limit: taken */
+		big[KS_ANSWER_MAX + 1] = 0;
+		ASSERT_OK(from(big, &r), "a line of exactly KS_ANSWER_MAX bytes");
+		ASSERT_EQ(strlen(r.cookie), KS_ANSWER_MAX, "whole");
+		auth_result_free(&r);
+	}
 }
