@@ -367,6 +367,21 @@ static int add_prefix_opt(struct ks_connect_opts *o, const char *opt, const char
 			 push_prefix(&o->include, &o->n_include, &p, e);
 }
 
+/* A whole number of seconds in decimal, min..max, for option opt. */
+static int parse_seconds(const char *opt, const char *arg, long min, long max, int *out,
+			 struct ks_error *e)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (!*arg || *end || errno || v < min || v > max)
+		return ks_fail(e, -EINVAL, "%s: '%s' is not %ld..%ld seconds", opt, arg, min, max);
+	*out = (int)v;
+	return 0;
+}
+
 static int parse_u32(const char *arg, uint32_t min, uint32_t max, uint32_t *out)
 {
 	unsigned long long v;
@@ -476,24 +491,11 @@ static int parse_one(struct ks_connect_opts *o, int c, const char *arg, const ch
 		o->useragent = arg;
 		return 0;
 	case OPT_TIMEOUT:
-		v = strtol(arg, &end, 10);
-		if (*end || v < 1 || v > 3600)
-			return ks_fail(e, -EINVAL, "--timeout: '%s' is not 1..3600 seconds", arg);
-		o->timeout_s = (int)v;
-		return 0;
+		return parse_seconds("--timeout", arg, 1, 3600, &o->timeout_s, e);
 	case OPT_FORCE_DPD:
-		v = strtol(arg, &end, 10);
-		if (*end || v < 1 || v > 3600)
-			return ks_fail(e, -EINVAL, "--force-dpd: '%s' is not 1..3600 seconds", arg);
-		o->force_dpd_s = (int)v;
-		return 0;
+		return parse_seconds("--force-dpd", arg, 1, 3600, &o->force_dpd_s, e);
 	case OPT_RECONNECT_TIMEOUT:
-		v = strtol(arg, &end, 10);
-		if (*end || v < 0 || v > 86400)
-			return ks_fail(e, -EINVAL, "--reconnect-timeout: '%s' is not 0..86400 seconds",
-				       arg);
-		o->reconnect_timeout_s = (int)v;
-		return 0;
+		return parse_seconds("--reconnect-timeout", arg, 0, 86400, &o->reconnect_timeout_s, e);
 	case OPT_NON_INTER:
 		o->no_tty_prompt = true;
 		return 0;
