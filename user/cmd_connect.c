@@ -320,8 +320,8 @@ static int give_socket(struct ks_session *s, const uint8_t *msg, size_t n)
 	uint32_t mark = split_own_mark(s->o->mark);
 	int fd, err;
 
-	/* Only while it connects: logging in, or reconnecting. */
-	if (n != sizeof(req) || (s->split.started && !s->worker_down))
+	/* Only while it connects: logging in, reconnecting, or a new tunnel for a rekey. */
+	if (n != sizeof(req) || (s->split.started && !s->worker_down && !s->worker_rekeying))
 		return -EPROTO;
 	memcpy(&req, msg, sizeof(req));
 	if (req.family != AF_INET && req.family != AF_INET6)
@@ -359,15 +359,19 @@ static int on_worker(struct ks_session *s, uint8_t *msg, double t0, int *rc)
 	memcpy(&type, msg, 4);
 	switch (type) {
 	case PS_UP:
-		if (s->split.started && s->worker_down) {
-			/* A reconnect: the worker checked address and MTU; the gateway's
-			 * address may be another (a name that resolves elsewhere now). */
+		if (s->split.started && (s->worker_down || s->worker_rekeying)) {
+			/* A reconnect or a rekey's new tunnel: the worker checked address and
+			 * MTU; the gateway's address may be another (a name that resolves
+			 * elsewhere now). */
 			struct ks_ps_up up;
 
 			if (take_up(msg, (size_t)n, &up, &e))
 				goto violation;
 			snprintf(s->peer_ip, sizeof(s->peer_ip), "%s", up.peer_ip);
 			pathwatch_follow(&s->path, up.local_ip, up.peer_ip);
+			s->worker_rekeying = false;
+			if (!s->worker_down)
+				return 0; /* a rekey: there was no outage */
 			s->worker_down = false;
 			s->history.count++;
 			s->history.last_at = time(NULL);
@@ -404,10 +408,16 @@ static int on_worker(struct ks_session *s, uint8_t *msg, double t0, int *rc)
 							"other owner)" : strerror(-err));
 		}
 		return 0;
+	case PS_REKEY:
+		if (!s->split.started || s->worker_down || s->worker_rekeying)
+			goto violation;
+		s->worker_rekeying = true;
+		return 0;
 	case PS_DOWN:
 		if (!s->split.started || s->worker_down)
 			goto violation;
 		s->worker_down = true;
+		s->worker_rekeying = false;
 		msg[n < PS_MAX_MSG ? n : PS_MAX_MSG - 1] = 0;
 		snprintf(s->history.last_cause, sizeof(s->history.last_cause), "%s",
 			 n > 4 ? (const char *)msg + 4 : "");

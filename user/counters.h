@@ -12,6 +12,9 @@ struct ks_counters {
 	uint64_t dpd_sent, dpd_answered, dpd_received, keepalives_sent;
 	uint64_t tls_writes, socket_sends, socket_recvs, submits, tun_read_cqes, tun_writes;
 	uint64_t tx_super_packets; /* TUN reads that were cut into several packets */
+	uint64_t rekeys;	/* the gateway's X-CSTP-Rekey-Method, done (key update or new tunnel) */
+	int64_t last_rekey_at;	/* wall clock, 0: none yet */
+	uint64_t key_updates_received; /* the gateway's TLS 1.3 KeyUpdates (its answers) */
 	struct ks_gro_stats rx_gro; /* TUN writes built by GRO */
 };
 
@@ -24,4 +27,5 @@ enum ks_tunnel_end {
 	KS_END_DPD,		/* dead peer */
 	KS_END_PROTOCOL,	/* undecodable stream */
 	KS_END_ERROR,		/* local failure */
+	KS_END_REKEY,		/* time for a new tunnel (X-CSTP-Rekey-Method: new-tunnel) */
 };

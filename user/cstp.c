@@ -12,7 +12,8 @@ int cstp_init(struct ks_cstp *s, const struct ks_cstp_ops *ops, void *ctx,
 	      struct ks_counters *c, int mtu, int dpd, int keepalive, bool deflate, time_t now)
 {
 	*s = (struct ks_cstp){ .ops = ops, .ctx = ctx, .c = c, .mtu = mtu, .dpd = dpd,
-			       .keepalive = keepalive, .last_rx = now, .last_tx = now };
+			       .keepalive = keepalive, .last_rx = now, .last_tx = now,
+			       .last_data = now, .data_seen = c->tx_packets + c->rx_packets };
 	s->scratch = malloc(CSTP_SCRATCH);
 	if (!s->scratch)
 		return -ENOMEM;
@@ -196,6 +197,11 @@ void cstp_tick(struct ks_cstp *s, time_t now)
 {
 	if (s->ended)
 		return;
+	/* Once a second, not per packet: the idle timers are counted in seconds. */
+	if (s->c->tx_packets + s->c->rx_packets != s->data_seen) {
+		s->data_seen = s->c->tx_packets + s->c->rx_packets;
+		s->last_data = now;
+	}
 	if (s->dpd > 0) {
 		if (s->dpd_sent_at && now - s->dpd_sent_at >= s->dpd) {
 			end(s, KS_END_DPD, "dead peer: no answer to DPD");

@@ -28,6 +28,8 @@ struct ks_cstp {
 	struct ks_deflate *z;	/* NULL unless deflate was agreed */
 	int mtu, dpd, keepalive;
 	time_t last_rx, last_tx, dpd_sent_at;
+	time_t last_data;	/* a packet either way, seen at the last tick */
+	uint64_t data_seen;	/* packets either way at the last tick */
 	bool ended;		/* end() was called: nothing more is parsed */
 	uint8_t *scratch;	/* CSTP_SCRATCH bytes: control frames, (de)compression */
 };

@@ -34,6 +34,9 @@ enum ks_ps_msg {
 	PS_DETACH,	/* --background: stop writing to the terminal */
 	PS_PATH,	/* reason text follows: the network path changed; reconnect now (or,
 			 * between attempts, try again now) */
+	/* worker -> monitor */
+	PS_REKEY,	/* a new tunnel for a rekey: PS_SOCKET and PS_UP follow (the kill
+			 * switch stays up: packets wait in the TUN), or PS_DOWN if it failed */
 };
 
 struct ks_ps_up {

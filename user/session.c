@@ -130,7 +130,6 @@ int session_reconnect(struct ks_session *s, struct ks_error *e)
 		return err;
 	}
 	cstp_params_free(&old);
-	s->reconnects++;
 	return 0;
 }
 

@@ -41,6 +41,7 @@ struct ks_session {
 	char *connect_head;	/* worker: the CONNECT answer's head, for the monitor */
 	bool stop_sent;		/* monitor: the worker was told to stop */
 	bool worker_down;	/* monitor: the worker is reconnecting */
+	bool worker_rekeying;	/* monitor: ... or making a new tunnel for a rekey (up still) */
 	int ready_fd;		/* monitor, --background: the launcher waits for a byte */
 	int ctl_fd;
 	struct ks_ctl_server *ctl;

@@ -53,6 +53,7 @@ static void tunnel_params(struct ks_json *j, const struct ks_cstp_params *p)
 	json_i64(j, "dpd", p->dpd);
 	json_i64(j, "keepalive", p->keepalive);
 	json_i64(j, "idle_timeout", p->idle_timeout);
+	json_i64(j, "disconnected_timeout", p->disconnected_timeout);
 	json_i64(j, "session_timeout", p->session_timeout);
 	json_i64(j, "rekey_time", p->rekey_time);
 	json_str(j, "rekey_method", p->rekey_method[0] ? p->rekey_method : NULL);
@@ -177,6 +178,9 @@ static void counters(struct ks_json *j, const struct ks_session *s)
 	json_u64(j, "ring_submits", c->submits);
 	json_u64(j, "tun_reads", c->tun_read_cqes);
 	json_u64(j, "tun_writes", c->tun_writes);
+	json_u64(j, "rekeys", c->rekeys);
+	json_i64(j, "last_rekey_at", c->last_rekey_at);
+	json_u64(j, "key_updates_received", c->key_updates_received);
 	json_u64(j, "tx_super_packets", c->tx_super_packets);
 	json_u64(j, "rx_super_packets", c->rx_gro.super_packets);
 	json_u64(j, "rx_coalesced", c->rx_gro.coalesced);
@@ -288,6 +292,9 @@ void status_text(const struct ks_session *s, struct ks_buf *out)
 	buf_printf(out, "dpd:       %llu sent, %llu answered, %llu received\n",
 		   (unsigned long long)c->dpd_sent, (unsigned long long)c->dpd_answered,
 		   (unsigned long long)c->dpd_received);
+	if (p->rekey_time > 0 && p->rekey_method[0])
+		buf_printf(out, "rekey:     %s every %d s, %llu done\n", esc(p->rekey_method),
+			   p->rekey_time, (unsigned long long)c->rekeys);
 	if (s->bpf_ok && !tun_stats_read(&s->bpf, k))
 		buf_printf(out, "kernel:    %llu packets out, %llu in (bpf, %s)\n",
 			   (unsigned long long)k[KS_DIR_TO_GATEWAY].packets,

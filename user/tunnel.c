@@ -67,6 +67,7 @@ struct ks_tunnel {
 	struct ks_gro gro;	/* what goes to the TUN this pass */
 	bool stopping;
 	time_t stop_deadline;
+	time_t rekey_at;	/* 0: the gateway asked for no rekey */
 	enum ks_tunnel_end end;
 	char end_reason[400];
 	struct ks_counters *c;	/* the session's: they outlive a reconnect */
@@ -306,6 +307,43 @@ static void read_tls(struct ks_tunnel *t)
 	flush_tls(t); /* post-handshake messages (key updates) may need an answer */
 }
 
+/* OpenSSL's view of each TLS message: counts the gateway's KeyUpdates, the proof that a
+ * rekey of ours ("update requested") was taken. */
+static void on_tls_message(int write_p, int version, int content_type, const void *buf,
+			   size_t len, SSL *ssl, void *arg)
+{
+	struct ks_tunnel *t = arg;
+
+	if (!write_p && content_type == SSL3_RT_HANDSHAKE && len >= 1 &&
+	    ((const uint8_t *)buf)[0] == SSL3_MT_KEY_UPDATE)
+		t->c->key_updates_received++;
+}
+
+/* The gateway's X-CSTP-Rekey-Method, once its Rekey-Time has passed. "ssl" on TLS 1.3 is a
+ * KeyUpdate that asks the gateway to update its keys too: the connection stays. Anything
+ * else ("new-tunnel", or "ssl" on TLS 1.2, whose renegotiation would stall our writes the
+ * way OpenSSL does it) ends this tunnel for a new one on the same cookie (worker.c). */
+static void rekey(struct ks_tunnel *t, time_t now)
+{
+	const struct ks_cstp_params *p = t->cfg.params;
+
+	if (!strcmp(p->rekey_method, "ssl") && SSL_version(t->cfg.ssl) >= TLS1_3_VERSION) {
+		if (SSL_key_update(t->cfg.ssl, SSL_KEY_UPDATE_REQUESTED) == 1 &&
+		    SSL_do_handshake(t->cfg.ssl) == 1) {
+			t->c->rekeys++;
+			t->c->last_rekey_at = now;
+			t->rekey_at = now + p->rekey_time;
+			ks_info("tunnel", "event=rekeyed method=ssl next_in_s=%d", p->rekey_time);
+			flush_tls(t);
+			return;
+		}
+		ks_warn("tunnel", "event=rekey_failed method=ssl reason=\"%s\"",
+			ERR_reason_error_string(ERR_get_error()));
+	}
+	t->rekey_at = 0;
+	finish(t, KS_END_REKEY, "rekey: a new tunnel, as the gateway asks", NULL);
+}
+
 static void on_tick(struct ks_tunnel *t)
 {
 	time_t now = time(NULL);
@@ -318,6 +356,8 @@ static void on_tick(struct ks_tunnel *t)
 		return;
 	}
 	cstp_tick(&t->cstp, now);
+	if (t->rekey_at && now >= t->rekey_at && !t->end)
+		rekey(t, now);
 }
 
 void tunnel_stop(struct ks_tunnel *t, const char *reason)
@@ -482,6 +522,11 @@ struct ks_tunnel *tunnel_new(const struct ks_tunnel_cfg *cfg, struct ks_error *e
 		goto fail;
 	}
 	t->cstp_ok = true;
+	if (cfg->params->rekey_time > 0 && (!strcmp(cfg->params->rekey_method, "ssl") ||
+					    !strcmp(cfg->params->rekey_method, "new-tunnel")))
+		t->rekey_at = time(NULL) + cfg->params->rekey_time;
+	SSL_set_msg_callback_arg(cfg->ssl, t);
+	SSL_set_msg_callback(cfg->ssl, on_tls_message);
 	if (setup_fds(t, e))
 		goto fail;
 	if (!cfg->ring) {
@@ -592,6 +637,11 @@ unsigned int tunnel_coalesce_us(const struct ks_tunnel *t)
 	return t && t->min_wait ? t->cfg.coalesce_us : 0;
 }
 
+time_t tunnel_last_data(const struct ks_tunnel *t)
+{
+	return t->cstp.last_data;
+}
+
 const char *tunnel_end_reason(const struct ks_tunnel *t)
 {
 	return t->end_reason;
@@ -601,7 +651,7 @@ const char *tunnel_end_name(enum ks_tunnel_end end)
 {
 	static const char *const names[] = { "none", "local", "gateway_disconnect",
 					     "gateway_terminate", "closed", "dead_peer",
-					     "protocol_error", "local_error" };
+					     "protocol_error", "local_error", "rekey" };
 
 	return (unsigned int)end < sizeof(names) / sizeof(names[0]) ? names[end] : "?";
 }
@@ -614,6 +664,8 @@ int tunnel_free(struct ks_tunnel *t)
 		return 0;
 	if (t->io.out)
 		tls_bio_detach(t->cfg.ssl); /* the BIO points into this tunnel's buffers */
+	if (t->cfg.ssl) /* ... and the callback's argument is this tunnel */
+		SSL_set_msg_callback(t->cfg.ssl, NULL);
 	/* Nothing of ours may stay in the ring: the next tunnel reuses it. If something does,
 	 * the kernel may still read or write our buffers: leave all of them allocated. */
 	if (t->ring)

@@ -42,6 +42,8 @@ void tunnel_stop(struct ks_tunnel *t, const char *reason);
 void tunnel_abort(struct ks_tunnel *t, const char *reason);
 const struct ks_counters *tunnel_counters(const struct ks_tunnel *t);
 const char *tunnel_end_reason(const struct ks_tunnel *t);
+/* When the last packet went either way (the gateway's idle timer counts those only). */
+time_t tunnel_last_data(const struct ks_tunnel *t);
 /* The coalescing in force: 0 when off or the kernel cannot end a wait early. */
 unsigned int tunnel_coalesce_us(const struct ks_tunnel *t);
 const char *tunnel_end_name(enum ks_tunnel_end end);

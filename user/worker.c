@@ -199,19 +199,49 @@ static bool pause_for(struct ks_session *s, int ms)
 #define KS_RELOGIN_TRIES 3
 #define KS_OTHER_ADDRESS_TRIES 6 /* 0.25 s doubling: about 16 s */
 
-static int reconnect(struct ks_session *s, struct ks_error *e)
+/* The gateway's X-CSTP-Disconnected-Timeout: how long it keeps a session without a
+ * connection. Past it the cookie is dead; asking with it is pointless. */
+static bool session_forgotten(const struct ks_session *s, time_t down_at, struct ks_error *e)
+{
+	int keep = s->params.disconnected_timeout;
+
+	if (keep <= 0 || time(NULL) - down_at < keep)
+		return false;
+	ks_fail(e, -EACCES, "the gateway keeps a disconnected session %d s "
+		"(X-CSTP-Disconnected-Timeout), and %ld s have passed", keep,
+		(long)(time(NULL) - down_at));
+	return true;
+}
+
+/* Milliseconds to wait before the next attempt: the backoff, but not past the moment the
+ * gateway forgets the session (then a login again is the only way on). */
+static int next_wait_ms(const struct ks_session *s, time_t down_at, int backoff_ms)
+{
+	int keep = s->params.disconnected_timeout;
+	long left_ms = keep > 0 ? ((long)(down_at + keep - time(NULL))) * 1000 : backoff_ms;
+
+	return left_ms > 0 && left_ms < backoff_ms ? (int)left_ms : backoff_ms;
+}
+
+static int reconnect(struct ks_session *s, time_t down_at, struct ks_error *e)
 {
 	time_t deadline = time(NULL) + s->o->reconnect_timeout_s;
 	int wait_ms = 250, err = -ETIMEDOUT, relogins = 0, other_address = 0;
 
 	for (int attempt = 1; time(NULL) < deadline; attempt++) {
 		ks_warn("tunnel", "event=reconnecting attempt=%d", attempt);
-		err = session_reconnect(s, e);
+		if (session_forgotten(s, down_at, e))
+			err = -EACCES;
+		else
+			err = session_reconnect(s, e);
 		if (err == -EACCES) { /* the gateway forgot the session: log in again, alone */
-			ks_warn("tunnel", "event=relogin reason=\"%s\"", esc(e->msg));
+			char why[sizeof(e->msg)];
+
+			snprintf(why, sizeof(why), "%s", e->msg);
+			ks_warn("tunnel", "event=relogin reason=\"%s\"", esc(why));
 			err = session_relogin(s, e);
-			if (err == -EPERM)
-				err = -EACCES; /* a person is needed: as before, the session ends */
+			if (err == -EPERM) /* a person is needed: as before, the session ends */
+				err = ks_fail(e, -EACCES, "%.200s; %.100s", why, e->msg);
 			/* A gateway just restarted may refuse a login it takes a moment later; the
 			 * answers worked before. A few tries, not more (no account lock-out). */
 			else if (err == -EACCES && ++relogins < KS_RELOGIN_TRIES)
@@ -222,6 +252,7 @@ static int reconnect(struct ks_session *s, struct ks_error *e)
 		if (err == -EADDRNOTAVAIL && ++other_address < KS_OTHER_ADDRESS_TRIES)
 			err = -EAGAIN;
 		if (!err) {
+			s->reconnects++;
 			ks_info("tunnel", "event=reconnected attempt=%d reconnects=%u", attempt,
 				s->reconnects);
 			return 0;
@@ -230,13 +261,62 @@ static int reconnect(struct ks_session *s, struct ks_error *e)
 			esc(e->msg));
 		if (err == -EACCES || err == -EADDRNOTAVAIL || err == -EKEYREJECTED)
 			return err;
-		if (pause_for(s, wait_ms))
+		if (pause_for(s, next_wait_ms(s, down_at, wait_ms)))
 			return -EINTR;
 		wait_ms = s->path_changed ? 250 : wait_ms < 8000 ? wait_ms * 2 : 8000;
 		s->path_changed = false;
 	}
 	return ks_fail(e, err, "reconnect: gave up after %d s: %s", s->o->reconnect_timeout_s,
 		       e->msg);
+}
+
+/* The gateway ended the session: was it one of the timers it announced? Says so if it was. */
+static bool ended_by_timer(const struct ks_session *s)
+{
+	const struct ks_cstp_params *p = &s->params;
+	time_t now = time(NULL), idle = now - tunnel_last_data(s->tunnel);
+
+	if (p->session_timeout > 0 && now - s->connected_at >= p->session_timeout) {
+		/* How long a session may last (X-CSTP-Session-Timeout). */
+		fprintf(stderr, "kslice: session ended by the gateway: its time limit of %d s "
+				"was reached (%s); connect again to log in\n",
+			p->session_timeout, tunnel_end_reason(s->tunnel));
+		ks_info("tunnel", "event=session_timeout limit_s=%d", p->session_timeout);
+		return true;
+	}
+	if (p->idle_timeout > 0 && idle >= p->idle_timeout) {
+		/* How long it lets a session carry no packet (X-CSTP-Idle-Timeout). */
+		fprintf(stderr, "kslice: session ended by the gateway: no packet went through "
+				"the tunnel for %ld s, and its idle limit is %d s (%s); connect "
+				"again to log in\n", (long)idle, p->idle_timeout,
+			tunnel_end_reason(s->tunnel));
+		ks_info("tunnel", "event=idle_timeout limit_s=%d idle_s=%ld", p->idle_timeout,
+			(long)idle);
+		return true;
+	}
+	return false;
+}
+
+/* X-CSTP-Rekey-Method new-tunnel: CONNECT again with the cookie, no goodbye (that would
+ * end the session at the gateway). The system stays as it is, the kill switch up: packets
+ * wait in the TUN for the fraction of a second this takes. */
+static int rekey_new_tunnel(struct ks_session *s, struct ks_error *e)
+{
+	int err = privsep_send_type(s->ps.fd, PS_REKEY);
+
+	if (err)
+		return ks_fail(e, err, "rekey: the monitor is gone");
+	err = session_reconnect(s, e);
+	if (err == -EINTR || s->stop_requested)
+		return -EINTR;
+	if (err) {
+		ks_warn("tunnel", "event=rekey_failed method=new-tunnel reason=\"%s\"", esc(e->msg));
+		return err;
+	}
+	s->ps.shared->c.rekeys++;
+	s->ps.shared->c.last_rekey_at = time(NULL);
+	ks_info("tunnel", "event=rekeyed method=new-tunnel next_in_s=%d", s->params.rekey_time);
+	return send_up(s, true);
 }
 
 static int run_tunnel(struct ks_session *s, struct ks_error *e)
@@ -254,6 +334,7 @@ static int run_tunnel(struct ks_session *s, struct ks_error *e)
 	};
 	enum ks_tunnel_end end;
 	char last_cause[200];
+	time_t down_at;
 	int err;
 
 	if (s->ps.ring_err) {
@@ -277,8 +358,8 @@ static int run_tunnel(struct ks_session *s, struct ks_error *e)
 		ks_info("tunnel", "event=ended cause=%s reason=\"%s\" uptime_s=%ld",
 			tunnel_end_name(end), esc(tunnel_end_reason(s->tunnel)),
 			(long)(time(NULL) - s->connected_at));
-		if ((end != KS_END_CLOSED && end != KS_END_DPD) || !s->o->reconnect_timeout_s ||
-		    s->stop_requested)
+		if (s->stop_requested || (end != KS_END_REKEY && (!s->o->reconnect_timeout_s ||
+								  (end != KS_END_CLOSED && end != KS_END_DPD))))
 			break;
 		snprintf(last_cause, sizeof(last_cause), "%s: %s", tunnel_end_name(end),
 			 tunnel_end_reason(s->tunnel));
@@ -288,10 +369,23 @@ static int run_tunnel(struct ks_session *s, struct ks_error *e)
 			ks_fail(e, err, "tunnel: io_uring requests would not end");
 			return KS_EXIT_ERROR;
 		}
+		down_at = time(NULL);
+		if (end == KS_END_REKEY) {
+			err = rekey_new_tunnel(s, e);
+			if (!err)
+				continue;
+			if (err == -EINTR)
+				return KS_EXIT_OK;
+			if (!s->o->reconnect_timeout_s) { /* reconnects are off: so is this */
+				fprintf(stderr, "kslice: session lost: %s\n", e->msg);
+				return KS_EXIT_GATEWAY;
+			}
+			snprintf(last_cause, sizeof(last_cause), "rekey: %.180s", e->msg);
+		}
 		publish(s, PS_STATE_RECONNECTING);
 		/* Fail closed while there is no tunnel; the cause goes to status's history. */
 		privsep_send_text(s->ps.fd, PS_DOWN, last_cause);
-		err = reconnect(s, e);
+		err = reconnect(s, down_at, e);
 		if (err == -EINTR)
 			return KS_EXIT_OK;
 		if (err == -EACCES) { /* a restarted gateway, or an expired session */
@@ -315,18 +409,9 @@ static int run_tunnel(struct ks_session *s, struct ks_error *e)
 	case KS_END_GATEWAY_TERMINATE:
 	case KS_END_CLOSED:
 	case KS_END_DPD:
-		if (s->params.session_timeout > 0 &&
-		    time(NULL) - s->connected_at >= s->params.session_timeout) {
-			/* The gateway said how long a session may last (X-CSTP-Session-Timeout). */
-			fprintf(stderr, "kslice: session ended by the gateway: its time limit of %d s "
-					"was reached (%s); connect again to log in\n",
-				s->params.session_timeout, tunnel_end_reason(s->tunnel));
-			ks_info("tunnel", "event=session_timeout limit_s=%d",
-				s->params.session_timeout);
-			return KS_EXIT_GATEWAY;
-		}
-		fprintf(stderr, "kslice: session ended by the gateway: %s\n",
-			tunnel_end_reason(s->tunnel));
+		if (!ended_by_timer(s))
+			fprintf(stderr, "kslice: session ended by the gateway: %s\n",
+				tunnel_end_reason(s->tunnel));
 		return KS_EXIT_GATEWAY;
 	case KS_END_PROTOCOL:
 		return KS_EXIT_PROTOCOL;

@@ -122,14 +122,7 @@ ks_expect "address changed back: traffic through the tunnel again" test -n "$too
 ks_end_clean roaming "$pid" $IF
 
 # --- the gateway restarts and forgets the session ---
-restart_ocserv() {
-	for p in $(ip netns pids "$KS_GW"); do
-		case "$(cat /proc/$p/comm 2>/dev/null)" in
-		ocserv*) { kill -KILL "$p"; wait "$p"; } 2>/dev/null ;;
-		esac
-	done
-	ks_ocserv_start
-}
+restart_ocserv() { ks_ocserv_restart; }
 # With the answers on stdin (no person): kslice logs in again by itself.
 ks_answers alicepass
 ks_kslice_bg "$KS_WORK/restart.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP

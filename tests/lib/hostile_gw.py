@@ -84,6 +84,9 @@ SCENARIOS = {
     "unknown-type": "cstp",         # frame type 0x42
     "disconnect-ctl": "cstp",       # DISCONNECT whose reason has control characters
     "terminate": "cstp",            # TERMINATE
+    # Not an attack, a gateway timer: X-CSTP-Disconnected-Timeout: 3, then the connection
+    # drops and every later one is cut at once (the session is forgotten after 3 s).
+    "disconnected-timeout": "cstp",
 }
 # Attacks the client must refuse before it answers a form: a client that answers anyway
 # has accepted the attack; it is recorded and told "Login failed." so it ends quickly.
@@ -147,6 +150,7 @@ class Gateway:
                     "continued_after_attack": False,
                     "refuse_before_reply": a.scenario in REFUSE_BEFORE_REPLY}
         self.t0 = time.monotonic()
+        self.gone = False  # disconnected-timeout: the gateway cuts every new connection
         host, port = a.listen.rsplit(":", 1)
         self.host, self.port = host.strip("[]"), int(port)
         # The token is the cookie; 100 KB of it for huge-cookie.
@@ -260,6 +264,11 @@ class Gateway:
         self.log(f"conn {n}: sent {what} ({len(data)} bytes)")
 
     def handle(self, ctx, raw, n):
+        if self.gone:
+            with self.lock:
+                self.rec["cut_after_drop"] = self.rec.get("cut_after_drop", 0) + 1
+                self.save()
+            raise Closed("cut: the gateway is unreachable for the test")
         if self.where == "tcp":
             self.hold(raw, n, "silent before TLS")
         raw.settimeout(10)
@@ -476,6 +485,8 @@ class Gateway:
                   b"X-CSTP-Split-Include: 10.79.0.0/16" + CTL_HDR]
         elif s == "deflate-garbage":
             h.append(b"X-CSTP-Content-Encoding: deflate")
+        elif s == "disconnected-timeout":
+            h.append(b"X-CSTP-Disconnected-Timeout: 3")
         return h
 
     def on_connect(self, tls, n, req):
@@ -628,6 +639,15 @@ class Cstp:
             pkt += struct.pack(">HHHH", 7, 9, 65515, 0) + b"\0" * (65535 - 28)
             self.send(frame(STF_DATA, pkt), "data frame of 65,535 bytes")
             self.send_probe()
+        elif s == "disconnected-timeout":
+            self.gw.gone = True
+            sock = socket.socket(fileno=os.dup(self.tls.fileno()))
+            sock.shutdown(socket.SHUT_RDWR)  # the path breaks: TCP gone, no goodbye
+            sock.close()
+            self.gw.record("dropped_at", round(time.monotonic() - self.gw.t0, 2))
+            self.log("dropped the connection; later ones are cut at once")
+            self.closed = True
+            return
         elif s == "truncated-close":
             self.send(b"STF\x01" + struct.pack(">HBB", 1000, STF_DATA, 0) + b"E" * 100,
                       "100 of a 1000-byte frame")

@@ -245,7 +245,22 @@ ks_pubkey_pin() {
 		openssl dgst -sha256 -binary | base64
 }
 
-# Users: alice (password), bob (password + TOTP from $KS_OTP_HEX).
+# KS_OCSERV_SET="key = value" lines (newline-separated) replace the template's settings of
+# those keys, or are added: a test that needs other gateway timers sets it before starting.
+ks_ocserv_override() { # CONF
+	local line key
+	[ -n "${KS_OCSERV_SET:-}" ] || return 0
+	while IFS= read -r line; do
+		[ -n "$line" ] || continue
+		key=${line%%=*}
+		key=${key%% *}
+		sed -i "/^$key *=/d" "$1"
+		printf '%s\n' "$line" >> "$1"
+	done <<< "$KS_OCSERV_SET"
+}
+
+# Users: alice (password), bob (password + TOTP from $KS_OTP_HEX); carol, dave and erin
+# have settings of their own in tests/data/users/.
 ks_ocserv_start() { # [otp]
 	local d=$KS_WORK otp="" log=$KS_WORK/ocserv.log
 	printf 'alice:*:%s\n' "$(openssl passwd -6 alicepass)" > "$d/ocpasswd"
@@ -258,6 +273,7 @@ ks_ocserv_start() { # [otp]
 	[ "${1:-}" = otp ] && otp=",otp=$d/users.otp"
 	sed -e "s|@DIR@|$d|g" -e "s|@GW_IP@|$KS_GW_IP|g" -e "s|@OTP@|$otp|g" -e "s|@TOP@|$KS_TOP|g" \
 		"$KS_TOP/tests/data/ocserv.conf.in" > "$d/ocserv.conf"
+	ks_ocserv_override "$d/ocserv.conf"
 	chmod 755 "$d"
 	ks_bg "$KS_GW" "$log" ocserv -f -d ${KS_OCSERV_DEBUG:-1} -c "$d/ocserv.conf" >/dev/null
 	for _ in $(seq 100); do
@@ -266,6 +282,18 @@ ks_ocserv_start() { # [otp]
 	done
 	ks_log "ocserv did not start:"; cat "$log" >&2
 	return 1
+}
+
+# A new ocserv: the old one and its workers killed (sessions forgotten), KS_OCSERV_SET read
+# again.
+ks_ocserv_restart() {
+	local p
+	for p in $(ip netns pids "$KS_GW"); do
+		case "$(cat /proc/$p/comm 2>/dev/null)" in
+		ocserv*) { kill -KILL "$p"; wait "$p"; } 2>/dev/null ;;
+		esac
+	done
+	ks_ocserv_start
 }
 
 ks_occtl() { ks_in "$KS_GW" occtl -s "$KS_WORK/occtl.sock" "$@"; }
