@@ -179,6 +179,38 @@ ks_expect "session time limit: says the limit was reached" \
 ks_expect "session time limit: nothing left (--kill-switch off)" ks_nothing_left $IF
 ks_answers alicepass
 
+# --- --syslog: every line goes to syslog, none to stderr, from both processes ---
+# kslice runs in a mount namespace of its own whose /dev is a tmpfs with the devices it
+# uses and /dev/log: the test's receiver (this machine's /dev is left alone).
+sink=$KS_WORK/syslog.sock
+ks_bg "$KS_CLI" "$KS_WORK/syslog.sink" /usr/bin/python3 "$KS_TOP/tests/lib/syslog_sink.py" \
+	--socket "$sink" --out "$KS_WORK/syslog.lines" --max-seconds 300 >/dev/null
+for _ in $(seq 50); do [ -S "$sink" ] && break; sleep 0.1; done
+nsenter --net=/run/netns/$KS_CLI unshare -m --propagation private sh -c '
+	mount -t tmpfs -o mode=755 ksdev /dev && mkdir /dev/net &&
+	mknod -m 666 /dev/null c 1 3 && mknod -m 666 /dev/zero c 1 5 &&
+	mknod -m 666 /dev/random c 1 8 && mknod -m 666 /dev/urandom c 1 9 &&
+	mknod -m 666 /dev/net/tun c 10 200 && ln -s /proc/self/fd /dev/fd &&
+	ln -s "$1" /dev/log && shift && exec "$@"' sh "$sink" \
+	"$KS_BIN" connect -l -u alice --passwd-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP \
+	<"$KS_WORK/answers" >"$KS_WORK/syslog.stderr" 2>&1 &
+pid=$!
+KS_PIDS+=($pid)
+ks_expect "--syslog: up" ks_wait_tunnel $IF "$pid"
+ks_end_clean "--syslog" "$pid" $IF
+worker=$(sed -n 's/.*kslice\[\([0-9]*\)\]: level=info sub=tunnel event=datapath_ready.*/\1/p' \
+	"$KS_WORK/syslog.lines" | head -1)
+ks_expect "--syslog: the worker's lines arrive (event=datapath_ready, facility daemon)" \
+	grep -q "^<30>.*kslice\[$worker\]: level=info sub=tunnel event=datapath_ready" \
+	"$KS_WORK/syslog.lines"
+ks_expect "--syslog: the monitor's lines arrive, under its own PID ($pid)" \
+	grep -q "kslice\[$pid\]: level=" "$KS_WORK/syslog.lines"
+ks_expect "--syslog: the login and the goodbye are there" \
+	bash -c "grep -q 'event=login_ok user=\"alice\"' '$KS_WORK/syslog.lines' &&
+		 grep -q 'event=disconnecting' '$KS_WORK/syslog.lines'"
+ks_expect "--syslog: no log line on stderr" \
+	eval "! grep -q '^level=' '$KS_WORK/syslog.stderr'"
+
 # --- the gateway dies under us and does not come back ---
 ks_kslice_bg "$KS_WORK/dead.log" -u alice --passwd-on-stdin --servercert "$PIN" \
 	--reconnect-timeout 3 -i $IF $KS_GW_IP
