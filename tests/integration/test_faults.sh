@@ -66,18 +66,46 @@ echo "# measured: download at 2 % loss: $(awk '{printf "%.1f MB/s", $1/1e6}' <<<
 ks_cli nft delete table inet ksloss
 ks_end_clean "loss" "$pid" $IF
 
-# --- kslice stopped for 10 s (as a suspend), then resumed ---
+# --- kslice stopped for 30 s (as a suspend), then resumed ---
 ks_kslice_bg "$KS_WORK/stop.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP
 pid=$KS_PID
 ks_expect "SIGSTOP: up" ks_wait_tunnel $IF "$pid"
 kill -STOP $pid $(pgrep -P "$pid")
-sleep 10
+sleep 30
 kill -CONT $pid $(pgrep -P "$pid")
 took=$(ks_corp_ping_within $IF 20)
-ks_expect "SIGSTOP 10 s, SIGCONT: traffic through the tunnel again" test -n "$took"
+ks_expect "SIGSTOP 30 s, SIGCONT: traffic through the tunnel again" test -n "$took"
 echo "# measured: after SIGCONT: first corporate ping in ${took:-?} ms"
 ks_expect "SIGSTOP: still running" ks_alive "$pid"
 ks_end_clean "SIGSTOP" "$pid" $IF
+
+# --- an iperf3 transfer across a 3 s link flap: it finishes or fails cleanly, never hangs ---
+ks_kslice_bg "$KS_WORK/iperf.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP
+pid=$KS_PID
+ks_expect "iperf3 flap: up" ks_wait_tunnel $IF "$pid"
+ks_bg "$KS_CORP" "$KS_WORK/iperf3-server.log" iperf3 -s -1 -B $KS_CORP_IP >/dev/null
+for _ in $(seq 50); do ks_in "$KS_CORP" ss -Hltn "( sport = 5201 )" | grep -q . && break; sleep 0.1; done
+# 12 s of sending; a hang would be caught by the 60 s limit (exit 124).
+ks_in "$KS_CLI" timeout -k 5 60 iperf3 -c $KS_CORP_IP -t 12 --connect-timeout 5000 -J \
+	> "$KS_WORK/iperf3.json" 2>&1 &
+ip3=$!
+sleep 4
+ks_cli ip link set eth0 down
+sleep 3
+ks_cli ip link set eth0 up
+wait $ip3
+rc=$?
+echo "# measured: iperf3 across a 3 s flap: exit $rc, $(jq -r '.end.sum_received.bytes // "?"' \
+	"$KS_WORK/iperf3.json" 2>/dev/null) bytes received, error: $(jq -r '.error // "none"' \
+	"$KS_WORK/iperf3.json" 2>/dev/null)"
+ks_expect "iperf3 flap: finished or failed cleanly (exit 0 or 1), never hung (exit $rc)" \
+	test "$rc" = 0 -o "$rc" = 1
+ks_expect "iperf3 flap: the transfer went on after the flap (it finished)" test "$rc" = 0
+ks_expect "iperf3 flap: kslice noticed the link and reconnected" \
+	grep -q 'event=reconnected' "$KS_WORK/iperf.log"
+ks_expect "iperf3 flap: traffic through the tunnel afterwards" \
+	ks_in "$KS_CLI" ping -c 1 -W 2 -I $IF $KS_CORP_IP
+ks_end_clean "iperf3 flap" "$pid" $IF
 
 # --- two tunnels on two interfaces at once (their own table, rules and mark) ---
 ks_kslice_bg "$KS_WORK/two-a.log" -u alice --passwd-on-stdin --servercert "$PIN" -i ksf1 $KS_GW_IP

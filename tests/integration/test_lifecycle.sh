@@ -121,6 +121,33 @@ took=$(ks_corp_ping_within $IF 20)
 ks_expect "address changed back: traffic through the tunnel again" test -n "$took"
 ks_end_clean roaming "$pid" $IF
 
+# --- the default route moves to another link (Wi-Fi to Ethernet): the gateway is reached by
+# the default route, first over eth0, then over a second link eth2 (its own address) ---
+ip link add ks-d$KS_ID type veth peer name ks-e$KS_ID &&
+	ip link set ks-d$KS_ID netns "$KS_CLI" name eth2 &&
+	ip link set ks-e$KS_ID netns "$KS_GW" name eth2 &&
+	ks_cli ip addr add 198.18.3.2/24 dev eth2 && ks_in "$KS_GW" ip addr add 198.18.3.1/24 dev eth2 &&
+	ks_cli ip link set eth2 up && ks_in "$KS_GW" ip link set eth2 up &&
+	ks_cli ip route del 198.18.1.0/24 dev eth0 &&
+	ks_cli ip route add default via $KS_GW_IP dev eth0 onlink
+ks_expect_eq "default route: set up (eth0, the gateway not on-link)" 0 "$?"
+ks_kslice_bg "$KS_WORK/defroute.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP
+pid=$KS_PID
+ks_expect "default route: up over eth0" ks_wait_tunnel $IF "$pid"
+ks_cli ip route replace default via 198.18.3.1 dev eth2
+took=$(ks_corp_ping_within $IF 20)
+ks_expect "default route moved to eth2: traffic through the tunnel again, long before DPD" \
+	test -n "$took"
+echo "# measured: default route change: first corporate ping answered after ${took:-?} ms"
+ks_expect "default route: kslice saw the route to the gateway change" \
+	grep -q 'event=path_changed reason="the route to the gateway changed"' "$KS_WORK/defroute.log"
+ks_expect_eq "default route: reconnected from eth2's address" 198.18.3.2 \
+	"$(ks_in "$KS_CLI" ss -Htn state established "( dport = 443 )" | awk '{print $3}' | cut -d: -f1)"
+ks_end_clean "default route" "$pid" $IF
+ks_cli ip route replace default via $KS_GW_IP dev eth0 onlink
+ks_cli ip route add 198.18.1.0/24 dev eth0 src $KS_CLI_IP
+ks_cli ip route del default
+
 # --- the gateway restarts and forgets the session ---
 restart_ocserv() { ks_ocserv_restart; }
 # With the answers on stdin (no person): kslice logs in again by itself.
