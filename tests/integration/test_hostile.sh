@@ -86,12 +86,6 @@ show_sanitizer() { # the report's first lines, as comments
 	grep -aE -A14 'ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer' "$1" |
 		head -24 | cat -v | cut -c1-200 | sed 's/^/#   /'
 }
-left_behind() { # IFNAME: what ks_nothing_left would find, as words
-	ks_in "$KS_CLI" ip link show "$1" >/dev/null 2>&1 && printf 'tun-device '
-	[ -e "$KSLICE_RUN_DIR/$1.sock" ] && printf 'control-socket '
-	[ -e "$KSLICE_PIN_ROOT/$1" ] && printf 'bpf-pins'
-	return 0
-}
 rec() { jq -r "$2" "$1" 2>/dev/null; } # FILE JQ-EXPR
 
 # The line a user would read: kslice's own "kslice: ..." message, else the tunnel's end, else
@@ -233,7 +227,7 @@ scenario() {
 		ks_expect "$name: bounded number of requests ($(rec "$d/rec.json" '.requests | length'))" \
 			test "$(rec "$d/rec.json" '.requests | length')" -le 10
 	fi
-	left=$(left_behind $ifn)
+	left=$(ks_left_behind $ifn)
 	ks_expect "$name: nothing left behind${left:+ (left: $left)}$([ $KS_KILLED = 1 ] &&
 		echo ", after the watchdog's SIGTERM")" ks_nothing_left $ifn
 	if [ $KS_KILLED = 1 ] || [ -n "$left" ]; then # keep later scenarios clean

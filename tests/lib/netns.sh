@@ -355,16 +355,23 @@ ks_blobsrv_start() {
 	return 1
 }
 
-# Nothing of kslice is left: no device, no control socket, no pins, no cgroup hook, no
-# uplink filter in the client namespace, no rule at the default preferences.
-ks_nothing_left() { # IFNAME
-	! ks_in "$KS_CLI" ip link show "$1" >/dev/null 2>&1 &&
-		[ ! -e "$KSLICE_RUN_DIR/$1.sock" ] && [ ! -e "$KSLICE_PIN_ROOT/$1" ] &&
-		! bpftool cgroup show "$(ks_cgroup_root)" 2>/dev/null | grep -q ks_cgroup &&
-		! ks_cli tc filter show dev eth0 egress 2>/dev/null | grep -q ks_tc_uplink &&
-		! ks_cli tc filter show dev eth1 egress 2>/dev/null | grep -q ks_tc_uplink &&
-		! ks_cli ip rule show 2>/dev/null | grep -qE '^530[012]:'
+# What kslice left behind, as words (nothing: all gone): the device, the control socket, the
+# pins, a cgroup hook, an uplink filter in the client namespace, rules at the default
+# preferences. test_testlib.sh proves each word can appear.
+ks_left_behind() { # IFNAME
+	local dev
+	ks_in "$KS_CLI" ip link show "$1" >/dev/null 2>&1 && printf 'device '
+	[ -e "$KSLICE_RUN_DIR/$1.sock" ] && printf 'control-socket '
+	[ -e "$KSLICE_PIN_ROOT/$1" ] && printf 'pins '
+	bpftool cgroup show "$(ks_cgroup_root)" 2>/dev/null | grep -q ks_cgroup && printf 'cgroup-hook '
+	for dev in eth0 eth1 eth2; do
+		ks_cli tc filter show dev $dev egress 2>/dev/null | grep -q ks_tc_uplink &&
+			printf 'uplink-filter(%s) ' $dev
+	done
+	ks_cli ip rule show 2>/dev/null | grep -qE '^530[012]:' && printf 'rules '
+	return 0
 }
+ks_nothing_left() { [ -z "$(ks_left_behind "$1")" ]; } # IFNAME
 ks_cgroup_root() { awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts; }
 
 ks_wait_gone() { # PID: wait up to 10 s for it to exit; its exit code in KS_RC
