@@ -152,14 +152,19 @@ const char *pathwatch_events(struct ks_pathwatch *w)
 	return NULL;
 }
 
-const char *pathwatch_tick(struct ks_pathwatch *w)
+const char *pathwatch_clocks(struct ks_pathwatch *w, uint64_t boot, uint64_t mono)
 {
-	uint64_t boot = clock_ns(CLOCK_BOOTTIME), mono = clock_ns(CLOCK_MONOTONIC);
+	/* CLOCK_MONOTONIC stops during a suspend, CLOCK_BOOTTIME does not. */
 	bool resumed = (boot - w->boot_ns) > (mono - w->mono_ns) + RESUME_GAP_NS;
 
 	w->boot_ns = boot;
 	w->mono_ns = mono;
 	return resumed ? "resumed after a suspend" : NULL;
+}
+
+const char *pathwatch_tick(struct ks_pathwatch *w)
+{
+	return pathwatch_clocks(w, clock_ns(CLOCK_BOOTTIME), clock_ns(CLOCK_MONOTONIC));
 }
 
 void pathwatch_close(struct ks_pathwatch *w)

@@ -28,4 +28,6 @@ const char *pathwatch_events(struct ks_pathwatch *w);
 /* Once a second: "resumed" after a suspend (CLOCK_BOOTTIME ran ahead of
  * CLOCK_MONOTONIC by more than 2 s), else NULL. */
 const char *pathwatch_tick(struct ks_pathwatch *w);
+/* The same, on given readings of the two clocks (ns): what pathwatch_tick decides. */
+const char *pathwatch_clocks(struct ks_pathwatch *w, uint64_t boot, uint64_t mono);
 void pathwatch_close(struct ks_pathwatch *w);
