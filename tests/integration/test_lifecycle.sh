@@ -122,12 +122,8 @@ ks_expect "address changed back: traffic through the tunnel again" test -n "$too
 ks_end_clean roaming "$pid" $IF
 
 # --- the default route moves to another link (Wi-Fi to Ethernet): the gateway is reached by
-# the default route, first over eth0, then over a second link eth2 (its own address) ---
-ip link add ks-d$KS_ID type veth peer name ks-e$KS_ID &&
-	ip link set ks-d$KS_ID netns "$KS_CLI" name eth2 &&
-	ip link set ks-e$KS_ID netns "$KS_GW" name eth2 &&
-	ks_cli ip addr add 198.18.3.2/24 dev eth2 && ks_in "$KS_GW" ip addr add 198.18.3.1/24 dev eth2 &&
-	ks_cli ip link set eth2 up && ks_in "$KS_GW" ip link set eth2 up &&
+# the default route, first over eth0, then over a second link eth2 (ks_second_link) ---
+ks_second_link &&
 	ks_cli ip route del 198.18.1.0/24 dev eth0 &&
 	ks_cli ip route add default via $KS_GW_IP dev eth0 onlink
 ks_expect_eq "default route: set up (eth0, the gateway not on-link)" 0 "$?"

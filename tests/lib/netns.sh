@@ -89,6 +89,26 @@ ks_client_gateway() {
 	ip -n "$KS_GW" link set eth0 up
 }
 
+# A second link between client and gateway (Wi-Fi and cable): eth2, 198.18.3.2 <-> 198.18.3.1.
+# The gateway's side filters sources (nft, as networks do, BCP 38): a packet with eth0's
+# address does not come in by eth2, so a connection cannot just carry on over it.
+ks_second_link() {
+	ip link add ks-d$KS_ID type veth peer name ks-e$KS_ID || return 1
+	ip link set ks-d$KS_ID netns "$KS_CLI" name eth2 &&
+		ip link set ks-e$KS_ID netns "$KS_GW" name eth2 &&
+		ks_cli ip addr add 198.18.3.2/24 dev eth2 &&
+		ks_in "$KS_GW" ip addr add 198.18.3.1/24 dev eth2 &&
+		ks_cli ip link set eth2 up && ks_in "$KS_GW" ip link set eth2 up &&
+		ks_in "$KS_GW" nft -f - <<-EOF
+		table inet kssrc {
+			chain in {
+				type filter hook prerouting priority 0;
+				iifname eth2 ip saddr != 198.18.3.0/24 drop;
+			}
+		}
+		EOF
+}
+
 ks_topology() {
 	ks_client_gateway && ks_netns_add "$KS_CORP" || return 1
 	ip link add ks-h$KS_ID type veth peer name ks-k$KS_ID || return 1
