@@ -312,6 +312,19 @@ static int signal_fd(void)
 	return signalfd(-1, &stop, SFD_CLOEXEC);
 }
 
+#define KS_REKEY_SOCKETS 4 /* a name with a few addresses, tried in turn */
+
+/* A rekey the gateway asked for (X-CSTP-Rekey-*), and not sooner than half its period
+ * after the last connection came up. */
+static bool rekey_expected(const struct ks_session *s)
+{
+	const struct ks_cstp_params *p = &s->params;
+
+	return p->rekey_time > 0 && (!strcmp(p->rekey_method, "ssl") ||
+				     !strcmp(p->rekey_method, "new-tunnel")) &&
+	       now_ms() >= s->rekey_allowed_ms;
+}
+
 /* The worker wants a TCP socket to the gateway: ours to make, marked as kslice's own so
  * that the split programs leave it alone whatever the gateway's address (split.h). */
 static int give_socket(struct ks_session *s, const uint8_t *msg, size_t n)
@@ -320,8 +333,11 @@ static int give_socket(struct ks_session *s, const uint8_t *msg, size_t n)
 	uint32_t mark = split_own_mark(s->o->mark);
 	int fd, err;
 
-	/* Only while it connects: logging in, reconnecting, or a new tunnel for a rekey. */
+	/* Only while it connects: logging in, reconnecting, or a new tunnel for a rekey (a
+	 * few: no stream of sockets that pass the split programs while status says up). */
 	if (n != sizeof(req) || (s->split.started && !s->worker_down && !s->worker_rekeying))
+		return -EPROTO;
+	if (s->worker_rekeying && ++s->rekey_sockets > KS_REKEY_SOCKETS)
 		return -EPROTO;
 	memcpy(&req, msg, sizeof(req));
 	if (req.family != AF_INET && req.family != AF_INET6)
@@ -370,6 +386,7 @@ static int on_worker(struct ks_session *s, uint8_t *msg, double t0, int *rc)
 			snprintf(s->peer_ip, sizeof(s->peer_ip), "%s", up.peer_ip);
 			pathwatch_follow(&s->path, up.local_ip, up.peer_ip);
 			s->worker_rekeying = false;
+			s->rekey_allowed_ms = now_ms() + s->params.rekey_time * 500.0;
 			if (!s->worker_down)
 				return 0; /* a rekey: there was no outage */
 			s->worker_down = false;
@@ -392,6 +409,7 @@ static int on_worker(struct ks_session *s, uint8_t *msg, double t0, int *rc)
 			s->stop_requested = true; /* wait for the worker's END, keep our code */
 			return 0;
 		}
+		s->rekey_allowed_ms = now_ms() + s->params.rekey_time * 500.0;
 		privsep_send_type(s->ps.fd, PS_GO);
 		return 0;
 	case PS_READY:
@@ -409,9 +427,11 @@ static int on_worker(struct ks_session *s, uint8_t *msg, double t0, int *rc)
 		}
 		return 0;
 	case PS_REKEY:
-		if (!s->split.started || s->worker_down || s->worker_rekeying)
+		if (!s->split.started || s->worker_down || s->worker_rekeying ||
+		    !rekey_expected(s))
 			goto violation;
 		s->worker_rekeying = true;
+		s->rekey_sockets = 0;
 		return 0;
 	case PS_DOWN:
 		if (!s->split.started || s->worker_down)
@@ -482,7 +502,8 @@ static void reap_worker(struct ks_session *s)
  * anything in the network changed (any): it tries again at once. */
 static void path_changed(struct ks_session *s, const char *why, bool any)
 {
-	if (s->stop_sent || !s->split.started)
+	/* A rekey's new connection takes the path as it is now (PS_UP says which). */
+	if (s->stop_sent || !s->split.started || s->worker_rekeying)
 		return;
 	if (s->worker_down && any) {
 		/* A burst of events (a link going down flushes many routes): one retry. */

@@ -42,6 +42,8 @@ struct ks_session {
 	bool stop_sent;		/* monitor: the worker was told to stop */
 	bool worker_down;	/* monitor: the worker is reconnecting */
 	bool worker_rekeying;	/* monitor: ... or making a new tunnel for a rekey (up still) */
+	unsigned int rekey_sockets;	/* monitor: sockets given for the rekey under way */
+	double rekey_allowed_ms;	/* monitor: no rekey before (half the gateway's period) */
 	int ready_fd;		/* monitor, --background: the launcher waits for a byte */
 	int ctl_fd;
 	struct ks_ctl_server *ctl;

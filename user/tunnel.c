@@ -337,8 +337,10 @@ static void rekey(struct ks_tunnel *t, time_t now)
 			flush_tls(t);
 			return;
 		}
+		const char *why = ERR_reason_error_string(ERR_get_error());
+
 		ks_warn("tunnel", "event=rekey_failed method=ssl reason=\"%s\"",
-			ERR_reason_error_string(ERR_get_error()));
+			why ? why : "unknown");
 	}
 	t->rekey_at = 0;
 	finish(t, KS_END_REKEY, "rekey: a new tunnel, as the gateway asks", NULL);
@@ -525,8 +527,12 @@ struct ks_tunnel *tunnel_new(const struct ks_tunnel_cfg *cfg, struct ks_error *e
 	if (cfg->params->rekey_time > 0 && (!strcmp(cfg->params->rekey_method, "ssl") ||
 					    !strcmp(cfg->params->rekey_method, "new-tunnel")))
 		t->rekey_at = time(NULL) + cfg->params->rekey_time;
-	SSL_set_msg_callback_arg(cfg->ssl, t);
-	SSL_set_msg_callback(cfg->ssl, on_tls_message);
+	/* Only where a KeyUpdate will be asked for: OpenSSL calls it for every record. */
+	if (t->rekey_at && !strcmp(cfg->params->rekey_method, "ssl") &&
+	    SSL_version(cfg->ssl) >= TLS1_3_VERSION) {
+		SSL_set_msg_callback_arg(cfg->ssl, t);
+		SSL_set_msg_callback(cfg->ssl, on_tls_message);
+	}
 	if (setup_fds(t, e))
 		goto fail;
 	if (!cfg->ring) {

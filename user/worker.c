@@ -240,6 +240,8 @@ static int reconnect(struct ks_session *s, time_t down_at, struct ks_error *e)
 			snprintf(why, sizeof(why), "%s", e->msg);
 			ks_warn("tunnel", "event=relogin reason=\"%s\"", esc(why));
 			err = session_relogin(s, e);
+			if (!err) /* a new session: the gateway's limits count from now */
+				s->connected_at = time(NULL);
 			if (err == -EPERM) /* a person is needed: as before, the session ends */
 				err = ks_fail(e, -EACCES, "%.200s; %.100s", why, e->msg);
 			/* A gateway just restarted may refuse a login it takes a moment later; the
@@ -284,7 +286,8 @@ static bool ended_by_timer(const struct ks_session *s)
 		ks_info("tunnel", "event=session_timeout limit_s=%d", p->session_timeout);
 		return true;
 	}
-	if (p->idle_timeout > 0 && idle >= p->idle_timeout) {
+	/* + 2: the data path notes the last packet once a second, in whole seconds. */
+	if (p->idle_timeout > 0 && idle + 2 >= p->idle_timeout) {
 		/* How long it lets a session carry no packet (X-CSTP-Idle-Timeout). */
 		fprintf(stderr, "kslice: session ended by the gateway: no packet went through "
 				"the tunnel for %ld s, and its idle limit is %d s (%s); connect "
@@ -307,8 +310,9 @@ static int rekey_new_tunnel(struct ks_session *s, struct ks_error *e)
 	if (err)
 		return ks_fail(e, err, "rekey: the monitor is gone");
 	err = session_reconnect(s, e);
-	if (err == -EINTR || s->stop_requested)
+	if (err == -EINTR)
 		return -EINTR;
+	/* A stop that came meanwhile: the loop says goodbye on the new connection. */
 	if (err) {
 		ks_warn("tunnel", "event=rekey_failed method=new-tunnel reason=\"%s\"", esc(e->msg));
 		return err;
@@ -316,7 +320,8 @@ static int rekey_new_tunnel(struct ks_session *s, struct ks_error *e)
 	s->ps.shared->c.rekeys++;
 	s->ps.shared->c.last_rekey_at = time(NULL);
 	ks_info("tunnel", "event=rekeyed method=new-tunnel next_in_s=%d", s->params.rekey_time);
-	return send_up(s, true);
+	err = send_up(s, true);
+	return err ? ks_fail(e, err, "rekey: telling the monitor: %s", strerror(-err)) : 0;
 }
 
 static int run_tunnel(struct ks_session *s, struct ks_error *e)
@@ -358,6 +363,17 @@ static int run_tunnel(struct ks_session *s, struct ks_error *e)
 		ks_info("tunnel", "event=ended cause=%s reason=\"%s\" uptime_s=%ld",
 			tunnel_end_name(end), esc(tunnel_end_reason(s->tunnel)),
 			(long)(time(NULL) - s->connected_at));
+		if (end == KS_END_REKEY && s->stop_requested) {
+			/* A stop that met the rekey: the goodbye goes on the connection we still
+			 * have (a new tunnel on it stops at once, as a stop before the loop). */
+			err = tunnel_free(s->tunnel);
+			s->tunnel = NULL;
+			buf_free_secret(&s->early); /* its frames were taken already */
+			if (!err)
+				continue;
+			ks_fail(e, err, "tunnel: io_uring requests would not end");
+			return KS_EXIT_ERROR;
+		}
 		if (s->stop_requested || (end != KS_END_REKEY && (!s->o->reconnect_timeout_s ||
 								  (end != KS_END_CLOSED && end != KS_END_DPD))))
 			break;
@@ -378,7 +394,7 @@ static int run_tunnel(struct ks_session *s, struct ks_error *e)
 				return KS_EXIT_OK;
 			if (!s->o->reconnect_timeout_s) { /* reconnects are off: so is this */
 				fprintf(stderr, "kslice: session lost: %s\n", e->msg);
-				return KS_EXIT_GATEWAY;
+				return worker_exit_for(err);
 			}
 			snprintf(last_cause, sizeof(last_cause), "rekey: %.180s", e->msg);
 		}
@@ -407,11 +423,14 @@ static int run_tunnel(struct ks_session *s, struct ks_error *e)
 		return KS_EXIT_OK;
 	case KS_END_GATEWAY_DISCONNECT:
 	case KS_END_GATEWAY_TERMINATE:
-	case KS_END_CLOSED:
-	case KS_END_DPD:
 		if (!ended_by_timer(s))
 			fprintf(stderr, "kslice: session ended by the gateway: %s\n",
 				tunnel_end_reason(s->tunnel));
+		return KS_EXIT_GATEWAY;
+	case KS_END_CLOSED: /* with reconnects off */
+	case KS_END_DPD:
+		fprintf(stderr, "kslice: session ended by the gateway: %s\n",
+			tunnel_end_reason(s->tunnel));
 		return KS_EXIT_GATEWAY;
 	case KS_END_PROTOCOL:
 		return KS_EXIT_PROTOCOL;
