@@ -10,11 +10,15 @@
 #include "http.h"
 #include "tls.h"
 
+/* The blank line that ends a head: LF LF or LF CR LF. */
 static const char *find_head_end(const char *data, size_t len, size_t *head_len)
 {
-	for (size_t i = 0; i + 1 < len; i++) {
-		if (data[i] != '\n')
-			continue;
+	for (const char *lf = memchr(data, '\n', len); lf;
+	     lf = memchr(lf + 1, '\n', len - (size_t)(lf + 1 - data))) {
+		size_t i = (size_t)(lf - data);
+
+		if (i + 1 >= len)
+			break;
 		if (data[i + 1] == '\n') {
 			*head_len = i + 2;
 			return data + i;
@@ -174,7 +178,15 @@ int http_dechunk(const uint8_t *in, size_t len, struct ks_buf *body, struct ks_e
 	size_t pos = 0;
 
 	body->len = 0;
-	for (;;) {
+	return http_dechunk_from(in, len, &pos, body, e);
+}
+
+int http_dechunk_from(const uint8_t *in, size_t len, size_t *at, struct ks_buf *body,
+		      struct ks_error *e)
+{
+	size_t pos = *at;
+
+	for (;; *at = pos) {
 		const uint8_t *lf = memchr(in + pos, '\n', len - pos);
 		size_t size = 0, i = pos, digits = 0;
 
@@ -220,7 +232,10 @@ static int read_body(SSL *ssl, struct ks_http_resp *r, struct ks_buf *in,
 	if (r->status == 204 || r->status == 304)
 		return 0;
 	if (te && !strcasecmp(te, "chunked")) {
-		while ((err = http_dechunk(in->data, in->len, &r->body, e)) == -EAGAIN)
+		size_t at = 0; /* each byte decoded once, however the gateway cuts its records */
+
+		r->body.len = 0;
+		while ((err = http_dechunk_from(in->data, in->len, &at, &r->body, e)) == -EAGAIN)
 			if ((n = fill(ssl, in, d, e)) <= 0)
 				return n ? n : ks_fail(e, -EPROTO, "http: EOF inside chunked body");
 		return err;
@@ -266,7 +281,16 @@ int http_roundtrip(SSL *ssl, const struct ks_buf *req, bool no_body, int timeout
 		return deadline_fail(&d, e);
 	if (err)
 		return ks_fail(e, -EIO, "http: cannot send request: %s", tls_last_error());
-	while ((err = http_parse_head((char *)in.data, in.len, r, &head_len, e)) == -EAGAIN) {
+	/* The head is parsed once it is whole; until then only the bytes that came last are
+	 * looked at (a gateway that sends a byte per record costs linear time, not square). */
+	for (size_t scanned = 0;; scanned = in.len) {
+		size_t from = scanned > 2 ? scanned - 2 : 0, probe;
+
+		if (in.len >= HTTP_MAX_HEAD || (in.len > from && find_head_end((char *)in.data + from,
+										 in.len - from, &probe))) {
+			err = http_parse_head((char *)in.data, in.len, r, &head_len, e);
+			break;
+		}
 		n = fill(ssl, &in, &d, e);
 		if (n <= 0) {
 			err = n ? n : ks_fail(e, -ECONNRESET, "http: gateway closed the connection");

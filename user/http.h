@@ -41,6 +41,11 @@ const char *http_header(const struct ks_http_resp *r, const char *name);
 char *http_head_text(const struct ks_http_resp *r);
 /* Chunked body in[0..len) into body: 0 complete, -EAGAIN need more, else an error. */
 int http_dechunk(const uint8_t *in, size_t len, struct ks_buf *body, struct ks_error *e);
+/* The same, resumed: decoding starts at *at (0 the first time) and appends to body; on
+ * -EAGAIN *at is where the chunk still incomplete begins. Called again with more of the
+ * same bytes, it gives what http_dechunk gives on all of them. */
+int http_dechunk_from(const uint8_t *in, size_t len, size_t *at, struct ks_buf *body,
+		      struct ks_error *e);
 void http_resp_free(struct ks_http_resp *r);
 
 /* Sends req and reads the response. For CONNECT (no_body), bytes read past the head are

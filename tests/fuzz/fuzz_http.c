@@ -86,6 +86,23 @@ static void fuzz_dechunk(const uint8_t *p, size_t n)
 	FUZZ_CHECK(ea || ba.len <= n, "body of %zu from %zu bytes", ba.len, n);
 	FUZZ_CHECK(!ea || ea == -EAGAIN || ((ea == -EPROTO || ea == -EMSGSIZE) && e.msg[0]),
 		   "err %d '%s'", ea, e.msg);
+	/* Resumed after a cut the input chooses (as read_body does, record by record): the
+	 * same answer as decoding it at once, unless the first piece was already refused. */
+	{
+		struct ks_buf bd = { .limit = HTTP_MAX_BODY };
+		size_t cut = n ? (size_t)p[n - 1] * n / 256 : 0, at = 0;
+		int ed = http_dechunk_from(a, cut, &at, &bd, NULL);
+
+		FUZZ_CHECK(at <= cut, "resumed at %zu of a %zu-byte piece", at, cut);
+		if (ed == -EAGAIN) {
+			ed = http_dechunk_from(a, n, &at, &bd, NULL);
+			FUZZ_CHECK(ed == ea && bd.len == ba.len &&
+					   (!bd.len || !memcmp(bd.data, ba.data, bd.len)),
+				   "resumed at %zu: err %d, body %zu; at once: err %d, body %zu",
+				   cut, ed, bd.len, ea, ba.len);
+		}
+		buf_free(&bd);
+	}
 	/* A complete body stays complete, with the same content, when more bytes follow. */
 	if (!ea) {
 		struct ks_buf bc = { .limit = HTTP_MAX_BODY };
