@@ -283,7 +283,7 @@ int http_roundtrip(SSL *ssl, const struct ks_buf *req, bool no_body, int timeout
 		return ks_fail(e, -EIO, "http: cannot send request: %s", tls_last_error());
 	/* The head is parsed once it is whole; until then only the bytes that came last are
 	 * looked at (a gateway that sends a byte per record costs linear time, not square). */
-	for (size_t scanned = 0;; scanned = in.len) {
+	for (size_t scanned = 0;;) {
 		size_t from = scanned > 2 ? scanned - 2 : 0, probe;
 
 		if (in.len >= HTTP_MAX_HEAD || (in.len > from && find_head_end((char *)in.data + from,
@@ -291,6 +291,7 @@ int http_roundtrip(SSL *ssl, const struct ks_buf *req, bool no_body, int timeout
 			err = http_parse_head((char *)in.data, in.len, r, &head_len, e);
 			break;
 		}
+		scanned = in.len; /* what the next read brings is new */
 		n = fill(ssl, &in, &d, e);
 		if (n <= 0) {
 			err = n ? n : ks_fail(e, -ECONNRESET, "http: gateway closed the connection");
