@@ -325,6 +325,12 @@ static int post(const struct ks_connect_opts *o, SSL_CTX *ctx, struct auth_conn 
 	buf_free_secret(&req);
 	if (!err) {
 		err = http_jar_update(jar, resp);
+		if (err == -ENOSPC)
+			err = ks_fail(e, -EMSGSIZE, "auth: the gateway sets more than %d cookies",
+				      HTTP_MAX_COOKIES);
+		else if (err)
+			err = ks_fail(e, err, "auth: keeping the gateway's cookies: %s",
+				      strerror(-err));
 		const char *conn = http_header(resp, "Connection");
 
 		if (conn && !strcasecmp(conn, "close")) {
