@@ -26,17 +26,19 @@ decoy_packets() {
 	ks_in "$KS_NET" nft list table inet ksdecoy |
 		sed -n 's/.*counter packets \([0-9]*\).*/\1/p' | awk '{ n += $1 } END { print n + 0 }'
 }
-# Corporate pings, v4 and v6, five a second, for as long as a fault lasts.
+# Corporate pings, v4 and v6, five a second, for as long as a fault lasts. Started as
+# simple commands so that $! is ping itself (ip netns exec execs it), which the kill ends.
 corp_traffic_start() {
-	ks_in "$KS_CLI" ping -q -i 0.2 $KS_CORP_IP >/dev/null 2>&1 &
+	ip netns exec "$KS_CLI" ping -q -i 0.2 $KS_CORP_IP >/dev/null 2>&1 &
 	CT4=$!
-	ks_in "$KS_CLI" ping -q -6 -i 0.2 $KS_CORP_IP6 >/dev/null 2>&1 &
+	ip netns exec "$KS_CLI" ping -q -6 -i 0.2 $KS_CORP_IP6 >/dev/null 2>&1 &
 	CT6=$!
 }
 corp_traffic_stop() { # LABEL
 	kill $CT4 $CT6 2>/dev/null
 	wait $CT4 $CT6 2>/dev/null
 	ks_expect_eq "$1: no corporate packet reached a decoy" 0 "$(decoy_packets)"
+	ks_expect "$1: the corporate pings are over" eval "! kill -0 $CT4 2>/dev/null && ! kill -0 $CT6 2>/dev/null"
 }
 mkdir -p "$KS_WORK/www"
 head -c $((16 << 20)) /dev/urandom > "$KS_WORK/www/blob"
