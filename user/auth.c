@@ -153,7 +153,7 @@ static int answer_from_user(const struct ks_form_field *f, struct ks_answers *a,
 	return ks_fail(e, -ENOKEY,
 		       "auth: the gateway asks for '%s' (%s field '%s'); give it with --passwd-on-stdin%s",
 		       f->label ? f->label : f->name, what, f->name,
-		       f->kind == KS_FIELD_PASSWORD ? " or --token-secret" : " or --user");
+		       f->kind == KS_FIELD_PASSWORD ? ", --passwd-file or --token-secret" : " or --user");
 }
 
 static int choose_group(struct ks_form_field *f, const char *want, struct ks_error *e)
@@ -221,6 +221,8 @@ int auth_fill_form(struct ks_auth_doc *doc, struct ks_answers *a, struct ks_erro
 			/* A code field, or a password asked again after one was sent: TOTP. */
 			if (a->o->have_totp && (is_code_field(f) || a->passwords_sent > 0))
 				err = totp_answer(a, &answer);
+			else if (a->o->have_passwd && !a->passwd_used && !is_code_field(f))
+				a->passwd_used = (answer = secret_strdup(a->o->passwd)) != NULL;
 			else
 				err = answer_from_user(f, a, &answer, e);
 			passwords++;

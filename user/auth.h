@@ -38,6 +38,7 @@ struct ks_answers {
 	FILE *in;		/* --passwd-on-stdin lines */
 	bool tty;		/* may prompt on /dev/tty */
 	int passwords_sent;	/* in earlier stages */
+	bool passwd_used;	/* --passwd-file answered a field already */
 	uint64_t now;		/* for the TOTP code; 0: time(NULL) */
 };
 

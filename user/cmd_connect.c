@@ -647,6 +647,7 @@ int cmd_connect(int argc, char **argv)
 		goto out_msg;
 	}
 	totp_wipe(&o.totp); /* the worker's alone from now on */
+	opts_wipe_passwd(&o);
 	preload_start(&s.preload, CONFIG_SPLIT_MAX_PREFIXES); /* loads while the worker logs in */
 	s.auth.user = o.user ? strdup(o.user) : NULL;
 	s.ctl = ctl_server_new(s.ctl_fd, session_on_request, &s);

@@ -3,16 +3,46 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+
+#include "esc.h"
 #include "secret.h"
+#include "secret_file.h"
 #include "generated/config.h"
 #include "kslice/kconfig.h"
 #include "log.h"
 #include "opts.h"
+
+/* --passwd-file FILE or credential:NAME, a systemd credential ($CREDENTIALS_DIRECTORY). */
+static int read_passwd_file(struct ks_connect_opts *o, const char *arg, struct ks_error *e)
+{
+	char path[PATH_MAX];
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	int err;
+
+	if (!strncmp(arg, "credential:", 11)) {
+		const char *name = arg + 11;
+
+		if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+			return ks_fail(e, -EINVAL, "--passwd-file: '%s' is not a credential name",
+				       esc(name));
+		if (!dir || dir[0] != '/')
+			return ks_fail(e, -EINVAL, "--passwd-file %s: CREDENTIALS_DIRECTORY is not "
+				       "set (run from a systemd unit with LoadCredential=)", esc(arg));
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+			return ks_fail(e, -ENAMETOOLONG, "--passwd-file: credential path too long");
+		arg = path;
+	}
+	err = secret_read_line("--passwd-file", arg, true, o->passwd, sizeof(o->passwd), e);
+	o->have_passwd = !err;
+	return err;
+}
 
 void opts_connect_usage(FILE *f)
 {
@@ -21,6 +51,8 @@ void opts_connect_usage(FILE *f)
 	      "  -u, --user NAME             login name\n"
 	      "      --passwd-on-stdin       read form answers from stdin, one per line, in form order\n"
 	      "      --cookie-on-stdin       read a session cookie (openconnect --authenticate) from stdin\n"
+	      "      --passwd-file FILE      the password: FILE's first line (no access for others), or\n"
+	      "                              credential:NAME (systemd LoadCredential=); kept to log in again\n"
 	      "      --servercert HASH       accept the gateway certificate with this fingerprint:\n"
 	      "                              sha256:HEX (certificate), pin-sha256:BASE64 (public key),\n"
 	      "                              sha1:HEX; repeatable\n"
@@ -184,6 +216,7 @@ int opts_parse_server(struct ks_connect_opts *o, const char *arg, struct ks_erro
 
 enum {
 	OPT_PASSWD_STDIN = 256,
+	OPT_PASSWD_FILE,
 	OPT_COOKIE_STDIN,
 	OPT_SERVERCERT,
 	OPT_CAFILE,
@@ -221,6 +254,7 @@ enum {
 static const struct option long_opts[] = {
 	{ "user", required_argument, NULL, 'u' },
 	{ "passwd-on-stdin", no_argument, NULL, OPT_PASSWD_STDIN },
+	{ "passwd-file", required_argument, NULL, OPT_PASSWD_FILE },
 	{ "cookie-on-stdin", no_argument, NULL, OPT_COOKIE_STDIN },
 	{ "servercert", required_argument, NULL, OPT_SERVERCERT },
 	{ "cafile", required_argument, NULL, OPT_CAFILE },
@@ -434,6 +468,8 @@ static int parse_one(struct ks_connect_opts *o, int c, const char *arg, const ch
 	case OPT_PASSWD_STDIN:
 		o->passwd_on_stdin = true;
 		return 0;
+	case OPT_PASSWD_FILE:
+		return read_passwd_file(o, arg, e);
 	case OPT_COOKIE_STDIN:
 		o->cookie_on_stdin = true;
 		return 0;
@@ -613,6 +649,8 @@ int opts_parse_connect(struct ks_connect_opts *o, int argc, char **argv, struct 
 	}
 	if (o->passwd_on_stdin && o->cookie_on_stdin)
 		return ks_fail(e, -EINVAL, "--passwd-on-stdin and --cookie-on-stdin exclude each other");
+	if (o->have_passwd && o->cookie_on_stdin)
+		return ks_fail(e, -EINVAL, "--passwd-file and --cookie-on-stdin exclude each other");
 	if (optind >= argc)
 		return ks_fail(e, -EINVAL, "connect: no SERVER given (see kslice connect --help)");
 	/* vpn-slice style: everything after SERVER is a prefix or a name to tunnel. */
@@ -637,4 +675,11 @@ void opts_free(struct ks_connect_opts *o)
 	o->include = o->exclude = NULL;
 	o->n_include = o->n_exclude = 0;
 	totp_wipe(&o->totp);
+	opts_wipe_passwd(o);
+}
+
+void opts_wipe_passwd(struct ks_connect_opts *o)
+{
+	OPENSSL_cleanse(o->passwd, sizeof(o->passwd));
+	o->have_passwd = false;
 }

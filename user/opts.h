@@ -26,6 +26,8 @@ struct ks_connect_opts {
 	const char *user;
 	bool passwd_on_stdin;
 	bool cookie_on_stdin;
+	bool have_passwd;	/* --passwd-file: the first password field's answer */
+	char passwd[1024];	/* ... wiped by the monitor after the fork, mlocked in the worker */
 	struct ks_tls_trust trust;
 	bool have_totp;
 	struct ks_totp totp;
@@ -78,4 +80,6 @@ int opts_add_domain(struct ks_domain_arg **arr, size_t *n, const char *opt, cons
 /* argv as given after `connect`. -EAGAIN: --help was printed. */
 int opts_parse_connect(struct ks_connect_opts *o, int argc, char **argv, struct ks_error *e);
 void opts_free(struct ks_connect_opts *o);
+/* The --passwd-file password, wiped (the monitor, once the worker has its copy). */
+void opts_wipe_passwd(struct ks_connect_opts *o);
 void opts_connect_usage(FILE *f);

@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "secret_file.h"
 #include "totp.h"
 
 int base32_decode(const char *in, uint8_t *out, size_t outlen, size_t *written)
@@ -117,24 +118,6 @@ static int parse_otpauth(struct ks_totp *t, const char *uri, struct ks_error *e)
 	return err;
 }
 
-static int read_secret_file(const char *path, char *out, size_t outlen, struct ks_error *e)
-{
-	FILE *f = fopen(path, "re");
-	size_t n;
-
-	if (!f)
-		return ks_fail(e, -errno, "token secret: cannot open %s: %m", path);
-	setvbuf(f, NULL, _IONBF, 0); /* no stdio copy of the secret */
-	if (!fgets(out, (int)outlen, f)) {
-		fclose(f);
-		return ks_fail(e, -EINVAL, "token secret: %s is empty", path);
-	}
-	fclose(f);
-	n = strcspn(out, "\r\n");
-	out[n] = 0;
-	return 0;
-}
-
 int totp_parse_secret(struct ks_totp *t, const char *spec, struct ks_error *e)
 {
 	char line[1024];
@@ -158,7 +141,7 @@ int totp_parse_secret(struct ks_totp *t, const char *spec, struct ks_error *e)
 		unsetenv(spec + 4);
 		spec = line;
 	} else if (spec[0] == '@') {
-		err = read_secret_file(spec + 1, line, sizeof(line), e);
+		err = secret_read_line("token secret", spec + 1, false, line, sizeof(line), e);
 		if (err)
 			return err;
 		spec = line;

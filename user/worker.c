@@ -488,6 +488,7 @@ int worker_main(struct ks_session *s)
 	struct ks_ps_end end = { .type = PS_END };
 
 	mlock(&s->o->totp, sizeof(s->o->totp)); /* kept for reconnects: never swapped */
+	mlock(s->o->passwd, sizeof(s->o->passwd));
 	tls_set_socket_maker(socket_from_monitor, s);
 	end.exit_code = worker_run(s);
 	privsep_send(s->ps.fd, &end, sizeof(end));

@@ -25,7 +25,8 @@ FUZZ_LIBS    := -lssl -lcrypto -lz $(shell pkg-config --libs libxml-2.0)
 # stand-ins from tests/fuzz/ a target links before the archive (fake_tls: a gateway made
 # of fuzz input behind user/tls.h; stub_log: a ks_log that formats and drops).
 FUZZ_MODULES := buf csum gso gro http xml totp tls prefix cstp_params cstp_frame deflate dns_name \
-		opts $(notdir $(basename $(wildcard user/esc.c user/secret.c user/cstp.c user/env.c)))
+		opts $(notdir $(basename $(wildcard user/esc.c user/secret.c user/secret_file.c \
+		user/cstp.c user/env.c)))
 FUZZ_ALL := http cookie auth login postauth cstp_params cstp_frame inflate gso gro \
 	    pin totp server prefix domain
 FUZZ_ALL += $(if $(wildcard user/cstp.c),cstp_session) $(if $(wildcard user/ctl_proto.c),ctl)

@@ -161,6 +161,31 @@ ks_expect "gateway restart: traffic through the tunnel again" test -n "$took"
 ks_expect "gateway restart: still the same session (running)" ks_alive "$pid"
 ks_end_clean "gateway restart" "$pid" $IF
 
+# The password from --passwd-file (no stdin at all): kept, so the login again needs nobody.
+printf 'alicepass\n' > "$KS_WORK/alice.pw"
+chmod 644 "$KS_WORK/alice.pw"
+ks_kslice_fg "$KS_WORK/pwfile-open.log" -u alice --passwd-file "$KS_WORK/alice.pw" \
+	--servercert "$PIN" -i $IF $KS_GW_IP </dev/null
+ks_expect_eq "--passwd-file readable by others: refused, exit 2" 2 "$?"
+ks_expect "... the message names the file and the fix" \
+	grep -q "alice.pw can be read or written by other users (mode 0644): chmod o-rwx" \
+	"$KS_WORK/pwfile-open.log"
+chmod 600 "$KS_WORK/alice.pw"
+nsenter --net=/run/netns/$KS_CLI "$KS_BIN" connect -u alice --passwd-file "$KS_WORK/alice.pw" \
+	--servercert "$PIN" -i $IF $KS_GW_IP </dev/null >"$KS_WORK/pwfile.log" 2>&1 &
+pid=$!
+KS_PIDS+=($pid)
+ks_expect "--passwd-file: up, nothing on stdin" ks_wait_tunnel $IF "$pid"
+ks_expect "--passwd-file: restart ocserv" restart_ocserv
+for _ in $(seq 200); do grep -q 'event=reconnected' "$KS_WORK/pwfile.log" && break; sleep 0.1; done
+ks_expect "--passwd-file: the gateway forgot the session; kslice logged in again with the file's password" \
+	grep -q 'event=relogin_ok' "$KS_WORK/pwfile.log"
+took=$(ks_corp_ping_within $IF 20)
+ks_expect "--passwd-file: traffic through the tunnel again" test -n "$took"
+ks_expect "--passwd-file: the password is in no argument or environment" \
+	eval "! grep -qa alicepass /proc/$pid/cmdline /proc/$pid/environ"
+ks_end_clean "--passwd-file" "$pid" $IF
+
 # With a cookie from stdin (openconnect --authenticate): no credentials to log in again.
 cookie=$(echo alicepass | ks_in "$KS_CLI" timeout 30 openconnect --authenticate --user alice \
 	--passwd-on-stdin --servercert "$PIN" $KS_GW_IP 2>/dev/null | sed -n "s/^COOKIE='\(.*\)'$/\1/p")
