@@ -7,17 +7,20 @@
 #include "cstp.h"
 #include "cstp_params.h"
 #include "log.h"
+#include "oc_lz4.h"
 
 int cstp_init(struct ks_cstp *s, const struct ks_cstp_ops *ops, void *ctx,
-	      struct ks_counters *c, int mtu, int dpd, int keepalive, bool deflate, time_t now)
+	      struct ks_counters *c, int mtu, int dpd, int keepalive, enum ks_codec codec,
+	      time_t now)
 {
 	*s = (struct ks_cstp){ .ops = ops, .ctx = ctx, .c = c, .mtu = mtu, .dpd = dpd,
 			       .keepalive = keepalive, .last_rx = now, .last_tx = now,
-			       .last_data = now, .data_seen = c->tx_packets + c->rx_packets };
+			       .last_data = now, .data_seen = c->tx_packets + c->rx_packets,
+			       .codec = codec };
 	s->scratch = malloc(CSTP_SCRATCH);
 	if (!s->scratch)
 		return -ENOMEM;
-	if (deflate && !(s->z = deflate_new())) {
+	if (codec == KS_CODEC_DEFLATE && !(s->z = deflate_new())) {
 		cstp_fini(s);
 		return -ENOMEM;
 	}
@@ -91,6 +94,16 @@ static void deliver_compressed(struct ks_cstp *s, const struct ks_cstp_frame *f)
 	size_t len = 0;
 	int err;
 
+	if (s->codec == KS_CODEC_LZ4) {
+		/* A block of its own: a bad one is dropped, the session goes on. */
+		if (unlz4_packet(f->payload, f->len, s->scratch, CSTP_MAX_MTU, &len)) {
+			s->c->rx_bad_frames++;
+			return;
+		}
+		s->c->rx_compressed++;
+		deliver(s, s->scratch, len);
+		return;
+	}
 	if (!s->z) {
 		end(s, KS_END_PROTOCOL, "cstp: compressed frame but no compression was agreed");
 		return;
@@ -167,6 +180,14 @@ size_t cstp_feed(struct ks_cstp *s, const uint8_t *data, size_t len, time_t now)
 	return off;
 }
 
+/* zlen bytes compressed into the scratch buffer, after room for the header. */
+static void send_compressed(struct ks_cstp *s, size_t zlen)
+{
+	cstp_put_hdr(s->scratch, CSTP_COMPRESSED, (uint16_t)zlen);
+	send_frame(s, s->scratch, CSTP_HDR_LEN + zlen);
+	s->c->tx_compressed++;
+}
+
 void cstp_send_packet(struct ks_cstp *s, uint8_t *pkt, size_t len)
 {
 	size_t zlen;
@@ -184,9 +205,13 @@ void cstp_send_packet(struct ks_cstp *s, uint8_t *pkt, size_t len)
 			end(s, KS_END_ERROR, "deflate failed");
 			return;
 		}
-		cstp_put_hdr(s->scratch, CSTP_COMPRESSED, (uint16_t)zlen);
-		send_frame(s, s->scratch, CSTP_HDR_LEN + zlen);
-		s->c->tx_compressed++;
+		send_compressed(s, zlen);
+		return;
+	}
+	/* LZ4: only what shrinks goes compressed; the rest as plain data frames. */
+	if (s->codec == KS_CODEC_LZ4 &&
+	    !lz4_packet(pkt, len, s->scratch + CSTP_HDR_LEN, CSTP_SCRATCH - CSTP_HDR_LEN, &zlen)) {
+		send_compressed(s, zlen);
 		return;
 	}
 	cstp_put_hdr(pkt - CSTP_HDR_LEN, CSTP_DATA, (uint16_t)len);

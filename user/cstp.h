@@ -10,6 +10,7 @@
 #include <time.h>
 #include "counters.h"
 #include "cstp_frame.h"
+#include "cstp_params.h"
 #include "deflate.h"
 
 struct ks_cstp_ops {
@@ -25,7 +26,8 @@ struct ks_cstp {
 	const struct ks_cstp_ops *ops;
 	void *ctx;
 	struct ks_counters *c;
-	struct ks_deflate *z;	/* NULL unless deflate was agreed */
+	enum ks_codec codec;	/* what the gateway chose */
+	struct ks_deflate *z;	/* deflate's streams, NULL unless it was chosen */
 	int mtu, dpd, keepalive;
 	time_t last_rx, last_tx, dpd_sent_at;
 	time_t last_data;	/* a packet either way, seen at the last tick */
@@ -40,9 +42,10 @@ struct ks_cstp {
  * send (a DPD echo included) may be larger. */
 #define CSTP_MAX_SEND_FRAME 16384
 
-/* deflate: the gateway agreed to X-CSTP-Content-Encoding: deflate. */
+/* codec: the gateway's X-CSTP-Content-Encoding. */
 int cstp_init(struct ks_cstp *s, const struct ks_cstp_ops *ops, void *ctx,
-	      struct ks_counters *c, int mtu, int dpd, int keepalive, bool deflate, time_t now);
+	      struct ks_counters *c, int mtu, int dpd, int keepalive, enum ks_codec codec,
+	      time_t now);
 void cstp_fini(struct ks_cstp *s);
 /* Takes whole frames from a decrypted stream; returns the bytes consumed (a partial frame
  * stays with the caller). A stream that is not CSTP calls end(KS_END_PROTOCOL). */

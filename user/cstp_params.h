@@ -21,6 +21,17 @@ struct ks_ip {
 	uint8_t addr[16];
 };
 
+/* The compression of CSTP data frames the gateway chose (X-CSTP-Content-Encoding). */
+enum ks_codec {
+	KS_CODEC_NONE = 0,
+	KS_CODEC_DEFLATE,	/* the ASA's: one stream per direction (deflate.h) */
+	KS_CODEC_LZ4,		/* "oc-lz4", ocserv's: a block per packet (oc_lz4.h) */
+};
+const char *cstp_codec_name(enum ks_codec c);
+
+/* What kslice offers (--compression). */
+enum ks_offer { KS_OFFER_NONE, KS_OFFER_STATELESS, KS_OFFER_ALL };
+
 struct ks_cstp_params {
 	bool have4, have6;
 	struct in_addr addr4, mask4;
@@ -44,7 +55,7 @@ struct ks_cstp_params {
 	int dpd, keepalive, idle_timeout, rekey_time, session_timeout, disconnected_timeout;
 	char rekey_method[16];
 	bool tunnel_all_dns;
-	bool deflate; /* X-CSTP-Content-Encoding: deflate */
+	enum ks_codec codec; /* X-CSTP-Content-Encoding */
 	bool dtls_offered;
 	int dtls_port, dtls_dpd, dtls_keepalive, dtls_mtu;
 	char dtls_cipher[64];
@@ -54,7 +65,7 @@ struct ks_cstp_params {
 
 /* CONNECT request; cookie is the session token. */
 int cstp_build_connect(struct ks_buf *req, const char *host_header, const char *useragent,
-		       const char *cookie, const char *hostname, bool ipv6, bool deflate,
+		       const char *cookie, const char *hostname, bool ipv6, enum ks_offer offer,
 		       int base_mtu);
 int cstp_parse_response(const struct ks_http_resp *r, struct ks_cstp_params *p,
 			struct ks_error *e);

@@ -67,7 +67,8 @@ void opts_connect_usage(FILE *f)
 	      "  -U, --setuid USER           the process that talks to the gateway runs as USER\n"
 	      "                              (default " CONFIG_PRIVSEP_USER ", no capabilities)\n"
 	      "  -l, --syslog                log to syslog instead of stderr\n"
-	      "      --compression MODE      all (default: deflate if the gateway offers it) or none\n"
+	      "      --compression MODE      all (default: oc-lz4 or deflate, as the gateway takes),\n"
+	      "                              stateless (oc-lz4 only) or none\n"
 	      "      --no-compression        same as --compression none\n"
 	      "      --disable-ipv6          do not ask for an IPv6 tunnel address\n"
 	      "      --useragent STRING      HTTP User-Agent sent to the gateway\n"
@@ -506,15 +507,17 @@ static int parse_one(struct ks_connect_opts *o, int c, const char *arg, const ch
 		return 0;
 	case OPT_COMPRESSION:
 		if (!strcmp(arg, "none"))
-			o->compress = KS_COMPRESS_NONE;
-		else if (!strcmp(arg, "all") || !strcmp(arg, "stateless"))
-			o->compress = KS_COMPRESS_ALL;
+			o->compress = KS_OFFER_NONE;
+		else if (!strcmp(arg, "stateless"))
+			o->compress = KS_OFFER_STATELESS;
+		else if (!strcmp(arg, "all"))
+			o->compress = KS_OFFER_ALL;
 		else
 			return ks_fail(e, -EINVAL, "--compression: '%s' is not all, stateless or none",
 				       arg);
 		return 0;
 	case OPT_NO_COMPRESSION:
-		o->compress = KS_COMPRESS_NONE;
+		o->compress = KS_OFFER_NONE;
 		return 0;
 	case OPT_DISABLE_IPV6:
 		o->ipv6 = false;
@@ -604,7 +607,7 @@ int opts_parse_connect(struct ks_connect_opts *o, int argc, char **argv, struct 
 	memset(o, 0, sizeof(*o));
 	snprintf(o->ifname, sizeof(o->ifname), "%s", CONFIG_DEFAULT_IFNAME);
 	o->verbosity = KS_LOG_INFO;
-	o->compress = IS_ENABLED(CONFIG_COMPRESSION) ? KS_COMPRESS_ALL : KS_COMPRESS_NONE;
+	o->compress = IS_ENABLED(CONFIG_COMPRESSION) ? KS_OFFER_ALL : KS_OFFER_NONE;
 	o->ipv6 = IS_ENABLED(CONFIG_IPV6);
 	/* ocserv gives IPv6 routes and DNS only to agents it knows: "...Agent v<N>", N > 3. */
 	o->useragent = "Open AnyConnect VPN Agent v9.12 (kslice 0.1)";

@@ -10,7 +10,6 @@
 #include "tls.h"
 #include "totp.h"
 
-enum ks_compress { KS_COMPRESS_NONE, KS_COMPRESS_ALL };
 
 /* What stays when a session ends (--kill-switch; docs/design.md, "What survives a crash"). */
 enum ks_kill_switch {
@@ -38,7 +37,7 @@ struct ks_connect_opts {
 	const char *setuid_user;	/* the worker's user (privsep.h); NULL: CONFIG_PRIVSEP_USER */
 	bool syslog;
 	int verbosity;
-	enum ks_compress compress;
+	enum ks_offer compress;	/* --compression (cstp_params.h) */
 	bool ipv6;
 	const char *useragent;
 	int timeout_s;

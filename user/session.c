@@ -47,7 +47,7 @@ static int cstp_connect(struct ks_session *s, struct ks_error *e)
 	gethostname(hostname, sizeof(hostname) - 1);
 	auth_host_header(o, host, sizeof(host));
 	err = cstp_build_connect(&req, host, o->useragent, s->auth.cookie, hostname, o->ipv6,
-				 o->compress != KS_COMPRESS_NONE, 1500);
+				 o->compress, 1500);
 	if (!err)
 		err = http_roundtrip(s->ssl, &req, true, o->timeout_s, &resp, &s->early, e);
 	buf_free_secret(&req);

@@ -57,7 +57,7 @@ static void tunnel_params(struct ks_json *j, const struct ks_cstp_params *p)
 	json_i64(j, "session_timeout", p->session_timeout);
 	json_i64(j, "rekey_time", p->rekey_time);
 	json_str(j, "rekey_method", p->rekey_method[0] ? p->rekey_method : NULL);
-	json_str(j, "compression", p->deflate ? "deflate" : "none");
+	json_str(j, "compression", cstp_codec_name(p->codec));
 	json_bool(j, "dtls_offered", p->dtls_offered);
 	json_i64(j, "dtls_port", p->dtls_port);
 	json_u64(j, "rejected_headers", (uint64_t)p->warnings);
@@ -267,7 +267,7 @@ void status_text(const struct ks_session *s, struct ks_buf *out)
 	if (p->have6)
 		buf_printf(out, "address6:  %s\n", inet_ntop(AF_INET6, &p->addr6, a, sizeof(a)));
 	buf_printf(out, "mtu:       %d  dpd %ds  keepalive %ds  compression %s\n", p->mtu, p->dpd,
-		   p->keepalive, p->deflate ? "deflate" : "none");
+		   p->keepalive, cstp_codec_name(p->codec));
 	for (int i = 0; i < p->ndns; i++)
 		buf_printf(out, "dns:       %s\n",
 			   inet_ntop(p->dns[i].family, p->dns[i].addr, a, sizeof(a)));

@@ -519,7 +519,7 @@ struct ks_tunnel *tunnel_new(const struct ks_tunnel_cfg *cfg, struct ks_error *e
 		goto fail;
 	}
 	if (cstp_init(&t->cstp, &cstp_ops, t, t->c, cfg->params->mtu, cfg->params->dpd,
-		      cfg->params->keepalive, cfg->params->deflate, time(NULL))) {
+		      cfg->params->keepalive, cfg->params->codec, time(NULL))) {
 		ks_fail(e, -ENOMEM, "tunnel: out of memory (CSTP state, compression)");
 		goto fail;
 	}

@@ -143,7 +143,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.inflated = malloc(CSTP_MAX_PAYLOAD);
 	f.peer_tx = deflate_new();
 	f.peer_rx = deflate_new();
-	FUZZ_CHECK(!cstp_init(&f.s, &ops, NULL, &f.c, mtu, dpd, ka, f.deflate, now), "init");
+	FUZZ_CHECK(!cstp_init(&f.s, &ops, NULL, &f.c, mtu, dpd, ka,
+			     f.deflate ? KS_CODEC_DEFLATE : KS_CODEC_NONE, now),
+		   "init");
 	while (in.n) {
 		uint8_t op = fuzz_u8(&in);
 		size_t want, n, zl = 0;

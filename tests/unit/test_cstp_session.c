@@ -3,12 +3,14 @@
  * and ends; nothing it sends may write past a buffer (run under ASan by make check-san). */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "generated/config.h"
 #include "cstp.h"
 #include "cstp_params.h"
 #include "kslice/kconfig.h"
 #include "ks_test.h"
+#include "oc_lz4.h"
 
 struct sink {
 	uint8_t sent[CSTP_SCRATCH];
@@ -65,7 +67,7 @@ void test_cstp_session(void)
 	struct sink *k = calloc(1, sizeof(*k));
 	uint8_t *f;
 
-	ASSERT_OK(cstp_init(&s, &sink_ops, k, &c, 1400, 30, 20, false, 1000), "init");
+	ASSERT_OK(cstp_init(&s, &sink_ops, k, &c, 1400, 30, 20, KS_CODEC_NONE, 1000), "init");
 
 	test__start_subtest("the largest DPD-REQ that fits one record is echoed whole");
 	size_t big = CSTP_MAX_SEND_FRAME - CSTP_HDR_LEN;
@@ -133,7 +135,7 @@ void test_cstp_session(void)
 
 	test__start_subtest("DISCONNECT reason arrives escaped");
 	memset(k, 0, sizeof(*k));
-	ASSERT_OK(cstp_init(&s, &sink_ops, k, &c, 1400, 30, 20, false, 1000), "init");
+	ASSERT_OK(cstp_init(&s, &sink_ops, k, &c, 1400, 30, 20, KS_CODEC_NONE, 1000), "init");
 	static const char why[] = "\xb0" "bye\x1b[2J\nlevel=err \"x\"";
 	f = frame(CSTP_DISCONNECT, sizeof(why) - 1, 0);
 	memcpy(f + CSTP_HDR_LEN, why, sizeof(why) - 1);
@@ -145,7 +147,7 @@ void test_cstp_session(void)
 
 	test__start_subtest("bad magic ends the session, naming the offset");
 	memset(k, 0, sizeof(*k));
-	ASSERT_OK(cstp_init(&s, &sink_ops, k, &c, 1400, 30, 20, false, 1000), "init");
+	ASSERT_OK(cstp_init(&s, &sink_ops, k, &c, 1400, 30, 20, KS_CODEC_NONE, 1000), "init");
 	cstp_feed(&s, (const uint8_t *)"HTTP/1.1 200", 12, 1001);
 	ASSERT_EQ(k->end, KS_END_PROTOCOL, "protocol end");
 	ASSERT_TRUE(strstr(k->reason, "bad magic") != NULL, k->reason);
@@ -153,7 +155,7 @@ void test_cstp_session(void)
 
 	test__start_subtest("DPD: a request after the interval, dead peer after another");
 	memset(k, 0, sizeof(*k));
-	ASSERT_OK(cstp_init(&s, &sink_ops, k, &c, 1400, 30, 0, false, 1000), "init");
+	ASSERT_OK(cstp_init(&s, &sink_ops, k, &c, 1400, 30, 0, KS_CODEC_NONE, 1000), "init");
 	cstp_tick(&s, 1029);
 	ASSERT_EQ(k->nsent, 0, "quiet before the interval");
 	cstp_tick(&s, 1030);
@@ -182,7 +184,7 @@ void test_cstp_session_deflate(void)
 		return;
 	}
 	peer = deflate_new();
-	ASSERT_OK(cstp_init(&s, &sink_ops, k, &c, 1400, 0, 0, true, 1000), "init");
+	ASSERT_OK(cstp_init(&s, &sink_ops, k, &c, 1400, 0, 0, KS_CODEC_DEFLATE, 1000), "init");
 
 	test__start_subtest("a packet inflating past any MTU is dropped; the stream stays in step");
 	memset(big, 0x45, sizeof(big));
@@ -209,6 +211,71 @@ void test_cstp_session_deflate(void)
 	ASSERT_TRUE(strstr(k->reason, "inflate") != NULL, k->reason);
 	cstp_fini(&s);
 	deflate_free(peer);
+	free(f);
+	free(k);
+}
+
+/* oc-lz4: a block per packet. What shrinks goes compressed and comes back whole; what does
+ * not goes plain; a bad block is dropped and counted, and the session goes on. */
+void test_cstp_session_lz4(void)
+{
+	struct sink *k = calloc(1, sizeof(*k));
+	struct ks_counters c = { 0 };
+	struct ks_cstp s;
+	uint8_t pkt[CSTP_HDR_LEN + 1400], z[2048], back[1500];
+	uint8_t *f = malloc(CSTP_HDR_LEN + sizeof(z));
+	size_t zl = 0, bl = 0;
+
+	if (!IS_ENABLED(CONFIG_COMPRESSION)) {
+		test__skip("CONFIG_COMPRESSION is off");
+		free(k);
+		free(f);
+		return;
+	}
+	ASSERT_OK(cstp_init(&s, &sink_ops, k, &c, 1400, 0, 0, KS_CODEC_LZ4, 1000), "init");
+
+	test__start_subtest("a packet that shrinks is sent as an LZ4 block, which decodes whole");
+	for (size_t i = 0; i < 1400; i++)
+		pkt[CSTP_HDR_LEN + i] = (uint8_t)("kslice compresses "[i % 18]);
+	pkt[CSTP_HDR_LEN] = 0x45;
+	cstp_send_packet(&s, pkt + CSTP_HDR_LEN, 1400);
+	ASSERT_EQ(c.tx_compressed, 1, "counted");
+	ASSERT_EQ(k->sent[6], CSTP_COMPRESSED, "a COMPRESSED frame");
+	KS_CHECK(k->sent_len > CSTP_HDR_LEN && k->sent_len < CSTP_HDR_LEN + 1400, "shorter: %zu",
+		 k->sent_len);
+	ASSERT_OK(unlz4_packet(k->sent + CSTP_HDR_LEN, k->sent_len - CSTP_HDR_LEN, back,
+			       sizeof(back), &bl), "decodes");
+	KS_CHECK(bl == 1400 && !memcmp(back, pkt + CSTP_HDR_LEN, 1400), "the same packet");
+
+	test__start_subtest("one that does not shrink goes plain");
+	for (uint32_t i = 0, x = 2463534242u; i < 1400; i++) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5; /* xorshift: nothing to find */
+		pkt[CSTP_HDR_LEN + i] = (uint8_t)x;
+	}
+	cstp_send_packet(&s, pkt + CSTP_HDR_LEN, 1400);
+	ASSERT_EQ(c.tx_compressed, 1, "not counted");
+	ASSERT_EQ(k->sent[6], CSTP_DATA, "a DATA frame");
+
+	test__start_subtest("a block from the gateway is delivered");
+	for (size_t i = 0; i < 1000; i++)
+		back[i] = (uint8_t)("gateway "[i % 8]);
+	back[0] = 0x45;
+	ASSERT_OK(lz4_packet(back, 1000, z, sizeof(z), &zl), "peer lz4");
+	cstp_put_hdr(f, CSTP_COMPRESSED, (uint16_t)zl);
+	memcpy(f + CSTP_HDR_LEN, z, zl);
+	cstp_feed(&s, f, CSTP_HDR_LEN + zl, 1001);
+	ASSERT_EQ(k->ndelivered, 1, "delivered");
+	ASSERT_EQ(k->delivered_len, 1000, "whole");
+	ASSERT_EQ(c.rx_compressed, 1, "counted");
+
+	test__start_subtest("a bad block is dropped and counted; the session goes on");
+	cstp_put_hdr(f, CSTP_COMPRESSED, 64);
+	memset(f + CSTP_HDR_LEN, 0xff, 64);
+	cstp_feed(&s, f, CSTP_HDR_LEN + 64, 1001);
+	ASSERT_EQ(k->end, KS_END_NONE, "still up");
+	ASSERT_EQ(c.rx_bad_frames, 1, "counted");
+	ASSERT_EQ(k->ndelivered, 1, "nothing more delivered");
+	cstp_fini(&s);
 	free(f);
 	free(k);
 }
