@@ -7,6 +7,7 @@
 #include "cstp.h"
 #include "cstp_params.h"
 #include "log.h"
+#include "lzs.h"
 #include "oc_lz4.h"
 
 int cstp_init(struct ks_cstp *s, const struct ks_cstp_ops *ops, void *ctx,
@@ -86,6 +87,20 @@ static void deliver(struct ks_cstp *s, const uint8_t *pkt, size_t len)
 	s->c->rx_bytes += len;
 }
 
+/* The codecs that take one packet at a time, with no state between packets. */
+struct stateless_codec {
+	int (*pack)(const uint8_t *in, size_t len, uint8_t *out, size_t outcap, size_t *outlen);
+	int (*unpack)(const uint8_t *in, size_t len, uint8_t *out, size_t outcap, size_t *outlen);
+};
+
+static const struct stateless_codec *stateless(enum ks_codec c)
+{
+	static const struct stateless_codec lz4 = { lz4_packet, unlz4_packet },
+					    lzs = { lzs_packet, unlzs_packet };
+
+	return c == KS_CODEC_LZ4 ? &lz4 : c == KS_CODEC_LZS ? &lzs : NULL;
+}
+
 /* Inflated into the scratch buffer, then delivered like any data frame. The stream stays
  * in step whatever happens to the packet; only a corrupt stream ends the session. */
 static void deliver_compressed(struct ks_cstp *s, const struct ks_cstp_frame *f)
@@ -94,9 +109,9 @@ static void deliver_compressed(struct ks_cstp *s, const struct ks_cstp_frame *f)
 	size_t len = 0;
 	int err;
 
-	if (s->codec == KS_CODEC_LZ4) {
+	if (stateless(s->codec)) {
 		/* A block of its own: a bad one is dropped, the session goes on. */
-		if (unlz4_packet(f->payload, f->len, s->scratch, CSTP_MAX_MTU, &len)) {
+		if (stateless(s->codec)->unpack(f->payload, f->len, s->scratch, CSTP_MAX_MTU, &len)) {
 			s->c->rx_bad_frames++;
 			return;
 		}
@@ -208,9 +223,10 @@ void cstp_send_packet(struct ks_cstp *s, uint8_t *pkt, size_t len)
 		send_compressed(s, zlen);
 		return;
 	}
-	/* LZ4: only what shrinks goes compressed; the rest as plain data frames. */
-	if (s->codec == KS_CODEC_LZ4 &&
-	    !lz4_packet(pkt, len, s->scratch + CSTP_HDR_LEN, CSTP_SCRATCH - CSTP_HDR_LEN, &zlen)) {
+	/* Per packet: only what shrinks goes compressed; the rest as plain data frames. */
+	if (stateless(s->codec) && len >= KS_LZ4_MIN_PACKET &&
+	    !stateless(s->codec)->pack(pkt, len, s->scratch + CSTP_HDR_LEN,
+				       CSTP_SCRATCH - CSTP_HDR_LEN, &zlen)) {
 		send_compressed(s, zlen);
 		return;
 	}

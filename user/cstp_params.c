@@ -15,7 +15,9 @@
 
 const char *cstp_codec_name(enum ks_codec c)
 {
-	return c == KS_CODEC_LZ4 ? "oc-lz4" : c == KS_CODEC_DEFLATE ? "deflate" : "none";
+	static const char *const names[] = { "none", "deflate", "oc-lz4", "lzs" };
+
+	return (unsigned int)c < sizeof(names) / sizeof(names[0]) ? names[c] : "?";
 }
 
 int cstp_build_connect(struct ks_buf *req, const char *host_header, const char *useragent,
@@ -24,8 +26,11 @@ int cstp_build_connect(struct ks_buf *req, const char *host_header, const char *
 {
 	/* In kslice's order of preference: LZ4 costs a fraction of deflate's CPU. */
 	static const char *const accept[] = {
-		[KS_OFFER_STATELESS] = "oc-lz4",
-		[KS_OFFER_ALL] = "oc-lz4,deflate;q=0.9",
+		[KS_OFFER_STATELESS] = "oc-lz4,lzs",
+		[KS_OFFER_ALL] = "oc-lz4,lzs,deflate;q=0.9",
+		[KS_OFFER_LZ4] = "oc-lz4",
+		[KS_OFFER_LZS] = "lzs",
+		[KS_OFFER_DEFLATE] = "deflate",
 	};
 
 	buf_printf(req, "CONNECT /CSCOSSLC/tunnel HTTP/1.1\r\n");
@@ -235,6 +240,8 @@ static int parse_one(struct ks_cstp_params *p, const char *name, const char *v)
 	} else if (!strcasecmp(name, "X-CSTP-Content-Encoding")) {
 		if (!strcasecmp(v, "oc-lz4"))
 			p->codec = KS_CODEC_LZ4;
+		else if (!strcasecmp(v, "lzs"))
+			p->codec = KS_CODEC_LZS;
 		else if (!strcasecmp(v, "deflate"))
 			p->codec = KS_CODEC_DEFLATE;
 		else

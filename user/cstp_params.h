@@ -26,11 +26,19 @@ enum ks_codec {
 	KS_CODEC_NONE = 0,
 	KS_CODEC_DEFLATE,	/* the ASA's: one stream per direction (deflate.h) */
 	KS_CODEC_LZ4,		/* "oc-lz4", ocserv's: a block per packet (oc_lz4.h) */
+	KS_CODEC_LZS,		/* "lzs": Stac LZS per packet (lzs.h) */
 };
 const char *cstp_codec_name(enum ks_codec c);
 
-/* What kslice offers (--compression). */
-enum ks_offer { KS_OFFER_NONE, KS_OFFER_STATELESS, KS_OFFER_ALL };
+/* What kslice offers (--compression): all, the stateless ones, or one of them. */
+enum ks_offer {
+	KS_OFFER_NONE,
+	KS_OFFER_STATELESS,
+	KS_OFFER_ALL,
+	KS_OFFER_LZ4,
+	KS_OFFER_LZS,
+	KS_OFFER_DEFLATE,
+};
 
 struct ks_cstp_params {
 	bool have4, have6;

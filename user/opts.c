@@ -67,8 +67,8 @@ void opts_connect_usage(FILE *f)
 	      "  -U, --setuid USER           the process that talks to the gateway runs as USER\n"
 	      "                              (default " CONFIG_PRIVSEP_USER ", no capabilities)\n"
 	      "  -l, --syslog                log to syslog instead of stderr\n"
-	      "      --compression MODE      all (default: oc-lz4 or deflate, as the gateway takes),\n"
-	      "                              stateless (oc-lz4 only) or none\n"
+	      "      --compression MODE      all (default: oc-lz4, lzs or deflate, as the gateway takes),\n"
+	      "                              stateless (oc-lz4 or lzs), none, or one: oc-lz4, lzs, deflate\n"
 	      "      --no-compression        same as --compression none\n"
 	      "      --disable-ipv6          do not ask for an IPv6 tunnel address\n"
 	      "      --useragent STRING      HTTP User-Agent sent to the gateway\n"
@@ -512,9 +512,15 @@ static int parse_one(struct ks_connect_opts *o, int c, const char *arg, const ch
 			o->compress = KS_OFFER_STATELESS;
 		else if (!strcmp(arg, "all"))
 			o->compress = KS_OFFER_ALL;
+		else if (!strcmp(arg, "oc-lz4") || !strcmp(arg, "lz4"))
+			o->compress = KS_OFFER_LZ4;
+		else if (!strcmp(arg, "lzs"))
+			o->compress = KS_OFFER_LZS;
+		else if (!strcmp(arg, "deflate"))
+			o->compress = KS_OFFER_DEFLATE;
 		else
-			return ks_fail(e, -EINVAL, "--compression: '%s' is not all, stateless or none",
-				       arg);
+			return ks_fail(e, -EINVAL, "--compression: '%s' is not all, stateless, none, "
+				       "oc-lz4, lzs or deflate", esc(arg));
 		return 0;
 	case OPT_NO_COMPRESSION:
 		o->compress = KS_OFFER_NONE;

@@ -25,14 +25,14 @@ FUZZ_LIBS    := -lssl -lcrypto -lz -llz4 $(shell pkg-config --libs libxml-2.0)
 # stand-ins from tests/fuzz/ a target links before the archive (fake_tls: a gateway made
 # of fuzz input behind user/tls.h; stub_log: a ks_log that formats and drops).
 FUZZ_MODULES := buf csum gso gro http xml totp tls prefix cstp_params cstp_frame deflate oc_lz4 \
-		dns_name \
+		lzs dns_name \
 		opts $(notdir $(basename $(wildcard user/esc.c user/secret.c user/secret_file.c \
 		user/cstp.c user/env.c)))
-FUZZ_ALL := http cookie auth login postauth cstp_params cstp_frame inflate lz4 gso gro \
+FUZZ_ALL := http cookie auth login postauth cstp_params cstp_frame inflate codecs gso gro \
 	    pin totp server prefix domain
 FUZZ_ALL += $(if $(wildcard user/cstp.c),cstp_session) $(if $(wildcard user/ctl_proto.c),ctl)
 ifneq ($(CONFIG_COMPRESSION),y)
-FUZZ_ALL := $(filter-out inflate lz4 cstp_session,$(FUZZ_ALL))
+FUZZ_ALL := $(filter-out inflate codecs cstp_session,$(FUZZ_ALL))
 endif
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 
@@ -45,7 +45,7 @@ fuzz-cstp_params-test  := fake_tls stub_log
 fuzz-cstp_frame-test   := stub_log
 fuzz-cstp_session-test := stub_log
 fuzz-inflate-test      := stub_log
-fuzz-lz4-test          := stub_log
+fuzz-codecs-test       := stub_log
 fuzz-gso-test          := stub_log
 fuzz-gro-test          := stub_log
 fuzz-pin-test          := stub_log
@@ -67,7 +67,7 @@ fuzz-cstp_params-max_len := 16384
 fuzz-cstp_frame-max_len  := 70000
 fuzz-cstp_session-max_len := 70000
 fuzz-inflate-max_len     := 16384
-fuzz-lz4-max_len         := 20000
+fuzz-codecs-max_len      := 20000
 fuzz-gso-max_len         := 66000
 fuzz-gro-max_len         := 32768
 fuzz-pin-max_len         := 256

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Compression that a real server checks (issue #14 §2): ocserv with compression = true takes
-# kslice's offer of oc-lz4 (an LZ4 block per packet). A compressible download and upload,
-# sha256-checked, cross the tunnel with compressed frames both ways: ocserv decodes
-# kslice's blocks (the upload arrives whole) and kslice decodes ocserv's (the download
-# does). --compression stateless asks for oc-lz4 alone, none for nothing.
+# kslice's offer of oc-lz4 (an LZ4 block per packet) and, asked for it alone, of lzs (Stac
+# LZS per packet). A compressible download and upload, sha256-checked, cross the tunnel
+# with compressed frames both ways: ocserv decodes kslice's (the upload arrives whole) and
+# kslice decodes ocserv's (the download does). --compression none asks for nothing.
 set -u
 source "$(dirname "$0")/../lib/netns.sh"
 KS_OCSERV_SET='compression = true'
@@ -35,11 +35,12 @@ transfer() { # MODE: a download and an upload through the tunnel, sha256-checked
 	ks_end_clean "$m" "$pid" $IF
 }
 
-for m in all stateless; do
+for m in all stateless oc-lz4 lzs; do
 	transfer $m
-	ks_expect_eq "$m: the gateway chose oc-lz4 (status)" oc-lz4 \
+	want_codec=$([ $m = lzs ] && echo lzs || echo oc-lz4)
+	ks_expect_eq "$m: the gateway chose $want_codec (status)" $want_codec \
 		"$(jq -r .tunnel.compression <<<"$STATUS")"
-	ks_expect "$m: kslice decoded ocserv's LZ4 blocks ($(jq .counters.rx_compressed <<<"$STATUS"))" \
+	ks_expect "$m: kslice decoded ocserv's blocks ($(jq .counters.rx_compressed <<<"$STATUS"))" \
 		test "$(jq .counters.rx_compressed <<<"$STATUS")" -gt 1000
 	ks_expect "$m: ocserv decoded kslice's ($(jq .counters.tx_compressed <<<"$STATUS"))" \
 		test "$(jq .counters.tx_compressed <<<"$STATUS")" -gt 1000

@@ -10,6 +10,7 @@
 #include "cstp_params.h"
 #include "kslice/kconfig.h"
 #include "ks_test.h"
+#include "lzs.h"
 #include "oc_lz4.h"
 
 struct sink {
@@ -278,4 +279,51 @@ void test_cstp_session_lz4(void)
 	cstp_fini(&s);
 	free(f);
 	free(k);
+}
+
+/* Stac LZS: what kslice packs unpacks to the same bytes, a hand-made stream decodes as the
+ * format says, and every malformed stream is refused without a byte past the output. */
+void test_lzs(void)
+{
+	/* "abcabcabcd": 0+a 0+b 0+c, 11 0000011 1101 (3 back, 6 long), 0+d, 11 0000000, pad. */
+	static const uint8_t hand[] = { 0x30, 0x98, 0x8c, 0x78, 0x3d, 0x32, 0x60, 0x00 };
+	uint8_t pkt[1400], z[1400], back[1400], small[5];
+	size_t zl = 0, bl = 0;
+
+	test__start_subtest("a stream written by hand, as the format says");
+	ASSERT_OK(unlzs_packet(hand, sizeof(hand), back, sizeof(back), &bl), "decodes");
+	KS_CHECK(bl == 10 && !memcmp(back, "abcabcabcd", 10), "got %zu: %.*s", bl, (int)bl, back);
+	ASSERT_EQ(unlzs_packet(hand, sizeof(hand), small, sizeof(small), &bl), -EBADMSG,
+		  "past a 5-byte output: refused");
+
+	test__start_subtest("round trip of a packet with repeats, short and long matches");
+	for (size_t i = 0; i < sizeof(pkt); i++)
+		pkt[i] = (uint8_t)(i < 300 ? "ab"[i % 2] : "line of text, and more "[i % 23]);
+	ASSERT_OK(lzs_packet(pkt, sizeof(pkt), z, sizeof(z), &zl), "packs");
+	KS_CHECK(zl < sizeof(pkt) / 4, "shrinks: %zu", zl);
+	ASSERT_OK(unlzs_packet(z, zl, back, sizeof(back), &bl), "unpacks");
+	KS_CHECK(bl == sizeof(pkt) && !memcmp(back, pkt, bl), "the same %zu bytes", bl);
+
+	test__start_subtest("what does not shrink is refused, to go plain");
+	for (uint32_t i = 0, x = 88172645u; i < sizeof(pkt); i++) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		pkt[i] = (uint8_t)x;
+	}
+	ASSERT_EQ(lzs_packet(pkt, sizeof(pkt), z, sizeof(z), &zl), -ENOSPC, "not smaller");
+
+	test__start_subtest("malformed streams");
+	static const struct {
+		const char *name;
+		uint8_t s[4];
+		size_t len;
+	} bad[] = {
+		{ "no end marker", { 0x30, 0x80 }, 2 },
+		{ "a match before the start", { 0xc0, 0xc0 }, 2 }, /* 11 0000001 00 */
+		{ "an 11-bit offset of zero", { 0x80, 0x00, 0x00 }, 3 },
+		{ "cut inside a literal", { 0x30 }, 1 },
+		{ "empty", { 0 }, 0 },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ASSERT_EQ(unlzs_packet(bad[i].s, bad[i].len, back, sizeof(back), &bl), -EBADMSG,
+			  bad[i].name);
 }

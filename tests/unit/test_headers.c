@@ -88,7 +88,7 @@ void test_cstp_headers_malformed(void)
 		{ "mtu too big", "X-CSTP-MTU: 99999\r\n", -EPROTO, "X-CSTP-MTU" },
 		{ "mtu not a number", "X-CSTP-MTU: 14OO\r\n", -EPROTO, "X-CSTP-MTU" },
 		{ "non-contiguous netmask", "X-CSTP-Netmask: 255.0.255.0\r\n", -EPROTO, "Netmask" },
-		{ "unknown compression", "X-CSTP-Content-Encoding: lzs\r\n", -EPROTO, "Content-Encoding" },
+		{ "unknown compression", "X-CSTP-Content-Encoding: lzo\r\n", -EPROTO, "Content-Encoding" },
 		{ "bad split include is skipped", "X-CSTP-Split-Include: 10.1.0.0/33\r\n", 0, NULL },
 		{ "host bits set is skipped", "X-CSTP-Split-Include: 10.1.0.1/255.255.0.0\r\n", 0, NULL },
 		{ "bad dpd is skipped", "X-CSTP-DPD: -5\r\n", 0, NULL },
