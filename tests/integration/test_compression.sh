@@ -3,7 +3,8 @@
 # kslice's offer of oc-lz4 (an LZ4 block per packet) and, asked for it alone, of lzs (Stac
 # LZS per packet). A compressible download and upload, sha256-checked, cross the tunnel
 # with compressed frames both ways: ocserv decodes kslice's (the upload arrives whole) and
-# kslice decodes ocserv's (the download does). --compression none asks for nothing.
+# kslice decodes ocserv's (the download does). --compression none asks for nothing. Deflate,
+# which ocserv does not speak, against Python's zlib in tests/lib/hostile_gw.py.
 set -u
 source "$(dirname "$0")/../lib/netns.sh"
 KS_OCSERV_SET='compression = true'
@@ -46,6 +47,36 @@ for m in all stateless oc-lz4 lzs; do
 		test "$(jq .counters.tx_compressed <<<"$STATUS")" -gt 1000
 	ks_expect_eq "$m: no frame refused" 0 "$(jq .counters.rx_bad_frames <<<"$STATUS")"
 done
+
+# Deflate, the ASA's format, checked by another implementation: tests/lib/hostile_gw.py's
+# gateway deflates and inflates with Python's zlib (window 2^12, a sync flush per packet,
+# the running adler32 after each) and answers IPv4 echo requests.
+d=$KS_WORK/deflate
+mkdir -p "$d"
+ks_bg "$KS_GW" "$d/gw.out" /usr/bin/python3 "$KS_TOP/tests/lib/hostile_gw.py" \
+	--scenario deflate-echo --listen "$KS_GW_IP:20444" --cert "$KS_WORK/server.pem" \
+	--key "$KS_WORK/server.key" --log "$d/gw.log" --record "$d/rec.json" --trigger "$d/go" \
+	--ready "$d/ready" --max-seconds 120 >/dev/null
+for _ in $(seq 50); do [ -e "$d/ready" ] && break; sleep 0.1; done
+touch "$d/go"
+ks_answers alicepass
+ks_kslice_bg "$d/kslice.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF \
+	--compression deflate $KS_GW_IP:20444
+pid=$KS_PID
+ks_expect "deflate: up" ks_wait_tunnel $IF "$pid"
+ks_expect_eq "deflate: kslice offered deflate alone" deflate \
+	"$(jq -r .accept_encoding "$d/rec.json")"
+got=$(ks_in "$KS_CLI" ping -q -c 20 -i 0.1 -w 15 -s 1200 -p 6b736c696365 -I $IF $KS_CORP_IP |
+	sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\2/p')
+ks_expect_eq "deflate: 20 pings of 1,200 bytes, each deflated both ways, every one answered" \
+	20 "$got"
+STATUS=$(json)
+ks_expect_eq "deflate: status says deflate" deflate "$(jq -r .tunnel.compression <<<"$STATUS")"
+ks_expect "deflate: Python's zlib inflated kslice's frames, adler32 checked ($(jq -c .deflate "$d/rec.json"))" \
+	test "$(jq '(.deflate.inflated // 0) >= 20 and (.deflate.bad // 0) == 0' "$d/rec.json")" = true
+ks_expect "deflate: kslice inflated the gateway's ($(jq .counters.rx_compressed <<<"$STATUS"))" \
+	test "$(jq .counters.rx_compressed <<<"$STATUS")" -ge 20
+ks_end_clean "deflate" "$pid" $IF
 
 transfer none
 ks_expect_eq "none: nothing asked, nothing chosen" "none 0 0" \

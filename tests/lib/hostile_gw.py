@@ -26,6 +26,7 @@ import struct
 import sys
 import threading
 import time
+import zlib
 
 STF_DATA, STF_DPD_REQ, STF_DPD_RESP, STF_DISCONNECT = 0, 3, 4, 5
 STF_KEEPALIVE, STF_COMPRESSED, STF_TERMINATE = 7, 8, 9
@@ -87,6 +88,9 @@ SCENARIOS = {
     # Not an attack, a gateway timer: X-CSTP-Disconnected-Timeout: 3, then the connection
     # drops and every later one is cut at once (the session is forgotten after 3 s).
     "disconnected-timeout": "cstp",
+    # Not an attack either: deflate as the ASA does it, made by Python's zlib (an
+    # implementation other than kslice's), both ways: IPv4 echo requests are answered.
+    "deflate-echo": "cstp",
 }
 # Attacks the client must refuse before it answers a form: a client that answers anyway
 # has accepted the attack; it is recorded and told "Login failed." so it ends quickly.
@@ -487,11 +491,14 @@ class Gateway:
             h.append(b"X-CSTP-Content-Encoding: deflate")
         elif s == "disconnected-timeout":
             h.append(b"X-CSTP-Disconnected-Timeout: 3")
+        elif s == "deflate-echo":
+            h.append(b"X-CSTP-Content-Encoding: deflate")
         return h
 
     def on_connect(self, tls, n, req):
         s = self.scenario
         cookie = req["headers"].get("cookie", "")
+        self.record("accept_encoding", req["headers"].get("x-cstp-accept-encoding"))
         ok = f"webvpn={self.token}" in [c.strip() for c in cookie.split(";")]
         self.record("cookie_ok", ok)
         self.record("cookie_len", len(cookie))
@@ -529,6 +536,11 @@ class Cstp:
         self.closed = False
         self.dpd_resps = []
         self.probe = 0
+        # deflate-echo: the ASA's format, one raw-deflate stream (window 2^12) each way,
+        # a sync flush per packet, then the big-endian adler32 of all plaintext so far.
+        self.inf, self.inf_adler = zlib.decompressobj(-12), zlib.adler32(b"")
+        self.dfl, self.dfl_adler = zlib.compressobj(6, zlib.DEFLATED, -12), zlib.adler32(b"")
+        self.counts = {"inflated": 0, "bad": 0, "echoes": 0}
 
     def log(self, msg):
         self.gw.log(f"conn {self.n}: cstp: {msg}")
@@ -565,7 +577,56 @@ class Cstp:
             payload, self.buf = self.buf[8:8 + plen], self.buf[8 + plen:]
             self.on_frame(ftype, payload)
 
+    def inflate(self, payload):
+        """A COMPRESSED frame of the client's, or None when it does not decode or check."""
+        try:
+            pkt = self.inf.decompress(payload[:-4])
+        except zlib.error as e:
+            self.log(f"inflate failed: {e}")
+            return None
+        self.inf_adler = zlib.adler32(pkt, self.inf_adler)
+        if len(payload) < 5 or struct.unpack(">I", payload[-4:])[0] != self.inf_adler:
+            self.log("adler32 mismatch")
+            return None
+        return pkt
+
+    def deflate(self, pkt):
+        z = self.dfl.compress(pkt) + self.dfl.flush(zlib.Z_SYNC_FLUSH)
+        self.dfl_adler = zlib.adler32(pkt, self.dfl_adler)
+        return z + struct.pack(">I", self.dfl_adler)
+
+    def echo(self, pkt):
+        """An IPv4 ICMP echo request answered, compressed by this side's stream."""
+        if len(pkt) < 28 or pkt[0] >> 4 != 4 or pkt[9] != 1 or pkt[(pkt[0] & 15) * 4] != 8:
+            return
+        ihl = (pkt[0] & 15) * 4
+        icmp = bytearray(pkt[ihl:])
+        icmp[0], icmp[2:4] = 0, b"\0\0"
+        if len(icmp) % 2:
+            icmp.append(0)  # for the sum only
+        s = sum(struct.unpack(f">{len(icmp) // 2}H", icmp))
+        s = (s & 0xffff) + (s >> 16)
+        s = (s & 0xffff) + (s >> 16)
+        icmp[2:4] = struct.pack(">H", ~s & 0xffff)
+        icmp = bytes(icmp[:len(pkt) - ihl])
+        src, dst = socket.inet_ntoa(pkt[16:20]), socket.inet_ntoa(pkt[12:16])
+        reply = ipv4_header(ihl + len(icmp), src, dst, proto=1) + icmp
+        self.send(frame(STF_COMPRESSED, self.deflate(reply)), "compressed echo reply")
+        self.counts["echoes"] += 1
+        self.gw.record("deflate", dict(self.counts))
+
     def on_frame(self, ftype, payload):
+        if self.gw.scenario == "deflate-echo" and ftype in (STF_COMPRESSED, STF_DATA):
+            if ftype == STF_COMPRESSED:
+                pkt = self.inflate(payload)
+                key = "inflated" if pkt is not None else "bad"
+            else:
+                pkt, key = payload, "plain"
+            self.counts[key] = self.counts.get(key, 0) + 1
+            self.gw.record("deflate", dict(self.counts))
+            if pkt is not None:
+                self.echo(pkt)
+            return
         if ftype == STF_DPD_REQ:
             self.log(f"DPD-REQ from the client ({len(payload)} bytes), answering")
             self.send(frame(STF_DPD_RESP, payload), "DPD-RESP")
