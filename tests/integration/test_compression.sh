@@ -52,12 +52,7 @@ done
 # gateway deflates and inflates with Python's zlib (window 2^12, a sync flush per packet,
 # the running adler32 after each) and answers IPv4 echo requests.
 d=$KS_WORK/deflate
-mkdir -p "$d"
-ks_bg "$KS_GW" "$d/gw.out" /usr/bin/python3 "$KS_TOP/tests/lib/hostile_gw.py" \
-	--scenario deflate-echo --listen "$KS_GW_IP:20444" --cert "$KS_WORK/server.pem" \
-	--key "$KS_WORK/server.key" --log "$d/gw.log" --record "$d/rec.json" --trigger "$d/go" \
-	--ready "$d/ready" --max-seconds 120 >/dev/null
-for _ in $(seq 50); do [ -e "$d/ready" ] && break; sleep 0.1; done
+ks_expect "deflate: the scripted gateway runs" ks_scripted_gw "$d" deflate-echo 20444
 touch "$d/go"
 ks_answers alicepass
 ks_kslice_bg "$d/kslice.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF \

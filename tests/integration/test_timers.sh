@@ -136,12 +136,8 @@ ks_end_clean "gateway DPD" "$pid" $IF
 
 # --- Disconnected-Timeout, from a scripted gateway ---
 d=$KS_WORK/dt
-mkdir -p "$d"
-ks_bg "$KS_GW" "$d/gw.out" /usr/bin/python3 "$KS_TOP/tests/lib/hostile_gw.py" \
-	--scenario disconnected-timeout --listen "$KS_GW_IP:20443" --cert "$KS_WORK/server.pem" \
-	--key "$KS_WORK/server.key" --log "$d/gw.log" --record "$d/rec.json" --trigger "$d/go" \
-	--ready "$d/ready" --max-seconds 120 >/dev/null
-for _ in $(seq 50); do [ -e "$d/ready" ] && break; sleep 0.1; done
+ks_expect "disconnected-timeout: the scripted gateway runs" \
+	ks_scripted_gw "$d" disconnected-timeout 20443
 # The session token of that gateway (HOSTILE0123...: 32 bytes) on stdin: no login again.
 printf 'webvpn=HOSTILE0123456789ABCDEF012345678\n' > "$KS_WORK/answers"
 ks_kslice_bg "$d/kslice.log" --cookie-on-stdin --servercert "$PIN" -i $IF \

@@ -316,6 +316,18 @@ ks_ocserv_restart() {
 	ks_ocserv_start
 }
 
+# tests/lib/hostile_gw.py's SCENARIO on the gateway's address, port PORT, with ocserv's
+# certificate (so $PIN fits); its files in DIR (rec.json, gw.log; touch DIR/go to trigger).
+ks_scripted_gw() { # DIR SCENARIO PORT
+	mkdir -p "$1"
+	ks_bg "$KS_GW" "$1/gw.out" /usr/bin/python3 "$KS_TOP/tests/lib/hostile_gw.py" \
+		--scenario "$2" --listen "$KS_GW_IP:$3" --cert "$KS_WORK/server.pem" \
+		--key "$KS_WORK/server.key" --log "$1/gw.log" --record "$1/rec.json" \
+		--trigger "$1/go" --ready "$1/ready" --max-seconds 120 >/dev/null
+	for _ in $(seq 50); do [ -e "$1/ready" ] && return 0; sleep 0.1; done
+	return 1
+}
+
 ks_occtl() { ks_in "$KS_GW" occtl -s "$KS_WORK/occtl.sock" "$@"; }
 
 # Waits until kslice's interface in the client namespace is up (or the PID is gone).
