@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The CSTP session (user/cstp.c) as the tunnel drives it, with a fake gateway: bytes of
  * the decrypted stream fed in arbitrary pieces (the unconsumed tail kept, as the loop
- * does), compressed frames made by a peer deflater, packets sent, ticks, a disconnect.
+ * does), compressed frames made by the peer (deflate, oc-lz4 or lzs, as the flags' low
+ * two bits choose), packets sent, ticks, a disconnect.
  * Checked: frames sent are well-formed and carry exactly the packet (inflated by the
  * peer when compressed) or the DPD payload, each fitting one TLS record; packets delivered are the frame's (or the
  * peer's plaintext); end() comes once, with printable text, and nothing happens after;
@@ -17,7 +18,8 @@ static struct {
 	struct ks_cstp s;
 	struct ks_counters c;
 	struct ks_deflate *peer_tx, *peer_rx; /* the gateway's side of the deflate streams */
-	bool deflate, fail_deliver;
+	enum ks_codec codec;
+	bool fail_deliver;
 	int ends;
 	uint64_t delivered, sent_data;
 	const uint8_t *want_pkt; /* the packet being sent, or the plaintext being delivered */
@@ -45,15 +47,19 @@ static int on_send(void *ctx, const uint8_t *frame, size_t len)
 		   used, len);
 	switch (fr.type) {
 	case CSTP_DATA:
-		FUZZ_CHECK(!f.deflate && f.want_pkt && fr.len == f.want_len &&
+		FUZZ_CHECK(f.codec != KS_CODEC_DEFLATE && f.want_pkt && fr.len == f.want_len &&
 				   !memcmp(fr.payload, f.want_pkt, f.want_len),
 			   "DATA frame is not the packet sent");
 		f.want_seen = true;
 		break;
 	case CSTP_COMPRESSED:
-		FUZZ_CHECK(f.deflate && f.want_pkt, "COMPRESSED frame unasked");
-		err = inflate_packet(f.peer_rx, fr.payload, fr.len, f.inflated, CSTP_MAX_PAYLOAD,
-				     &outlen, &e);
+		FUZZ_CHECK(f.codec != KS_CODEC_NONE && f.want_pkt, "COMPRESSED frame unasked");
+		e.msg[0] = 0;
+		err = f.codec == KS_CODEC_DEFLATE
+			      ? inflate_packet(f.peer_rx, fr.payload, fr.len, f.inflated,
+					       CSTP_MAX_PAYLOAD, &outlen, &e)
+			      : stateless(f.codec)->unpack(fr.payload, fr.len, f.inflated,
+							   CSTP_MAX_PAYLOAD, &outlen);
 		FUZZ_CHECK(!err && outlen == f.want_len && !memcmp(f.inflated, f.want_pkt, outlen),
 			   "COMPRESSED frame does not inflate to the packet: %d (%s)", err,
 			   err ? e.msg : "");
@@ -139,13 +145,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&f, 0, sizeof(f));
 	stream = malloc(STREAM_MAX);
 	stream_len = 0;
-	f.deflate = flags & 1;
+	f.codec = (enum ks_codec[]){ KS_CODEC_NONE, KS_CODEC_DEFLATE, KS_CODEC_LZ4,
+				     KS_CODEC_LZS }[flags & 3];
 	f.inflated = malloc(CSTP_MAX_PAYLOAD);
 	f.peer_tx = deflate_new();
 	f.peer_rx = deflate_new();
-	FUZZ_CHECK(!cstp_init(&f.s, &ops, NULL, &f.c, mtu, dpd, ka,
-			     f.deflate ? KS_CODEC_DEFLATE : KS_CODEC_NONE, now),
-		   "init");
+	FUZZ_CHECK(!cstp_init(&f.s, &ops, NULL, &f.c, mtu, dpd, ka, f.codec, now), "init");
 	while (in.n) {
 		uint8_t op = fuzz_u8(&in);
 		size_t want, n, zl = 0;
@@ -190,9 +195,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 3: /* a packet compressed by the gateway */
 			want = fuzz_u16(&in) & 0x3fff;
 			p = fuzz_bytes(&in, want, &n);
-			if (!f.deflate || stream_len || !n ||
-			    deflate_packet(f.peer_tx, p, n, z + CSTP_HDR_LEN,
-					   CSTP_SCRATCH - CSTP_HDR_LEN, &zl) ||
+			if (f.codec == KS_CODEC_NONE || stream_len || !n ||
+			    (f.codec == KS_CODEC_DEFLATE
+				     ? deflate_packet(f.peer_tx, p, n, z + CSTP_HDR_LEN,
+						      CSTP_SCRATCH - CSTP_HDR_LEN, &zl)
+				     : stateless(f.codec)->pack(p, n, z + CSTP_HDR_LEN,
+								CSTP_SCRATCH - CSTP_HDR_LEN, &zl)) ||
 			    zl > CSTP_MAX_PAYLOAD)
 				break;
 			cstp_put_hdr(z, CSTP_COMPRESSED, (uint16_t)zl);
