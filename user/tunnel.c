@@ -380,95 +380,120 @@ void tunnel_abort(struct ks_tunnel *t, const char *reason)
 	finish(t, KS_END_CLOSED, "network path: ", reason);
 }
 
-static void on_cqe(struct ks_tunnel *t, struct io_uring_cqe *cqe)
+/* One handler per io_uring operation: the completion, and the index the request carried. */
+static void on_tun_read(struct ks_tunnel *t, const struct io_uring_cqe *cqe, int idx)
 {
-	uint64_t ud = io_uring_cqe_get_data64(cqe);
-	int res = cqe->res, idx = (int)(ud >> 8);
+	int res = cqe->res;
 
-	switch ((enum op)(ud & 0xff)) {
-	case OP_TUN_READ:
-		t->c->tun_read_cqes++;
-		if (!(cqe->flags & IORING_CQE_F_MORE))
-			t->tun_reads_armed--;
-		if (res > 0 && (cqe->flags & IORING_CQE_F_BUFFER)) {
-			unsigned short bid = (unsigned short)(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+	t->c->tun_read_cqes++;
+	if (!(cqe->flags & IORING_CQE_F_MORE))
+		t->tun_reads_armed--;
+	if (res > 0 && (cqe->flags & IORING_CQE_F_BUFFER)) {
+		unsigned short bid = (unsigned short)(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+		uint8_t *data = bufring_addr(&t->tunbufs, bid) + t->tunbufs.headroom;
 
-			uint8_t *data = bufring_addr(&t->tunbufs, bid) + t->tunbufs.headroom;
+		if (t->cfg.tun->vnet)
+			on_tun_read_vnet(t, data, (size_t)res);
+		else
+			on_tun_packet(t, data, (size_t)res);
+		bufring_recycle(&t->tunbufs, bid);
+	} else if (res < 0 && res != -ENOBUFS && res != -EAGAIN && res != -EINTR) {
+		finish(t, KS_END_ERROR, "TUN read failed: ", strerror(-res));
+	}
+}
 
-			if (t->cfg.tun->vnet)
-				on_tun_read_vnet(t, data, (size_t)res);
-			else
-				on_tun_packet(t, data, (size_t)res);
-			bufring_recycle(&t->tunbufs, bid);
-		} else if (res < 0 && res != -ENOBUFS && res != -EAGAIN && res != -EINTR) {
-			finish(t, KS_END_ERROR, "TUN read failed: ", strerror(-res));
-		}
-		break;
-	case OP_TUN_WRITE:
-		gro_write_done(&t->gro);
-		t->c->tun_writes++;
-		if (res < 0)
-			t->c->rx_dropped += (uint64_t)idx; /* the segments it carried */
-		break;
-	case OP_SOCK_RECV:
-		t->recv_armed = false;
-		t->c->socket_recvs++;
-		if (res <= 0) {
-			if (res == -EAGAIN || res == -EINTR)
-				break;
+static void on_tun_write(struct ks_tunnel *t, const struct io_uring_cqe *cqe, int segs)
+{
+	gro_write_done(&t->gro);
+	t->c->tun_writes++;
+	if (cqe->res < 0)
+		t->c->rx_dropped += (uint64_t)segs; /* the segments it carried */
+}
+
+static void on_sock_recv(struct ks_tunnel *t, const struct io_uring_cqe *cqe, int idx)
+{
+	int res = cqe->res;
+
+	t->recv_armed = false;
+	t->c->socket_recvs++;
+	if (res <= 0) {
+		if (res != -EAGAIN && res != -EINTR)
 			finish(t, KS_END_CLOSED, "gateway connection ",
 			       res == 0 ? "closed" : strerror(-res));
-			break;
-		}
-		t->io.in_len += (size_t)res; /* cstp_feed notes the time of what it reads */
-		read_tls(t);
-		break;
-	case OP_SOCK_SEND:
-		if (res < 0 && res != -EAGAIN && res != -EINTR) {
-			t->send_busy = false;
-			finish(t, KS_END_CLOSED, "send to gateway failed: ", strerror(-res));
-			break;
-		}
-		t->inflight_off += res > 0 ? (size_t)res : 0;
-		if (t->inflight_off < t->inflight.len) { /* short send: the rest, in order */
-			struct io_uring_sqe *sqe = get_sqe(t);
-
-			if (!sqe) {
-				finish(t, KS_END_ERROR, "io_uring: submission queue full", NULL);
-				break;
-			}
-			io_uring_prep_send(sqe, t->cfg.tls_fd, t->inflight.data + t->inflight_off,
-					   t->inflight.len - t->inflight_off, MSG_NOSIGNAL);
-			io_uring_sqe_set_data64(sqe, UD(OP_SOCK_SEND, 0));
-			break;
-		}
-		t->inflight.len = 0;
-		t->send_busy = false;
-		flush_tls(t);
-		if (t->stopping && !t->send_busy)
-			finish(t, KS_END_LOCAL, "", t->end_reason);
-		break;
-	case OP_SIGNAL:
-		if (res == sizeof(t->siginfo)) {
-			int sig = (int)t->siginfo.ssi_signo;
-
-			tunnel_stop(t, sig == SIGINT ? "Client received SIGINT" :
-				       sig == SIGHUP ? "Client received SIGHUP" :
-						       "Client received SIGTERM");
-		}
-		arm_simple(t, OP_SIGNAL);
-		break;
-	case OP_TIMER:
-		on_tick(t);
-		arm_simple(t, OP_TIMER);
-		break;
-	case OP_CTL:
-		if (res > 0)
-			t->cfg.on_watch(t->cfg.watch_ctx);
-		if (!t->end)
-			arm_simple(t, OP_CTL);
-		break;
+		return;
 	}
+	t->io.in_len += (size_t)res; /* cstp_feed notes the time of what it reads */
+	read_tls(t);
+}
+
+static void on_sock_send(struct ks_tunnel *t, const struct io_uring_cqe *cqe, int idx)
+{
+	int res = cqe->res;
+
+	if (res < 0 && res != -EAGAIN && res != -EINTR) {
+		t->send_busy = false;
+		finish(t, KS_END_CLOSED, "send to gateway failed: ", strerror(-res));
+		return;
+	}
+	t->inflight_off += res > 0 ? (size_t)res : 0;
+	if (t->inflight_off < t->inflight.len) { /* short send: the rest, in order */
+		struct io_uring_sqe *sqe = get_sqe(t);
+
+		if (!sqe) {
+			finish(t, KS_END_ERROR, "io_uring: submission queue full", NULL);
+			return;
+		}
+		io_uring_prep_send(sqe, t->cfg.tls_fd, t->inflight.data + t->inflight_off,
+				   t->inflight.len - t->inflight_off, MSG_NOSIGNAL);
+		io_uring_sqe_set_data64(sqe, UD(OP_SOCK_SEND, 0));
+		return;
+	}
+	t->inflight.len = 0;
+	t->send_busy = false;
+	flush_tls(t);
+	if (t->stopping && !t->send_busy)
+		finish(t, KS_END_LOCAL, "", t->end_reason);
+}
+
+static void on_signal(struct ks_tunnel *t, const struct io_uring_cqe *cqe, int idx)
+{
+	if (cqe->res == sizeof(t->siginfo)) {
+		int sig = (int)t->siginfo.ssi_signo;
+
+		tunnel_stop(t, sig == SIGINT ? "Client received SIGINT" :
+			       sig == SIGHUP ? "Client received SIGHUP" :
+					       "Client received SIGTERM");
+	}
+	arm_simple(t, OP_SIGNAL);
+}
+
+static void on_timer(struct ks_tunnel *t, const struct io_uring_cqe *cqe, int idx)
+{
+	on_tick(t);
+	arm_simple(t, OP_TIMER);
+}
+
+static void on_ctl(struct ks_tunnel *t, const struct io_uring_cqe *cqe, int idx)
+{
+	if (cqe->res > 0)
+		t->cfg.on_watch(t->cfg.watch_ctx);
+	if (!t->end)
+		arm_simple(t, OP_CTL);
+}
+
+static void on_cqe(struct ks_tunnel *t, const struct io_uring_cqe *cqe)
+{
+	static void (*const handlers[])(struct ks_tunnel *, const struct io_uring_cqe *, int) = {
+		[OP_TUN_READ] = on_tun_read,   [OP_TUN_WRITE] = on_tun_write,
+		[OP_SOCK_RECV] = on_sock_recv, [OP_SOCK_SEND] = on_sock_send,
+		[OP_SIGNAL] = on_signal,       [OP_TIMER] = on_timer,
+		[OP_CTL] = on_ctl,
+	};
+	uint64_t ud = io_uring_cqe_get_data64(cqe);
+	unsigned int op = (unsigned int)(ud & 0xff);
+
+	if (op < sizeof(handlers) / sizeof(handlers[0]) && handlers[op])
+		handlers[op](t, cqe, (int)(ud >> 8));
 }
 
 static int setup_fds(struct ks_tunnel *t, struct ks_error *e)
