@@ -12,7 +12,10 @@
 int secret_read_line(const char *what, const char *path, bool private, char *out,
 		     size_t outlen, struct ks_error *e)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), err = 0;
+	/* A private file must be a regular one: opened without waiting (a FIFO would block). A
+	 * token secret may come through a pipe (--token-secret @<(pass show vpn)). */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (private ? O_NONBLOCK : 0)),
+	    err = 0;
 	struct stat st;
 	size_t len = 0, n;
 	ssize_t got;

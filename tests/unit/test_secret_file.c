@@ -67,6 +67,12 @@ void test_secret_file(void)
 	test__start_subtest("a directory");
 	ASSERT_EQ(secret_read_line("--passwd-file", dir, true, out, sizeof(out), &e), -EINVAL,
 		  "refused");
+	test__start_subtest("a FIFO: refused at once, not waited on");
+	unlink(path);
+	KS_CHECK(!mkfifo(path, 0600), "mkfifo");
+	ASSERT_EQ(secret_read_line("--passwd-file", path, true, out, sizeof(out), &e), -EINVAL,
+		  "refused");
+	KS_CHECK(strstr(e.msg, "not a regular file") != NULL, "says so: %s", e.msg);
 	test__start_subtest("missing");
 	unlink(path);
 	ASSERT_EQ(secret_read_line("--passwd-file", path, true, out, sizeof(out), &e), -ENOENT,
