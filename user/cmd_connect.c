@@ -254,7 +254,7 @@ static int take_params(struct ks_session *s, const uint8_t *msg, size_t n, struc
 /* --background: the launcher (the process the shell started) waits on ready_fd and exits
  * 0 when a byte arrives, or with our exit code if we end first. Forked before anything
  * else, so no thread is lost and the worker stays our child. */
-static int launch_background(int *ready_fd)
+static int launch_background(struct ks_connect_opts *o, int *ready_fd)
 {
 	int pipefd[2], status;
 	pid_t pid;
@@ -266,6 +266,9 @@ static int launch_background(int *ready_fd)
 	if (pid < 0)
 		return -errno;
 	if (pid > 0) {
+		/* The launcher only waits: no secret of the session stays with it. */
+		totp_wipe(&o->totp);
+		opts_wipe_passwd(o);
 		close(pipefd[1]);
 		if (read(pipefd[0], &c, 1) == 1)
 			_exit(KS_EXIT_OK);
@@ -604,7 +607,7 @@ int cmd_connect(int argc, char **argv)
 		opts_free(&o);
 		return KS_EXIT_USAGE;
 	}
-	if (o.background && (err = launch_background(&s.ready_fd))) {
+	if (o.background && (err = launch_background(&o, &s.ready_fd))) {
 		fprintf(stderr, "kslice: --background: %s\n", strerror(-err));
 		opts_free(&o);
 		return KS_EXIT_ERROR;

@@ -20,6 +20,21 @@ const char *cstp_codec_name(enum ks_codec c)
 	return (unsigned int)c < sizeof(names) / sizeof(names[0]) ? names[c] : "?";
 }
 
+bool cstp_offer_allows(enum ks_offer offer, enum ks_codec codec)
+{
+	switch (codec) {
+	case KS_CODEC_NONE:
+		return true;
+	case KS_CODEC_DEFLATE:
+		return offer == KS_OFFER_ALL || offer == KS_OFFER_DEFLATE;
+	case KS_CODEC_LZ4:
+		return offer == KS_OFFER_ALL || offer == KS_OFFER_STATELESS || offer == KS_OFFER_LZ4;
+	case KS_CODEC_LZS:
+		return offer == KS_OFFER_ALL || offer == KS_OFFER_STATELESS || offer == KS_OFFER_LZS;
+	}
+	return false;
+}
+
 int cstp_build_connect(struct ks_buf *req, const char *host_header, const char *useragent,
 		       const char *cookie, const char *hostname, bool ipv6, enum ks_offer offer,
 		       int base_mtu)

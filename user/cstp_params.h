@@ -40,6 +40,9 @@ enum ks_offer {
 	KS_OFFER_DEFLATE,
 };
 
+/* Did kslice offer what the gateway chose? A codec nobody asked for is not run. */
+bool cstp_offer_allows(enum ks_offer offer, enum ks_codec codec);
+
 struct ks_cstp_params {
 	bool have4, have6;
 	struct in_addr addr4, mask4;

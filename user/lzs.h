@@ -9,10 +9,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "generated/config.h"
+
 #define KS_LZS_MAX_OFFSET 2047
 
+#ifdef CONFIG_COMPRESSION
 /* 0 and *outlen when the stream is shorter than the packet; -ENOSPC: send it plain. */
 int lzs_packet(const uint8_t *in, size_t len, uint8_t *out, size_t outcap, size_t *outlen);
 /* 0 and *outlen; -EBADMSG: a stream that is cut short, reaches back before the packet,
  * or decodes past outcap (never more is written than outcap). */
 int unlzs_packet(const uint8_t *in, size_t len, uint8_t *out, size_t outcap, size_t *outlen);
+#else
+#include <errno.h>
+static inline int lzs_packet(const uint8_t *in, size_t len, uint8_t *out, size_t outcap,
+			     size_t *outlen)
+{
+	return -ENOSPC;
+}
+static inline int unlzs_packet(const uint8_t *in, size_t len, uint8_t *out, size_t outcap,
+			       size_t *outlen)
+{
+	return -EBADMSG;
+}
+#endif

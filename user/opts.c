@@ -11,6 +11,7 @@
 
 #include <openssl/crypto.h>
 
+#include "env.h"
 #include "esc.h"
 #include "secret.h"
 #include "secret_file.h"
@@ -23,7 +24,8 @@
 static int read_passwd_file(struct ks_connect_opts *o, const char *arg, struct ks_error *e)
 {
 	char path[PATH_MAX];
-	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	/* As the other variables that aim root at files: not under sudo (env.h). */
+	const char *dir = env_override("CREDENTIALS_DIRECTORY");
 	int err;
 
 	if (!strncmp(arg, "credential:", 11)) {
@@ -34,7 +36,8 @@ static int read_passwd_file(struct ks_connect_opts *o, const char *arg, struct k
 				       esc(name));
 		if (!dir || dir[0] != '/')
 			return ks_fail(e, -EINVAL, "--passwd-file %s: CREDENTIALS_DIRECTORY is not "
-				       "set (run from a systemd unit with LoadCredential=)", esc(arg));
+				       "set, or not taken under sudo (run from a systemd unit with "
+				       "LoadCredential=)", esc(arg));
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
 			return ks_fail(e, -ENAMETOOLONG, "--passwd-file: credential path too long");
 		arg = path;

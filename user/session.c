@@ -65,6 +65,9 @@ static int cstp_connect(struct ks_session *s, struct ks_error *e)
 		return err;
 	}
 	err = cstp_parse_response(&resp, &s->params, e);
+	if (!err && !cstp_offer_allows(o->compress, s->params.codec))
+		err = ks_fail(e, -EPROTO, "cstp: the gateway chose %s compression, which kslice "
+			      "did not offer (--compression)", cstp_codec_name(s->params.codec));
 	free(s->connect_head);
 	s->connect_head = err ? NULL : http_head_text(&resp);
 	if (!err && !s->connect_head)

@@ -72,6 +72,14 @@ ks_expect "deflate: Python's zlib inflated kslice's frames, adler32 checked ($(j
 ks_expect "deflate: kslice inflated the gateway's ($(jq .counters.rx_compressed <<<"$STATUS"))" \
 	test "$(jq .counters.rx_compressed <<<"$STATUS")" -ge 20
 ks_end_clean "deflate" "$pid" $IF
+# The same gateway answers deflate to an offer of oc-lz4 alone: a codec nobody asked for
+# is not run.
+ks_kslice_fg "$d/unasked.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF \
+	--compression oc-lz4 $KS_GW_IP:20444
+ks_expect_eq "deflate unasked: refused, exit 6" 6 "$?"
+ks_expect "deflate unasked: says so" \
+	grep -q "the gateway chose deflate compression, which kslice did not offer" "$d/unasked.log"
+ks_expect "deflate unasked: nothing left" ks_nothing_left $IF
 
 transfer none
 ks_expect_eq "none: nothing asked, nothing chosen" "none 0 0" \

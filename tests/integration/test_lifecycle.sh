@@ -168,7 +168,7 @@ ks_kslice_fg "$KS_WORK/pwfile-open.log" -u alice --passwd-file "$KS_WORK/alice.p
 	--servercert "$PIN" -i $IF $KS_GW_IP </dev/null
 ks_expect_eq "--passwd-file readable by others: refused, exit 2" 2 "$?"
 ks_expect "... the message names the file and the fix" \
-	grep -q "alice.pw can be read or written by other users (mode 0644): chmod o-rwx" \
+	grep -q "alice.pw can be read or written by others than its owner (mode 0644): chmod go-rwx" \
 	"$KS_WORK/pwfile-open.log"
 chmod 600 "$KS_WORK/alice.pw"
 nsenter --net=/run/netns/$KS_CLI "$KS_BIN" connect -u alice --passwd-file "$KS_WORK/alice.pw" \

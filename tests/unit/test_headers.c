@@ -220,3 +220,17 @@ void test_http_head(void)
 	ASSERT_EQ(http_parse_head(big, HTTP_MAX_HEAD + 10, &r, &hl, &e), -EMSGSIZE, "oversized");
 	free(big);
 }
+
+/* A codec the gateway chose but kslice did not offer is refused (session.c). */
+void test_cstp_offer_allows(void)
+{
+	ASSERT_TRUE(cstp_offer_allows(KS_OFFER_NONE, KS_CODEC_NONE), "none, none");
+	ASSERT_TRUE(!cstp_offer_allows(KS_OFFER_NONE, KS_CODEC_DEFLATE), "none, deflate");
+	ASSERT_TRUE(!cstp_offer_allows(KS_OFFER_NONE, KS_CODEC_LZS), "none, lzs");
+	ASSERT_TRUE(!cstp_offer_allows(KS_OFFER_LZ4, KS_CODEC_LZS), "oc-lz4 asked, lzs");
+	ASSERT_TRUE(!cstp_offer_allows(KS_OFFER_STATELESS, KS_CODEC_DEFLATE), "stateless, deflate");
+	ASSERT_TRUE(cstp_offer_allows(KS_OFFER_STATELESS, KS_CODEC_LZS), "stateless, lzs");
+	ASSERT_TRUE(cstp_offer_allows(KS_OFFER_ALL, KS_CODEC_DEFLATE), "all, deflate");
+	ASSERT_TRUE(cstp_offer_allows(KS_OFFER_DEFLATE, KS_CODEC_DEFLATE), "deflate, deflate");
+	ASSERT_TRUE(!cstp_offer_allows(KS_OFFER_DEFLATE, KS_CODEC_LZ4), "deflate asked, oc-lz4");
+}

@@ -30,9 +30,10 @@ void test_secret_file(void)
 	} cases[] = {
 		{ "first line, LF", "s3cret pass\nrest", 16, 0600, 0, "s3cret pass" },
 		{ "CRLF", "pw\r\n", 4, 0400, 0, "pw" },
-		{ "no newline", "pw", 2, 0640, 0, "pw" },
+		{ "no newline", "pw", 2, 0600, 0, "pw" },
 		{ "others may read", "pw\n", 3, 0644, -EPERM, "mode 0644" },
-		{ "others may write", "pw\n", 3, 0602, -EPERM, "other users" },
+		{ "the group may read", "pw\n", 3, 0640, -EPERM, "mode 0640" },
+		{ "others may write", "pw\n", 3, 0602, -EPERM, "others than its owner" },
 		{ "empty", "", 0, 0600, -EINVAL, "is empty" },
 		{ "empty first line", "\npw\n", 4, 0600, -EINVAL, "is empty" },
 		{ "NUL in the line", "p\0w\n", 4, 0600, -EINVAL, "NUL byte" },
@@ -61,6 +62,14 @@ void test_secret_file(void)
 				 "message '%s' (wants '%s' and the path), buffer wiped", e.msg,
 				 cases[i].want);
 	}
+	test__start_subtest("under sudo, a file of root's is not the caller's");
+	put(path, "pw\n", 3, 0600);
+	setenv("SUDO_UID", "4242", 1);
+	ASSERT_EQ(secret_read_line("--passwd-file", path, true, out, sizeof(out), &e), -EPERM,
+		  "refused");
+	KS_CHECK(strstr(e.msg, "belongs to uid 0") && strstr(e.msg, "uid 4242"), "says so: %s",
+		 e.msg);
+	unsetenv("SUDO_UID");
 	test__start_subtest("not private: any mode is taken (--token-secret @FILE)");
 	put(path, "pw\n", 3, 0644);
 	ASSERT_OK(secret_read_line("token secret", path, false, out, sizeof(out), &e), "read");
