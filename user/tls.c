@@ -227,6 +227,36 @@ int deadline_fail(const struct ks_deadline *d, struct ks_error *e)
 	return ks_fail(e, -ETIMEDOUT, "timed out after %d s waiting for %s", d->secs, d->what);
 }
 
+static ks_watch_fn watch_fn;
+static void *watch_ctx;
+static int watch_fd = -1;
+
+void tls_set_watch(int fd, ks_watch_fn fn, void *ctx)
+{
+	watch_fd = fd;
+	watch_fn = fn;
+	watch_ctx = ctx;
+}
+
+/* poll() on p, and on the watched fd: 1 when p is ready, 0 on timeout, -errno; the watch's
+ * verdict (-EINTR, -ENETRESET) when it says to give up the attempt. */
+static int wait_for(struct pollfd *p, int timeout_ms)
+{
+	struct pollfd two[2] = { *p, { .fd = watch_fd, .events = POLLIN } };
+	int rc = poll(two, watch_fn && watch_fd >= 0 ? 2 : 1, timeout_ms);
+
+	if (rc < 0)
+		return errno == EINTR ? 0 : -errno;
+	p->revents = two[0].revents;
+	if (rc > 0 && two[1].revents) {
+		int verdict = watch_fn(watch_ctx);
+
+		if (verdict)
+			return verdict;
+	}
+	return p->revents ? 1 : 0;
+}
+
 /* Waits for what OpenSSL wants (after rc from an SSL call) until the deadline: 0 to try
  * again, -ETIMEDOUT, or another -errno / -EPROTO when the call failed for good. */
 static int ssl_wait(SSL *ssl, int rc, const struct ks_deadline *d)
@@ -247,9 +277,9 @@ static int ssl_wait(SSL *ssl, int rc, const struct ks_deadline *d)
 		return -EPROTO;
 	if (left <= 0)
 		return -ETIMEDOUT;
-	rc = poll(&p, 1, (int)(left > 60000 ? 60000 : left));
-	if (rc < 0 && errno != EINTR)
-		return -errno;
+	rc = wait_for(&p, (int)(left > 60000 ? 60000 : left));
+	if (rc < 0)
+		return rc;
 	return rc == 0 && d->end_ms <= mono_ms() ? -ETIMEDOUT : 0;
 }
 
@@ -277,6 +307,7 @@ static int tcp_connect(const char *host, const char *port, int timeout_s, struct
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
 	struct addrinfo *res, *ai;
 	int fd = -1, rc, last = -EHOSTUNREACH;
+	int64_t end_ms;
 
 	rc = getaddrinfo(host, port, &hints, &res);
 	if (rc)
@@ -295,7 +326,17 @@ static int tcp_connect(const char *host, const char *port, int timeout_s, struct
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) && errno != EINPROGRESS)
 			goto next;
 		pfd = (struct pollfd){ .fd = fd, .events = POLLOUT };
-		if (poll(&pfd, 1, timeout_s * 1000) != 1) {
+		end_ms = mono_ms() + (int64_t)timeout_s * 1000;
+		do
+			rc = wait_for(&pfd, (int)(end_ms - mono_ms() > 0 ? end_ms - mono_ms() : 0));
+		while (rc == 0 && mono_ms() < end_ms);
+		if (rc < 0 && rc != -ETIMEDOUT) { /* given up: the path changed, or a stop */
+			close(fd);
+			freeaddrinfo(res);
+			return ks_fail(e, rc, "connect: %s port %s: %s", host, port,
+				       rc == -EINTR ? "stopped" : "the network path changed");
+		}
+		if (rc != 1) {
 			errno = ETIMEDOUT;
 			goto next;
 		}

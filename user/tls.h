@@ -53,6 +53,11 @@ int deadline_fail(const struct ks_deadline *d, struct ks_error *e);
  * monitor, which marks them as kslice's own (privsep.h, PS_SOCKET). -errno on failure. */
 typedef int (*ks_socket_fn)(void *ctx, int family);
 void tls_set_socket_maker(ks_socket_fn fn, void *ctx);
+/* While connecting and in every exchange, fd is watched too: when it is readable, fn(ctx)
+ * says whether to go on (0) or give the attempt up (-EINTR: a stop; -ENETRESET: the
+ * network path changed, try again at once). */
+typedef int (*ks_watch_fn)(void *ctx);
+void tls_set_watch(int fd, ks_watch_fn fn, void *ctx);
 int tls_connect(SSL_CTX *ctx, const struct ks_tls_trust *trust, const char *host,
 		const char *port, int timeout_s, SSL **ssl_out, int *fd_out,
 		struct ks_tls_peer *peer, struct ks_error *e);

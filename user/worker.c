@@ -174,6 +174,18 @@ static int socket_from_monitor(void *ctx, int family)
 	}
 }
 
+/* While a connection is being made (tls.h): the monitor's messages are taken at once, and
+ * a stop or a change of the network path gives the attempt up (a SYN sent by a route that
+ * has gone would otherwise be waited on for the whole --timeout). */
+static int watch_monitor(void *ctx)
+{
+	struct ks_session *s = ctx;
+
+	s->path_changed = false; /* only what this message says */
+	on_monitor(s);
+	return s->stop_requested ? -EINTR : s->path_changed ? -ENETRESET : 0;
+}
+
 /* Between reconnect attempts: true when told to stop. */
 static bool pause_for(struct ks_session *s, int ms)
 {
@@ -254,6 +266,7 @@ static int reconnect(struct ks_session *s, time_t down_at, struct ks_error *e)
 		if (err == -EADDRNOTAVAIL && ++other_address < KS_OTHER_ADDRESS_TRIES)
 			err = -EAGAIN;
 		if (!err) {
+			s->path_changed = false;
 			s->reconnects++;
 			ks_info("tunnel", "event=reconnected attempt=%d reconnects=%u", attempt,
 				s->reconnects);
@@ -490,6 +503,7 @@ int worker_main(struct ks_session *s)
 	mlock(&s->o->totp, sizeof(s->o->totp)); /* kept for reconnects: never swapped */
 	mlock(s->o->passwd, sizeof(s->o->passwd));
 	tls_set_socket_maker(socket_from_monitor, s);
+	tls_set_watch(s->ps.fd, watch_monitor, s);
 	end.exit_code = worker_run(s);
 	privsep_send(s->ps.fd, &end, sizeof(end));
 	tunnel_free(s->tunnel);

@@ -2,8 +2,8 @@
 # Faults a laptop meets, end to end against ocserv (issue #13 §6): a path that goes silent
 # for 40 s with DPD 10 s (nft drops everything to the gateway; no netem in this kernel),
 # 2 % loss during a transfer (nft numgen), kslice stopped 30 s and resumed (SIGSTOP/SIGCONT,
-# as a suspend), an iperf3 transfer across a link flap, two tunnels on two interfaces at
-# once. Each asserts recovery or a clean failure, that nothing is left, and that none of
+# as a suspend), an iperf3 transfer across a link flap, an address change and a gateway
+# restart, two tunnels on two interfaces at once. Each asserts recovery or a clean failure, that nothing is left, and that none of
 # the corporate traffic sent all through (pings, v4 and v6) reached a decoy on the
 # internet side (an nft counter there); recovery times are printed (measured), bounded
 # only generously.
@@ -147,6 +147,29 @@ ks_expect "iperf3 flap: kslice noticed the link and reconnected" \
 ks_expect "iperf3 flap: traffic through the tunnel afterwards" \
 	ks_in "$KS_CLI" ping -c 1 -W 2 -I $IF $KS_CORP_IP
 ks_end_clean "iperf3 flap" "$pid" $IF
+
+# --- the laptop's address changes under the tunnel (roaming), then the gateway restarts and
+# forgets the session: corporate pings all through, none at a decoy ---
+ks_kslice_bg "$KS_WORK/roam.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP
+pid=$KS_PID
+ks_expect "roaming: up" ks_wait_tunnel $IF "$pid"
+corp_traffic_start
+ks_cli ip addr del $KS_CLI_IP/24 dev eth0
+ks_cli ip addr add 198.18.1.4/24 dev eth0
+took=$(ks_corp_ping_within $IF 20)
+ks_expect "roaming: traffic through the tunnel again from the new address" test -n "$took"
+echo "# measured: address change: first corporate ping after ${took:-?} ms"
+ks_cli ip addr del 198.18.1.4/24 dev eth0
+ks_cli ip addr add $KS_CLI_IP/24 dev eth0
+ks_expect "roaming: back on the first address" test -n "$(ks_corp_ping_within $IF 20)"
+corp_traffic_stop "roaming"
+corp_traffic_start
+ks_expect "gateway restart: ocserv is back, without the session" ks_ocserv_restart
+took=$(ks_corp_ping_within $IF 30)
+ks_expect "gateway restart: logged in again, traffic through the tunnel" test -n "$took"
+echo "# measured: gateway restart: first corporate ping after ${took:-?} ms"
+corp_traffic_stop "gateway restart"
+ks_end_clean "roaming and restart" "$pid" $IF
 
 # --- two tunnels on two interfaces at once (their own table, rules and mark) ---
 ks_kslice_bg "$KS_WORK/two-a.log" -u alice --passwd-on-stdin --servercert "$PIN" -i ksf1 $KS_GW_IP
