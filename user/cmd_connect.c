@@ -509,10 +509,15 @@ static void path_changed(struct ks_session *s, const char *why, bool any)
 	if (s->stop_sent || !s->split.started || s->worker_rekeying)
 		return;
 	if (s->worker_down && any) {
-		/* A burst of events (a link going down flushes many routes): one retry. */
-		if (now_ms() - s->path.retry_ms < 500)
+		/* A burst of events (a link going down flushes many routes): one retry now,
+		 * and one more when the burst is 500 ms old, for what came after the first
+		 * (an address added back while an attempt was already under way). */
+		if (now_ms() - s->path.retry_ms < 500) {
+			s->path.retry_pending = true;
 			return;
+		}
 		s->path.retry_ms = now_ms();
+		s->path.retry_pending = false;
 		why = why ? why : "changed";
 	} else if (s->worker_down || !why) {
 		return;
@@ -542,10 +547,14 @@ static int monitor_run(struct ks_session *s, double t0)
 				       { .fd = s->path.nl_fd, .events = POLLIN } };
 		int64_t wait = next_tick - (int64_t)now_ms();
 
+		if (s->path.retry_pending && (int64_t)(s->path.retry_ms + 500 - now_ms()) < wait)
+			wait = (int64_t)(s->path.retry_ms + 500 - now_ms());
 		if (poll(p, 4, wait > 0 ? (int)wait : 0) < 0 && errno != EINTR)
 			break;
 		if (p[3].revents & POLLIN)
 			path_changed(s, pathwatch_events(&s->path), true);
+		else if (s->path.retry_pending && now_ms() >= s->path.retry_ms + 500)
+			path_changed(s, NULL, true);
 		if (p[2].revents & POLLIN) {
 			struct signalfd_siginfo si;
 

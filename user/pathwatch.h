@@ -15,6 +15,7 @@ struct ks_pathwatch {
 	int oif;	    /* where the path went when it was last good (0: not yet seen) */
 	uint64_t boot_ns, mono_ns; /* the clocks at the last tick */
 	double retry_ms;    /* the monitor's last "try again now" (CLOCK_MONOTONIC ms) */
+	bool retry_pending; /* an event came within 500 ms of it: one more once they pass */
 };
 
 void pathwatch_init(struct ks_pathwatch *w, uint32_t mark);

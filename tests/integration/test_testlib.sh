@@ -17,8 +17,8 @@ lib=$KS_TOP/tests/lib/netns.sh
 
 # Runs a snippet against a fresh copy of the library's counters; prints its output, then
 # "rc=N pass=N fail=N skip=N".
-in_lib() {
-	bash -c "source '$lib'; KS_PASS=0 KS_FAIL=0 KS_SKIP=0; $1; echo \"rc=\$? pass=\$KS_PASS fail=\$KS_FAIL skip=\$KS_SKIP\"" 2>&1
+in_lib() { # (in this test's work directory: the library makes none of its own)
+	KS_WORK=$KS_WORK bash -c "source '$lib'; KS_PASS=0 KS_FAIL=0 KS_SKIP=0; $1; echo \"rc=\$? pass=\$KS_PASS fail=\$KS_FAIL skip=\$KS_SKIP\"" 2>&1
 }
 
 out=$(in_lib 'ks_expect "x" false')
