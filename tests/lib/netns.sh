@@ -26,6 +26,10 @@ export KSLICE_RUN_DIR=$KS_WORK/run
 export KSLICE_PIN_ROOT=/sys/fs/bpf/ks-test-$KS_ID
 KS_PIDS=()
 KS_NETNS=()
+# Was bpffs mounted before this test? kslice mounts it when not, and leaves it mounted when
+# our pin root is still in it at its exit; teardown then undoes that mount (a test run
+# outside tests/integration/run, which gives each test a mount namespace of its own).
+mountpoint -q /sys/fs/bpf 2>/dev/null && KS_BPFFS_BEFORE=1 || KS_BPFFS_BEFORE=
 KS_OTP_HEX=3132333435363738393031323334353637383930   # RFC 6238's SHA1 test key
 KS_OTP_B32=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
 
@@ -62,6 +66,10 @@ ks_teardown() {
 		ip netns del "$ns" 2>/dev/null
 	done
 	rm -rf "$KSLICE_PIN_ROOT" 2>/dev/null
+	if [ -z "$KS_BPFFS_BEFORE" ] && mountpoint -q /sys/fs/bpf 2>/dev/null &&
+		[ -z "$(ls -A /sys/fs/bpf | grep -vxE 'maps.debug|progs.debug')" ]; then
+		umount /sys/fs/bpf # only the kernel's preloaded entries: ours, made for this test
+	fi
 	[ -n "${KS_ETC_NETNS:-}" ] && rm -rf "$KS_ETC_NETNS"
 	[ -n "${KS_ETC_NETNS_MADE:-}" ] && rmdir /etc/netns 2>/dev/null
 	[ -n "$KS_WORK" ] && [ -d "$KS_WORK" ] && [ -z "${KS_KEEP:-}" ] && rm -rf "$KS_WORK"
