@@ -54,7 +54,7 @@ void opts_connect_usage(FILE *f)
 	      "  -u, --user NAME             login name\n"
 	      "      --passwd-on-stdin       read form answers from stdin, one per line, in form order\n"
 	      "      --cookie-on-stdin       read a session cookie (openconnect --authenticate) from stdin\n"
-	      "      --passwd-file FILE      the password: FILE's first line (no access for others), or\n"
+	      "      --passwd-file FILE      the password: FILE's first line (yours, mode 0600 or 0400), or\n"
 	      "                              credential:NAME (systemd LoadCredential=); kept to log in again\n"
 	      "      --servercert HASH       accept the gateway certificate with this fingerprint:\n"
 	      "                              sha256:HEX (certificate), pin-sha256:BASE64 (public key),\n"
