@@ -328,25 +328,54 @@ static bool rekey_expected(const struct ks_session *s)
 	       now_ms() >= s->rekey_allowed_ms;
 }
 
-/* The worker wants a TCP socket to the gateway: ours to make, marked as kslice's own so
- * that the split programs leave it alone whatever the gateway's address (split.h). */
+/* DTLS sockets while the tunnel is up: one a second at most (the channel asks for one per
+ * attempt, and waits seconds between attempts). */
+#define KS_UDP_SOCKET_INTERVAL_MS 1000
+
+/* Whether the worker may have this socket now: 0, -EPROTO (out of turn: a subverted
+ * worker), or -EAGAIN (not now: told so). TCP only while it connects: logging in,
+ * reconnecting, or a new tunnel for a rekey (a few: no stream of sockets that pass the
+ * split programs while status says up). UDP when the gateway offered DTLS, at a bounded
+ * rate. */
+static int socket_allowed(struct ks_session *s, const struct ks_ps_socket *req)
+{
+	bool connecting = !s->split.started || s->worker_down || s->worker_rekeying;
+
+	if (req->family != AF_INET && req->family != AF_INET6)
+		return -EPROTO;
+	if (req->sotype == SOCK_DGRAM) {
+		if (!s->params.dtls_port)
+			return -EPROTO;
+		if (now_ms() - s->last_udp_socket_ms < KS_UDP_SOCKET_INTERVAL_MS)
+			return -EAGAIN;
+		s->last_udp_socket_ms = now_ms();
+		return 0;
+	}
+	if (req->sotype != SOCK_STREAM || !connecting)
+		return -EPROTO;
+	return !s->worker_rekeying || ++s->rekey_sockets <= KS_REKEY_SOCKETS ? 0 : -EPROTO;
+}
+
+/* The worker wants a socket to the gateway: ours to make, marked as kslice's own so that
+ * the split programs leave it alone whatever the gateway's address (split.h). */
 static int give_socket(struct ks_session *s, const uint8_t *msg, size_t n)
 {
 	struct ks_ps_socket req, ans = { .type = PS_SOCKET };
 	uint32_t mark = split_own_mark(s->o->mark);
 	int fd, err;
 
-	/* Only while it connects: logging in, reconnecting, or a new tunnel for a rekey (a
-	 * few: no stream of sockets that pass the split programs while status says up). */
-	if (n != sizeof(req) || (s->split.started && !s->worker_down && !s->worker_rekeying))
-		return -EPROTO;
-	if (s->worker_rekeying && ++s->rekey_sockets > KS_REKEY_SOCKETS)
+	if (n != sizeof(req))
 		return -EPROTO;
 	memcpy(&req, msg, sizeof(req));
-	if (req.family != AF_INET && req.family != AF_INET6)
+	ans.err = socket_allowed(s, &req);
+	if (ans.err == -EPROTO)
 		return -EPROTO;
-	fd = socket(req.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)))
+	ans.family = req.family;
+	ans.sotype = req.sotype;
+	fd = ans.err ? -1
+		     : socket(req.family, req.sotype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			      req.sotype == SOCK_DGRAM ? IPPROTO_UDP : IPPROTO_TCP);
+	if (!ans.err && (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark))))
 		ans.err = -errno;
 	if (ans.err && fd >= 0) {
 		close(fd);

@@ -15,6 +15,14 @@ struct ks_counters {
 	uint64_t rekeys;	/* the gateway's X-CSTP-Rekey-Method, done (key update or new tunnel) */
 	int64_t last_rekey_at;	/* wall clock, 0: none yet */
 	uint64_t key_updates_received; /* the gateway's TLS 1.3 KeyUpdates (its answers) */
+	/* DTLS (dtls.h): data packets that went over it (within tx/rx_packets), links that
+	 * came up, links that died, attempts that failed, packets too large for a record
+	 * (sent over TLS), DPD over DTLS; the UDP socket's sends (sendmsg calls, of which
+	 * UDP_SEGMENT ones), errors and datagrams received or lost on the way out. */
+	uint64_t dtls_tx_packets, dtls_rx_packets;
+	uint64_t dtls_handshakes, dtls_falls, dtls_failed_attempts, dtls_too_big;
+	uint64_t dtls_dpd_sent, dtls_dpd_answered;
+	uint64_t udp_sends, udp_gso_sends, udp_send_errors, udp_recvs, udp_dropped;
 	struct ks_gro_stats rx_gro; /* TUN writes built by GRO */
 };
 

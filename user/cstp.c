@@ -87,31 +87,27 @@ static void deliver(struct ks_cstp *s, const uint8_t *pkt, size_t len)
 	s->c->rx_bytes += len;
 }
 
-/* The codecs that take one packet at a time, with no state between packets. */
-struct stateless_codec {
-	int (*pack)(const uint8_t *in, size_t len, uint8_t *out, size_t outcap, size_t *outlen);
-	int (*unpack)(const uint8_t *in, size_t len, uint8_t *out, size_t outcap, size_t *outlen);
-};
-
-static const struct stateless_codec *stateless(enum ks_codec c)
+const struct ks_stateless_codec *cstp_stateless_codec(enum ks_codec c)
 {
-	static const struct stateless_codec lz4 = { lz4_packet, unlz4_packet },
-					    lzs = { lzs_packet, unlzs_packet };
+	static const struct ks_stateless_codec lz4 = { lz4_packet, unlz4_packet },
+					       lzs = { lzs_packet, unlzs_packet };
 
 	return c == KS_CODEC_LZ4 ? &lz4 : c == KS_CODEC_LZS ? &lzs : NULL;
 }
 
 /* Inflated into the scratch buffer, then delivered like any data frame. The stream stays
  * in step whatever happens to the packet; only a corrupt stream ends the session. */
-static void deliver_compressed(struct ks_cstp *s, const struct ks_cstp_frame *f)
+static void deliver_compressed(struct ks_cstp *s, const struct ks_cstp_frame *f,
+			       enum ks_codec codec)
 {
+	const struct ks_stateless_codec *z = cstp_stateless_codec(codec);
 	struct ks_error e = { 0 };
 	size_t len = 0;
 	int err;
 
-	if (stateless(s->codec)) {
+	if (z) {
 		/* A block of its own: a bad one is dropped, the session goes on. */
-		if (stateless(s->codec)->unpack(f->payload, f->len, s->scratch, CSTP_MAX_MTU, &len)) {
+		if (z->unpack(f->payload, f->len, s->scratch, CSTP_MAX_MTU, &len)) {
 			s->c->rx_bad_frames++;
 			return;
 		}
@@ -119,7 +115,7 @@ static void deliver_compressed(struct ks_cstp *s, const struct ks_cstp_frame *f)
 		deliver(s, s->scratch, len);
 		return;
 	}
-	if (!s->z) {
+	if (!s->z || codec != KS_CODEC_DEFLATE) {
 		end(s, KS_END_PROTOCOL, "cstp: compressed frame but no compression was agreed");
 		return;
 	}
@@ -145,7 +141,7 @@ void cstp_on_frame(struct ks_cstp *s, const struct ks_cstp_frame *f)
 		deliver(s, f->payload, f->len);
 		break;
 	case CSTP_COMPRESSED:
-		deliver_compressed(s, f);
+		deliver_compressed(s, f, s->codec);
 		break;
 	case CSTP_DPD_REQ:
 		s->c->dpd_received++;
@@ -172,6 +168,31 @@ void cstp_on_frame(struct ks_cstp *s, const struct ks_cstp_frame *f)
 	default:
 		s->c->rx_unknown_frames++;
 		ks_dbg("cstp", "event=frame_dropped type=%u len=%u", f->type, f->len);
+	}
+}
+
+void cstp_on_datagram_frame(struct ks_cstp *s, const struct ks_cstp_frame *f, enum ks_codec codec)
+{
+	if (s->ended)
+		return;
+	switch (f->type) {
+	case CSTP_DATA:
+		deliver(s, f->payload, f->len);
+		break;
+	case CSTP_COMPRESSED:
+		/* Only a stateless codec: a lost datagram would break a stream. */
+		if (cstp_stateless_codec(codec))
+			deliver_compressed(s, f, codec);
+		else
+			s->c->rx_bad_frames++;
+		break;
+	case CSTP_DISCONNECT:
+	case CSTP_TERMINATE:
+		cstp_on_frame(s, f);
+		break;
+	default:
+		s->c->rx_unknown_frames++;
+		ks_dbg("dtls", "event=record_dropped type=%u len=%u", f->type, f->len);
 	}
 }
 
@@ -205,6 +226,7 @@ static void send_compressed(struct ks_cstp *s, size_t zlen)
 
 void cstp_send_packet(struct ks_cstp *s, uint8_t *pkt, size_t len)
 {
+	const struct ks_stateless_codec *z;
 	size_t zlen;
 
 	if (len == 0 || len > (size_t)s->mtu || s->ended) {
@@ -224,9 +246,9 @@ void cstp_send_packet(struct ks_cstp *s, uint8_t *pkt, size_t len)
 		return;
 	}
 	/* Per packet: only what shrinks goes compressed; the rest as plain data frames. */
-	if (stateless(s->codec) && len >= KS_LZ4_MIN_PACKET &&
-	    !stateless(s->codec)->pack(pkt, len, s->scratch + CSTP_HDR_LEN,
-				       CSTP_SCRATCH - CSTP_HDR_LEN, &zlen)) {
+	z = cstp_stateless_codec(s->codec);
+	if (z && len >= KS_LZ4_MIN_PACKET &&
+	    !z->pack(pkt, len, s->scratch + CSTP_HDR_LEN, CSTP_SCRATCH - CSTP_HDR_LEN, &zlen)) {
 		send_compressed(s, zlen);
 		return;
 	}

@@ -52,6 +52,16 @@ void cstp_fini(struct ks_cstp *s);
 size_t cstp_feed(struct ks_cstp *s, const uint8_t *data, size_t len, time_t now);
 /* One frame already cut from the stream. */
 void cstp_on_frame(struct ks_cstp *s, const struct ks_cstp_frame *f);
+/* A frame that came as a DTLS record (type byte, payload): data, compressed data (codec:
+ * the DTLS one) and goodbyes; the transport answers its own DPD. */
+void cstp_on_datagram_frame(struct ks_cstp *s, const struct ks_cstp_frame *f, enum ks_codec codec);
+/* The codecs that take one packet at a time, with no state between packets; NULL for
+ * deflate and none. */
+struct ks_stateless_codec {
+	int (*pack)(const uint8_t *in, size_t len, uint8_t *out, size_t outcap, size_t *outlen);
+	int (*unpack)(const uint8_t *in, size_t len, uint8_t *out, size_t outcap, size_t *outlen);
+};
+const struct ks_stateless_codec *cstp_stateless_codec(enum ks_codec c);
 /* pkt has CSTP_HDR_LEN writable bytes in front of it. */
 void cstp_send_packet(struct ks_cstp *s, uint8_t *pkt, size_t len);
 /* DPD and keepalive; call about once a second. */

@@ -35,9 +35,36 @@ bool cstp_offer_allows(enum ks_offer offer, enum ks_codec codec)
 	return false;
 }
 
+/* What kslice can run over DTLS, in its order of preference: ocserv's PSK-NEGOTIATE, then
+ * the legacy resumption suites (DTLS 1.2 AES-GCM; AES-SHA on DTLS 1.0 for older ASAs). */
+#define DTLS_CIPHERS                                                                               \
+	"PSK-NEGOTIATE:OC-DTLS1_2-AES256-GCM:OC-DTLS1_2-AES128-GCM:AES256-SHA:AES128-SHA"
+#define DTLS12_CIPHERS                                                                             \
+	"ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:"                                 \
+	"AES256-GCM-SHA384:AES128-GCM-SHA256"
+
+static void dtls_headers(struct ks_buf *req, enum ks_offer offer, const uint8_t *secret)
+{
+	/* Deflate is CSTP's only: a datagram lost would break its stream. */
+	static const char *const accept[] = {
+		[KS_OFFER_STATELESS] = "oc-lz4,lzs",
+		[KS_OFFER_ALL] = "oc-lz4,lzs",
+		[KS_OFFER_LZ4] = "oc-lz4",
+		[KS_OFFER_LZS] = "lzs",
+	};
+
+	buf_printf(req, "X-DTLS-Master-Secret: ");
+	for (int i = 0; i < 48; i++)
+		buf_printf(req, "%02X", secret[i]);
+	buf_printf(req, "\r\nX-DTLS-CipherSuite: %s\r\nX-DTLS12-CipherSuite: %s\r\n", DTLS_CIPHERS,
+		   DTLS12_CIPHERS);
+	if ((size_t)offer < sizeof(accept) / sizeof(accept[0]) && accept[offer])
+		buf_printf(req, "X-DTLS-Accept-Encoding: %s\r\n", accept[offer]);
+}
+
 int cstp_build_connect(struct ks_buf *req, const char *host_header, const char *useragent,
 		       const char *cookie, const char *hostname, bool ipv6, enum ks_offer offer,
-		       int base_mtu)
+		       int base_mtu, const uint8_t *dtls_secret)
 {
 	/* In kslice's order of preference: LZ4 costs a fraction of deflate's CPU. */
 	static const char *const accept[] = {
@@ -57,6 +84,8 @@ int cstp_build_connect(struct ks_buf *req, const char *host_header, const char *
 	buf_printf(req, "X-CSTP-Base-MTU: %d\r\nX-CSTP-MTU: %d\r\n", base_mtu,
 		   base_mtu - 94); /* as openconnect: IPv6 + TCP + TLS + CSTP overheads */
 	buf_printf(req, "X-CSTP-Address-Type: %s\r\n", ipv6 ? "IPv6,IPv4" : "IPv4");
+	if (dtls_secret)
+		dtls_headers(req, offer, dtls_secret);
 	if (ipv6)
 		buf_printf(req, "X-CSTP-Full-IPv6-Capability: true\r\n");
 	buf_printf(req, "X-AnyConnect-Platform: linux-64\r\n\r\n");
@@ -184,6 +213,19 @@ static int parse_addr6(struct ks_cstp_params *p, const char *v)
 	return 0;
 }
 
+/* A cipher name: letters, digits, '-' and '_' only (it reaches logs and OpenSSL). */
+static int set_token(char *out, size_t cap, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (!n || n >= cap ||
+	    strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		      "0123456789-_") != n)
+		return -EINVAL;
+	memcpy(out, v, n + 1);
+	return 0;
+}
+
 /* One header; -EINVAL means "this value is bad" and the caller decides if that is fatal. */
 static int parse_one(struct ks_cstp_params *p, const char *name, const char *v)
 {
@@ -275,7 +317,22 @@ static int parse_one(struct ks_cstp_params *p, const char *name, const char *v)
 	} else if (!strcasecmp(name, "X-DTLS-MTU")) {
 		return parse_int(v, CSTP_MIN_MTU, CSTP_MAX_MTU, &p->dtls_mtu);
 	} else if (!strcasecmp(name, "X-DTLS-CipherSuite")) {
-		snprintf(p->dtls_cipher, sizeof(p->dtls_cipher), "%s", v);
+		return set_token(p->dtls_cipher, sizeof(p->dtls_cipher), v);
+	} else if (!strcasecmp(name, "X-DTLS12-CipherSuite")) {
+		return set_token(p->dtls12_cipher, sizeof(p->dtls12_cipher), v);
+	} else if (!strcasecmp(name, "X-DTLS-App-ID")) {
+		size_t n = strlen(v);
+
+		if (!n || n > 64 || n % 2 || strspn(v, "0123456789abcdefABCDEF") != n)
+			return -EINVAL;
+		memcpy(p->dtls_app_id, v, n + 1);
+	} else if (!strcasecmp(name, "X-DTLS-Content-Encoding")) {
+		if (!strcasecmp(v, "oc-lz4"))
+			p->dtls_codec = KS_CODEC_LZ4;
+		else if (!strcasecmp(v, "lzs"))
+			p->dtls_codec = KS_CODEC_LZS;
+		else /* not a per-packet codec: DTLS is not used (dtls.c) */
+			p->dtls_codec = KS_CODEC_DEFLATE;
 	}
 	return 0;
 }

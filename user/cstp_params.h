@@ -15,6 +15,8 @@
 #define CSTP_MAX_DOMAINS 1024
 #define CSTP_MIN_MTU 576
 #define CSTP_MAX_MTU 16384
+/* The path MTU kslice announces (X-CSTP-Base-MTU) when the gateway says none. */
+#define CSTP_BASE_MTU 1500
 
 struct ks_ip {
 	uint8_t family;
@@ -69,15 +71,19 @@ struct ks_cstp_params {
 	enum ks_codec codec; /* X-CSTP-Content-Encoding */
 	bool dtls_offered;
 	int dtls_port, dtls_dpd, dtls_keepalive, dtls_mtu;
-	char dtls_cipher[64];
-	char dtls_session_id[65];
+	char dtls_cipher[64];	  /* X-DTLS-CipherSuite: PSK-NEGOTIATE or a legacy one */
+	char dtls12_cipher[64];	  /* X-DTLS12-CipherSuite (legacy, DTLS 1.2) */
+	char dtls_session_id[65]; /* legacy: 64 hex */
+	char dtls_app_id[65];	  /* PSK: the session's id, up to 64 hex */
+	enum ks_codec dtls_codec; /* X-DTLS-Content-Encoding */
 	int warnings; /* entries that were rejected and skipped */
 };
 
-/* CONNECT request; cookie is the session token. */
+/* CONNECT request; cookie is the session token. dtls_secret: 48 random bytes, the legacy
+ * DTLS master secret, and the DTLS offer comes with it; NULL: no DTLS. */
 int cstp_build_connect(struct ks_buf *req, const char *host_header, const char *useragent,
 		       const char *cookie, const char *hostname, bool ipv6, enum ks_offer offer,
-		       int base_mtu);
+		       int base_mtu, const uint8_t *dtls_secret);
 int cstp_parse_response(const struct ks_http_resp *r, struct ks_cstp_params *p,
 			struct ks_error *e);
 void cstp_params_free(struct ks_cstp_params *p);

@@ -73,6 +73,8 @@ void opts_connect_usage(FILE *f)
 	      "      --compression MODE      all (default: oc-lz4, lzs or deflate, as the gateway takes),\n"
 	      "                              stateless (oc-lz4 or lzs), none, or one: oc-lz4, lzs, deflate\n"
 	      "      --no-compression        same as --compression none\n"
+	      "      --no-dtls               carry data over TLS only (default: DTLS when the gateway\n"
+	      "                              offers it, TLS while UDP does not get through)\n"
 	      "      --disable-ipv6          do not ask for an IPv6 tunnel address\n"
 	      "      --useragent STRING      HTTP User-Agent sent to the gateway\n"
 	      "      --timeout SECONDS       deadline of each exchange with the gateway (default 20)\n"
@@ -230,6 +232,7 @@ enum {
 	OPT_SETUID,
 	OPT_COMPRESSION,
 	OPT_NO_COMPRESSION,
+	OPT_NO_DTLS,
 	OPT_DISABLE_IPV6,
 	OPT_USERAGENT,
 	OPT_TIMEOUT,
@@ -272,6 +275,7 @@ static const struct option long_opts[] = {
 	{ "syslog", no_argument, NULL, 'l' },
 	{ "compression", required_argument, NULL, OPT_COMPRESSION },
 	{ "no-compression", no_argument, NULL, OPT_NO_COMPRESSION },
+	{ "no-dtls", no_argument, NULL, OPT_NO_DTLS },
 	{ "disable-ipv6", no_argument, NULL, OPT_DISABLE_IPV6 },
 	{ "useragent", required_argument, NULL, OPT_USERAGENT },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
@@ -527,6 +531,9 @@ static int parse_one(struct ks_connect_opts *o, int c, const char *arg, const ch
 		return 0;
 	case OPT_NO_COMPRESSION:
 		o->compress = KS_OFFER_NONE;
+		return 0;
+	case OPT_NO_DTLS:
+		o->no_dtls = true;
 		return 0;
 	case OPT_DISABLE_IPV6:
 		o->ipv6 = false;

@@ -10,7 +10,6 @@
 #include "tls.h"
 #include "totp.h"
 
-
 /* What stays when a session ends (--kill-switch; docs/design.md, "What survives a crash"). */
 enum ks_kill_switch {
 	KS_KILL_SWITCH_ON_FAILURE, /* kept when the session ends without the user asking */
@@ -39,6 +38,7 @@ struct ks_connect_opts {
 	int verbosity;
 	enum ks_offer compress;	/* --compression (cstp_params.h) */
 	bool ipv6;
+	bool no_dtls; /* --no-dtls: data over TLS only */
 	const char *useragent;
 	int timeout_s;
 	int reconnect_timeout_s; /* 0: a lost connection ends the session */

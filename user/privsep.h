@@ -25,9 +25,10 @@ enum ks_ps_msg {
 	PS_DOWN,	/* connection lost, reconnecting: fail closed; why follows as text */
 	PS_READY,	/* the data path runs */
 	PS_END,		/* struct ks_ps_end: the session is over, exit with this code */
-	PS_SOCKET,	/* struct ks_ps_socket: a TCP socket to the gateway, please; the
-			 * answer is the same struct, with the socket attached (SCM_RIGHTS)
-			 * or err set: one marked as kslice's own (split.h, own_mark) */
+	PS_SOCKET,	/* struct ks_ps_socket: a TCP (or, for DTLS, UDP) socket to the
+			 * gateway, please; the answer is the same struct, with the socket
+			 * attached (SCM_RIGHTS) or err set: one marked as kslice's own
+			 * (split.h, own_mark) */
 	/* monitor -> worker */
 	PS_GO,		/* the system is set up: run the data path */
 	PS_STOP,	/* reason text follows: disconnect and end */
@@ -51,6 +52,7 @@ struct ks_ps_up {
 struct ks_ps_socket {
 	uint32_t type;
 	int32_t family;	/* AF_INET or AF_INET6 */
+	int32_t sotype;	/* SOCK_STREAM (TLS) or SOCK_DGRAM (DTLS) */
 	int32_t err;	/* answer: 0 (a socket is attached) or -errno */
 };
 
@@ -70,6 +72,9 @@ struct ks_shared {
 	uint32_t coalesce_us;
 	char tls_version[16];
 	char tls_cipher[64];
+	char transport[8];	/* what carries data: "dtls" or "tls" */
+	char dtls_version[16];
+	char dtls_cipher[64];
 };
 
 struct ks_privsep {

@@ -12,6 +12,8 @@
 #include "http.h"
 #include "log.h"
 #include "session.h"
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 /* The address of the connection's far end (local: of this end) as text. */
 static void end_address(int fd, bool local, char *out, size_t len)
@@ -26,6 +28,26 @@ static void end_address(int fd, bool local, char *out, size_t len)
 		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)len);
 	else if (ss.ss_family == AF_INET6)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, (socklen_t)len);
+}
+
+/* Whether this CONNECT's answer allows DTLS, and its keys (exported from this TLS
+ * session, or the secret the CONNECT carried). Without them, data goes over TLS. */
+static void dtls_keys(struct ks_session *s)
+{
+	struct ks_error e = { 0 };
+
+	s->dtls_ready = false;
+	if (s->o->no_dtls)
+		return;
+	if (!cstp_offer_allows(s->o->compress, s->params.dtls_codec))
+		ks_fail(&e, -ENOTSUP,
+			"the gateway chose %s compression for DTLS, which kslice "
+			"did not offer",
+			cstp_codec_name(s->params.dtls_codec));
+	else if (!dtls_keys_from(&s->params, s->ssl, s->dtls_secret, &s->dtls_keys, &e))
+		s->dtls_ready = true;
+	if (!s->dtls_ready)
+		ks_info("dtls", "event=not_used reason=\"%s\"", esc(e.msg));
 }
 
 static int cstp_connect(struct ks_session *s, struct ks_error *e)
@@ -46,8 +68,11 @@ static int cstp_connect(struct ks_session *s, struct ks_error *e)
 	       SSL_get_cipher_name(s->ssl));
 	gethostname(hostname, sizeof(hostname) - 1);
 	auth_host_header(o, host, sizeof(host));
+	/* A fresh legacy master secret for every CONNECT (it keys that session's DTLS). */
+	if (!o->no_dtls && RAND_bytes(s->dtls_secret, sizeof(s->dtls_secret)) != 1)
+		return ks_fail(e, -EIO, "dtls: no random bytes for the master secret");
 	err = cstp_build_connect(&req, host, o->useragent, s->auth.cookie, hostname, o->ipv6,
-				 o->compress, 1500);
+				 o->compress, CSTP_BASE_MTU, o->no_dtls ? NULL : s->dtls_secret);
 	if (!err)
 		err = http_roundtrip(s->ssl, &req, true, o->timeout_s, &resp, &s->early, e);
 	buf_free_secret(&req);
@@ -76,6 +101,7 @@ static int cstp_connect(struct ks_session *s, struct ks_error *e)
 	if (!err) {
 		end_address(s->fd, false, s->peer_ip, sizeof(s->peer_ip));
 		end_address(s->fd, true, s->local_ip, sizeof(s->local_ip));
+		dtls_keys(s);
 	}
 	return err;
 }
@@ -191,5 +217,7 @@ void session_close(struct ks_session *s)
 	buf_free_secret(&s->early);
 	free(s->connect_head);
 	s->connect_head = NULL;
+	OPENSSL_cleanse(s->dtls_secret, sizeof(s->dtls_secret));
+	OPENSSL_cleanse(&s->dtls_keys, sizeof(s->dtls_keys));
 	privsep_close(&s->ps);
 }

@@ -8,6 +8,7 @@
 #include <openssl/ssl.h>
 #include "auth.h"
 #include "cstp_params.h"
+#include "dtls.h"
 #include "ctl_server.h"
 #include "privsep.h"
 #include "opts.h"
@@ -29,6 +30,11 @@ struct ks_session {
 	struct ks_auth_result auth;
 	struct ks_cstp_params params;
 	struct ks_buf early;
+	/* worker: the legacy DTLS master secret sent with the last CONNECT, and the keys its
+	 * answer allows (dtls_ready) */
+	uint8_t dtls_secret[KS_DTLS_SECRET_LEN];
+	struct ks_dtls_keys dtls_keys;
+	bool dtls_ready;
 	struct ks_tun tun;
 	struct ks_pin_dir pins;
 	struct ks_tun_bpf bpf;
@@ -43,6 +49,7 @@ struct ks_session {
 	bool worker_down;	/* monitor: the worker is reconnecting */
 	bool worker_rekeying;	/* monitor: ... or making a new tunnel for a rekey (up still) */
 	unsigned int rekey_sockets;	/* monitor: sockets given for the rekey under way */
+	double last_udp_socket_ms;	/* monitor: when the worker last had a DTLS socket */
 	double rekey_allowed_ms;	/* monitor: no rekey before (half the gateway's period) */
 	int ready_fd;		/* monitor, --background: the launcher waits for a byte */
 	int ctl_fd;

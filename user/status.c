@@ -58,7 +58,8 @@ static void tunnel_params(struct ks_json *j, const struct ks_cstp_params *p)
 	json_i64(j, "rekey_time", p->rekey_time);
 	json_str(j, "rekey_method", p->rekey_method[0] ? p->rekey_method : NULL);
 	json_str(j, "compression", cstp_codec_name(p->codec));
-	json_bool(j, "dtls_offered", p->dtls_offered);
+	json_bool(j, "dtls_offered", p->dtls_offered || p->dtls_port > 0);
+	json_str(j, "dtls_compression", cstp_codec_name(p->dtls_codec));
 	json_i64(j, "dtls_port", p->dtls_port);
 	json_u64(j, "rejected_headers", (uint64_t)p->warnings);
 	json_obj_close(j);
@@ -126,6 +127,29 @@ static const char *tls_cipher(const struct ks_session *s)
 	return shared_text(s->ps.shared->tls_cipher, sizeof(s->ps.shared->tls_cipher));
 }
 
+/* What carries data now: "dtls" or "tls"; NULL while there is no tunnel. */
+static const char *transport(const struct ks_session *s)
+{
+	const struct ks_shared *sh = s->ps.shared;
+
+	return sh && sh->state == PS_STATE_CONNECTED && sh->transport[0] ?
+		       shared_text(sh->transport, sizeof(sh->transport)) : NULL;
+}
+
+/* The DTLS link's version and cipher, when it carries data (else false). */
+static bool dtls_link(const struct ks_session *s, char *version, size_t vlen, char *cipher,
+		      size_t clen)
+{
+	const struct ks_shared *sh = s->ps.shared;
+	const char *t = transport(s);
+
+	if (!t || strcmp(t, "dtls"))
+		return false;
+	snprintf(version, vlen, "%s", shared_text(sh->dtls_version, sizeof(sh->dtls_version)));
+	snprintf(cipher, clen, "%s", shared_text(sh->dtls_cipher, sizeof(sh->dtls_cipher)));
+	return true;
+}
+
 /* Time without a tunnel, the current outage included. */
 static double down_ms(const struct ks_session *s)
 {
@@ -185,6 +209,19 @@ static void counters(struct ks_json *j, const struct ks_session *s)
 	json_u64(j, "rx_super_packets", c->rx_gro.super_packets);
 	json_u64(j, "rx_coalesced", c->rx_gro.coalesced);
 	json_u64(j, "rx_bad_checksums", c->rx_gro.bad_checksums);
+	json_u64(j, "dtls_tx_packets", c->dtls_tx_packets);
+	json_u64(j, "dtls_rx_packets", c->dtls_rx_packets);
+	json_u64(j, "dtls_handshakes", c->dtls_handshakes);
+	json_u64(j, "dtls_falls", c->dtls_falls);
+	json_u64(j, "dtls_failed_attempts", c->dtls_failed_attempts);
+	json_u64(j, "dtls_too_big", c->dtls_too_big);
+	json_u64(j, "dtls_dpd_sent", c->dtls_dpd_sent);
+	json_u64(j, "dtls_dpd_answered", c->dtls_dpd_answered);
+	json_u64(j, "udp_sends", c->udp_sends);
+	json_u64(j, "udp_gso_sends", c->udp_gso_sends);
+	json_u64(j, "udp_send_errors", c->udp_send_errors);
+	json_u64(j, "udp_recvs", c->udp_recvs);
+	json_u64(j, "udp_dropped", c->udp_dropped);
 	json_obj_close(j);
 	json_obj_open(j, "kernel");
 	json_bool(j, "bpf_attached", s->bpf_ok);
@@ -206,6 +243,7 @@ static void counters(struct ks_json *j, const struct ks_session *s)
 void status_json(const struct ks_session *s, struct ks_buf *out)
 {
 	const struct ks_shared *sh = s->ps.shared;
+	char dver[32], dcipher[80];
 	struct ks_json j;
 
 	json_init(&j, out);
@@ -219,6 +257,7 @@ void status_json(const struct ks_session *s, struct ks_buf *out)
 	json_i64(&j, "uptime_s", time(NULL) - s->connected_at);
 	json_u64(&j, "connect_ms", (uint64_t)s->connect_ms);
 	json_u64(&j, "reconnects", sh ? sh->reconnects : 0);
+	json_str(&j, "transport", transport(s));
 	reconnect_history(&j, s);
 	json_obj_open(&j, "gateway");
 	json_str(&j, "host", s->o->host);
@@ -229,6 +268,10 @@ void status_json(const struct ks_session *s, struct ks_buf *out)
 
 	json_str(&j, "tls_version", version);
 	json_str(&j, "tls_cipher", version ? tls_cipher(s) : NULL);
+	bool dtls = dtls_link(s, dver, sizeof(dver), dcipher, sizeof(dcipher));
+
+	json_str(&j, "dtls_version", dtls ? dver : NULL);
+	json_str(&j, "dtls_cipher", dtls ? dcipher : NULL);
 	json_str(&j, "cert_sha256", s->auth.peer.cert_sha256);
 	json_str(&j, "pubkey_sha256", s->auth.peer.pubkey_sha256);
 	json_obj_close(&j);
@@ -248,7 +291,7 @@ void status_text(const struct ks_session *s, struct ks_buf *out)
 	const struct ks_cstp_params *p = &s->params;
 	static const struct ks_counters none;
 	const struct ks_counters *c = s->ps.shared ? &s->ps.shared->c : &none;
-	char a[INET6_ADDRSTRLEN + 8], names[64];
+	char a[INET6_ADDRSTRLEN + 8], names[64], dver[32], dcipher[80];
 	struct ks_tun_stat k[KS_DIR_MAX];
 
 	buf_printf(out, "interface: %s (pid %d), connected %lds ago in %.0f ms\n", s->tun.name,
@@ -257,6 +300,14 @@ void status_text(const struct ks_session *s, struct ks_buf *out)
 		   s->peer_ip, s->auth.user ? esc(s->auth.user) : "-",
 		   version ? version : state_name(s), version ? tls_cipher(s) : "");
 	buf_printf(out, "cert:      %s\n", s->auth.peer.pubkey_sha256);
+	if (dtls_link(s, dver, sizeof(dver), dcipher, sizeof(dcipher)))
+		buf_printf(out, "transport: dtls (%s %s), %llu packets out, %llu in\n", dver,
+			   dcipher, (unsigned long long)c->dtls_tx_packets,
+			   (unsigned long long)c->dtls_rx_packets);
+	else if (transport(s))
+		buf_printf(out, "transport: tls%s\n",
+			   c->dtls_handshakes || c->dtls_failed_attempts ?
+				   " (DTLS down: trying again)" : "");
 	if (s->history.count || s->worker_down)
 		buf_printf(out, "reconnects: %u, down %.1f s in all%s; last cause: %s\n",
 			   s->history.count, down_ms(s) / 1000.0,

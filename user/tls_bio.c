@@ -54,33 +54,36 @@ static int io_create(BIO *b)
 	return 1;
 }
 
-static BIO_METHOD *io_method(void)
+int bio_attach_ops(SSL *ssl, BIO_METHOD **cache, const char *name, const struct ks_bio_ops *ops,
+		   void *data)
 {
-	static BIO_METHOD *m;
+	BIO *b;
 
-	if (!m) {
-		m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "kslice data path");
-		if (m &&
-		    (!BIO_meth_set_write_ex(m, io_write) || !BIO_meth_set_read_ex(m, io_read) ||
-		     !BIO_meth_set_ctrl(m, io_ctrl) || !BIO_meth_set_create(m, io_create))) {
+	if (!*cache) {
+		BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, name);
+
+		if (m && (!BIO_meth_set_write_ex(m, ops->write) || !BIO_meth_set_read_ex(m, ops->read) ||
+			  !BIO_meth_set_ctrl(m, ops->ctrl) || !BIO_meth_set_create(m, io_create))) {
 			BIO_meth_free(m);
 			m = NULL;
 		}
+		*cache = m;
 	}
-	return m;
+	b = *cache ? BIO_new(*cache) : NULL;
+	if (!b)
+		return -ENOMEM;
+	BIO_set_data(b, data);
+	/* One BIO both ways: SSL_set_bio takes a single reference for rbio == wbio. */
+	SSL_set_bio(ssl, b, b);
+	return 0;
 }
 
 int tls_bio_attach(SSL *ssl, struct ks_tls_io *io)
 {
-	BIO_METHOD *m = io_method();
-	BIO *b = m ? BIO_new(m) : NULL;
+	static BIO_METHOD *m;
+	static const struct ks_bio_ops ops = { io_write, io_read, io_ctrl };
 
-	if (!b)
-		return -ENOMEM;
-	BIO_set_data(b, io);
-	/* One BIO both ways: SSL_set_bio takes a single reference for rbio == wbio. */
-	SSL_set_bio(ssl, b, b);
-	return 0;
+	return bio_attach_ops(ssl, &m, "kslice data path", &ops, io);
 }
 
 void tls_bio_detach(SSL *ssl)

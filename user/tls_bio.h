@@ -14,6 +14,16 @@ struct ks_tls_io {
 	size_t in_len, in_off; /* ... and how much of it OpenSSL has taken */
 };
 
+/* A source/sink BIO of our own: its three methods, the method made once into *cache. */
+struct ks_bio_ops {
+	int (*write)(BIO *b, const char *data, size_t len, size_t *written);
+	int (*read)(BIO *b, char *data, size_t len, size_t *got);
+	long (*ctrl)(BIO *b, int cmd, long num, void *ptr);
+};
+/* Puts ssl on a new BIO of these methods whose data is `data`. 0 or -ENOMEM. */
+int bio_attach_ops(SSL *ssl, BIO_METHOD **cache, const char *name, const struct ks_bio_ops *ops,
+		   void *data);
+
 /* Puts the SSL on a BIO over io (which must outlive it, or be detached first). */
 int tls_bio_attach(SSL *ssl, struct ks_tls_io *io);
 void tls_bio_detach(SSL *ssl);

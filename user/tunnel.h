@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "counters.h"
 #include "cstp_params.h"
+#include "dtls.h"
 #include "deflate.h"
 #include "gro.h"
 #include "tun.h"
@@ -30,6 +31,14 @@ struct ks_tunnel_cfg {
 	void *tick_ctx;
 	int ready_fd;			/* written once the loop runs (--background), or -1 */
 	unsigned int coalesce_us;	/* under load, wait this long to gather completions */
+	/* DTLS (dtls.h), NULL: data over TLS only. want_udp(watch_ctx) asks for a UDP socket
+	 * connected to the gateway's DTLS port, which comes back by tunnel_udp_socket();
+	 * on_transport(watch_ctx, "dtls" or "tls", version, cipher) when data moves. */
+	const struct ks_dtls_keys *dtls;
+	bool peer_v6;
+	void (*want_udp)(void *ctx);
+	void (*on_transport)(void *ctx, const char *transport, const char *version,
+			     const char *cipher);
 };
 
 /* The ring every tunnel of a worker runs on (restricted: user/uring.c). 0 or -errno. */
@@ -38,6 +47,9 @@ struct ks_tunnel *tunnel_new(const struct ks_tunnel_cfg *cfg, struct ks_error *e
 /* Runs until the session ends; returns why. */
 enum ks_tunnel_end tunnel_run(struct ks_tunnel *t);
 void tunnel_stop(struct ks_tunnel *t, const char *reason);
+/* The socket want_udp asked for (fd), or why there is none (-errno). Taken in any case:
+ * closed when the tunnel no longer wants it (t may be NULL). */
+void tunnel_udp_socket(struct ks_tunnel *t, int fd);
 /* Ends the loop at once, no goodbye (the path is gone): tunnel_run returns KS_END_CLOSED. */
 void tunnel_abort(struct ks_tunnel *t, const char *reason);
 const struct ks_counters *tunnel_counters(const struct ks_tunnel *t);

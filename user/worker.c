@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The unprivileged half of `kslice connect` (privsep.h): logs in, opens CSTP, runs the
  * data path and reconnects; everything the gateway sends is parsed here. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -126,12 +128,98 @@ static void monitor_message(struct ks_session *s, char *msg, ssize_t n)
 	}
 }
 
+/* The DTLS socket the monitor made: connected here to the gateway's DTLS port. */
+static int udp_connect(const struct ks_session *s, int fd)
+{
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in a4 = { .sin_family = AF_INET };
+	int buf = 4 << 20; /* bursts of records both ways; the kernel caps it (rmem_max) */
+	int err;
+
+	a4.sin_port = a6.sin6_port = htons((uint16_t)s->params.dtls_port);
+	if (inet_pton(AF_INET, s->peer_ip, &a4.sin_addr) == 1)
+		err = connect(fd, (struct sockaddr *)&a4, sizeof(a4));
+	else if (inet_pton(AF_INET6, s->peer_ip, &a6.sin6_addr) == 1)
+		err = connect(fd, (struct sockaddr *)&a6, sizeof(a6));
+	else
+		return -EDESTADDRREQ;
+	if (err)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	return 0;
+}
+
+/* The answer to a DTLS socket request (want_udp): to the tunnel, which may no longer
+ * want it (then it is closed). */
+static void udp_answer(struct ks_session *s, const char *msg, ssize_t n, int fd)
+{
+	struct ks_ps_socket ans;
+	int err;
+
+	if ((size_t)n != sizeof(ans)) {
+		err = -EPROTO;
+	} else {
+		memcpy(&ans, msg, sizeof(ans));
+		err = ans.err < 0 ? ans.err : fd < 0 ? -EPROTO : 0;
+	}
+	if (!err)
+		err = udp_connect(s, fd);
+	if (err && fd >= 0) {
+		close(fd);
+		fd = -1;
+	}
+	tunnel_udp_socket(s->tunnel, err ? err : fd);
+}
+
+static bool is_udp_answer(const char *msg, ssize_t n)
+{
+	struct ks_ps_socket ans;
+
+	if ((size_t)n != sizeof(ans))
+		return false;
+	memcpy(&ans, msg, sizeof(ans));
+	return ans.type == PS_SOCKET && ans.sotype == SOCK_DGRAM;
+}
+
 static void on_monitor(void *ctx)
 {
 	struct ks_session *s = ctx;
 	char msg[512];
+	int fd;
+	ssize_t n = privsep_recv_fd(s->ps.fd, msg, sizeof(msg) - 1, &fd);
 
-	monitor_message(s, msg, privsep_recv(s->ps.fd, msg, sizeof(msg) - 1));
+	if (is_udp_answer(msg, n)) {
+		udp_answer(s, msg, n, fd);
+		return;
+	}
+	if (fd >= 0)
+		close(fd);
+	monitor_message(s, msg, n);
+}
+
+/* The tunnel's DTLS channel wants a socket: asked for here, answered in on_monitor. */
+static void want_udp(void *ctx)
+{
+	struct ks_session *s = ctx;
+	struct ks_ps_socket req = { .type = PS_SOCKET,
+				    .sotype = SOCK_DGRAM,
+				    .family = strchr(s->peer_ip, ':') ? AF_INET6 : AF_INET };
+	int err = privsep_send(s->ps.fd, &req, sizeof(req));
+
+	if (err)
+		tunnel_udp_socket(s->tunnel, err);
+}
+
+/* Data moved between DTLS and TLS: status shows which carries it. */
+static void on_transport(void *ctx, const char *transport, const char *version, const char *cipher)
+{
+	struct ks_shared *sh = ((struct ks_session *)ctx)->ps.shared;
+
+	snprintf(sh->transport, sizeof(sh->transport), "%s", transport);
+	snprintf(sh->dtls_version, sizeof(sh->dtls_version), "%s", version);
+	snprintf(sh->dtls_cipher, sizeof(sh->dtls_cipher), "%s", cipher);
+	ks_info("tunnel", "event=transport name=%s", transport);
 }
 
 /* tls_connect's sockets: made by the monitor and marked as kslice's own there (setting
@@ -139,7 +227,8 @@ static void on_monitor(void *ctx)
 static int socket_from_monitor(void *ctx, int family)
 {
 	struct ks_session *s = ctx;
-	struct ks_ps_socket req = { .type = PS_SOCKET, .family = family }, ans;
+	struct ks_ps_socket req = { .type = PS_SOCKET, .family = family, .sotype = SOCK_STREAM },
+			    ans;
 	char msg[512];
 	int fd, err = privsep_send(s->ps.fd, &req, sizeof(req));
 
@@ -151,6 +240,10 @@ static int socket_from_monitor(void *ctx, int family)
 
 		if (n >= 4)
 			memcpy(&type, msg, 4);
+		if (is_udp_answer(msg, n)) { /* a DTLS socket that came late: no tunnel now */
+			udp_answer(s, msg, n, fd);
+			continue;
+		}
 		if (type != PS_SOCKET) {
 			if (fd >= 0)
 				close(fd);
@@ -349,6 +442,8 @@ static int run_tunnel(struct ks_session *s, struct ks_error *e)
 		.watch_ctx = s,
 		.ready_fd = -1,
 		.coalesce_us = s->o->coalesce_us,
+		.want_udp = want_udp,
+		.on_transport = on_transport,
 	};
 	enum ks_tunnel_end end;
 	char last_cause[200];
@@ -365,6 +460,9 @@ static int run_tunnel(struct ks_session *s, struct ks_error *e)
 			s->params.dpd = s->o->force_dpd_s;
 		cfg.ssl = s->ssl;
 		cfg.tls_fd = s->fd;
+		cfg.dtls = s->dtls_ready ? &s->dtls_keys : NULL;
+		cfg.peer_v6 = strchr(s->peer_ip, ':') != NULL;
+		on_transport(s, "tls", "", "");
 		s->tunnel = tunnel_new(&cfg, e);
 		if (!s->tunnel)
 			return KS_EXIT_ERROR;
