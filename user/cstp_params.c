@@ -348,7 +348,8 @@ int cstp_parse_response(const struct ks_http_resp *r, struct ks_cstp_params *p,
 		bool core;
 		int rc;
 
-		if (strncasecmp(name, "X-CSTP-", 7) && strncasecmp(name, "X-DTLS-", 7))
+		if (strncasecmp(name, "X-CSTP-", 7) && strncasecmp(name, "X-DTLS-", 7) &&
+		    strncasecmp(name, "X-DTLS12-", 9))
 			continue;
 		if (strlen(v) > 4096 && strcasecmp(name, "X-CSTP-Post-Auth-XML") &&
 		    strcasecmp(name, "X-CSTP-Banner")) {

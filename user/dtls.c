@@ -130,8 +130,10 @@ static SSL_CTX *ctx_new(const struct ks_dtls_keys *k)
 
 	if (!ctx)
 		return NULL;
-	if (k->mode == KS_DTLS_LEGACY) /* a resumption of a session the CONNECT made up */
-		opts |= SSL_OP_NO_EXTENDED_MASTER_SECRET;
+	/* Legacy: a resumption of a session the CONNECT made up, by servers (ocserv's GnuTLS
+	 * with %COMPAT, ASAs) that do not announce RFC 5746; nothing is ever renegotiated. */
+	if (k->mode == KS_DTLS_LEGACY)
+		opts |= SSL_OP_NO_EXTENDED_MASTER_SECRET | SSL_OP_LEGACY_SERVER_CONNECT;
 	SSL_CTX_set_options(ctx, opts);
 	/* DTLS 1.0 (older ASAs' AES-SHA) is below OpenSSL 3's default level; the secret is
 	 * ours, sent over the verified TLS session, so no key exchange is at stake. */
@@ -270,7 +272,7 @@ static void handshake_done(struct ks_dtls *d, time_t now)
 	d->data_mtu = (int)DTLS_get_data_mtu(d->ssl) - 1; /* the type byte */
 	if (d->data_mtu > KS_DGRAM_MAX - 64)
 		d->data_mtu = KS_DGRAM_MAX - 64;
-	d->last_rx = d->last_tx = now;
+	d->last_rx = d->last_tx = d->dpd_ok_at = now;
 	d->dpd_sent_at = 0;
 	d->c->dtls_handshakes++;
 	ks_info("dtls", "event=up version=%s cipher=%s data_mtu=%d mode=%s",
@@ -317,6 +319,7 @@ static void on_record(struct ks_dtls *d, const uint8_t *rec, size_t len)
 	case CSTP_DPD_RESP:
 		d->c->dtls_dpd_answered++;
 		d->dpd_sent_at = 0;
+		d->dpd_ok_at = time(NULL);
 		break;
 	case CSTP_KEEPALIVE:
 		break;
@@ -395,20 +398,25 @@ bool dtls_send_packet(struct ks_dtls *d, uint8_t *pkt, size_t len)
 	return true;
 }
 
+/* DPD: a probe every half period (answered, it proves both directions; data from the
+ * gateway alone does not, a firewall may drop only what we send), sent again each second
+ * while unanswered; none answered for half a period: dead, and data goes back to CSTP
+ * within the DPD period. */
 static void tick_up(struct ks_dtls *d, time_t now)
 {
-	/* Silence for half the DPD period: ask; still silent after the whole period: dead,
-	 * and data goes back to CSTP within it. */
-	if (d->dpd > 0) {
-		int probe = d->dpd / 2 > 0 ? d->dpd / 2 : 1;
+	int half = d->dpd / 2 > 0 ? d->dpd / 2 : 1;
 
-		if (now - d->last_rx >= d->dpd) {
-			dtls_fail(d, "dead peer: no DTLS record answered DPD", now);
+	if (d->dpd > 0) {
+		if (d->dpd_sent_at && now - d->dpd_sent_at >= half) {
+			dtls_fail(d, "dead peer: no answer to DTLS DPD", now);
 			return;
 		}
-		if (now - d->last_rx >= probe && (!d->dpd_sent_at || now > d->dpd_sent_at)) {
+		if ((!d->dpd_sent_at && now - d->dpd_ok_at >= half) ||
+		    (d->dpd_sent_at && now > d->last_probe)) {
 			send_control(d, CSTP_DPD_REQ, NULL, 0);
-			d->dpd_sent_at = now;
+			if (!d->dpd_sent_at)
+				d->dpd_sent_at = now;
+			d->last_probe = now;
 			d->c->dtls_dpd_sent++;
 		}
 	}

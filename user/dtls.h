@@ -68,7 +68,8 @@ struct ks_dtls {
 	bool ipv6;	     /* the gateway's address family */
 	int data_mtu;	     /* the largest packet one record carries */
 	time_t since;	     /* when the state began */
-	time_t last_rx, last_tx, dpd_sent_at, retry_at;
+	time_t last_rx, last_tx, retry_at;
+	time_t dpd_sent_at, last_probe, dpd_ok_at; /* the unanswered DPD's first and last */
 	int backoff_s;
 	char why[160];	  /* the last failure, printable */
 	uint8_t *rx;	  /* KS_DGRAM_MAX bytes: a record's plaintext */

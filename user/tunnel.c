@@ -731,7 +731,10 @@ static void on_udp_send(struct ks_tunnel *t, const struct io_uring_cqe *cqe, int
 		} else if (t->udp_gso && (res == -EIO || res == -EINVAL || res == -EOPNOTSUPP)) {
 			t->udp_gso = false; /* a path without UDP GSO: one datagram a send */
 			ks_warn("dtls", "event=udp_gso_off reason=\"%s\"", strerror(-res));
-		} else if (res != -ENOBUFS && res != -EAGAIN && res != -EINTR) {
+		} else if (res == -ECONNREFUSED || res == -ENETUNREACH || res == -EHOSTUNREACH ||
+			   res == -EBADF || res == -ENOTCONN) {
+			/* No DTLS there, or no path: CSTP at once. Anything else (a firewall's
+			 * EPERM, a full queue) is a datagram lost, and DPD judges the link. */
 			char why[80];
 
 			snprintf(why, sizeof(why), "UDP send: %s", strerror(-res));

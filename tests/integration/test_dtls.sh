@@ -21,18 +21,14 @@ IF=ksd0
 json() { ks_cli "$KS_BIN" status -i $IF --json; }
 jqs() { jq -r "$1" <<<"$STATUS"; }
 # UDP from the client to the gateway's port, dropped in the client namespace (nft).
-udp_block() { ks_in "$KS_CLI" nft -f - <<-N
-	table inet ksdtls { chain out { type filter hook output priority 0; udp dport 443 counter drop; } }
-	N
+udp_block() {
+	printf '%s\n' 'table inet ksdtls {' \
+		'chain out { type filter hook output priority 0; udp dport 443 counter drop; }' \
+		'}' | ks_in "$KS_CLI" nft -f -
 }
 udp_unblock() { ks_in "$KS_CLI" nft delete table inet ksdtls; }
-wait_transport() { # WANT SECONDS
-	for _ in $(seq $(($2 * 5))); do
-		[ "$(json | jq -r .transport)" = "$1" ] && return 0
-		sleep 0.2
-	done
-	return 1
-}
+transport_is() { [ "$(json | jq -r .transport)" = "$1" ]; }
+wait_transport() { ks_wait_for "$2" transport_is "$1"; } # WANT SECONDS
 
 start() { # NAME ARGS...: kslice up on $IF
 	local n=$1; shift
@@ -74,5 +70,95 @@ ks_occtl -j show user alice > "$KS_WORK/psk.occtl" 2>&1
 ks_expect "psk: ocserv runs the session's DTLS ($(jq -r '.[0]["DTLS cipher"]' "$KS_WORK/psk.occtl"))" \
 	grep -q '"DTLS cipher".*PSK' "$KS_WORK/psk.occtl"
 ks_end_clean psk "$PID" $IF
+
+# --- UDP blocked in the middle of a transfer, then open again --------------------------
+start mid
+ks_expect "mid: on DTLS first" wait_transport dtls 10
+ks_in "$KS_CLI" curl -sS --max-time 120 --limit-rate 2500k --interface $IF \
+	-o "$KS_WORK/mid.down" http://$KS_CORP_IP:8080/blob &
+CURL=$!
+sleep 2
+udp_block
+t0=$(ks_ms_now)
+ks_expect "mid: UDP blocked: data moves to TLS within the DTLS DPD period (4 s)" \
+	wait_transport tls 8
+echo "# measured: on TLS $(( $(ks_ms_now) - t0 )) ms after UDP was blocked"
+sleep 3
+udp_unblock
+t0=$(ks_ms_now)
+ks_expect "mid: UDP open again: back to DTLS (attempts 5 s apart, doubling)" \
+	wait_transport dtls 40
+echo "# measured: on DTLS again $(( $(ks_ms_now) - t0 )) ms after UDP was open"
+wait $CURL
+ks_expect_eq "mid: the transfer completes whole (sha256)" "$want" \
+	"$(sha256sum < "$KS_WORK/mid.down" | cut -d' ' -f1)"
+STATUS=$(json)
+ks_expect "mid: the DTLS link went down once at least ($(jqs .counters.dtls_falls))" \
+	test "$(jqs .counters.dtls_falls)" -ge 1
+ks_expect "mid: and came up again ($(jqs .counters.dtls_handshakes) handshakes)" \
+	test "$(jqs .counters.dtls_handshakes)" -ge 2
+ks_expect "mid: the log says why" grep -q 'sub=dtls event=down reason="dead peer' "$KS_WORK/mid.log"
+ks_end_clean mid "$PID" $IF
+
+# --- UDP blocked from the start --------------------------------------------------------
+udp_block
+start blocked
+ks_expect_eq "blocked: the tunnel runs over TLS" tls "$(json | jq -r .transport)"
+download blocked
+STATUS=$(json)
+ks_expect_eq "blocked: status still says tls" tls "$(jqs .transport)"
+ks_expect_eq "blocked: no packet went over DTLS" 0 "$(jqs .counters.dtls_tx_packets)"
+ks_expect "blocked: status text says tls" grep -q '^transport: tls' \
+	<<<"$(ks_cli "$KS_BIN" status -i $IF)"
+attempt_failed() {
+	grep -q 'sub=dtls event=attempt_failed reason="handshake timed out' "$KS_WORK/blocked.log"
+}
+ks_expect "blocked: the first attempt gives up after 10 s and says so" \
+	ks_wait_for 15 attempt_failed
+udp_unblock
+ks_expect "blocked: UDP open: DTLS comes up on a later attempt" wait_transport dtls 40
+ks_expect "blocked: status text says dtls" grep -q '^transport: dtls (DTLSv1.2 PSK-' \
+	<<<"$(ks_cli "$KS_BIN" status -i $IF)"
+ks_end_clean blocked "$PID" $IF
+
+# --- 2 % of the UDP datagrams lost each way ----------------------------------------------
+printf '%s\n' 'table inet ksloss {' \
+	'chain out { type filter hook output priority 0; udp dport 443 numgen random mod 100 < 2 counter drop; }' \
+	'chain in { type filter hook input priority 0; udp sport 443 numgen random mod 100 < 2 counter drop; }' \
+	'}' | ks_in "$KS_CLI" nft -f -
+start lossy
+ks_expect "lossy: on DTLS" wait_transport dtls 10
+download lossy
+upload lossy
+dropped=$(ks_in "$KS_CLI" nft list table inet ksloss | grep -o 'packets [0-9]*' | awk '{s += $2} END {print s + 0}')
+ks_expect "lossy: datagrams were lost on the way ($dropped)" test "$dropped" -gt 100
+ks_expect_eq "lossy: and data stayed on DTLS" dtls "$(json | jq -r .transport)"
+ks_in "$KS_CLI" nft delete table inet ksloss
+ks_end_clean lossy "$PID" $IF
+
+# --- --no-dtls -------------------------------------------------------------------------
+start nodtls --no-dtls
+download nodtls
+STATUS=$(json)
+ks_expect_eq "nodtls: status says tls" tls "$(jqs .transport)"
+ks_expect_eq "nodtls: no UDP socket was used" 0 "$(jqs .counters.udp_sends)"
+ks_end_clean nodtls "$PID" $IF
+
+# --- ocserv's legacy setup alone: X-DTLS-Master-Secret and a resumed session ----------
+KS_OCSERV_SET="$KS_OCSERV_SET
+dtls-psk = false
+dtls-legacy = true"
+ks_ocserv_restart
+start legacy
+ks_expect "legacy: data moves to DTLS" wait_transport dtls 10
+download legacy
+upload legacy
+STATUS=$(json)
+ks_expect "legacy: a resumed AES-GCM session, not PSK ($(jqs .gateway.dtls_cipher))" \
+	grep -q '^AES[0-9]*-GCM-SHA' <<<"$(jqs .gateway.dtls_cipher)"
+ks_expect "legacy: the log says legacy" grep -q 'sub=dtls event=up .*mode=legacy' "$KS_WORK/legacy.log"
+ks_expect "legacy: packets went over DTLS ($(jqs .counters.dtls_tx_packets))" \
+	test "$(jqs .counters.dtls_tx_packets)" -gt 10000
+ks_end_clean legacy "$PID" $IF
 
 ks_done

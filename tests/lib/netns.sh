@@ -428,6 +428,11 @@ ks_wait_gone() { # PID: wait up to 10 s for it to exit; its exit code in KS_RC
 }
 
 ks_ms_now() { date +%s%3N; }
+ks_wait_for() { # SECONDS CMD...: true once CMD is (polled five times a second)
+	local n=$(($1 * 5)); shift
+	for _ in $(seq "$n"); do "$@" && return 0; sleep 0.2; done
+	return 1
+}
 # Polls a corporate ping through the tunnel for up to SECONDS; prints how long it took (ms).
 ks_corp_ping_within() { # IFNAME SECONDS
 	local t0 end
