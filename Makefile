@@ -112,7 +112,7 @@ $(BIN): $(BUILD)/user/main.o $(USER_OBJS)
 
 # --- tests --------------------------------------------------------------------
 TEST_SRCS := $(wildcard tests/unit/*.c tests/bpf/*.c)
-TEST_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRCS)) $(BUILD)/tests/lib/ks_test.o $(BUILD)/tests/lib/dns_msg.o $(BUILD)/tests/lib/split_prog.o
+TEST_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRCS)) $(BUILD)/tests/lib/ks_test.o $(BUILD)/tests/lib/dns_msg.o $(BUILD)/tests/lib/split_prog.o $(BUILD)/tests/lib/dtls_peer.o
 TEST_BIN  := $(BUILD)/tests/ks_test
 
 $(BUILD)/tests/tests.h: $(TEST_SRCS)
