@@ -24,15 +24,16 @@ FUZZ_LIBS    := -lssl -lcrypto -lz -llz4 $(shell pkg-config --libs libxml-2.0)
 # after user/ grew a helper: add its module to FUZZ_MODULES. fuzz-<name>-test lists the
 # stand-ins from tests/fuzz/ a target links before the archive (fake_tls: a gateway made
 # of fuzz input behind user/tls.h; stub_log: a ks_log that formats and drops).
-FUZZ_MODULES := buf csum gso gro http xml totp tls prefix cstp_params cstp_frame deflate oc_lz4 \
-		lzs dns_name \
+FUZZ_MODULES := buf csum gso gro http xml totp tls tls_bio dtls_bio prefix cstp_params cstp_frame \
+		deflate oc_lz4 lzs dns_name \
 		opts $(notdir $(basename $(wildcard user/esc.c user/secret.c user/secret_file.c \
 		user/cstp.c user/env.c)))
 FUZZ_ALL := http cookie auth login postauth cstp_params cstp_frame inflate codecs gso gro \
 	    pin totp server prefix domain
 FUZZ_ALL += $(if $(wildcard user/cstp.c),cstp_session) $(if $(wildcard user/ctl_proto.c),ctl)
+FUZZ_ALL += $(if $(wildcard user/dtls.c),dtls)
 ifneq ($(CONFIG_COMPRESSION),y)
-FUZZ_ALL := $(filter-out inflate codecs cstp_session,$(FUZZ_ALL))
+FUZZ_ALL := $(filter-out inflate codecs cstp_session dtls,$(FUZZ_ALL))
 endif
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 
@@ -54,6 +55,7 @@ fuzz-server-test       := stub_log
 fuzz-prefix-test       := stub_log
 fuzz-domain-test       := stub_log
 fuzz-ctl-test          := stub_log
+fuzz-dtls-test         := stub_log dtls_peer
 
 FUZZ_LIB      := $(FUZZ_OUT)/libks-fuzz.a
 
@@ -76,6 +78,7 @@ fuzz-server-max_len      := 600
 fuzz-prefix-max_len      := 256
 fuzz-domain-max_len      := 2048
 fuzz-ctl-max_len         := 1024
+fuzz-dtls-max_len        := 20000
 
 FUZZ_BINS := $(addprefix $(FUZZ_OUT)/fuzz_,$(FUZZ_TARGETS))
 
@@ -85,6 +88,12 @@ $(FUZZ_OUT)/user/%.o: user/%.c $(GEN_H)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(FUZZ_OUT)/tests/%.o: tests/fuzz/%.c $(GEN_H)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+# Test peers shared with the unit tests (tests/lib: the in-process DTLS gateway).
+$(FUZZ_OUT)/tests/%.o: tests/lib/%.c $(GEN_H)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@

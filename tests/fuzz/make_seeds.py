@@ -345,6 +345,21 @@ def main():
     write("ctl", "reply-error", b"error no such prefix\n")
     write("ctl", "reply-ok", b'ok\n{"state":"up"}\n')
 
+    # dtls: flags (codec: 0 none, 1 oc-lz4, 2 lzs), then operations: 0 a gateway record
+    # (type, u16 len, payload), 1 a raw datagram (u16 len, bytes), 2 a packet sent
+    # (u16 len, bytes), 3 a tick (seconds), 4 a socket answer, 5 a failure, 6 replay
+    ip = bytes([0x45, 0, 0, 60]) + bytes(16) + b"kslice over dtls " * 2 + bytes(6)
+    def rec(t, payload):
+        return b"\x00" + bytes([t]) + struct.pack(">H", len(payload)) + payload
+    def pkt(payload):
+        return b"\x02" + struct.pack(">H", len(payload)) + payload
+    write("dtls", "data-both-ways", b"\x00" + rec(0, ip) + pkt(ip) + rec(3, b"abcd") + rec(7, b""))
+    write("dtls", "lz4", b"\x01" + rec(8, ip * 4) + pkt(ip * 8))
+    write("dtls", "lzs", b"\x02" + rec(8, ip * 4) + pkt(ip * 8))
+    write("dtls", "dpd-death", b"\x00" + b"\x03\x02" * 6 + b"\x03\x07\x04\x01" + pkt(ip))
+    write("dtls", "forged", b"\x00\x01" + struct.pack(">H", 48) + bytes([23, 0xfe, 0xfd, 0, 1]) + bytes(43))
+    write("dtls", "disconnect", b"\x00" + rec(5, b"\xb0bye") + pkt(ip))
+
 
 if __name__ == "__main__":
     main()
