@@ -39,6 +39,16 @@ static int unhex(const char *hex, uint8_t *out, size_t cap, size_t *len)
 	return 0;
 }
 
+/* The newest OpenSSL error, as text (never NULL); the queue is emptied. */
+static const char *ssl_reason(void)
+{
+	unsigned long err = ERR_peek_last_error();
+	const char *r = err ? ERR_reason_error_string(err) : NULL;
+
+	ERR_clear_error();
+	return r ? r : "unknown";
+}
+
 /* The legacy names the gateway may answer with, as OpenSSL knows them. */
 static int legacy_cipher(const char *name, bool dtls12, struct ks_dtls_keys *k)
 {
@@ -89,8 +99,7 @@ int dtls_keys_from(const struct ks_cstp_params *p, SSL *cstp_ssl,
 			return ks_fail(e, -ENOTSUP, "PSK-NEGOTIATE without a usable X-DTLS-App-ID");
 		if (SSL_export_keying_material(cstp_ssl, k->secret, KS_DTLS_PSK_LEN, PSK_LABEL,
 					       strlen(PSK_LABEL), NULL, 0, 0) != 1)
-			return ks_fail(e, -ENOTSUP, "TLS exporter failed: %s",
-				       ERR_reason_error_string(ERR_get_error()));
+			return ks_fail(e, -ENOTSUP, "TLS exporter failed: %s", ssl_reason());
 		k->mode = KS_DTLS_PSK;
 		k->version = DTLS1_2_VERSION;
 		return 0;
@@ -126,7 +135,8 @@ static unsigned int psk_client(SSL *ssl, const char *hint, char *identity,
 static SSL_CTX *ctx_new(const struct ks_dtls_keys *k)
 {
 	SSL_CTX *ctx = SSL_CTX_new(DTLS_client_method());
-	long opts = SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET | SSL_OP_NO_ENCRYPT_THEN_MAC;
+	long opts = SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET | SSL_OP_NO_ENCRYPT_THEN_MAC |
+		    SSL_OP_NO_RENEGOTIATION;
 
 	if (!ctx)
 		return NULL;
@@ -193,6 +203,7 @@ static void set_state(struct ks_dtls *d, enum ks_dtls_state st, time_t now)
 
 static void close_ssl(struct ks_dtls *d)
 {
+	d->io.in = NULL;
 	if (d->ssl) {
 		dtls_bio_detach(d->ssl);
 		SSL_free(d->ssl);
@@ -226,16 +237,15 @@ void dtls_fail(struct ks_dtls *d, const char *why, time_t now)
 static void ssl_failed(struct ks_dtls *d, const char *what, time_t now)
 {
 	char why[160];
-	unsigned long err = ERR_get_error();
-	const char *r = err ? ERR_reason_error_string(err) : NULL;
 
-	ERR_clear_error();
-	snprintf(why, sizeof(why), "%s%s%s", what, r ? ": " : "", r ? r : "");
+	snprintf(why, sizeof(why), "%s: %s", what, ssl_reason());
 	dtls_fail(d, why, now);
 }
 
 void dtls_start(struct ks_dtls *d, int err, time_t now)
 {
+	int rc;
+
 	if (d->state != KS_DTLS_SOCKET) /* a socket that came too late: not ours any more */
 		return;
 	if (err) { /* no socket to drop: the state says so */
@@ -256,7 +266,9 @@ void dtls_start(struct ks_dtls *d, int err, time_t now)
 	set_state(d, KS_DTLS_HANDSHAKE, now);
 	ks_dbg("dtls", "event=handshake_start mode=%s",
 	       d->keys.mode == KS_DTLS_PSK ? "psk" : "legacy");
-	if (SSL_do_handshake(d->ssl) <= 0 && SSL_get_error(d->ssl, -1) != SSL_ERROR_WANT_READ)
+	ERR_clear_error(); /* the thread's queue is the CSTP session's too */
+	rc = SSL_do_handshake(d->ssl);
+	if (rc <= 0 && SSL_get_error(d->ssl, rc) != SSL_ERROR_WANT_READ)
 		ssl_failed(d, "DTLS handshake", now);
 }
 
@@ -269,9 +281,17 @@ static void handshake_done(struct ks_dtls *d, time_t now)
 		set_state(d, KS_DTLS_OFF, now);
 		return;
 	}
-	d->data_mtu = (int)DTLS_get_data_mtu(d->ssl) - 1; /* the type byte */
-	if (d->data_mtu > KS_DGRAM_MAX - 64)
-		d->data_mtu = KS_DGRAM_MAX - 64;
+	/* One record carries the type byte and the packet: no more than the path allows, the
+	 * gateway's X-DTLS-MTU, or a record's plaintext. */
+	d->data_mtu = (int)DTLS_get_data_mtu(d->ssl) - 1;
+	if (d->data_mtu > SSL3_RT_MAX_PLAIN_LENGTH - 1)
+		d->data_mtu = SSL3_RT_MAX_PLAIN_LENGTH - 1;
+	if (d->dtls_mtu > 0 && d->data_mtu > d->dtls_mtu)
+		d->data_mtu = d->dtls_mtu;
+	if (d->data_mtu < CSTP_MIN_MTU) {
+		dtls_fail(d, "the path leaves DTLS records no room for packets", now);
+		return;
+	}
 	d->last_rx = d->last_tx = d->dpd_ok_at = now;
 	d->dpd_sent_at = 0;
 	d->c->dtls_handshakes++;
@@ -281,14 +301,16 @@ static void handshake_done(struct ks_dtls *d, time_t now)
 	set_state(d, KS_DTLS_UP, now);
 }
 
-/* A record of type + payload, over DTLS. */
-static void send_record(struct ks_dtls *d, const uint8_t *rec, size_t len)
+/* A record of type + payload, over DTLS. -EIO: DTLS failed (and is down now). */
+static int send_record(struct ks_dtls *d, const uint8_t *rec, size_t len)
 {
+	ERR_clear_error();
 	if (SSL_write(d->ssl, rec, (int)len) != (int)len) {
 		ssl_failed(d, "DTLS write", time(NULL));
-		return;
+		return -EIO;
 	}
 	d->last_tx = time(NULL);
+	return 0;
 }
 
 static void send_control(struct ks_dtls *d, uint8_t type, const uint8_t *payload, size_t len)
@@ -337,6 +359,7 @@ void dtls_on_datagram(struct ks_dtls *d, const uint8_t *dg, size_t len, time_t n
 		return;
 	d->io.in = dg;
 	d->io.in_len = len;
+	ERR_clear_error();
 	if (d->state == KS_DTLS_HANDSHAKE) {
 		int rc = SSL_do_handshake(d->ssl);
 
@@ -344,10 +367,8 @@ void dtls_on_datagram(struct ks_dtls *d, const uint8_t *dg, size_t len, time_t n
 			handshake_done(d, now);
 		else if (SSL_get_error(d->ssl, rc) != SSL_ERROR_WANT_READ)
 			ssl_failed(d, "DTLS handshake", now);
-		if (d->state != KS_DTLS_UP)
-			return;
 	}
-	for (;;) {
+	while (d->state == KS_DTLS_UP) {
 		int n = SSL_read(d->ssl, d->rx, KS_DGRAM_MAX);
 
 		if (n > 0) {
@@ -376,25 +397,28 @@ bool dtls_send_packet(struct ks_dtls *d, uint8_t *pkt, size_t len)
 	const struct ks_stateless_codec *z = cstp_stateless_codec(d->codec);
 	size_t zlen;
 
-	if (d->state != KS_DTLS_UP)
+	if (d->state != KS_DTLS_UP || d->data_mtu <= 0)
 		return false;
 	if (len > (size_t)d->data_mtu) {
 		d->c->dtls_too_big++;
 		return false;
 	}
-	d->c->tx_packets++;
-	d->c->tx_bytes += len;
-	d->c->dtls_tx_packets++;
-	/* Per packet, as over CSTP: only what shrinks goes compressed. */
+	/* Per packet, as over CSTP: only what shrinks goes compressed. A record DTLS could
+	 * not take goes over CSTP (the caller's), DTLS being down from then on. */
 	if (z && len >= KS_LZ4_MIN_PACKET &&
 	    !z->pack(pkt, len, d->scratch + 1, KS_DGRAM_MAX - 1, &zlen)) {
 		d->scratch[0] = CSTP_COMPRESSED;
+		if (send_record(d, d->scratch, zlen + 1))
+			return false;
 		d->c->tx_compressed++;
-		send_record(d, d->scratch, zlen + 1);
-		return true;
+	} else {
+		pkt[-1] = CSTP_DATA;
+		if (send_record(d, pkt - 1, len + 1))
+			return false;
 	}
-	pkt[-1] = CSTP_DATA;
-	send_record(d, pkt - 1, len + 1);
+	d->c->tx_packets++;
+	d->c->tx_bytes += len;
+	d->c->dtls_tx_packets++;
 	return true;
 }
 
@@ -436,7 +460,7 @@ void dtls_tick(struct ks_dtls *d, time_t now)
 	case KS_DTLS_HANDSHAKE:
 		if (now - d->since >= KS_DTLS_HANDSHAKE_S)
 			dtls_fail(d, "handshake timed out (UDP blocked?)", now);
-		else if (DTLSv1_handle_timeout(d->ssl) < 0)
+		else if (ERR_clear_error(), DTLSv1_handle_timeout(d->ssl) < 0)
 			ssl_failed(d, "DTLS handshake", now);
 		break;
 	case KS_DTLS_UP:
@@ -469,6 +493,7 @@ int dtls_init(struct ks_dtls *d, const struct ks_dtls_ops *ops, void *ctx, struc
 	/* ocserv sends no X-DTLS-DPD when it has none of its own: the CSTP one then. */
 	d->dpd = p->dtls_dpd > 0 ? p->dtls_dpd : p->dpd;
 	d->keepalive = p->dtls_keepalive > 0 ? p->dtls_keepalive : p->keepalive;
+	d->dtls_mtu = p->dtls_mtu;
 	d->base_mtu = p->base_mtu > 0 ? p->base_mtu : CSTP_BASE_MTU;
 	d->out.bytes.limit = 8u << 20;
 	d->io = (struct ks_dgram_io){ .out = &d->out, .mtu_overhead = peer_v6 ? 48 : 28 };
@@ -477,8 +502,7 @@ int dtls_init(struct ks_dtls *d, const struct ks_dtls_ops *ops, void *ctx, struc
 	d->ssl_ctx = ctx_new(keys);
 	if (!d->rx || !d->scratch || !d->ssl_ctx) {
 		dtls_fini(d);
-		return ks_fail(e, -ENOMEM, "dtls: setup failed: %s",
-			       ERR_reason_error_string(ERR_get_error()));
+		return ks_fail(e, -ENOMEM, "dtls: setup failed: %s", ssl_reason());
 	}
 	set_state(d, KS_DTLS_SOCKET, now);
 	ops->want_socket(ctx);

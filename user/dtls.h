@@ -43,7 +43,8 @@ struct ks_dtls_keys {
 };
 
 struct ks_dtls_ops {
-	/* A new UDP socket to the gateway's DTLS port, please: dtls_start() when it comes. */
+	/* A new UDP socket to the gateway's DTLS port, please: dtls_start() when it comes, or
+	 * with -errno when none will. */
 	void (*want_socket)(void *ctx);
 	/* The socket is of no more use (the loop stops reading it and closes it). */
 	void (*drop_socket)(void *ctx);
@@ -67,6 +68,7 @@ struct ks_dtls {
 	int base_mtu;	     /* the path's MTU, IP header included */
 	bool ipv6;	     /* the gateway's address family */
 	int data_mtu;	     /* the largest packet one record carries */
+	int dtls_mtu;	     /* X-DTLS-MTU, 0: none said */
 	time_t since;	     /* when the state began */
 	time_t last_rx, last_tx, retry_at;
 	time_t dpd_sent_at, last_probe, dpd_ok_at; /* the unanswered DPD's first and last */

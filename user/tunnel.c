@@ -113,6 +113,7 @@ struct ks_tunnel {
 	struct ks_dgram_batch udp_inflight;
 	struct udp_msg *udp_msgs;
 	unsigned int udp_msgs_cap, udp_sends_pending;
+	uint64_t udp_cancel;	/* a receive to cancel (its user data, top bit set), or 0 */
 };
 
 static struct io_uring_sqe *get_sqe(struct ks_tunnel *t)
@@ -250,18 +251,28 @@ static void arm_udp_recv(struct ks_tunnel *t)
 	t->udp_recv_armed = true;
 }
 
+/* The old socket's receive, cancelled (again at the end of a pass if the ring was full:
+ * until then it holds the socket and takes buffers, which are recycled as they come). */
+static void cancel_udp_recv(struct ks_tunnel *t)
+{
+	struct io_uring_sqe *sqe;
+
+	if (!t->udp_cancel || !(sqe = get_sqe(t)))
+		return;
+	io_uring_prep_cancel64(sqe, t->udp_cancel & ~(1ull << 63), 0);
+	io_uring_sqe_set_data64(sqe, UD(OP_CANCEL, 0));
+	t->udp_cancel = 0;
+}
+
 /* The socket is done with: its receive cancelled, its queued datagrams dropped; sends in
  * flight finish on their own (the kernel holds the file until they do). */
 static void udp_close(struct ks_tunnel *t)
 {
-	struct io_uring_sqe *sqe;
-
 	if (t->udp_fd < 0)
 		return;
-	if (t->udp_recv_armed && (sqe = get_sqe(t))) {
-		io_uring_prep_cancel64(sqe, UD(OP_UDP_RECV, t->udp_gen), 0);
-		io_uring_sqe_set_data64(sqe, UD(OP_CANCEL, 0));
-	}
+	if (t->udp_recv_armed)
+		t->udp_cancel = UD(OP_UDP_RECV, t->udp_gen) | 1ull << 63;
+	cancel_udp_recv(t);
 	close(t->udp_fd);
 	t->udp_fd = -1;
 	t->udp_gen++;
@@ -322,6 +333,7 @@ static void flush_udp(struct ks_tunnel *t)
 
 	if (!t->dtls_ok)
 		return;
+	cancel_udp_recv(t);
 	t->c->udp_dropped += out->dropped;
 	out->dropped = 0;
 	if (t->udp_sends_pending || !out->count)
@@ -349,10 +361,10 @@ static void dtls_want_socket(void *ctx)
 {
 	struct ks_tunnel *t = ctx;
 
-	if (t->cfg.want_udp)
-		t->cfg.want_udp(t->cfg.watch_ctx);
-	else
-		dtls_start(&t->dtls, -ENOTSUP, time(NULL));
+	int err = t->cfg.want_udp ? t->cfg.want_udp(t->cfg.watch_ctx) : -ENOTSUP;
+
+	if (err)
+		dtls_start(&t->dtls, err, time(NULL));
 }
 
 static void dtls_drop_socket(void *ctx)
@@ -701,7 +713,9 @@ static void on_udp_recv(struct ks_tunnel *t, const struct io_uring_cqe *cqe, int
 	if (cqe->flags & IORING_CQE_F_BUFFER) {
 		unsigned short bid = (unsigned short)(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
 
-		if (current && res > 0) {
+		if (current && (unsigned int)res >= t->udpbufs.size) {
+			t->c->rx_oversized++; /* cut to the buffer: no record to read */
+		} else if (current && res > 0) {
 			t->c->udp_recvs++;
 			dtls_on_datagram(&t->dtls, bufring_addr(&t->udpbufs, bid), (size_t)res,
 					 time(NULL));
@@ -785,26 +799,34 @@ static int setup_fds(struct ks_tunnel *t, struct ks_error *e)
 }
 
 /* The DTLS channel, when the CONNECT answer allows it: its receive buffers (a datagram of
- * the path's MTU each), then the first attempt (which asks for a socket). */
-static int setup_dtls(struct ks_tunnel *t, struct ks_error *e)
+ * the path's MTU or the gateway's DTLS MTU each, with room to spare: a datagram that
+ * fills one was cut), then the first attempt (which asks for a socket). Without it, data
+ * goes over TLS: the session does not end for it. */
+static void setup_dtls(struct ks_tunnel *t)
 {
 	const struct ks_cstp_params *p = t->cfg.params;
-	unsigned int size = (unsigned int)(p->base_mtu > 0 ? p->base_mtu : CSTP_BASE_MTU) + 64;
-	int err;
+	struct ks_error e = { 0 };
+	int mtu = p->base_mtu > 0 ? p->base_mtu : CSTP_BASE_MTU, err;
+	unsigned int size;
 
+	if (p->dtls_mtu + 128 > mtu)
+		mtu = p->dtls_mtu + 128;
+	size = (unsigned int)mtu + 256;
 	size = size < 2048 ? 2048 : size > KS_DGRAM_MAX ? KS_DGRAM_MAX : size;
 	err = bufring_setup(t->ring, &t->udpbufs, UDP_BGID, UDP_BUFS, size, 0);
-	if (err)
-		return ks_fail(e, err, "tunnel: DTLS buffer ring: %s", strerror(-err));
-	t->udp_inflight.bytes.limit = 8u << 20;
-	err = dtls_init(&t->dtls, &dtls_ops, t, &t->cstp, p, t->cfg.dtls, t->cfg.peer_v6,
-			time(NULL), e);
 	if (err) {
-		bufring_free(t->ring, &t->udpbufs);
-		return err;
+		ks_warn("dtls", "event=not_used reason=\"buffer ring: %s\"", strerror(-err));
+		return;
 	}
-	t->dtls_ok = true;
-	return 0;
+	t->udp_inflight.bytes.limit = 8u << 20;
+	t->dtls_ok = true; /* before dtls_init: its first attempt may call back */
+	err = dtls_init(&t->dtls, &dtls_ops, t, &t->cstp, p, t->cfg.dtls, t->cfg.peer_v6,
+			time(NULL), &e);
+	if (err) {
+		t->dtls_ok = false;
+		bufring_free(t->ring, &t->udpbufs);
+		ks_warn("dtls", "event=not_used reason=\"%s\"", esc(e.msg));
+	}
 }
 
 int tunnel_ring_setup(struct io_uring *ring)
@@ -867,8 +889,8 @@ struct ks_tunnel *tunnel_new(const struct ks_tunnel_cfg *cfg, struct ks_error *e
 		ks_fail(e, err, "tunnel: provided buffer ring: %s", strerror(-err));
 		goto fail;
 	}
-	if (cfg->dtls && setup_dtls(t, e))
-		goto fail;
+	if (cfg->dtls)
+		setup_dtls(t);
 	t->tun_multishot = uring_has_op(t->ring, KS_IORING_OP_READ_MULTISHOT);
 	t->min_wait = cfg->coalesce_us && uring_has_min_wait(t->ring);
 	t->io = (struct ks_tls_io){ .out = &t->send_q, .in = t->sock_rx };

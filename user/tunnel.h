@@ -36,7 +36,7 @@ struct ks_tunnel_cfg {
 	 * on_transport(watch_ctx, "dtls" or "tls", version, cipher) when data moves. */
 	const struct ks_dtls_keys *dtls;
 	bool peer_v6;
-	void (*want_udp)(void *ctx);
+	int (*want_udp)(void *ctx);	/* 0, or -errno: no socket will come */
 	void (*on_transport)(void *ctx, const char *transport, const char *version,
 			     const char *cipher);
 };

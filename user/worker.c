@@ -199,16 +199,14 @@ static void on_monitor(void *ctx)
 }
 
 /* The tunnel's DTLS channel wants a socket: asked for here, answered in on_monitor. */
-static void want_udp(void *ctx)
+static int want_udp(void *ctx)
 {
 	struct ks_session *s = ctx;
 	struct ks_ps_socket req = { .type = PS_SOCKET,
 				    .sotype = SOCK_DGRAM,
 				    .family = strchr(s->peer_ip, ':') ? AF_INET6 : AF_INET };
-	int err = privsep_send(s->ps.fd, &req, sizeof(req));
 
-	if (err)
-		tunnel_udp_socket(s->tunnel, err);
+	return privsep_send(s->ps.fd, &req, sizeof(req));
 }
 
 /* Data moved between DTLS and TLS: status shows which carries it. */

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
-"""Turns tools/bench/run's samples into the side-by-side table, results.json and
-ratios.png. Ratios are kslice / openconnect of the medians of interleaved rounds; with
-kslice-baseline (BENCH_LEVERS=1) also kslice / kslice-baseline: what the levers buy."""
+"""Turns tools/bench/run's samples into the side-by-side tables, results.json and
+ratios.png. Ratios are kslice / openconnect of the medians of interleaved rounds, over TLS
+and over DTLS (the -dtls columns); with kslice-baseline (BENCH_LEVERS=1) also kslice /
+kslice-baseline: what the levers buy. With BENCH_LOSS_PCT, a lossy path: kslice over TLS
+and DTLS, openconnect over DTLS."""
 import csv
 import json
 import os
@@ -29,10 +31,16 @@ METRICS = {
     "up_gateway_ceiling_mbit_s": ("higher", None, "ocserv ceiling up (Mbit/s, 1 core)"),
     "down_gateway_ceiling_mbit_s": ("higher", None, "ocserv ceiling down (Mbit/s, 1 core)"),
     "ping_rtt_ms": ("lower", None, "ping RTT (ms)"),
+    "loaded_rtt_p50_ms": ("lower", None, "ping RTT during upload p50 (ms)"),
+    "loaded_rtt_p99_ms": ("lower", None, "ping RTT during upload p99 (ms)"),
+    "dtls_up_ms": ("lower", None, "launch to data on DTLS (ms)"),
     "launch_to_usable_ms": ("lower", 1.0, "launch to usable (ms)"),
     "peak_rss_kib": ("lower", None, "peak RSS (KiB)"),
 }
-CLIENTS = ("kslice", "openconnect", "kslice-baseline")
+CLIENTS = ("kslice", "openconnect", "kslice-baseline", "kslice-dtls", "openconnect-dtls")
+# The issue's targets over DTLS (#14): CPU as over TLS, single-stream throughput >= 1.3.
+DTLS_TARGETS = {"up_mbit_s": 1.3, "down_mbit_s": 1.3, "up_cpu_ns_per_byte": 0.25,
+                "down_cpu_ns_per_byte": 0.25, "launch_to_usable_ms": 1.0}
 # A ceiling is what one core would carry at the measured CPU per byte: 8 bits / (ns/byte)
 # = Gbit/s. For ocserv, a ceiling close to the measured rate says it was the bottleneck.
 DERIVED = {"ceiling_mbit_s": "cpu_ns_per_byte", "gateway_ceiling_mbit_s": "gateway_ns_per_byte"}
@@ -64,21 +72,77 @@ def summary(values):
             "samples": values}
 
 
-def main():
-    samples, out = sys.argv[1], sys.argv[2]
-    data = load(samples)
-    result = {"metrics": {}, "limits": {}, "rounds": max(
-        (len(data[c]) for c in CLIENTS), default=0)}
+def table(data, a, b, targets, base=None):
+    """The metrics of client a against client b: summaries, ratio a/b, targets met."""
+    out = {}
     for name, (better, target, label) in METRICS.items():
+        target = targets(name, target)
         entry = {"label": label.strip(), "better": better, "target_ratio": target}
-        for c in CLIENTS:
+        for c in (a, b) + ((base,) if base else ()):
             entry[c] = summary([r[name] for r in data[c].values() if name in r])
-        k, o, b = entry["kslice"], entry["openconnect"], entry["kslice-baseline"]
+        k, o = entry[a], entry[b]
         entry["ratio"] = k["median"] / o["median"] if k and o and o["median"] else None
-        entry["ratio_vs_baseline"] = k["median"] / b["median"] if k and b and b["median"] else None
+        if base:
+            bb = entry[base]
+            entry["ratio_vs_baseline"] = k["median"] / bb["median"] if k and bb and bb["median"] else None
         if target is not None and entry["ratio"] is not None:
             entry["met"] = entry["ratio"] >= target if better == "higher" else entry["ratio"] <= target
-        result["metrics"][name] = entry
+        if any(entry[c] for c in (a, b)):
+            out[name] = entry
+    return out
+
+
+def fmt(s):
+    if not s:
+        return "-"
+    return f"{s['median']:.2f} [{s['min']:.2f}-{s['max']:.2f}]"
+
+
+def show(title, metrics, a, b, base=None):
+    if not metrics:
+        return
+    print(f"\n{title}")
+    extra = f" {base:>24} {'k/base':>7}" if base else ""
+    print(f"{'figure':36} {a:>24} {b:>24} {'ratio':>7}  {'target':16}{extra}")
+    for name, e in metrics.items():
+        ratio = f"{e['ratio']:.2f}" if e["ratio"] is not None else "-"
+        tgt = ""
+        if e["target_ratio"] is not None and e["ratio"] is not None:
+            op = ">=" if e["better"] == "higher" else "<="
+            tgt = f"{op}{e['target_ratio']:g} {'met' if e['met'] else 'NOT met'}"
+        if base:
+            rb = e.get("ratio_vs_baseline")
+            extra = f" {fmt(e[base]):>24} {f'{rb:.2f}' if rb else '-':>7}"
+        print(f"{METRICS[name][2]:36} {fmt(e[a]):>24} {fmt(e[b]):>24} {ratio:>7}  {tgt:16}{extra}")
+
+
+def pace(m, who):
+    for d in ("up", "down"):
+        busy = m.get(f"{d}_gateway_cpu_pct", {}).get(who)
+        ceil = m.get(f"{d}_ceiling_mbit_s", {}).get(who)
+        rate = m.get(f"{d}_mbit_s", {}).get(who)
+        if busy and ceil and rate:
+            pace = "ocserv set the pace" if busy["median"] >= 85 else "ocserv had room"
+            print(f"{d}: with {who}, ocserv was {busy['median']:.0f}% busy ({pace}); {who} "
+                  f"carried {rate['median']:.0f} Mbit/s and would carry {ceil['median']:.0f} "
+                  f"on one core of its own")
+
+
+def main():
+    samples, out = sys.argv[1], sys.argv[2]
+    loss = os.environ.get("BENCH_LOSS_PCT", "0")
+    data = load(samples)
+    result = {"rounds": max((len(data[c]) for c in CLIENTS), default=0), "loss_pct": loss}
+    lossy = loss not in ("", "0")
+    base = "kslice-baseline" if data.get("kslice-baseline") else None
+    if lossy:
+        none = lambda n, t: None  # a lossy path has no targets: it is context
+        result["metrics"] = table(data, "kslice-dtls", "openconnect-dtls", none)
+        result["metrics_tls_vs_dtls"] = table(data, "kslice", "kslice-dtls", none)
+    else:
+        result["metrics"] = table(data, "kslice", "openconnect", lambda n, t: t, base)
+        result["metrics_dtls"] = table(data, "kslice-dtls", "openconnect-dtls",
+                                       lambda n, t: DTLS_TARGETS.get(n))
     under = data.get("underlay", {}).get("0", {})
     aes = data.get("aes_gcm", {}).get("0", {})
     result["limits"] = {"underlay_up_mbit_s": under.get("up_mbit_s"),
@@ -86,37 +150,21 @@ def main():
                         "aes_256_gcm_ns_per_byte_one_core": aes.get("ns_per_byte")}
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(result, f, indent=2)
-
-    def fmt(s):
-        if not s:
-            return "-"
-        return f"{s['median']:.2f} [{s['min']:.2f}-{s['max']:.2f}]"
-
-    print(f"\nkslice vs openconnect, same ocserv, {result['rounds']} interleaved rounds "
-          "(median [min-max]; ratio = kslice/openconnect)")
-    base = any(e["kslice-baseline"] for e in result["metrics"].values())
-    extra = f" {'kslice-baseline':>24} {'k/base':>7}" if base else ""
-    print(f"{'figure':36} {'kslice':>24} {'openconnect':>24} {'ratio':>7}  {'target':16}{extra}")
-    for name, e in result["metrics"].items():
-        ratio = f"{e['ratio']:.2f}" if e["ratio"] is not None else "-"
-        tgt = ""
-        if e["target_ratio"] is not None and e["ratio"] is not None:
-            op = ">=" if e["better"] == "higher" else "<="
-            tgt = f"{op}{e['target_ratio']:g} {'met' if e['met'] else 'NOT met'}"
-        if base:
-            rb = e["ratio_vs_baseline"]
-            extra = f" {fmt(e['kslice-baseline']):>24} {f'{rb:.2f}' if rb else '-':>7}"
-        print(f"{METRICS[name][2]:36} {fmt(e['kslice']):>24} {fmt(e['openconnect']):>24} "
-              f"{ratio:>7}  {tgt:16}{extra}")
-    for d in ("up", "down"):
-        m = result["metrics"]
-        busy, ceil = m[f"{d}_gateway_cpu_pct"]["kslice"], m[f"{d}_ceiling_mbit_s"]["kslice"]
-        rate = m[f"{d}_mbit_s"]["kslice"]
-        if busy and ceil and rate:
-            who = "ocserv set the pace" if busy["median"] >= 85 else "ocserv had room"
-            print(f"{d}: with kslice, ocserv was {busy['median']:.0f}% busy ({who}); kslice "
-                  f"carried {rate['median']:.0f} Mbit/s and would carry {ceil['median']:.0f} "
-                  f"on one core of its own")
+    n = result["rounds"]
+    if lossy:
+        show(f"{loss} % loss each way: kslice vs openconnect over DTLS, {n} interleaved rounds "
+             "(median [min-max]; ratio = kslice/openconnect)", result["metrics"],
+             "kslice-dtls", "openconnect-dtls")
+        show(f"{loss} % loss each way: kslice over TLS vs over DTLS (ratio = TLS/DTLS)",
+             result["metrics_tls_vs_dtls"], "kslice", "kslice-dtls")
+    else:
+        show(f"over TLS: kslice vs openconnect, same ocserv, {n} interleaved rounds "
+             "(median [min-max]; ratio = kslice/openconnect)", result["metrics"], "kslice",
+             "openconnect", base)
+        pace(result["metrics"], "kslice")
+        show("over DTLS: kslice vs openconnect, same rounds", result["metrics_dtls"],
+             "kslice-dtls", "openconnect-dtls")
+        pace(result["metrics_dtls"], "kslice-dtls")
     lim = result["limits"]
     print(f"limits: underlay up {lim['underlay_up_mbit_s']} Mbit/s, down "
           f"{lim['underlay_down_mbit_s']} Mbit/s; AES-256-GCM on one core "
@@ -126,9 +174,10 @@ def main():
 
 
 def plot(result, out):
-    rows = [(n, e["ratio"]) for n, e in result["metrics"].items()
+    rows = [(f"{tag}{n}", e["ratio"]) for key, tag in (("metrics", ""), ("metrics_dtls", "dtls "))
+            for n, e in result.get(key, {}).items()
             if e["ratio"] is not None and "user" not in n and "sys" not in n
-            and "gateway" not in n]
+            and "gateway" not in n and "rtt" not in n]
     dat = os.path.join(out, "ratios.dat")
     with open(dat, "w") as f:
         for i, (n, r) in enumerate(rows):
