@@ -14,6 +14,7 @@
 #include "cstp.h"
 #include "cstp_params.h"
 #include "dtls_bio.h"
+#include "dtls_record.h"
 #include "error.h"
 
 enum ks_dtls_state {
@@ -61,6 +62,8 @@ struct ks_dtls {
 	struct ks_dtls_keys keys;
 	SSL_CTX *ssl_ctx;
 	SSL *ssl;
+	struct ks_dtls_fast fast;	/* application records without OpenSSL (dtls_record.h) */
+	bool fast_on;
 	struct ks_dgram_batch out; /* datagrams for the loop to send */
 	struct ks_dgram_io io;
 	enum ks_codec codec; /* X-DTLS-Content-Encoding: a stateless one or none */

@@ -6,21 +6,36 @@
 #include "dtls_bio.h"
 #include "tls_bio.h"
 
-int dgram_batch_add(struct ks_dgram_batch *b, const void *data, size_t len)
+uint8_t *dgram_batch_reserve(struct ks_dgram_batch *b, size_t len)
 {
-	uint16_t n = (uint16_t)len;
-
 	if (!len || len > KS_DGRAM_MAX || b->bytes.err || b->sizes.err ||
-	    buf_reserve(&b->bytes, len) || buf_reserve(&b->sizes, sizeof(n))) {
+	    buf_reserve(&b->bytes, len) || buf_reserve(&b->sizes, sizeof(uint16_t))) {
 		/* A full batch loses the datagram, as a full socket buffer would; the batch
 		 * itself stays usable. */
 		b->bytes.err = b->sizes.err = 0;
 		b->dropped++;
-		return -ENOBUFS;
+		return NULL;
 	}
-	buf_append(&b->bytes, data, len);
+	return b->bytes.data + b->bytes.len;
+}
+
+void dgram_batch_commit(struct ks_dgram_batch *b, size_t len)
+{
+	uint16_t n = (uint16_t)len;
+
+	b->bytes.len += len; /* reserved: no failure possible */
 	buf_append(&b->sizes, &n, sizeof(n));
 	b->count++;
+}
+
+int dgram_batch_add(struct ks_dgram_batch *b, const void *data, size_t len)
+{
+	uint8_t *p = dgram_batch_reserve(b, len);
+
+	if (!p)
+		return -ENOBUFS;
+	memcpy(p, data, len);
+	dgram_batch_commit(b, len);
 	return 0;
 }
 

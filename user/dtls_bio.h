@@ -31,6 +31,10 @@ struct ks_dgram_io {
 };
 
 int dgram_batch_add(struct ks_dgram_batch *b, const void *data, size_t len);
+/* Room for one datagram of len bytes at the end of the batch, written in place, then
+ * dgram_batch_commit(b, len). NULL: full (the datagram is counted lost). */
+uint8_t *dgram_batch_reserve(struct ks_dgram_batch *b, size_t len);
+void dgram_batch_commit(struct ks_dgram_batch *b, size_t len);
 void dgram_batch_clear(struct ks_dgram_batch *b);
 void dgram_batch_free(struct ks_dgram_batch *b);
 static inline uint16_t dgram_batch_size(const struct ks_dgram_batch *b, unsigned int i)

@@ -217,6 +217,7 @@ static void counters(struct ks_json *j, const struct ks_session *s)
 	json_u64(j, "dtls_too_big", c->dtls_too_big);
 	json_u64(j, "dtls_dpd_sent", c->dtls_dpd_sent);
 	json_u64(j, "dtls_dpd_answered", c->dtls_dpd_answered);
+	json_u64(j, "dtls_bad_records", c->dtls_bad_records);
 	json_u64(j, "udp_sends", c->udp_sends);
 	json_u64(j, "udp_gso_sends", c->udp_gso_sends);
 	json_u64(j, "udp_send_errors", c->udp_send_errors);

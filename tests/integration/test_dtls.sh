@@ -59,6 +59,9 @@ STATUS=$(json)
 ks_expect_eq "psk: status says dtls" dtls "$(jqs .transport)"
 ks_expect_eq "psk: DTLS 1.2" DTLSv1.2 "$(jqs .gateway.dtls_version)"
 ks_expect "psk: a PSK cipher ($(jqs .gateway.dtls_cipher))" grep -q '^PSK-' <<<"$(jqs .gateway.dtls_cipher)"
+ks_expect "psk: kslice sealed and opened the AES-GCM records itself, ocserv read them" \
+	grep -q 'sub=dtls event=up .*records=kslice' "$KS_WORK/psk.log"
+ks_expect_eq "psk: no record was refused" 0 "$(jqs .counters.dtls_bad_records)"
 ks_expect "psk: packets went out over DTLS ($(jqs .counters.dtls_tx_packets))" \
 	test "$(jqs .counters.dtls_tx_packets)" -gt 10000
 ks_expect "psk: and came in over it ($(jqs .counters.dtls_rx_packets))" \

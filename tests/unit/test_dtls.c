@@ -141,6 +141,29 @@ void test_dtls_psk(void)
 		ASSERT_EQ(w.delivered_len, 60, "the packet alone");
 		ASSERT_EQ(w.c.dtls_rx_packets, 1, "counted");
 	}
+	if (test__start_subtest("AES-GCM records are kslice's own; a replayed one is dropped")) {
+		uint8_t rec[1 + 40] = { 0, 0x45 }, copy[128];
+		size_t n;
+		int delivered = w.delivered;
+
+		ASSERT_TRUE(w.d.fast_on, "kslice seals and opens the records");
+		dtls_peer_send(&w.gw, rec, sizeof(rec));
+		n = dgram_batch_size(&w.gw.out, 0);
+		memcpy(copy, w.gw.out.bytes.data, n);
+		dtls_peer_to_client(&w.gw.out, &w.d, t);
+		ASSERT_EQ(w.delivered, delivered + 1, "delivered once");
+		dtls_on_datagram(&w.d, copy, n, t);
+		ASSERT_EQ(w.delivered, delivered + 1, "not twice");
+		ASSERT_EQ(w.c.dtls_bad_records, 1, "the replay counted");
+		copy[n - 1] ^= 1;
+		copy[10] ^= 1; /* another sequence number, a broken tag */
+		dtls_on_datagram(&w.d, copy, n, t);
+		ASSERT_EQ(w.c.dtls_bad_records, 2, "a forged one too");
+		copy[11] = 0xff; /* a length past the datagram */
+		dtls_on_datagram(&w.d, copy, n, t);
+		ASSERT_EQ(w.c.dtls_bad_records, 3, "a cut one too");
+		ASSERT_TRUE(dtls_up(&w.d), "none of them ends DTLS");
+	}
 	if (test__start_subtest("the gateway's DPD is answered over DTLS, payload and all")) {
 		uint8_t rec[5] = { CSTP_DPD_REQ, 1, 2, 3, 4 };
 

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <string.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/kdf.h>
+
+#include "dtls_record.h"
+
+#define CT_APPLICATION_DATA 23
+#define SEQ_MAX ((1ull << 48) - 1)
+/* OpenSSL's own records of this epoch (its Finished, a retransmission of it) take the
+ * sequence numbers from 0; ours start well above them. */
+#define SEQ_FIRST 0x10000
+
+/* RFC 5246 §6.3: the key block, PRF(master, "key expansion", server + client random). */
+static int key_block(SSL *ssl, const EVP_MD *md, uint8_t *out, size_t len)
+{
+	uint8_t master[SSL_MAX_MASTER_KEY_LENGTH], seed[2 * SSL3_RANDOM_SIZE];
+	size_t mlen = SSL_SESSION_get_master_key(SSL_get_session(ssl), master, sizeof(master));
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_TLS1_PRF, NULL);
+	EVP_KDF_CTX *kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	OSSL_PARAM params[5];
+	int ok;
+
+	SSL_get_server_random(ssl, seed, SSL3_RANDOM_SIZE);
+	SSL_get_client_random(ssl, seed + SSL3_RANDOM_SIZE, SSL3_RANDOM_SIZE);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+						     (char *)EVP_MD_get0_name(md), 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, master, mlen);
+	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, "key expansion", 13);
+	params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, seed, sizeof(seed));
+	params[4] = OSSL_PARAM_construct_end();
+	ok = mlen && kctx && EVP_KDF_derive(kctx, out, len, params) == 1;
+	EVP_KDF_CTX_free(kctx);
+	EVP_KDF_free(kdf);
+	OPENSSL_cleanse(master, sizeof(master));
+	return ok ? 0 : -EIO;
+}
+
+int dtls_fast_init(struct ks_dtls_fast *f, SSL *ssl)
+{
+	const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
+	const EVP_CIPHER *aead;
+	const EVP_MD *md;
+	uint8_t kb[2 * 32 + 2 * 4];
+	size_t klen;
+	int err = -ENOTSUP;
+
+	memset(f, 0, sizeof(f[0]));
+	if (!c || SSL_version(ssl) != DTLS1_2_VERSION)
+		return -ENOTSUP;
+	switch (SSL_CIPHER_get_cipher_nid(c)) {
+	case NID_aes_128_gcm:
+		aead = EVP_aes_128_gcm(), klen = 16;
+		break;
+	case NID_aes_256_gcm:
+		aead = EVP_aes_256_gcm(), klen = 32;
+		break;
+	default:
+		return -ENOTSUP;
+	}
+	md = SSL_CIPHER_get_handshake_digest(c);
+	if (!md || key_block(ssl, md, kb, 2 * klen + 8))
+		goto out;
+	/* client write key, server write key, client salt, server salt: we are the client. */
+	f->seal = EVP_CIPHER_CTX_new();
+	f->open = EVP_CIPHER_CTX_new();
+	if (!f->seal || !f->open ||
+	    EVP_EncryptInit_ex(f->seal, aead, NULL, kb, NULL) != 1 ||
+	    EVP_DecryptInit_ex(f->open, aead, NULL, kb + klen, NULL) != 1) {
+		err = -EIO;
+		goto out;
+	}
+	memcpy(f->seal_salt, kb + 2 * klen, 4);
+	memcpy(f->open_salt, kb + 2 * klen + 4, 4);
+	f->version = DTLS1_2_VERSION;
+	f->epoch = 1; /* the first (and, without renegotiation, only) encrypted epoch */
+	f->next_seq = SEQ_FIRST;
+	err = 0;
+out:
+	OPENSSL_cleanse(kb, sizeof(kb));
+	if (err)
+		dtls_fast_free(f);
+	return err;
+}
+
+void dtls_fast_free(struct ks_dtls_fast *f)
+{
+	EVP_CIPHER_CTX_free(f->seal);
+	EVP_CIPHER_CTX_free(f->open);
+	f->seal = f->open = NULL;
+}
+
+static void put_be(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = n - 1; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint64_t get_be(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* The additional data: epoch and sequence, type, version, plaintext length. */
+static void aad_of(uint8_t aad[13], const uint8_t *hdr, size_t plen)
+{
+	memcpy(aad, hdr + 3, 8);
+	aad[8] = hdr[0];
+	aad[9] = hdr[1];
+	aad[10] = hdr[2];
+	put_be(aad + 11, plen, 2);
+}
+
+int dtls_fast_seal(struct ks_dtls_fast *f, struct ks_dgram_batch *b, const uint8_t *pt,
+		   size_t len)
+{
+	size_t total = KS_DTLS_GCM_OVERHEAD + len;
+	uint8_t *rec, nonce[12], aad[13];
+	int n, fin;
+
+	if (f->next_seq > SEQ_MAX)
+		return -EIO; /* never reached: 2^48 records; a new handshake would be due */
+	rec = dgram_batch_reserve(b, total);
+	if (!rec)
+		return -ENOBUFS;
+	rec[0] = CT_APPLICATION_DATA;
+	put_be(rec + 1, f->version, 2);
+	put_be(rec + 3, f->epoch, 2);
+	put_be(rec + 5, f->next_seq, 6);
+	put_be(rec + 11, len + 8 + 16, 2);
+	memcpy(rec + KS_DTLS_HDR_LEN, rec + 3, 8); /* the explicit nonce: epoch and sequence */
+	memcpy(nonce, f->seal_salt, 4);
+	memcpy(nonce + 4, rec + 3, 8);
+	aad_of(aad, rec, len);
+	if (EVP_EncryptInit_ex(f->seal, NULL, NULL, NULL, nonce) != 1 ||
+	    EVP_EncryptUpdate(f->seal, NULL, &n, aad, sizeof(aad)) != 1 ||
+	    EVP_EncryptUpdate(f->seal, rec + KS_DTLS_HDR_LEN + 8, &n, pt, (int)len) != 1 ||
+	    EVP_EncryptFinal_ex(f->seal, rec + KS_DTLS_HDR_LEN + 8 + n, &fin) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(f->seal, EVP_CTRL_AEAD_GET_TAG, 16,
+				rec + KS_DTLS_HDR_LEN + 8 + len) != 1)
+		return -EIO;
+	f->next_seq++;
+	dgram_batch_commit(b, total);
+	return 0;
+}
+
+/* RFC 6347 §4.1.2.6: a sliding window of the last 64 sequence numbers. */
+static bool replayed(const struct ks_dtls_fast *f, uint64_t seq)
+{
+	if (!f->rx_any || seq > f->rx_top)
+		return false;
+	if (f->rx_top - seq >= 64)
+		return true;
+	return f->rx_window >> (f->rx_top - seq) & 1;
+}
+
+static void seen(struct ks_dtls_fast *f, uint64_t seq)
+{
+	if (!f->rx_any || seq > f->rx_top) {
+		uint64_t shift = f->rx_any ? seq - f->rx_top : 64;
+
+		f->rx_window = shift >= 64 ? 1 : f->rx_window << shift | 1;
+		f->rx_top = seq;
+		f->rx_any = true;
+	} else {
+		f->rx_window |= 1ull << (f->rx_top - seq);
+	}
+}
+
+int dtls_fast_open(struct ks_dtls_fast *f, const uint8_t *rec, size_t avail, size_t *used,
+		   uint8_t *out, size_t cap)
+{
+	uint8_t nonce[12], aad[13], tag[16];
+	size_t len, plen;
+	uint64_t seq;
+	int n, fin;
+
+	*used = 0; /* a header cut or lying about its length: nothing after it is read */
+	if (avail < KS_DTLS_HDR_LEN)
+		return -EBADMSG;
+	len = get_be(rec + 11, 2);
+	if (len > avail - KS_DTLS_HDR_LEN)
+		return -EBADMSG;
+	*used = KS_DTLS_HDR_LEN + len;
+	if (rec[0] != CT_APPLICATION_DATA || get_be(rec + 1, 2) != f->version ||
+	    get_be(rec + 3, 2) != f->epoch)
+		return -EAGAIN;
+	if (len < 8 + 16 || len - 24 > cap)
+		return -EBADMSG;
+	plen = len - 24;
+	seq = get_be(rec + 5, 6);
+	if (replayed(f, seq))
+		return -EBADMSG;
+	memcpy(nonce, f->open_salt, 4);
+	memcpy(nonce + 4, rec + KS_DTLS_HDR_LEN, 8);
+	aad_of(aad, rec, plen);
+	memcpy(tag, rec + KS_DTLS_HDR_LEN + 8 + plen, 16);
+	if (EVP_DecryptInit_ex(f->open, NULL, NULL, NULL, nonce) != 1 ||
+	    EVP_DecryptUpdate(f->open, NULL, &n, aad, sizeof(aad)) != 1 ||
+	    EVP_DecryptUpdate(f->open, out, &n, rec + KS_DTLS_HDR_LEN + 8, (int)plen) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(f->open, EVP_CTRL_AEAD_SET_TAG, 16, tag) != 1 ||
+	    EVP_DecryptFinal_ex(f->open, out + n, &fin) != 1)
+		return -EBADMSG; /* only an authentic record moves the window */
+	seen(f, seq);
+	return (int)plen;
+}
