@@ -10,6 +10,7 @@
 #include "esc.h"
 #include "cstp_params.h"
 #include "dns_name.h"
+#include "dtls_suites.h"
 #include "xml.h"
 #include "log.h"
 
@@ -35,15 +36,8 @@ bool cstp_offer_allows(enum ks_offer offer, enum ks_codec codec)
 	return false;
 }
 
-/* What kslice can run over DTLS, in its order of preference: ocserv's PSK-NEGOTIATE, then
- * the legacy resumption suites (DTLS 1.2 AES-GCM; AES-SHA on DTLS 1.0 for older ASAs). */
-#define DTLS_CIPHERS                                                                               \
-	"PSK-NEGOTIATE:OC-DTLS1_2-AES256-GCM:OC-DTLS1_2-AES128-GCM:AES256-SHA:AES128-SHA"
-#define DTLS12_CIPHERS                                                                             \
-	"ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:"                                 \
-	"AES256-GCM-SHA384:AES128-GCM-SHA256"
-
-static void dtls_headers(struct ks_buf *req, enum ks_offer offer, const uint8_t *secret)
+static void dtls_headers(struct ks_buf *req, enum ks_offer offer, const uint8_t *secret,
+			 uint32_t suites)
 {
 	/* Deflate is CSTP's only: a datagram lost would break its stream. */
 	static const char *const accept[] = {
@@ -56,15 +50,15 @@ static void dtls_headers(struct ks_buf *req, enum ks_offer offer, const uint8_t 
 	buf_printf(req, "X-DTLS-Master-Secret: ");
 	for (int i = 0; i < 48; i++)
 		buf_printf(req, "%02X", secret[i]);
-	buf_printf(req, "\r\nX-DTLS-CipherSuite: %s\r\nX-DTLS12-CipherSuite: %s\r\n", DTLS_CIPHERS,
-		   DTLS12_CIPHERS);
+	buf_printf(req, "\r\n");
+	dtls_suites_offer(req, suites);
 	if ((size_t)offer < sizeof(accept) / sizeof(accept[0]) && accept[offer])
 		buf_printf(req, "X-DTLS-Accept-Encoding: %s\r\n", accept[offer]);
 }
 
 int cstp_build_connect(struct ks_buf *req, const char *host_header, const char *useragent,
 		       const char *cookie, const char *hostname, bool ipv6, enum ks_offer offer,
-		       int base_mtu, const uint8_t *dtls_secret)
+		       int base_mtu, const uint8_t *dtls_secret, uint32_t dtls_suites)
 {
 	/* In kslice's order of preference: LZ4 costs a fraction of deflate's CPU. */
 	static const char *const accept[] = {
@@ -85,7 +79,7 @@ int cstp_build_connect(struct ks_buf *req, const char *host_header, const char *
 		   base_mtu - 94); /* as openconnect: IPv6 + TCP + TLS + CSTP overheads */
 	buf_printf(req, "X-CSTP-Address-Type: %s\r\n", ipv6 ? "IPv6,IPv4" : "IPv4");
 	if (dtls_secret)
-		dtls_headers(req, offer, dtls_secret);
+		dtls_headers(req, offer, dtls_secret, dtls_suites);
 	if (ipv6)
 		buf_printf(req, "X-CSTP-Full-IPv6-Capability: true\r\n");
 	buf_printf(req, "X-AnyConnect-Platform: linux-64\r\n\r\n");

@@ -80,10 +80,11 @@ struct ks_cstp_params {
 };
 
 /* CONNECT request; cookie is the session token. dtls_secret: 48 random bytes, the legacy
- * DTLS master secret, and the DTLS offer comes with it; NULL: no DTLS. */
+ * DTLS master secret, and the DTLS offer (dtls_suites, dtls_suites.h) comes with it;
+ * NULL: no DTLS. */
 int cstp_build_connect(struct ks_buf *req, const char *host_header, const char *useragent,
 		       const char *cookie, const char *hostname, bool ipv6, enum ks_offer offer,
-		       int base_mtu, const uint8_t *dtls_secret);
+		       int base_mtu, const uint8_t *dtls_secret, uint32_t dtls_suites);
 int cstp_parse_response(const struct ks_http_resp *r, struct ks_cstp_params *p,
 			struct ks_error *e);
 void cstp_params_free(struct ks_cstp_params *p);

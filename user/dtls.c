@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 
 #include "dtls.h"
+#include "dtls_suites.h"
 #include "esc.h"
 #include "log.h"
 #include "oc_lz4.h"
@@ -58,51 +59,25 @@ static const char *ssl_reason(void)
 	return r ? r : "unknown";
 }
 
-/* The legacy names the gateway may answer with, as OpenSSL knows them. */
-static int legacy_cipher(const char *name, bool dtls12, struct ks_dtls_keys *k)
-{
-	static const struct {
-		const char *gateway, *openssl;
-		int version;
-	} map[] = {
-		{ "OC-DTLS1_2-AES256-GCM", "AES256-GCM-SHA384", DTLS1_2_VERSION },
-		{ "OC-DTLS1_2-AES128-GCM", "AES128-GCM-SHA256", DTLS1_2_VERSION },
-		{ "AES256-SHA", "AES256-SHA", DTLS1_BAD_VER },
-		{ "AES128-SHA", "AES128-SHA", DTLS1_BAD_VER },
-	};
-
-	if (dtls12) { /* X-DTLS12-CipherSuite: a DTLS 1.2 suite by its OpenSSL name */
-		static const char *const ok[] = { "ECDHE-RSA-AES256-GCM-SHA384",
-						  "ECDHE-RSA-AES128-GCM-SHA256",
-						  "AES256-GCM-SHA384", "AES128-GCM-SHA256" };
-
-		for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-			if (!strcmp(name, ok[i])) {
-				snprintf(k->cipher, sizeof(k->cipher), "%s", ok[i]);
-				k->version = DTLS1_2_VERSION;
-				return 0;
-			}
-		return -ENOTSUP;
-	}
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (!strcmp(name, map[i].gateway)) {
-			snprintf(k->cipher, sizeof(k->cipher), "%s", map[i].openssl);
-			k->version = map[i].version;
-			return 0;
-		}
-	return -ENOTSUP;
-}
-
 int dtls_keys_from(const struct ks_cstp_params *p, SSL *cstp_ssl,
-		   const uint8_t master[KS_DTLS_SECRET_LEN], struct ks_dtls_keys *k,
-		   struct ks_error *e)
+		   const uint8_t master[KS_DTLS_SECRET_LEN], uint32_t offered,
+		   struct ks_dtls_keys *k, struct ks_error *e)
 {
+	bool dtls12 = p->dtls12_cipher[0] != 0;
+	const char *name = dtls12 ? p->dtls12_cipher : p->dtls_cipher;
+	const struct ks_dtls_suite *suite;
+	uint32_t bit = 0;
+
 	memset(k, 0, sizeof(*k));
 	if (!p->dtls_port)
 		return ks_fail(e, -ENOTSUP, "the gateway offers no DTLS (no X-DTLS-Port)");
 	if (p->dtls_codec == KS_CODEC_DEFLATE)
 		return ks_fail(e, -ENOTSUP, "X-DTLS-Content-Encoding is not a per-packet codec");
-	if (!strcmp(p->dtls_cipher, "PSK-NEGOTIATE")) {
+	suite = dtls_suite_find(name, dtls12, &bit);
+	if (!suite || !(offered & bit))
+		return ks_fail(e, -ENOTSUP, "DTLS cipher '%s' is not one kslice offered",
+			       escn(name, 64));
+	if (!suite->openssl) { /* PSK-NEGOTIATE */
 		if (!p->dtls_app_id[0] ||
 		    unhex(p->dtls_app_id, k->session_id, sizeof(k->session_id), &k->session_id_len))
 			return ks_fail(e, -ENOTSUP, "PSK-NEGOTIATE without a usable X-DTLS-App-ID");
@@ -113,15 +88,11 @@ int dtls_keys_from(const struct ks_cstp_params *p, SSL *cstp_ssl,
 		k->version = DTLS1_2_VERSION;
 		return 0;
 	}
-	bool dtls12 = p->dtls12_cipher[0] != 0;
-	const char *name = dtls12 ? p->dtls12_cipher : p->dtls_cipher;
-
 	if (!p->dtls_session_id[0] ||
 	    unhex(p->dtls_session_id, k->session_id, sizeof(k->session_id), &k->session_id_len))
 		return ks_fail(e, -ENOTSUP, "legacy DTLS without a usable X-DTLS-Session-ID");
-	if (legacy_cipher(name, dtls12, k))
-		return ks_fail(e, -ENOTSUP, "DTLS cipher '%s' is not one kslice offered",
-			       escn(name, 64));
+	snprintf(k->cipher, sizeof(k->cipher), "%s", suite->openssl);
+	k->version = suite->version;
 	memcpy(k->secret, master, KS_DTLS_SECRET_LEN);
 	k->mode = KS_DTLS_LEGACY;
 	return 0;

@@ -85,8 +85,8 @@ struct ks_dtls {
  * exporter, legacy from master (what the CONNECT carried). -ENOTSUP (e says why): no DTLS
  * this session. */
 int dtls_keys_from(const struct ks_cstp_params *p, SSL *cstp_ssl,
-		   const uint8_t master[KS_DTLS_SECRET_LEN], struct ks_dtls_keys *k,
-		   struct ks_error *e);
+		   const uint8_t master[KS_DTLS_SECRET_LEN], uint32_t offered,
+		   struct ks_dtls_keys *k, struct ks_error *e);
 /* keys are copied (and wiped at dtls_fini); peer_v6: the gateway's family. Starts at once
  * (want_socket). */
 int dtls_init(struct ks_dtls *d, const struct ks_dtls_ops *ops, void *ctx, struct ks_cstp *cstp,

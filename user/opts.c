@@ -19,6 +19,7 @@
 #include "kslice/kconfig.h"
 #include "log.h"
 #include "opts.h"
+#include "dtls_suites.h"
 
 /* --passwd-file FILE or credential:NAME, a systemd credential ($CREDENTIALS_DIRECTORY). */
 static int read_passwd_file(struct ks_connect_opts *o, const char *arg, struct ks_error *e)
@@ -75,6 +76,8 @@ void opts_connect_usage(FILE *f)
 	      "      --no-compression        same as --compression none\n"
 	      "      --no-dtls               carry data over TLS only (default: DTLS when the gateway\n"
 	      "                              offers it, TLS while UDP does not get through)\n"
+	      "      --dtls-ciphers LIST     offer only these DTLS suites (':' between): PSK-NEGOTIATE,\n"
+	      "                              OC-DTLS1_2-AES256-GCM, ..., AES256-SHA, AES128-SHA (kslice.1)\n"
 	      "      --disable-ipv6          do not ask for an IPv6 tunnel address\n"
 	      "      --useragent STRING      HTTP User-Agent sent to the gateway\n"
 	      "      --timeout SECONDS       deadline of each exchange with the gateway (default 20)\n"
@@ -233,6 +236,7 @@ enum {
 	OPT_COMPRESSION,
 	OPT_NO_COMPRESSION,
 	OPT_NO_DTLS,
+	OPT_DTLS_CIPHERS,
 	OPT_DISABLE_IPV6,
 	OPT_USERAGENT,
 	OPT_TIMEOUT,
@@ -276,6 +280,7 @@ static const struct option long_opts[] = {
 	{ "compression", required_argument, NULL, OPT_COMPRESSION },
 	{ "no-compression", no_argument, NULL, OPT_NO_COMPRESSION },
 	{ "no-dtls", no_argument, NULL, OPT_NO_DTLS },
+	{ "dtls-ciphers", required_argument, NULL, OPT_DTLS_CIPHERS },
 	{ "disable-ipv6", no_argument, NULL, OPT_DISABLE_IPV6 },
 	{ "useragent", required_argument, NULL, OPT_USERAGENT },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
@@ -535,6 +540,8 @@ static int parse_one(struct ks_connect_opts *o, int c, const char *arg, const ch
 	case OPT_NO_DTLS:
 		o->no_dtls = true;
 		return 0;
+	case OPT_DTLS_CIPHERS:
+		return dtls_suites_parse(arg, &o->dtls_suites, e);
 	case OPT_DISABLE_IPV6:
 		o->ipv6 = false;
 		return 0;
@@ -634,6 +641,7 @@ int opts_parse_connect(struct ks_connect_opts *o, int argc, char **argv, struct 
 	o->rule_pref = CONFIG_SPLIT_RULE_PREF;
 	o->dns_mode = KS_DNS_AUTO;
 	o->coalesce_us = CONFIG_COALESCE_USECS;
+	o->dtls_suites = KS_DTLS_SUITES_ALL;
 	o->dns_ttl_max = CONFIG_DNS_TTL_MAX;
 	o->dns_grace = CONFIG_DNS_GRACE;
 	optind = 1;

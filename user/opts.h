@@ -39,6 +39,7 @@ struct ks_connect_opts {
 	enum ks_offer compress;	/* --compression (cstp_params.h) */
 	bool ipv6;
 	bool no_dtls; /* --no-dtls: data over TLS only */
+	uint32_t dtls_suites; /* --dtls-ciphers (dtls_suites.h) */
 	const char *useragent;
 	int timeout_s;
 	int reconnect_timeout_s; /* 0: a lost connection ends the session */

@@ -44,7 +44,8 @@ static void dtls_keys(struct ks_session *s)
 			"the gateway chose %s compression for DTLS, which kslice "
 			"did not offer",
 			cstp_codec_name(s->params.dtls_codec));
-	else if (!dtls_keys_from(&s->params, s->ssl, s->dtls_secret, &s->dtls_keys, &e))
+	else if (!dtls_keys_from(&s->params, s->ssl, s->dtls_secret, s->o->dtls_suites,
+				 &s->dtls_keys, &e))
 		s->dtls_ready = true;
 	if (!s->dtls_ready)
 		ks_info("dtls", "event=not_used reason=\"%s\"", esc(e.msg));
@@ -72,7 +73,8 @@ static int cstp_connect(struct ks_session *s, struct ks_error *e)
 	if (!o->no_dtls && RAND_bytes(s->dtls_secret, sizeof(s->dtls_secret)) != 1)
 		return ks_fail(e, -EIO, "dtls: no random bytes for the master secret");
 	err = cstp_build_connect(&req, host, o->useragent, s->auth.cookie, hostname, o->ipv6,
-				 o->compress, CSTP_BASE_MTU, o->no_dtls ? NULL : s->dtls_secret);
+				 o->compress, CSTP_BASE_MTU, o->no_dtls ? NULL : s->dtls_secret,
+				 o->dtls_suites);
 	if (!err)
 		err = http_roundtrip(s->ssl, &req, true, o->timeout_s, &resp, &s->early, e);
 	buf_free_secret(&req);

@@ -4,7 +4,9 @@
 # setup alone, by resuming the session the CONNECT's X-DTLS-Master-Secret made. UDP
 # blocked from the start: the tunnel works over TLS and status says tls. UDP blocked in
 # the middle of a transfer: data moves to TLS within the DTLS DPD period, the transfer
-# completes (sha256), and DTLS comes back once UDP does. --no-dtls asks for none.
+# completes (sha256), and DTLS comes back once UDP does. A full tunnel: the UDP socket
+# passes the kill switch as kslice's own. A reconnect brings DTLS back. 2 % loss each way
+# leaves data on DTLS. --no-dtls asks for none.
 set -u
 source "$(dirname "$0")/../lib/netns.sh"
 KS_OCSERV_SET='udp-port = 443
@@ -73,6 +75,32 @@ ks_occtl -j show user alice > "$KS_WORK/psk.occtl" 2>&1
 ks_expect "psk: ocserv runs the session's DTLS ($(jq -r '.[0]["DTLS cipher"]' "$KS_WORK/psk.occtl"))" \
 	grep -q '"DTLS cipher".*PSK' "$KS_WORK/psk.occtl"
 ks_end_clean psk "$PID" $IF
+
+# --- full tunnel (carol: every address through the tunnel, the kill switch on every
+# uplink): only kslice's own sockets pass, the UDP one as the TLS one ---------------------
+ks_answers carolpass
+ks_kslice_bg "$KS_WORK/full.log" -u carol --passwd-on-stdin --servercert "$PIN" -i $IF $KS_GW_IP
+PID=$KS_PID
+ks_expect "full: up" ks_wait_tunnel $IF "$PID"
+ks_expect_eq "full: a full tunnel" full "$(json | jq -r .split.mode)"
+ks_expect "full: the DTLS socket passes the kill switch (data on DTLS)" wait_transport dtls 10
+download full
+ks_end_clean full "$PID" $IF
+
+# --- a lost connection (the session's ocserv worker dies): the reconnect brings DTLS back
+start again
+ks_expect "again: on DTLS" wait_transport dtls 10
+for p in $(ip netns pids "$KS_GW"); do
+	[ "$(cat /proc/$p/comm 2>/dev/null)" = ocserv-worker ] && kill -KILL "$p"
+done
+reconnected() { grep -q 'event=reconnected' "$KS_WORK/again.log"; }
+ks_expect "again: kslice reconnects" ks_wait_for 20 reconnected
+ks_expect "again: and data is on DTLS again" wait_transport dtls 15
+download again
+STATUS=$(json)
+ks_expect "again: the session's counters span both tunnels ($(jqs .counters.dtls_handshakes) handshakes)" \
+	test "$(jqs .counters.dtls_handshakes)" -ge 2
+ks_end_clean again "$PID" $IF
 
 # --- UDP blocked in the middle of a transfer, then open again --------------------------
 start mid
@@ -163,5 +191,22 @@ ks_expect "legacy: the log says legacy" grep -q 'sub=dtls event=up .*mode=legacy
 ks_expect "legacy: packets went over DTLS ($(jqs .counters.dtls_tx_packets))" \
 	test "$(jqs .counters.dtls_tx_packets)" -gt 10000
 ks_end_clean legacy "$PID" $IF
+# The pre-RFC DTLS 1.0 of older ASAs (AES256-SHA), asked for alone: OpenSSL keeps its
+# records (not AES-GCM).
+start legacy10 --dtls-ciphers AES256-SHA
+ks_expect "legacy10: data moves to DTLS" wait_transport dtls 10
+download legacy10
+upload legacy10
+STATUS=$(json)
+ks_expect_eq "legacy10: AES256-SHA" AES256-SHA "$(jqs .gateway.dtls_cipher)"
+ks_expect "legacy10: Cisco's DTLS 1.0 ($(jqs .gateway.dtls_version))" \
+	grep -q '^DTLSv0.9$\|^DTLSv1$' <<<"$(jqs .gateway.dtls_version)"
+ks_expect "legacy10: OpenSSL's records" grep -q 'sub=dtls event=up .*records=openssl' \
+	"$KS_WORK/legacy10.log"
+ks_end_clean legacy10 "$PID" $IF
+ks_kslice_fg "$KS_WORK/badsuite.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF \
+	--dtls-ciphers AES256-SHA:RC4-MD5 $KS_GW_IP
+ks_expect_eq "--dtls-ciphers with a suite kslice does not run: exit 2" 2 "$?"
+ks_expect "... naming it" grep -q "'RC4-MD5' is not a suite kslice runs" "$KS_WORK/badsuite.log"
 
 ks_done

@@ -10,6 +10,7 @@
 
 #include "dtls.h"
 #include "dtls_peer.h"
+#include "dtls_suites.h"
 #include "http.h"
 #include "ks_test.h"
 
@@ -326,7 +327,7 @@ void test_dgram_runs(void)
 	dgram_batch_free(&b);
 }
 
-static int keys_for(const char *headers, struct ks_dtls_keys *k)
+static int keys_for_offer(const char *headers, uint32_t offered, struct ks_dtls_keys *k)
 {
 	char text[2048];
 	struct ks_cstp_params p;
@@ -345,9 +346,14 @@ static int keys_for(const char *headers, struct ks_dtls_keys *k)
 	if (err)
 		return -998;
 	/* No TLS session here: PSK mode's exporter is tested against ocserv (test_dtls.sh). */
-	err = dtls_keys_from(&p, NULL, master, k, &e);
+	err = dtls_keys_from(&p, NULL, master, offered, k, &e);
 	cstp_params_free(&p);
 	return err;
+}
+
+static int keys_for(const char *headers, struct ks_dtls_keys *k)
+{
+	return keys_for_offer(headers, KS_DTLS_SUITES_ALL, k);
 }
 
 void test_dtls_keys(void)
@@ -389,7 +395,38 @@ void test_dtls_keys(void)
 		ASSERT_EQ(keys_for(h, &k), -ENOTSUP, "a stream codec over datagrams");
 		snprintf(h, sizeof(h), "X-DTLS-Port: 443\r\n%sX-DTLS-CipherSuite: AES256-SHA;rm\r\n", sid);
 		ASSERT_EQ(keys_for(h, &k), -ENOTSUP, "a name that is not a cipher name");
+		snprintf(h, sizeof(h), "X-DTLS-Port: 443\r\n%sX-DTLS12-CipherSuite: OC-DTLS1_2-AES128-GCM\r\n", sid);
+		ASSERT_EQ(keys_for(h, &k), -ENOTSUP, "a DTLS 1.0 list's name in the DTLS 1.2 header");
 	}
+	if (test__start_subtest("--dtls-ciphers: a suite not offered is not run")) {
+		uint32_t only_sha;
+
+		ASSERT_OK(dtls_suites_parse("AES256-SHA", &only_sha, &(struct ks_error){ 0 }), "parsed");
+		snprintf(h, sizeof(h), "X-DTLS-Port: 443\r\n%sX-DTLS12-CipherSuite: AES256-GCM-SHA384\r\n", sid);
+		ASSERT_EQ(keys_for_offer(h, only_sha, &k), -ENOTSUP, "the gateway chose another");
+		snprintf(h, sizeof(h), "X-DTLS-Port: 443\r\n%sX-DTLS-CipherSuite: AES256-SHA\r\n", sid);
+		ASSERT_OK(keys_for_offer(h, only_sha, &k), "the one offered");
+	}
+}
+
+void test_dtls_suites(void)
+{
+	struct ks_error e = { 0 };
+	struct ks_buf req = { 0 };
+	uint32_t m;
+
+	ASSERT_OK(dtls_suites_parse("PSK-NEGOTIATE:AES128-GCM-SHA256,AES256-SHA", &m, &e), "a list");
+	dtls_suites_offer(&req, m);
+	ASSERT_STREQ(buf_cstr(&req), "X-DTLS-CipherSuite: PSK-NEGOTIATE:AES256-SHA\r\n"
+				     "X-DTLS12-CipherSuite: AES128-GCM-SHA256\r\n",
+		     "each name in its header, in kslice's order");
+	buf_free(&req);
+	ASSERT_ERR(dtls_suites_parse("AES256-SHA:RC4-MD5", &m, &e), "an unknown suite");
+	ASSERT_TRUE(strstr(e.msg, "'RC4-MD5'") != NULL, "named");
+	ASSERT_ERR(dtls_suites_parse("", &m, &e), "empty");
+	ASSERT_ERR(dtls_suites_parse("AES256-SHA::", &m, &e), "an empty name");
+	ASSERT_ERR(dtls_suites_parse("AES256-SHA\x1b[2J", &m, &e), "control bytes");
+	ASSERT_TRUE(!strchr(e.msg, 0x1b), "escaped in the message");
 }
 
 void test_dtls_connect_offer(void)
@@ -399,7 +436,8 @@ void test_dtls_connect_offer(void)
 	const char *t;
 
 	memset(secret, 0xa5, sizeof(secret));
-	cstp_build_connect(&req, "gw", "ua", "cookie", "host", false, KS_OFFER_ALL, 1500, secret);
+	cstp_build_connect(&req, "gw", "ua", "cookie", "host", false, KS_OFFER_ALL, 1500, secret,
+			   KS_DTLS_SUITES_ALL);
 	t = buf_cstr(&req);
 	char want[128] = "X-DTLS-Master-Secret: ";
 
@@ -411,7 +449,8 @@ void test_dtls_connect_offer(void)
 	ASSERT_TRUE(strstr(t, "X-DTLS12-CipherSuite: ") != NULL, "DTLS 1.2 suites");
 	ASSERT_TRUE(strstr(t, "X-DTLS-Accept-Encoding: oc-lz4,lzs\r\n") != NULL, "no deflate over DTLS");
 	buf_free(&req);
-	cstp_build_connect(&req, "gw", "ua", "cookie", "host", false, KS_OFFER_ALL, 1500, NULL);
+	cstp_build_connect(&req, "gw", "ua", "cookie", "host", false, KS_OFFER_ALL, 1500, NULL,
+			   KS_DTLS_SUITES_ALL);
 	ASSERT_TRUE(!strstr(buf_cstr(&req), "X-DTLS"), "--no-dtls: no DTLS header at all");
 	buf_free(&req);
 }
