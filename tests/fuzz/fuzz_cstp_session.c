@@ -58,7 +58,7 @@ static int on_send(void *ctx, const uint8_t *frame, size_t len)
 		err = f.codec == KS_CODEC_DEFLATE
 			      ? inflate_packet(f.peer_rx, fr.payload, fr.len, f.inflated,
 					       CSTP_MAX_PAYLOAD, &outlen, &e)
-			      : stateless(f.codec)->unpack(fr.payload, fr.len, f.inflated,
+			      : cstp_stateless_codec(f.codec)->unpack(fr.payload, fr.len, f.inflated,
 							   CSTP_MAX_PAYLOAD, &outlen);
 		FUZZ_CHECK(!err && outlen == f.want_len && !memcmp(f.inflated, f.want_pkt, outlen),
 			   "COMPRESSED frame does not inflate to the packet: %d (%s)", err,
@@ -199,7 +199,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    (f.codec == KS_CODEC_DEFLATE
 				     ? deflate_packet(f.peer_tx, p, n, z + CSTP_HDR_LEN,
 						      CSTP_SCRATCH - CSTP_HDR_LEN, &zl)
-				     : stateless(f.codec)->pack(p, n, z + CSTP_HDR_LEN,
+				     : cstp_stateless_codec(f.codec)->pack(p, n, z + CSTP_HDR_LEN,
 								CSTP_SCRATCH - CSTP_HDR_LEN, &zl)) ||
 			    zl > CSTP_MAX_PAYLOAD)
 				break;
