@@ -128,6 +128,24 @@ static void monitor_message(struct ks_session *s, char *msg, ssize_t n)
 	}
 }
 
+/* A DTLS socket whose route to the gateway goes into the tunnel (its source is the tunnel
+ * address: the split programs did not know it for kslice's own) would carry DTLS inside
+ * TLS, and loop once DTLS carried itself: refused. */
+static bool through_tunnel(const struct ks_session *s, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl))
+		return false;
+	if (ss.ss_family == AF_INET)
+		return s->params.have4 &&
+		       ((struct sockaddr_in *)&ss)->sin_addr.s_addr == s->params.addr4.s_addr;
+	return ss.ss_family == AF_INET6 && s->params.have6 &&
+	       !memcmp(&((struct sockaddr_in6 *)&ss)->sin6_addr, &s->params.addr6,
+		       sizeof(s->params.addr6));
+}
+
 /* The DTLS socket the monitor made: connected here to the gateway's DTLS port. */
 static int udp_connect(const struct ks_session *s, int fd)
 {
@@ -145,6 +163,8 @@ static int udp_connect(const struct ks_session *s, int fd)
 		return -EDESTADDRREQ;
 	if (err)
 		return -errno;
+	if (through_tunnel(s, fd))
+		return -ELOOP;
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
 	return 0;

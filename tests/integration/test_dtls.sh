@@ -104,7 +104,18 @@ PID=$KS_PID
 ks_expect "full: up" ks_wait_tunnel $IF "$PID"
 ks_expect_eq "full: a full tunnel" full "$(json | jq -r .split.mode)"
 ks_expect "full: the DTLS socket passes the kill switch (data on DTLS)" wait_transport dtls 10
+printf '%s\n' 'table inet ksuplink {' \
+	'chain out { type filter hook output priority 0; oifname "eth0" udp dport 443 counter; }' \
+	'}' | ks_in "$KS_CLI" nft -f -
 download full
+upload full
+# On the uplink, not inside the tunnel (a socket the split programs took for corporate
+# would carry DTLS over the TLS tunnel, and still "work").
+# Bytes, not packets: netfilter sees a UDP_SEGMENT send as one packet.
+on_uplink=$(ks_in "$KS_CLI" nft list table inet ksuplink | grep -o 'bytes [0-9]*' | awk '{print $2}')
+ks_expect "full: the upload's 24 MiB leave by the uplink as DTLS (${on_uplink:-0} bytes)" \
+	test "${on_uplink:-0}" -gt $((24 << 20))
+ks_in "$KS_CLI" nft delete table inet ksuplink
 ks_end_clean full "$PID" $IF
 
 # --- a lost connection (the session's ocserv worker dies): the reconnect brings DTLS back
