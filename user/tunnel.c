@@ -8,7 +8,6 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <netinet/udp.h>
 #include <openssl/err.h>
 
 #include "cstp.h"
@@ -20,6 +19,7 @@
 #include "tls.h"
 #include "tls_bio.h"
 #include "tunnel.h"
+#include "tunnel_int.h"
 
 #define RING_ENTRIES 256
 #define TUN_BGID 1
@@ -39,84 +39,8 @@
 #define BUSY_PASS_BYTES (32u << 10)
 #define BUSY_WAIT_CQES 128
 
-#define UDP_BGID 2
-#define UDP_BUFS 256 /* power of two */
 
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
-#endif
-
-enum op {
-	OP_TUN_READ = 1,
-	OP_TUN_WRITE,
-	OP_SOCK_RECV,
-	OP_SOCK_SEND,
-	OP_SIGNAL,
-	OP_TIMER,
-	OP_CTL,
-	OP_UDP_RECV,
-	OP_UDP_SEND,
-	OP_CANCEL,
-};
-
-/* One sendmsg of a datagram batch: its header, the bytes, the segment size. */
-struct udp_msg {
-	struct msghdr mh;
-	struct iovec iov;
-	union {
-		char buf[CMSG_SPACE(sizeof(uint16_t))];
-		struct cmsghdr align;
-	} cm;
-};
-
-#define UD(op, idx) ((uint64_t)(idx) << 8 | (op))
-
-struct ks_tunnel {
-	struct ks_tunnel_cfg cfg;
-	struct io_uring *ring;	/* the worker's, kept across reconnects */
-	unsigned int pending;	/* requests submitted and not finished: reaped at the end */
-	struct ks_bufring tunbufs;
-	bool tun_multishot;
-	int tun_reads_armed;
-	int sig_fd;
-	struct signalfd_siginfo siginfo;
-	struct __kernel_timespec tick;
-	struct ks_tls_io io;	/* what OpenSSL reads from and writes to */
-	struct ks_cstp cstp;	/* the protocol: frames in and out, DPD, keepalive */
-	bool cstp_ok;
-	uint8_t *sock_rx;
-	uint8_t *plain;
-	size_t plain_len;
-	bool min_wait;		/* kernel can end a wait after coalesce_us */
-	bool busy;		/* the last pass was: coalesce the next wait */
-	bool tx_dirty;		/* records written since the last flush */
-	struct ks_buf send_q;	/* ciphertext waiting for the socket */
-	struct ks_buf inflight;	/* ciphertext the socket is sending */
-	size_t inflight_off;
-	bool send_busy, recv_armed;
-	struct ks_gro gro;	/* what goes to the TUN this pass */
-	bool stopping;
-	time_t stop_deadline;
-	time_t rekey_at;	/* 0: the gateway asked for no rekey */
-	enum ks_tunnel_end end;
-	char end_reason[400];
-	struct ks_counters *c;	/* the session's: they outlive a reconnect */
-	/* DTLS (dtls.h): the channel, its socket (udp_gen counts sockets, so completions
-	 * of an old one are told apart), the datagrams the socket is sending and their
-	 * sendmsg headers (the kernel's until the completions are in). */
-	struct ks_dtls dtls;
-	bool dtls_ok;
-	int udp_fd;
-	unsigned int udp_gen;
-	bool udp_recv_armed, udp_gso;
-	struct ks_bufring udpbufs;
-	struct ks_dgram_batch udp_inflight;
-	struct udp_msg *udp_msgs;
-	unsigned int udp_msgs_cap, udp_sends_pending;
-	uint64_t udp_cancel;	/* a receive to cancel (its user data, top bit set), or 0 */
-};
-
-static struct io_uring_sqe *get_sqe(struct ks_tunnel *t)
+struct io_uring_sqe *tunnel_sqe(struct ks_tunnel *t)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(t->ring);
 
@@ -142,7 +66,7 @@ static void finish(struct ks_tunnel *t, enum ks_tunnel_end end, const char *what
 
 static void arm_tun_read(struct ks_tunnel *t)
 {
-	struct io_uring_sqe *sqe = get_sqe(t);
+	struct io_uring_sqe *sqe = tunnel_sqe(t);
 
 	if (!sqe)
 		return;
@@ -176,7 +100,7 @@ static void arm_recv(struct ks_tunnel *t)
 
 	if (t->recv_armed || t->end)
 		return;
-	sqe = get_sqe(t);
+	sqe = tunnel_sqe(t);
 	if (!sqe)
 		return;
 	/* OpenSSL takes all it is given before asking for more; keep any rest regardless. */
@@ -191,7 +115,7 @@ static void arm_recv(struct ks_tunnel *t)
 
 static void arm_simple(struct ks_tunnel *t, enum op op)
 {
-	struct io_uring_sqe *sqe = get_sqe(t);
+	struct io_uring_sqe *sqe = tunnel_sqe(t);
 
 	if (!sqe)
 		return;
@@ -222,7 +146,7 @@ static void flush_tls(struct ks_tunnel *t)
 	t->send_q = tmp;
 	t->send_q.len = 0;
 	t->inflight_off = 0;
-	sqe = get_sqe(t);
+	sqe = tunnel_sqe(t);
 	if (!sqe) {
 		finish(t, KS_END_ERROR, "io_uring: submission queue full", NULL);
 		return;
@@ -231,177 +155,6 @@ static void flush_tls(struct ks_tunnel *t)
 	io_uring_sqe_set_data64(sqe, UD(OP_SOCK_SEND, 0));
 	t->send_busy = true;
 	t->c->socket_sends++;
-}
-
-/* The DTLS socket: one multishot receive, a datagram per completion, into its own buffer
- * ring. */
-static void arm_udp_recv(struct ks_tunnel *t)
-{
-	struct io_uring_sqe *sqe;
-
-	if (t->udp_fd < 0 || t->udp_recv_armed || t->end)
-		return;
-	sqe = get_sqe(t);
-	if (!sqe)
-		return;
-	io_uring_prep_recv_multishot(sqe, t->udp_fd, NULL, 0, 0);
-	sqe->flags |= IOSQE_BUFFER_SELECT;
-	sqe->buf_group = UDP_BGID;
-	io_uring_sqe_set_data64(sqe, UD(OP_UDP_RECV, t->udp_gen));
-	t->udp_recv_armed = true;
-}
-
-/* The old socket's receive, cancelled (again at the end of a pass if the ring was full:
- * until then it holds the socket and takes buffers, which are recycled as they come). */
-static void cancel_udp_recv(struct ks_tunnel *t)
-{
-	struct io_uring_sqe *sqe;
-
-	if (!t->udp_cancel || !(sqe = get_sqe(t)))
-		return;
-	io_uring_prep_cancel64(sqe, t->udp_cancel & ~(1ull << 63), 0);
-	io_uring_sqe_set_data64(sqe, UD(OP_CANCEL, 0));
-	t->udp_cancel = 0;
-}
-
-/* The socket is done with: its receive cancelled, its queued datagrams dropped; sends in
- * flight finish on their own (the kernel holds the file until they do). */
-static void udp_close(struct ks_tunnel *t)
-{
-	if (t->udp_fd < 0)
-		return;
-	if (t->udp_recv_armed)
-		t->udp_cancel = UD(OP_UDP_RECV, t->udp_gen) | 1ull << 63;
-	cancel_udp_recv(t);
-	close(t->udp_fd);
-	t->udp_fd = -1;
-	t->udp_gen++;
-	t->udp_recv_armed = false;
-	dgram_batch_clear(&t->dtls.out);
-}
-
-static bool udp_msgs_room(struct ks_tunnel *t, unsigned int n)
-{
-	struct udp_msg *m;
-
-	if (n <= t->udp_msgs_cap)
-		return true;
-	m = realloc(t->udp_msgs, n * sizeof(*m));
-	if (!m)
-		return false;
-	t->udp_msgs = m;
-	t->udp_msgs_cap = n;
-	return true;
-}
-
-static void prep_udp_run(struct ks_tunnel *t, struct udp_msg *m, const struct ks_dgram_run *r)
-{
-	struct io_uring_sqe *sqe = get_sqe(t);
-
-	if (!sqe) {
-		t->c->udp_dropped += r->count;
-		return;
-	}
-	memset(m, 0, sizeof(*m));
-	m->iov = (struct iovec){ .iov_base = t->udp_inflight.bytes.data + r->off,
-				 .iov_len = r->len };
-	m->mh.msg_iov = &m->iov;
-	m->mh.msg_iovlen = 1;
-	if (r->count > 1) { /* UDP_SEGMENT: the kernel cuts it into r->seg-byte datagrams */
-		struct cmsghdr *cm = (struct cmsghdr *)m->cm.buf;
-
-		m->mh.msg_control = m->cm.buf;
-		m->mh.msg_controllen = sizeof(m->cm.buf);
-		cm->cmsg_level = SOL_UDP;
-		cm->cmsg_type = UDP_SEGMENT;
-		cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-		memcpy(CMSG_DATA(cm), &r->seg, sizeof(r->seg));
-		t->c->udp_gso_sends++;
-	}
-	io_uring_prep_sendmsg(sqe, t->udp_fd, &m->mh, 0);
-	io_uring_sqe_set_data64(sqe, UD(OP_UDP_SEND, t->udp_gen));
-	t->udp_sends_pending++;
-	t->c->udp_sends++;
-}
-
-/* The datagrams DTLS wrote this pass leave in a few sendmsg calls, one batch at a time. */
-static void flush_udp(struct ks_tunnel *t)
-{
-	struct ks_dgram_batch *out = &t->dtls.out, tmp;
-	struct ks_dgram_run runs[32];
-	unsigned int from = 0, used = 0, n;
-
-	if (!t->dtls_ok)
-		return;
-	cancel_udp_recv(t);
-	t->c->udp_dropped += out->dropped;
-	out->dropped = 0;
-	if (t->udp_sends_pending || !out->count)
-		return;
-	if (t->udp_fd < 0 || !udp_msgs_room(t, out->count)) {
-		t->c->udp_dropped += t->udp_fd < 0 ? 0 : out->count;
-		dgram_batch_clear(out);
-		return;
-	}
-	tmp = t->udp_inflight; /* the kernel reads this batch until its completions are in */
-	t->udp_inflight = *out;
-	*out = tmp;
-	dgram_batch_clear(out);
-	while (from < t->udp_inflight.count) {
-		n = dgram_runs(&t->udp_inflight, from, t->udp_gso, runs, 32);
-		for (unsigned int i = 0; i < n; i++)
-			prep_udp_run(t, &t->udp_msgs[used++], &runs[i]);
-		from = runs[n - 1].first + runs[n - 1].count;
-	}
-	if (!t->udp_sends_pending)
-		dgram_batch_clear(&t->udp_inflight);
-}
-
-static void dtls_want_socket(void *ctx)
-{
-	struct ks_tunnel *t = ctx;
-
-	int err = t->cfg.want_udp ? t->cfg.want_udp(t->cfg.watch_ctx) : -ENOTSUP;
-
-	if (err)
-		dtls_start(&t->dtls, err, time(NULL));
-}
-
-static void dtls_drop_socket(void *ctx)
-{
-	udp_close(ctx);
-}
-
-static void dtls_changed(void *ctx, bool up)
-{
-	struct ks_tunnel *t = ctx;
-
-	if (t->cfg.on_transport)
-		t->cfg.on_transport(t->cfg.watch_ctx, up ? "dtls" : "tls",
-				    up ? SSL_get_version(t->dtls.ssl) : "",
-				    up ? SSL_get_cipher_name(t->dtls.ssl) : "");
-}
-
-static const struct ks_dtls_ops dtls_ops = {
-	.want_socket = dtls_want_socket,
-	.drop_socket = dtls_drop_socket,
-	.changed = dtls_changed,
-};
-
-void tunnel_udp_socket(struct ks_tunnel *t, int fd)
-{
-	if (!t || !t->dtls_ok || t->dtls.state != KS_DTLS_SOCKET || t->end) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	if (fd >= 0) {
-		udp_close(t);
-		t->udp_fd = fd;
-		t->udp_gso = true;
-	}
-	dtls_start(&t->dtls, fd < 0 ? fd : 0, time(NULL));
-	arm_udp_recv(t);
 }
 
 /* One CSTP frame per TLS record: ocserv parses each record as exactly one frame. The
@@ -464,7 +217,7 @@ static void on_tun_read_vnet(struct ks_tunnel *t, uint8_t *buf, size_t len)
 static void submit_tun_write(void *ctx, uint8_t *data, size_t len, unsigned int segs)
 {
 	struct ks_tunnel *t = ctx;
-	struct io_uring_sqe *sqe = get_sqe(t);
+	struct io_uring_sqe *sqe = tunnel_sqe(t);
 
 	if (!sqe) {
 		gro_write_done(&t->gro);
@@ -659,7 +412,7 @@ static void on_sock_send(struct ks_tunnel *t, const struct io_uring_cqe *cqe, in
 	}
 	t->inflight_off += res > 0 ? (size_t)res : 0;
 	if (t->inflight_off < t->inflight.len) { /* short send: the rest, in order */
-		struct io_uring_sqe *sqe = get_sqe(t);
+		struct io_uring_sqe *sqe = tunnel_sqe(t);
 
 		if (!sqe) {
 			finish(t, KS_END_ERROR, "io_uring: submission queue full", NULL);
@@ -703,64 +456,6 @@ static void on_ctl(struct ks_tunnel *t, const struct io_uring_cqe *cqe, int idx)
 		arm_simple(t, OP_CTL);
 }
 
-static void on_udp_recv(struct ks_tunnel *t, const struct io_uring_cqe *cqe, int gen)
-{
-	bool current = (unsigned int)gen == t->udp_gen;
-	int res = cqe->res;
-
-	if (current && !(cqe->flags & IORING_CQE_F_MORE))
-		t->udp_recv_armed = false;
-	if (cqe->flags & IORING_CQE_F_BUFFER) {
-		unsigned short bid = (unsigned short)(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
-
-		if (current && (unsigned int)res >= t->udpbufs.size) {
-			t->c->rx_oversized++; /* cut to the buffer: no record to read */
-		} else if (current && res > 0) {
-			t->c->udp_recvs++;
-			dtls_on_datagram(&t->dtls, bufring_addr(&t->udpbufs, bid), (size_t)res,
-					 time(NULL));
-		}
-		bufring_recycle(&t->udpbufs, bid);
-		return;
-	}
-	/* Out of buffers or cancelled: armed again (or not) at the end of the pass. */
-	if (current && res < 0 && res != -ENOBUFS && res != -EAGAIN && res != -EINTR &&
-	    res != -ECANCELED) {
-		char why[80];
-
-		snprintf(why, sizeof(why), "UDP receive: %s", strerror(-res));
-		dtls_fail(&t->dtls, why, time(NULL));
-	}
-}
-
-static void on_udp_send(struct ks_tunnel *t, const struct io_uring_cqe *cqe, int gen)
-{
-	int res = cqe->res;
-
-	t->udp_sends_pending--;
-	if (res < 0) {
-		t->c->udp_send_errors++;
-		if ((unsigned int)gen != t->udp_gen) {
-			/* an old socket's: nothing to do */
-		} else if (t->udp_gso && (res == -EIO || res == -EINVAL || res == -EOPNOTSUPP)) {
-			t->udp_gso = false; /* a path without UDP GSO: one datagram a send */
-			ks_warn("dtls", "event=udp_gso_off reason=\"%s\"", strerror(-res));
-		} else if (res == -ECONNREFUSED || res == -ENETUNREACH || res == -EHOSTUNREACH ||
-			   res == -EBADF || res == -ENOTCONN) {
-			/* No DTLS there, or no path: CSTP at once. Anything else (a firewall's
-			 * EPERM, a full queue) is a datagram lost, and DPD judges the link. */
-			char why[80];
-
-			snprintf(why, sizeof(why), "UDP send: %s", strerror(-res));
-			dtls_fail(&t->dtls, why, time(NULL));
-		}
-	}
-	if (!t->udp_sends_pending) {
-		dgram_batch_clear(&t->udp_inflight);
-		flush_udp(t);
-	}
-}
-
 static void on_cqe(struct ks_tunnel *t, const struct io_uring_cqe *cqe)
 {
 	static void (*const handlers[])(struct ks_tunnel *, const struct io_uring_cqe *, int) = {
@@ -768,8 +463,8 @@ static void on_cqe(struct ks_tunnel *t, const struct io_uring_cqe *cqe)
 		[OP_SOCK_RECV] = on_sock_recv, [OP_SOCK_SEND] = on_sock_send,
 		[OP_SIGNAL] = on_signal,       [OP_TIMER] = on_timer,
 		[OP_CTL] = on_ctl,
-		[OP_UDP_RECV] = on_udp_recv,
-		[OP_UDP_SEND] = on_udp_send,
+		[OP_UDP_RECV] = tunnel_udp_on_recv,
+		[OP_UDP_SEND] = tunnel_udp_on_send,
 	};
 	uint64_t ud = io_uring_cqe_get_data64(cqe);
 	unsigned int op = (unsigned int)(ud & 0xff);
@@ -796,37 +491,6 @@ static int setup_fds(struct ks_tunnel *t, struct ks_error *e)
 	if (t->sig_fd < 0)
 		return ks_fail(e, -errno, "tunnel: signalfd: %m");
 	return 0;
-}
-
-/* The DTLS channel, when the CONNECT answer allows it: its receive buffers (a datagram of
- * the path's MTU or the gateway's DTLS MTU each, with room to spare: a datagram that
- * fills one was cut), then the first attempt (which asks for a socket). Without it, data
- * goes over TLS: the session does not end for it. */
-static void setup_dtls(struct ks_tunnel *t)
-{
-	const struct ks_cstp_params *p = t->cfg.params;
-	struct ks_error e = { 0 };
-	int mtu = p->base_mtu > 0 ? p->base_mtu : CSTP_BASE_MTU, err;
-	unsigned int size;
-
-	if (p->dtls_mtu + 128 > mtu)
-		mtu = p->dtls_mtu + 128;
-	size = (unsigned int)mtu + 256;
-	size = size < 2048 ? 2048 : size > KS_DGRAM_MAX ? KS_DGRAM_MAX : size;
-	err = bufring_setup(t->ring, &t->udpbufs, UDP_BGID, UDP_BUFS, size, 0);
-	if (err) {
-		ks_warn("dtls", "event=not_used reason=\"buffer ring: %s\"", strerror(-err));
-		return;
-	}
-	t->udp_inflight.bytes.limit = 8u << 20;
-	t->dtls_ok = true; /* before dtls_init: its first attempt may call back */
-	err = dtls_init(&t->dtls, &dtls_ops, t, &t->cstp, p, t->cfg.dtls, t->cfg.peer_v6,
-			time(NULL), &e);
-	if (err) {
-		t->dtls_ok = false;
-		bufring_free(t->ring, &t->udpbufs);
-		ks_warn("dtls", "event=not_used reason=\"%s\"", esc(e.msg));
-	}
 }
 
 int tunnel_ring_setup(struct io_uring *ring)
@@ -890,7 +554,7 @@ struct ks_tunnel *tunnel_new(const struct ks_tunnel_cfg *cfg, struct ks_error *e
 		goto fail;
 	}
 	if (cfg->dtls)
-		setup_dtls(t);
+		tunnel_udp_setup(t);
 	t->tun_multishot = uring_has_op(t->ring, KS_IORING_OP_READ_MULTISHOT);
 	t->min_wait = cfg->coalesce_us && uring_has_min_wait(t->ring);
 	t->io = (struct ks_tls_io){ .out = &t->send_q, .in = t->sock_rx };
@@ -964,10 +628,10 @@ enum ks_tunnel_end tunnel_run(struct ks_tunnel *t)
 			t->tx_dirty = false;
 			t->cstp.last_tx = time(NULL);
 		}
-		flush_udp(t);
+		tunnel_udp_flush(t);
 		if (!t->end) {
 			arm_recv(t);
-			arm_udp_recv(t);
+			tunnel_udp_arm(t);
 			arm_tun_reads(t);
 		}
 	}
@@ -1025,14 +689,7 @@ int tunnel_free(struct ks_tunnel *t)
 	}
 	if (t->ring)
 		bufring_free(t->ring, &t->tunbufs);
-	if (t->udp_fd >= 0)
-		close(t->udp_fd);
-	if (t->dtls_ok) {
-		bufring_free(t->ring, &t->udpbufs);
-		dtls_fini(&t->dtls);
-	}
-	dgram_batch_free(&t->udp_inflight);
-	free(t->udp_msgs);
+	tunnel_udp_free(t);
 	if (t->sig_fd >= 0)
 		close(t->sig_fd);
 	if (t->cstp_ok)
