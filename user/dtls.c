@@ -233,7 +233,10 @@ void dtls_start(struct ks_dtls *d, int err, time_t now)
 	if (err) { /* no socket to drop: the state says so */
 		char why[80];
 
-		snprintf(why, sizeof(why), "no UDP socket: %s", strerror(-err));
+		snprintf(why, sizeof(why), "no UDP socket: %s",
+			 err == -ELOOP ? "its route to the gateway goes into the tunnel" :
+			 err == -EAGAIN ? "not now (the monitor gives one a second)" :
+					  strerror(-err));
 		dtls_fail(d, why, now);
 		return;
 	}

@@ -202,8 +202,10 @@ void test_dtls_psk(void)
 		ASSERT_EQ(w.want_socket, 1, "no attempt before the backoff");
 		dtls_tick(&w.d, w.d.since + KS_DTLS_RETRY_MIN_S);
 		ASSERT_EQ(w.want_socket, 2, "then one");
-		dtls_start(&w.d, -EAGAIN, w.d.since);
+		dtls_start(&w.d, -ELOOP, w.d.since);
 		ASSERT_EQ(w.d.state, KS_DTLS_SLEEP, "no socket: asleep again");
+		ASSERT_STREQ(w.d.why, "no UDP socket: its route to the gateway goes into the tunnel",
+			     "says why in words");
 		ASSERT_EQ(w.d.backoff_s, 4 * KS_DTLS_RETRY_MIN_S, "the wait doubled again");
 	}
 	world_free(&w);
