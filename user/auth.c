@@ -70,15 +70,14 @@ static int read_line(FILE *in, char **out)
 
 /* The terminal is the one on stdin and stderr: the worker that asks has left the
  * session of that terminal (privsep.h), so it cannot open /dev/tty, nor push input. */
-static int prompt_tty(const struct ks_form_field *f, char **out)
+int auth_prompt(const char *label, bool hide, char **out)
 {
 	struct termios old, quiet;
-	bool hide = f->kind == KS_FIELD_PASSWORD;
 	int err;
 
 	if (!isatty(0) || !isatty(2))
 		return -ENOTTY;
-	fprintf(stderr, "%s ", esc(f->label && *f->label ? f->label : f->name));
+	fprintf(stderr, "%s ", esc(label));
 	fflush(stderr);
 	if (hide && !tcgetattr(0, &old)) {
 		quiet = old;
@@ -93,6 +92,17 @@ static int prompt_tty(const struct ks_form_field *f, char **out)
 		fputc('\n', stderr);
 	}
 	return err;
+}
+
+int auth_read_line(FILE *in, char **out)
+{
+	return read_line(in, out);
+}
+
+static int prompt_tty(const struct ks_form_field *f, char **out)
+{
+	return auth_prompt(f->label && *f->label ? f->label : f->name,
+			   f->kind == KS_FIELD_PASSWORD, out);
 }
 
 bool auth_replay_possible(const struct ks_replay *r)

@@ -29,6 +29,11 @@ struct ks_replay {
 };
 /* Can the login be done again from what was kept (or needs nothing kept)? */
 bool auth_replay_possible(const struct ks_replay *r);
+/* One line from the terminal on fds 0 and 2 (-ENOTTY if there is none), echo off if
+ * hide, into the secret heap (secret_free it). */
+int auth_prompt(const char *label, bool hide, char **out);
+/* One line of in (stdin is unbuffered), without its newline, into the secret heap. */
+int auth_read_line(FILE *in, char **out);
 void auth_replay_free(struct ks_replay *r);
 
 /* Where answers come from: the command line, stdin lines, a terminal, the TOTP key. */

@@ -38,6 +38,12 @@ enum ks_ps_msg {
 	/* worker -> monitor */
 	PS_REKEY,	/* a new tunnel for a rekey: PS_SOCKET and PS_UP follow (the kill
 			 * switch stays up: packets wait in the TUN), or PS_DOWN if it failed */
+	/* monitor -> worker, first of all with -c: the client certificate and its chain
+	 * (client_cert.h), which the worker waits for before it connects */
+	PS_CERT,
+	/* worker -> monitor, and the answer back: struct ks_ps_sign (client_cert.h), the
+	 * client certificate's signature for a TLS handshake; one per TCP socket given */
+	PS_SIGN,
 };
 
 struct ks_ps_up {
