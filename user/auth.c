@@ -7,11 +7,13 @@
 #include <time.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 
 #include "secret.h"
 #include "esc.h"
 #include "auth.h"
 #include "http.h"
+#include "key_proxy.h"
 #include "log.h"
 #include "tls.h"
 
@@ -302,7 +304,34 @@ static int action_path(const struct ks_connect_opts *o, const char *action, char
 struct auth_conn {
 	SSL *ssl;
 	int fd;
+	bool cert_sent; /* this connection's handshake signed with the client certificate */
+	bool cert_ever_sent;
 };
+
+/* ocserv (GnuTLS) drops a connection whose client certificate it does not take, untrusted,
+ * expired or revoked, without an alert: after a TLS 1.3 handshake, the first request is
+ * answered by EOF. After one that presented our certificate, that is what it means. */
+static int cert_refused(SSL_CTX *ctx, const char *host, struct ks_error *e)
+{
+	X509 *x = SSL_CTX_get0_certificate(ctx);
+	char subject[200] = "", why[80] = "not trusted by it, or revoked";
+	const ASN1_TIME *na = x ? X509_get0_notAfter(x) : NULL;
+
+	if (x)
+		X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject));
+	if (na && X509_cmp_current_time(na) < 0) {
+		BIO *b = BIO_new(BIO_s_mem());
+		char when[40] = "";
+
+		if (b && ASN1_TIME_print(b, na))
+			when[BIO_read(b, when, sizeof(when) - 1) > 0 ? sizeof(when) - 1 : 0] = 0;
+		BIO_free(b);
+		snprintf(why, sizeof(why), "it expired on %s", when);
+	}
+	ERR_clear_error();
+	return ks_fail(e, -ENOKEY, "auth: %s refused the client certificate %s (%s): it closed the "
+		       "connection after the TLS handshake", host, esc(subject), why);
+}
 
 static int post(const struct ks_connect_opts *o, SSL_CTX *ctx, struct auth_conn *c,
 		struct ks_cookie_jar *jar, const char *path, const struct ks_buf *body,
@@ -312,9 +341,17 @@ static int post(const struct ks_connect_opts *o, SSL_CTX *ctx, struct auth_conn 
 	int err;
 
 	for (int attempt = 0; attempt < 2; attempt++) {
-		if (!c->ssl) {
+		bool fresh = !c->ssl;
+
+		if (fresh) {
+			unsigned int signed_before = key_proxy_signatures();
+
 			err = tls_connect(ctx, &o->trust, o->host, o->port, o->timeout_s, &c->ssl,
 					  &c->fd, peer, e);
+			c->cert_sent = key_proxy_signatures() != signed_before;
+			c->cert_ever_sent |= c->cert_sent;
+			if (err == -ECONNREFUSED && c->cert_sent) /* TLS 1.2: in the handshake */
+				err = cert_refused(ctx, o->host, e);
 			if (err)
 				break;
 		}
@@ -329,6 +366,10 @@ static int post(const struct ks_connect_opts *o, SSL_CTX *ctx, struct auth_conn 
 									   NULL, e);
 		if (err != -ECONNRESET && err != -EPIPE && err != -EIO)
 			break;
+		if (fresh && c->cert_sent) {
+			err = cert_refused(ctx, o->host, e);
+			break;
+		}
 		/* A keep-alive connection the gateway closed: one retry on a fresh one. */
 		tls_free(c->ssl, c->fd);
 		c->ssl = NULL;
@@ -393,6 +434,35 @@ static void log_failed(const struct ks_connect_opts *o, const char *why)
 	       o->host, esc(why));
 }
 
+static void path_reset(const struct ks_connect_opts *o, char *path, size_t len)
+{
+	snprintf(path, len, "%s", o->path);
+}
+
+/* The ASA's <client-cert-request>, as openconnect answers it: with a certificate not yet
+ * presented, the init again on a new connection (whose handshake presents it: some ASAs
+ * ask only then); without one, the init with <client-cert-fail/>, so that the gateway may
+ * offer another way in. Asked again after that: refused. */
+static int answer_cert_request(const struct ks_connect_opts *o, SSL_CTX *ctx,
+			       struct auth_conn *c, struct ks_client_id *id, int *requests,
+			       struct ks_buf *body, struct ks_error *e)
+{
+	bool have = SSL_CTX_get0_certificate(ctx) != NULL;
+
+	if (++*requests > 1 || (have && c->cert_ever_sent))
+		return ks_fail(e, -ENOKEY, "auth: %s asks for a client certificate %s", o->host,
+			       have ? "again after ours was presented: it does not take it" :
+				      "and none was given (-c/--certificate)");
+	ks_info("auth", "event=client_cert_request gateway=%s have_cert=%s", o->host,
+		have ? "yes" : "no");
+	tls_free(c->ssl, c->fd);
+	c->ssl = NULL;
+	c->fd = -1;
+	id->cert_fail = !have;
+	buf_free_secret(body);
+	return xml_build_init(id, body);
+}
+
 static int auth_rounds(const struct ks_connect_opts *o, SSL_CTX *ctx, struct auth_conn *c,
 		       struct ks_auth_result *res, struct ks_replay *replay, struct ks_error *e)
 {
@@ -404,7 +474,7 @@ static int auth_rounds(const struct ks_connect_opts *o, SSL_CTX *ctx, struct aut
 	struct ks_http_resp resp = { 0 };
 	struct ks_auth_doc doc = { 0 };
 	char path[256], access[600];
-	int err = 0;
+	int err = 0, cert_requests = 0;
 
 	if (replay && replay->replaying) {
 		replay->next = 0;
@@ -413,7 +483,7 @@ static int auth_rounds(const struct ks_connect_opts *o, SSL_CTX *ctx, struct aut
 		ans.in = stdin;
 		ans.tty = false;
 	}
-	snprintf(path, sizeof(path), "%s", o->path);
+	path_reset(o, path, sizeof(path));
 	snprintf(access, sizeof(access), "https://%s%s%s%s", o->host,
 		 strcmp(o->port, "443") ? ":" : "", strcmp(o->port, "443") ? o->port : "", o->path);
 	id.group_access = access;
@@ -424,9 +494,14 @@ static int auth_rounds(const struct ks_connect_opts *o, SSL_CTX *ctx, struct aut
 		if (err)
 			break;
 		if (resp.status == 401 || resp.status == 403) {
+			bool no_cert = contains_ci(resp.reason, "certificate") &&
+				       !SSL_CTX_get0_certificate(ctx);
+
 			log_failed(o, resp.reason);
-			err = ks_fail(e, -EACCES, "auth: login failed: HTTP %d %s", resp.status,
-				      resp.reason);
+			err = ks_fail(e, -EACCES, "auth: login failed: HTTP %d %s%s", resp.status,
+				      resp.reason,
+				      no_cert ? " (the gateway wants a client certificate: "
+						"-c/--certificate)" : "");
 			break;
 		}
 		if (resp.status != 200) {
@@ -440,6 +515,14 @@ static int auth_rounds(const struct ks_connect_opts *o, SSL_CTX *ctx, struct aut
 			break;
 		if (doc.banner && !res->banner)
 			res->banner = strdup(doc.banner);
+		if (doc.cert_request) {
+			err = answer_cert_request(o, ctx, c, &id, &cert_requests, &body, e);
+			xml_auth_doc_free(&doc);
+			if (err)
+				break;
+			path_reset(o, path, sizeof(path));
+			continue;
+		}
 		if (doc.type == KS_AUTH_COMPLETE || (doc.session_token && !doc.nfields)) {
 			err = take_result(&doc, &jar, res, e);
 			break;

@@ -383,8 +383,52 @@ static int give_socket(struct ks_session *s, const uint8_t *msg, size_t n)
 	}
 	/* Never block on a worker that asks without reading the answers. */
 	err = privsep_send_fd(s->ps.fd, &ans, sizeof(ans), fd, MSG_DONTWAIT);
+	if (!err && fd >= 0 && req.sotype == SOCK_STREAM)
+		s->cert.budget = 1; /* its handshake may sign once with the client certificate */
 	if (fd >= 0)
 		close(fd);
+	return err;
+}
+
+/* -c: the certificate and key loaded here (the worker never sees the key), the chain sent
+ * to the worker, which waits for it before it connects. */
+static int give_cert(struct ks_session *s, struct ks_error *e)
+{
+	const struct ks_connect_opts *o = s->o;
+	struct ks_cert_source src = { .cert = o->cert, .key = o->sslkey,
+				      .password = o->have_key_pass ? o->key_pass : NULL,
+				      .may_prompt = !o->no_tty_prompt && !o->passwd_on_stdin &&
+						    !o->cookie_on_stdin };
+	size_t cap = 4 + KS_CERT_MSG_MAX, len = 4;
+	uint32_t type = PS_CERT;
+	uint8_t *msg;
+	long days;
+	int err = client_cert_load(&s->cert, &src, e);
+
+	opts_wipe_key_pass(s->o);
+	if (err)
+		return err;
+	days = client_cert_days_left(&s->cert);
+	ks_info("auth", "event=client_cert subject=\"%s\" days_left=%ld", esc(s->cert.subject),
+		days);
+	if (days < 0)
+		fprintf(stderr, "kslice: warning: the client certificate %s expired %ld day%s ago; "
+			"the gateway will likely refuse it\n", esc(s->cert.subject), -days,
+			days == -1 ? "" : "s");
+	else if (days < o->cert_warn_days)
+		fprintf(stderr, "kslice: warning: the client certificate %s expires in %ld day%s\n",
+			esc(s->cert.subject), days, days == 1 ? "" : "s");
+	msg = malloc(cap);
+	if (!msg)
+		return ks_fail(e, -ENOMEM, "certificate: out of memory");
+	memcpy(msg, &type, 4);
+	err = client_cert_encode(&s->cert, msg, cap, &len);
+	if (err)
+		err = ks_fail(e, err, "certificate: the chain is larger than %u bytes",
+			      KS_CERT_MSG_MAX);
+	else if ((err = privsep_send(s->ps.fd, msg, len)))
+		err = ks_fail(e, err, "certificate: to the worker: %s", strerror(-err));
+	free(msg);
 	return err;
 }
 
@@ -480,6 +524,22 @@ static int on_worker(struct ks_session *s, uint8_t *msg, double t0, int *rc)
 		if (give_socket(s, msg, (size_t)n))
 			goto violation;
 		return 0;
+	case PS_SIGN: {
+		struct ks_ps_sign ans;
+
+		if (!s->cert.key)
+			goto violation;
+		client_cert_sign(&s->cert, msg, (size_t)n, &ans);
+		if (ans.err == -EPROTO)
+			goto violation;
+		if (ans.err)
+			ks_warn("auth", "event=client_cert_sign_refused reason=\"%s\"",
+				ans.err == -EPERM ? "not one per connection, or not a TLS signature"
+						  : strerror(-ans.err));
+		privsep_send_fd(s->ps.fd, &ans, offsetof(struct ks_ps_sign, data) + ans.len, -1,
+				MSG_DONTWAIT);
+		return 0;
+	}
 	case PS_END:
 		if ((size_t)n < sizeof(end)) {
 			*rc = KS_EXIT_ERROR;
@@ -669,10 +729,16 @@ int cmd_connect(int argc, char **argv)
 		rc = KS_EXIT_USAGE;
 		goto out_msg;
 	}
+	/* The key's password is stdin's first line, before the worker reads any answer. */
+	if (o.key_pass_on_stdin && opts_read_key_pass(&o, &e)) {
+		rc = KS_EXIT_USAGE;
+		goto out_msg;
+	}
 	err = privsep_fork(&s.ps, &e);
 	if (err == 0) {
 		/* The worker: none of the monitor's files. Its secrets in locked memory (locks
-		 * are not inherited). */
+		 * are not inherited). The key and its password are the monitor's alone. */
+		opts_wipe_key_pass(&o);
 		close(s.ctl_fd);
 		s.ctl_fd = -1;
 		if (s.ready_fd >= 0)
@@ -689,6 +755,11 @@ int cmd_connect(int argc, char **argv)
 	}
 	totp_wipe(&o.totp); /* the worker's alone from now on */
 	opts_wipe_passwd(&o);
+	if (o.cert && give_cert(&s, &e)) {
+		privsep_send_text(s.ps.fd, PS_STOP, "Client certificate not usable");
+		rc = KS_EXIT_AUTH;
+		goto out_msg;
+	}
 	preload_start(&s.preload, CONFIG_SPLIT_MAX_PREFIXES); /* loads while the worker logs in */
 	s.auth.user = o.user ? strdup(o.user) : NULL;
 	s.ctl = ctl_server_new(s.ctl_fd, session_on_request, &s);

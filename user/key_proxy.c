@@ -16,6 +16,12 @@ static ks_sign_fn signer;
 static void *signer_ctx;
 static RSA_METHOD *rsa_meth;
 static EC_KEY_METHOD *ec_meth;
+static unsigned int signatures;
+
+unsigned int key_proxy_signatures(void)
+{
+	return signatures;
+}
 
 void key_proxy_set_signer(ks_sign_fn fn, void *ctx)
 {
@@ -36,6 +42,7 @@ static int rsa_priv_enc(int flen, const unsigned char *from, unsigned char *to, 
 	if (!kind || !signer || flen < 0 || size <= 0)
 		return -1;
 	n = signer(signer_ctx, kind, from, (size_t)flen, to, (size_t)size);
+	signatures += n == size;
 	return n == size ? n : -1;
 }
 
@@ -52,6 +59,7 @@ static ECDSA_SIG *ec_sign_sig(const unsigned char *dgst, int dlen, const BIGNUM 
 	if (!signer || dlen < 0)
 		return NULL;
 	n = signer(signer_ctx, KS_SIGN_ECDSA, dgst, (size_t)dlen, der, sizeof(der));
+	signatures += n > 0;
 	return n > 0 ? d2i_ECDSA_SIG(NULL, &q, n) : NULL;
 }
 

@@ -13,6 +13,8 @@
 typedef int (*ks_sign_fn)(void *ctx, enum ks_sign_kind kind, const uint8_t *in, size_t len,
 			  uint8_t *out, size_t cap);
 
+/* How many signatures were made: a handshake that made one presented the certificate. */
+unsigned int key_proxy_signatures(void);
 /* One signer for the process (the worker has one certificate). */
 void key_proxy_set_signer(ks_sign_fn fn, void *ctx);
 /* A key for cert's public key (RSA or EC) that signs through the signer; NULL if the key

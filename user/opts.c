@@ -20,6 +20,8 @@
 #include "log.h"
 #include "opts.h"
 #include "dtls_suites.h"
+#include "auth.h"
+#include "client_cert.h"
 
 /* --passwd-file FILE or credential:NAME, a systemd credential ($CREDENTIALS_DIRECTORY). */
 static int read_passwd_file(struct ks_connect_opts *o, const char *arg, struct ks_error *e)
@@ -48,6 +50,57 @@ static int read_passwd_file(struct ks_connect_opts *o, const char *arg, struct k
 	return err;
 }
 
+/* --key-password: @FILE (its first line), env:VAR, or the text, then scrubbed from argv. */
+static int key_password(struct ks_connect_opts *o, char *arg, struct ks_error *e)
+{
+	int err = 0;
+
+	if (arg[0] == '@') {
+		err = secret_read_line("--key-password", arg + 1, true, o->key_pass,
+				       sizeof(o->key_pass), e);
+	} else if (!strncmp(arg, "env:", 4)) {
+		const char *v = getenv(arg + 4);
+
+		if (!v)
+			return ks_fail(e, -EINVAL, "--key-password: %s is not set", esc(arg));
+		if ((size_t)snprintf(o->key_pass, sizeof(o->key_pass), "%s", v) >= sizeof(o->key_pass))
+			err = ks_fail(e, -E2BIG, "--key-password: longer than %zu bytes",
+				      sizeof(o->key_pass) - 1);
+	} else {
+		if ((size_t)snprintf(o->key_pass, sizeof(o->key_pass), "%s", arg) >= sizeof(o->key_pass))
+			err = ks_fail(e, -E2BIG, "--key-password: longer than %zu bytes",
+				      sizeof(o->key_pass) - 1);
+		secret_scrub_arg(arg);
+	}
+	o->have_key_pass = !err;
+	if (err)
+		OPENSSL_cleanse(o->key_pass, sizeof(o->key_pass));
+	return err;
+}
+
+int opts_read_key_pass(struct ks_connect_opts *o, struct ks_error *e)
+{
+	char *line = NULL;
+	int err = auth_read_line(stdin, &line);
+
+	if (err == -ENODATA)
+		return ks_fail(e, -EINVAL, "--key-password-on-stdin: nothing on stdin");
+	if (err)
+		return ks_fail(e, err, "--key-password-on-stdin: %s", strerror(-err));
+	if ((size_t)snprintf(o->key_pass, sizeof(o->key_pass), "%s", line) >= sizeof(o->key_pass))
+		err = ks_fail(e, -E2BIG, "--key-password-on-stdin: longer than %zu bytes",
+			      sizeof(o->key_pass) - 1);
+	secret_free(line);
+	o->have_key_pass = !err;
+	return err;
+}
+
+void opts_wipe_key_pass(struct ks_connect_opts *o)
+{
+	OPENSSL_cleanse(o->key_pass, sizeof(o->key_pass));
+	o->have_key_pass = false;
+}
+
 void opts_connect_usage(FILE *f)
 {
 	fprintf(f,
@@ -61,6 +114,13 @@ void opts_connect_usage(FILE *f)
 	      "                              sha256:HEX (certificate), pin-sha256:BASE64 (public key),\n"
 	      "                              sha1:HEX; repeatable\n"
 	      "      --cafile FILE           trust this CA instead of the system store\n"
+	      "  -c, --certificate CERT      log in with this client certificate: a PEM file (with its\n"
+	      "                              chain, and the key unless -k), PKCS#12, or a pkcs11: URI\n"
+	      "  -k, --sslkey KEY            its private key: a PEM or DER file, or a pkcs11: URI\n"
+	      "  -p, --key-password PASS     the key's (or PKCS#12 file's) password, or the token PIN:\n"
+	      "                              @FILE or env:VAR (kept off the command line), or the text\n"
+	      "      --key-password-on-stdin the same, from stdin's first line (before any answer)\n"
+	      "  -e, --cert-expire-warning D warn when the certificate expires within D days (30)\n"
 	      "      --token-mode totp       answer the code form with a locally computed TOTP\n"
 	      "      --token-secret SECRET   @FILE or env:VAR (kept off the command line), or base32:KEY,\n"
 	      "                              0xHEX, otpauth://totp/...?secret=, raw text\n"
@@ -229,6 +289,7 @@ enum {
 	OPT_COOKIE_STDIN,
 	OPT_SERVERCERT,
 	OPT_CAFILE,
+	OPT_KEY_PASS_STDIN,
 	OPT_TOKEN_MODE,
 	OPT_TOKEN_SECRET,
 	OPT_PID_FILE,
@@ -269,6 +330,11 @@ static const struct option long_opts[] = {
 	{ "cookie-on-stdin", no_argument, NULL, OPT_COOKIE_STDIN },
 	{ "servercert", required_argument, NULL, OPT_SERVERCERT },
 	{ "cafile", required_argument, NULL, OPT_CAFILE },
+	{ "certificate", required_argument, NULL, 'c' },
+	{ "sslkey", required_argument, NULL, 'k' },
+	{ "key-password", required_argument, NULL, 'p' },
+	{ "key-password-on-stdin", no_argument, NULL, OPT_KEY_PASS_STDIN },
+	{ "cert-expire-warning", required_argument, NULL, 'e' },
 	{ "token-mode", required_argument, NULL, OPT_TOKEN_MODE },
 	{ "token-secret", required_argument, NULL, OPT_TOKEN_SECRET },
 	{ "authgroup", required_argument, NULL, 'g' },
@@ -471,6 +537,7 @@ int opts_parse_rule_pref(const char *arg, uint32_t *out, struct ks_error *e)
 static int parse_one(struct ks_connect_opts *o, int c, const char *arg, const char **secret,
 		     const char **mode, struct ks_error *e)
 {
+	uint32_t days;
 	char *end;
 	long v;
 
@@ -485,6 +552,23 @@ static int parse_one(struct ks_connect_opts *o, int c, const char *arg, const ch
 		return read_passwd_file(o, arg, e);
 	case OPT_COOKIE_STDIN:
 		o->cookie_on_stdin = true;
+		return 0;
+	case 'c':
+		o->cert = arg;
+		return *arg ? 0 : ks_fail(e, -EINVAL, "--certificate: empty");
+	case 'k':
+		o->sslkey = arg;
+		return *arg ? 0 : ks_fail(e, -EINVAL, "--sslkey: empty");
+	case 'p':
+		return key_password(o, (char *)arg, e); /* scrubbed from argv */
+	case OPT_KEY_PASS_STDIN:
+		o->key_pass_on_stdin = true;
+		return 0;
+	case 'e':
+		if (parse_u32(arg, 0, 3650, &days))
+			return ks_fail(e, -EINVAL, "--cert-expire-warning: '%s' is not 0..3650 days",
+				       esc(arg));
+		o->cert_warn_days = (int)days;
 		return 0;
 	case OPT_SERVERCERT:
 		if (o->trust.npins == KS_MAX_PINS)
@@ -644,9 +728,10 @@ int opts_parse_connect(struct ks_connect_opts *o, int argc, char **argv, struct 
 	o->dtls_suites = KS_DTLS_SUITES_ALL;
 	o->dns_ttl_max = CONFIG_DNS_TTL_MAX;
 	o->dns_grace = CONFIG_DNS_GRACE;
+	o->cert_warn_days = KS_CERT_WARN_DAYS;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":u:g:i:U:blvqh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":u:g:i:U:c:k:p:e:blvqh", long_opts, NULL)) != -1) {
 		if (c == 'h') {
 			opts_connect_usage(stdout);
 			return -EAGAIN;
@@ -676,6 +761,13 @@ int opts_parse_connect(struct ks_connect_opts *o, int argc, char **argv, struct 
 	}
 	if (o->passwd_on_stdin && o->cookie_on_stdin)
 		return ks_fail(e, -EINVAL, "--passwd-on-stdin and --cookie-on-stdin exclude each other");
+	if (o->sslkey && !o->cert)
+		return ks_fail(e, -EINVAL, "--sslkey needs --certificate");
+	if ((o->have_key_pass || o->key_pass_on_stdin) && !o->cert)
+		return ks_fail(e, -EINVAL, "--key-password needs --certificate");
+	if (o->have_key_pass && o->key_pass_on_stdin)
+		return ks_fail(e, -EINVAL, "--key-password and --key-password-on-stdin exclude each "
+			       "other");
 	if (o->have_passwd && o->cookie_on_stdin)
 		return ks_fail(e, -EINVAL, "--passwd-file and --cookie-on-stdin exclude each other");
 	if (optind >= argc)
@@ -703,6 +795,7 @@ void opts_free(struct ks_connect_opts *o)
 	o->n_include = o->n_exclude = 0;
 	totp_wipe(&o->totp);
 	opts_wipe_passwd(o);
+	opts_wipe_key_pass(o);
 }
 
 void opts_wipe_passwd(struct ks_connect_opts *o)

@@ -27,6 +27,14 @@ struct ks_connect_opts {
 	bool have_passwd;	/* --passwd-file: the first password field's answer */
 	char passwd[1024];	/* ... wiped by the monitor after the fork, mlocked in the worker */
 	struct ks_tls_trust trust;
+	/* the client certificate (client_cert.h): loaded by the monitor after the fork */
+	const char *cert;	/* -c FILE or pkcs11: URI */
+	const char *sslkey;	/* -k FILE or URI; NULL: in cert */
+	bool have_key_pass;
+	bool key_pass_on_stdin;	/* read by cmd_connect before the fork: stdin's first line */
+	char key_pass[1024];	/* the key's password or token PIN; wiped by the worker at
+				 * once, by the monitor once the key is loaded */
+	int cert_warn_days;	/* --cert-expire-warning */
 	bool have_totp;
 	struct ks_totp totp;
 	const char *authgroup;
@@ -62,6 +70,9 @@ struct ks_connect_opts {
 	unsigned int coalesce_us; /* batch completions under load this long; 0: never */
 };
 
+/* The key password from stdin's first line (--key-password-on-stdin). */
+int opts_read_key_pass(struct ks_connect_opts *o, struct ks_error *e);
+void opts_wipe_key_pass(struct ks_connect_opts *o);
 int opts_parse_server(struct ks_connect_opts *o, const char *arg, struct ks_error *e);
 int opts_check_ifname(const char *name, struct ks_error *e);
 /* -i/--interface of the small commands: checks NAME into out, or prints why (false). */

@@ -221,5 +221,6 @@ void session_close(struct ks_session *s)
 	s->connect_head = NULL;
 	OPENSSL_cleanse(s->dtls_secret, sizeof(s->dtls_secret));
 	OPENSSL_cleanse(&s->dtls_keys, sizeof(s->dtls_keys));
+	client_cert_free(&s->cert);
 	privsep_close(&s->ps);
 }

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <openssl/ssl.h>
 #include "auth.h"
+#include "client_cert.h"
 #include "cstp_params.h"
 #include "dtls.h"
 #include "ctl_server.h"
@@ -74,6 +75,7 @@ struct ks_session {
 	bool path_changed; /* worker: the monitor saw the path change: retry at once */
 	struct ks_replay replay; /* worker: the login's stdin answers, to log in again */
 	struct ks_pathwatch path; /* monitor */
+	struct ks_client_cert cert; /* monitor, with -c: the key is here alone */
 };
 
 /* Authenticates (or takes the cookie) and opens the CSTP tunnel. -EKEYREJECTED,

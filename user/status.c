@@ -241,6 +241,33 @@ static void counters(struct ks_json *j, const struct ks_session *s)
 	json_obj_close(j);
 }
 
+static const char *iso_date(time_t t, char *out, size_t len)
+{
+	struct tm tm;
+
+	if (!t || !gmtime_r(&t, &tm) || !strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(out, len, "?");
+	return out;
+}
+
+/* The client certificate (-c): who we are to the gateway, and until when. */
+static void client_cert_json(struct ks_json *j, const struct ks_session *s)
+{
+	char date[32];
+
+	if (!s->cert.cert) {
+		json_str(j, "client_cert", NULL);
+		return;
+	}
+	json_obj_open(j, "client_cert");
+	json_str(j, "subject", s->cert.subject);
+	json_str(j, "not_after", iso_date(s->cert.not_after, date, sizeof(date)));
+	json_i64(j, "days_left", client_cert_days_left(&s->cert));
+	json_str(j, "source", s->cert.where);
+	json_u64(j, "signatures", s->cert.signed_count);
+	json_obj_close(j);
+}
+
 void status_json(const struct ks_session *s, struct ks_buf *out)
 {
 	const struct ks_shared *sh = s->ps.shared;
@@ -276,6 +303,7 @@ void status_json(const struct ks_session *s, struct ks_buf *out)
 	json_str(&j, "cert_sha256", s->auth.peer.cert_sha256);
 	json_str(&j, "pubkey_sha256", s->auth.peer.pubkey_sha256);
 	json_obj_close(&j);
+	client_cert_json(&j, s);
 	tunnel_params(&j, &s->params);
 	split_report_json(&s->split, &j);
 	dns_report_json(&s->split.dns, &j);
@@ -292,7 +320,7 @@ void status_text(const struct ks_session *s, struct ks_buf *out)
 	const struct ks_cstp_params *p = &s->params;
 	static const struct ks_counters none;
 	const struct ks_counters *c = s->ps.shared ? &s->ps.shared->c : &none;
-	char a[INET6_ADDRSTRLEN + 8], names[64], dver[32], dcipher[80];
+	char a[INET6_ADDRSTRLEN + 8], names[64], dver[32], dcipher[80], date[32];
 	struct ks_tun_stat k[KS_DIR_MAX];
 
 	buf_printf(out, "interface: %s (pid %d), connected %lds ago in %.0f ms\n", s->tun.name,
@@ -301,6 +329,10 @@ void status_text(const struct ks_session *s, struct ks_buf *out)
 		   s->peer_ip, s->auth.user ? esc(s->auth.user) : "-",
 		   version ? version : state_name(s), version ? tls_cipher(s) : "");
 	buf_printf(out, "cert:      %s\n", s->auth.peer.pubkey_sha256);
+	if (s->cert.cert)
+		buf_printf(out, "client:    %s, expires %s (%ld days)\n", esc(s->cert.subject),
+			   iso_date(s->cert.not_after, date, sizeof(date)),
+			   client_cert_days_left(&s->cert));
 	if (dtls_link(s, dver, sizeof(dver), dcipher, sizeof(dcipher)))
 		buf_printf(out, "transport: dtls (%s %s), %llu packets out, %llu in\n", dver,
 			   dcipher, (unsigned long long)c->dtls_tx_packets,

@@ -240,6 +240,29 @@ static void on_transport(void *ctx, const char *transport, const char *version, 
 	ks_info("tunnel", "event=transport name=%s", transport);
 }
 
+ssize_t worker_await(struct ks_session *s, uint32_t want, void *msg, size_t cap, int *fd)
+{
+	for (;;) {
+		ssize_t n = privsep_recv_fd(s->ps.fd, msg, cap - 1, fd);
+		uint32_t type = 0;
+
+		if (n >= 4)
+			memcpy(&type, msg, 4);
+		if (is_udp_answer(msg, n)) { /* a DTLS socket that came late: no tunnel now */
+			udp_answer(s, msg, n, *fd);
+			continue;
+		}
+		if (n >= 4 && type == want)
+			return n;
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		monitor_message(s, msg, n < 0 ? 0 : n);
+		if (s->stop_requested)
+			return -EINTR;
+	}
+}
+
 /* tls_connect's sockets: made by the monitor and marked as kslice's own there (setting
  * SO_MARK takes a capability this process does not have). */
 static int socket_from_monitor(void *ctx, int family)
@@ -249,40 +272,22 @@ static int socket_from_monitor(void *ctx, int family)
 			    ans;
 	char msg[512];
 	int fd, err = privsep_send(s->ps.fd, &req, sizeof(req));
+	ssize_t n = err ? err : worker_await(s, PS_SOCKET, msg, sizeof(msg), &fd);
 
-	if (err)
-		return err;
-	for (;;) {
-		ssize_t n = privsep_recv_fd(s->ps.fd, msg, sizeof(msg) - 1, &fd);
-		uint32_t type = 0;
-
-		if (n >= 4)
-			memcpy(&type, msg, 4);
-		if (is_udp_answer(msg, n)) { /* a DTLS socket that came late: no tunnel now */
-			udp_answer(s, msg, n, fd);
-			continue;
-		}
-		if (type != PS_SOCKET) {
-			if (fd >= 0)
-				close(fd);
-			monitor_message(s, msg, n < 0 ? 0 : n);
-			if (s->stop_requested)
-				return -EINTR;
-			continue;
-		}
-		if ((size_t)n != sizeof(ans)) {
-			if (fd >= 0)
-				close(fd);
-			return -EPROTO;
-		}
-		memcpy(&ans, msg, sizeof(ans));
-		if (ans.err || fd < 0) {
-			if (fd >= 0)
-				close(fd);
-			return ans.err < 0 ? ans.err : -EPROTO;
-		}
-		return fd;
+	if (n < 0)
+		return (int)n;
+	if ((size_t)n != sizeof(ans)) {
+		if (fd >= 0)
+			close(fd);
+		return -EPROTO;
 	}
+	memcpy(&ans, msg, sizeof(ans));
+	if (ans.err || fd < 0) {
+		if (fd >= 0)
+			close(fd);
+		return ans.err < 0 ? ans.err : -EPROTO;
+	}
+	return fd;
 }
 
 /* While a connection is being made (tls.h): the monitor's messages are taken at once, and
@@ -620,7 +625,9 @@ int worker_main(struct ks_session *s)
 	mlock(s->o->passwd, sizeof(s->o->passwd));
 	tls_set_socket_maker(socket_from_monitor, s);
 	tls_set_watch(s->ps.fd, watch_monitor, s);
-	end.exit_code = worker_run(s);
+	end.exit_code = s->o->cert ? worker_take_cert(s) : 0;
+	if (!end.exit_code)
+		end.exit_code = worker_run(s);
 	privsep_send(s->ps.fd, &end, sizeof(end));
 	tunnel_free(s->tunnel);
 	s->tunnel = NULL;

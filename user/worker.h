@@ -8,3 +8,10 @@
 int worker_main(struct ks_session *s);
 /* The KS_EXIT_* code for a -errno from the login or CONNECT. */
 int worker_exit_for(int err);
+/* The monitor's next message of type want (the others are taken as they come: STOP,
+ * PATH, a late DTLS socket): its length, -EINTR on a stop, -errno. *fd: one that came
+ * with it, or -1. */
+ssize_t worker_await(struct ks_session *s, uint32_t want, void *msg, size_t cap, int *fd);
+/* With -c: waits for the certificate from the monitor (PS_CERT) and makes its signatures
+ * the monitor's (PS_SIGN). 0, or the exit code to end with. */
+int worker_take_cert(struct ks_session *s);

@@ -149,6 +149,8 @@ static int walk(xmlNode *root, struct ks_auth_doc *doc, struct ks_error *e)
 		if (is(n, "opaque")) {
 			free_str(&doc->opaque);
 			err = serialize(n, &doc->opaque);
+		} else if (is(n, "client-cert-request")) {
+			doc->cert_request = true;
 		} else if (is(n, "session-token")) {
 			free_str(&doc->session_token);
 			doc->session_token = text(n);
@@ -245,7 +247,8 @@ int xml_parse_auth(const char *data, size_t len, struct ks_auth_doc *doc, struct
 	}
 	free(type);
 	err = walk(root, doc, e);
-	if (!err && doc->type == KS_AUTH_REQUEST && !doc->nfields && !doc->session_token)
+	if (!err && doc->type == KS_AUTH_REQUEST && !doc->nfields && !doc->session_token &&
+	    !doc->cert_request)
 		err = ks_fail(e, -EBADMSG, "auth: auth-request%s%s has no form",
 			      doc->error ? " with error: " : "", doc->error ? doc->error : "");
 out:
@@ -312,6 +315,8 @@ int xml_build_init(const struct ks_client_id *id, struct ks_buf *out)
 
 	xmlNewTextChild(root, NULL, (const xmlChar *)"group-access",
 			(const xmlChar *)id->group_access);
+	if (id->cert_fail)
+		xmlNewChild(root, NULL, (const xmlChar *)"client-cert-fail", NULL);
 	if (id->group)
 		xmlNewTextChild(root, NULL, (const xmlChar *)"group-select",
 				(const xmlChar *)id->group);

@@ -37,6 +37,8 @@ struct ks_auth_doc {
 	char *opaque;	/* <opaque> serialized, echoed back untouched */
 	struct ks_form_field fields[KS_FORM_MAX_FIELDS];
 	int nfields;
+	bool cert_request; /* <client-cert-request/> (ASA): log in on a connection that
+			    * presents the client certificate */
 };
 
 int xml_parse_auth(const char *data, size_t len, struct ks_auth_doc *doc, struct ks_error *e);
@@ -47,6 +49,7 @@ struct ks_client_id {
 	const char *device_id; /* "linux-64" */
 	const char *group_access; /* https://host[:port]/path */
 	const char *group;	  /* --authgroup, or NULL */
+	bool cert_fail;		  /* <client-cert-fail/>: we have no certificate to give */
 };
 
 int xml_build_init(const struct ks_client_id *id, struct ks_buf *out);

@@ -91,6 +91,11 @@ SCENARIOS = {
     # Not an attack either: deflate as the ASA does it, made by Python's zlib (an
     # implementation other than kslice's), both ways: IPv4 echo requests are answered.
     "deflate-echo": "cstp",
+    # Not an attack: the ASA's <client-cert-request/> (openconnect auth.c), sent in answer
+    # to the init on a connection whose handshake asked for no certificate; later
+    # handshakes ask (--client-ca). With a certificate the login goes on by form; an init
+    # with <client-cert-fail/> gets the form too (another way in).
+    "cert-request": "auth",
 }
 # Attacks the client must refuse before it answers a form: a client that answers anyway
 # has accepted the attack; it is recorded and told "Login failed." so it ends quickly.
@@ -189,6 +194,12 @@ class Gateway:
     def serve(self):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(self.a.cert, self.a.key)
+        asking = ctx
+        if self.a.client_ca:  # every connection after the first asks for a certificate
+            asking = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            asking.load_cert_chain(self.a.cert, self.a.key)
+            asking.verify_mode = ssl.CERT_OPTIONAL
+            asking.load_verify_locations(self.a.client_ca)
         ls = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
         ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         ls.bind((self.host, self.port))
@@ -209,7 +220,8 @@ class Gateway:
                 self.rec["connections"] = n
                 self.save()
             self.log(f"conn {n} from {peer[0]}:{peer[1]}")
-            threading.Thread(target=self.conn_main, args=(ctx, c, n), daemon=True).start()
+            threading.Thread(target=self.conn_main, args=(ctx if n == 1 else asking, c, n),
+                             daemon=True).start()
         self.log("max-seconds reached, exiting")
 
     def conn_main(self, ctx, raw, n):
@@ -339,6 +351,8 @@ class Gateway:
                           "cookie_len": len(cookie)})
         self.log(f"conn {n}: {req['method']} {req['path']} kind={kind} "
                  f"head={req['head_len']} body={len(req['body'])} cookie={len(cookie)}")
+        if kind in ("init", "other") and self.scenario == "cert-request":
+            return self.on_cert_init(tls, n, body)
         if kind == "init" or kind == "other":
             return self.on_init(tls, n)
         if kind == "reply":
@@ -348,6 +362,23 @@ class Gateway:
     def login_failed(self, tls, n):
         self.respond(tls, n, "200 OK", auth_request(message="Login failed."),
                      what="login failed form")
+
+    def on_cert_init(self, tls, n, body):
+        cert = tls.getpeercert()
+        if cert:
+            cn = dict(x[0] for x in cert.get("subject", ())).get("commonName", "")
+            self.log(f"conn {n}: client certificate CN={cn!r}")
+            self.record("client_cert_cn", cn)
+            return self.respond(tls, n, "200 OK", auth_request(), what="form after the cert")
+        if "<client-cert-fail" in body:
+            self.record("cert_fail", True)
+            return self.respond(tls, n, "200 OK", auth_request(), what="form, no cert")
+        with self.lock:
+            self.rec["cert_requests"] = self.rec.get("cert_requests", 0) + 1
+            self.save()
+        doc = (XML_HEAD + '<config-auth client="vpn" type="auth-request" '
+               'aggregate-auth-version="2"><client-cert-request/></config-auth>')
+        return self.respond(tls, n, "200 OK", doc.encode(), what="client-cert-request")
 
     def on_init(self, tls, n):
         s = self.scenario
@@ -747,6 +778,7 @@ def main():
     p.add_argument("--trigger")
     p.add_argument("--ready")
     p.add_argument("--max-seconds", type=float, default=120)
+    p.add_argument("--client-ca", help="CA of client certificates (cert-request)")
     p.add_argument("--list", action="store_true", help="print the scenario names")
     a = p.parse_args()
     if a.list:

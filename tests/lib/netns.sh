@@ -275,14 +275,16 @@ ks_pubkey_pin() {
 
 # KS_OCSERV_SET="key = value" lines (newline-separated) replace the template's settings of
 # those keys, or are added: a test that needs other gateway timers sets it before starting.
+# A key given twice keeps both lines (auth = "certificate" and auth = "plain[...]").
 ks_ocserv_override() { # CONF
-	local line key
+	local line key seen=" "
 	[ -n "${KS_OCSERV_SET:-}" ] || return 0
 	while IFS= read -r line; do
 		[ -n "$line" ] || continue
 		key=${line%%=*}
 		key=${key%% *}
-		sed -i "/^$key *=/d" "$1"
+		[[ "$seen" == *" $key "* ]] || sed -i "/^$key *=/d" "$1"
+		seen+="$key "
 		printf '%s\n' "$line" >> "$1"
 	done <<< "$KS_OCSERV_SET"
 }
@@ -326,13 +328,15 @@ ks_ocserv_restart() {
 
 # tests/lib/hostile_gw.py's SCENARIO on the gateway's address, port PORT, with ocserv's
 # certificate (so $PIN fits); its files in DIR (rec.json, gw.log; touch DIR/go to trigger).
-ks_scripted_gw() { # DIR SCENARIO PORT
-	mkdir -p "$1"
-	ks_bg "$KS_GW" "$1/gw.out" /usr/bin/python3 "$KS_TOP/tests/lib/hostile_gw.py" \
-		--scenario "$2" --listen "$KS_GW_IP:$3" --cert "$KS_WORK/server.pem" \
-		--key "$KS_WORK/server.key" --log "$1/gw.log" --record "$1/rec.json" \
-		--trigger "$1/go" --ready "$1/ready" --max-seconds 120 >/dev/null
-	for _ in $(seq 50); do [ -e "$1/ready" ] && return 0; sleep 0.1; done
+ks_scripted_gw() { # DIR SCENARIO PORT [MORE OPTIONS]
+	local d=$1 sc=$2 port=$3
+	shift 3
+	mkdir -p "$d"
+	ks_bg "$KS_GW" "$d/gw.out" /usr/bin/python3 "$KS_TOP/tests/lib/hostile_gw.py" \
+		--scenario "$sc" --listen "$KS_GW_IP:$port" --cert "$KS_WORK/server.pem" \
+		--key "$KS_WORK/server.key" --log "$d/gw.log" --record "$d/rec.json" \
+		--trigger "$d/go" --ready "$d/ready" --max-seconds 120 "$@" >/dev/null
+	for _ in $(seq 50); do [ -e "$d/ready" ] && return 0; sleep 0.1; done
 	return 1
 }
 

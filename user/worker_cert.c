@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The worker's side of the client certificate (client_cert.h): the chain comes from the
+ * monitor, each handshake's signature is asked of it. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client_cert.h"
+#include "exitcodes.h"
+#include "key_proxy.h"
+#include "log.h"
+#include "worker.h"
+
+static int sign_by_monitor(void *ctx, enum ks_sign_kind kind, const uint8_t *in, size_t len,
+			   uint8_t *out, size_t cap)
+{
+	struct ks_session *s = ctx;
+	struct ks_ps_sign req = { .type = PS_SIGN, .kind = kind, .len = (uint32_t)len }, ans;
+	ssize_t n;
+	int fd, err;
+
+	if (len > sizeof(req.data))
+		return -EMSGSIZE;
+	memcpy(req.data, in, len);
+	err = privsep_send(s->ps.fd, &req, offsetof(struct ks_ps_sign, data) + len);
+	n = err ? err : worker_await(s, PS_SIGN, &ans, sizeof(ans) + 1, &fd);
+	if (fd >= 0)
+		close(fd);
+	if (n < 0)
+		return (int)n;
+	if ((size_t)n < offsetof(struct ks_ps_sign, data) ||
+	    ans.len > (size_t)n - offsetof(struct ks_ps_sign, data) || ans.len > cap)
+		return -EPROTO;
+	if (ans.err) {
+		ks_err("auth", "event=client_cert_sign_failed reason=\"%s\"", strerror(-ans.err));
+		return ans.err < 0 ? ans.err : -EPROTO;
+	}
+	memcpy(out, ans.data, ans.len);
+	return (int)ans.len;
+}
+
+int worker_take_cert(struct ks_session *s)
+{
+	size_t cap = 4 + KS_CERT_MSG_MAX + 1;
+	uint8_t *msg = malloc(cap);
+	ssize_t n;
+	int fd, err;
+
+	if (!msg)
+		return KS_EXIT_ERROR;
+	n = worker_await(s, PS_CERT, msg, cap, &fd);
+	if (fd >= 0)
+		close(fd);
+	err = n < 0 ? (int)n : key_proxy_install(s->ctx, msg + 4, (size_t)n - 4);
+	free(msg);
+	if (err == -EINTR)
+		return KS_EXIT_AUTH; /* the monitor could not load it, and said why */
+	if (err) {
+		ks_err("auth", "event=client_cert_failed reason=\"the monitor's certificate "
+		       "message: %s\"", strerror(-err));
+		return KS_EXIT_ERROR;
+	}
+	key_proxy_set_signer(sign_by_monitor, s);
+	return 0;
+}
