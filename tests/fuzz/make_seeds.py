@@ -8,6 +8,7 @@ with TCP/UDP super-packets. Each input starts with the target's control bytes (s
 comment at the top of each fuzz_<target>.c)."""
 import os
 import shutil
+import hashlib
 import struct
 import zlib
 
@@ -359,6 +360,27 @@ def main():
     write("dtls", "dpd-death", b"\x00" + b"\x03\x02" * 6 + b"\x03\x07\x04\x01" + pkt(ip))
     write("dtls", "forged", b"\x00\x01" + struct.pack(">H", 48) + bytes([23, 0xfe, 0xfd, 0, 1]) + bytes(43))
     write("dtls", "disconnect", b"\x00" + rec(5, b"\xb0bye") + pkt(ip))
+
+    # sign: the key (0 RSA-2048, 1 EC P-256), then PS_SIGN as the worker sends it: type
+    # (12), kind (1 PKCS#1, 2 raw PSS block, 3 ECDSA), length, err, data
+    def sign(key, kind, blob):
+        return bytes([key]) + struct.pack("<IIIi", 12, kind, len(blob), 0) + blob
+    digest = hashlib.sha256(b"kslice").digest()
+    info = bytes.fromhex("3031300d060960864801650304020105000420") + digest
+    write("sign", "pkcs1-sha256", sign(0, 1, info))
+    write("sign", "ecdsa-p256", sign(1, 3, digest))
+    # EMSA-PSS (RFC 8017 9.1.1) for a 2048-bit key: SHA-256, salt as long as the hash
+    salt = hashlib.sha256(b"salt").digest()
+    h = hashlib.sha256(b"\0" * 8 + digest + salt).digest()
+    db = b"\0" * (256 - 32 - 32 - 2) + b"\x01" + salt
+    mask, ctr = b"", 0
+    while len(mask) < len(db):
+        mask += hashlib.sha256(h + struct.pack(">I", ctr)).digest()
+        ctr += 1
+    masked = bytearray(x ^ y for x, y in zip(db, mask))
+    masked[0] &= 0x7f
+    write("sign", "pss-sha256", sign(0, 2, bytes(masked) + h + b"\xbc"))
+    write("sign", "raw-not-pss", sign(0, 2, b"\x00" + b"\x42" * 255))
 
 
 if __name__ == "__main__":
