@@ -59,13 +59,16 @@ static int key_password(struct ks_connect_opts *o, char *arg, struct ks_error *e
 		err = secret_read_line("--key-password", arg + 1, true, o->key_pass,
 				       sizeof(o->key_pass), e);
 	} else if (!strncmp(arg, "env:", 4)) {
-		const char *v = getenv(arg + 4);
+		char *v = getenv(arg + 4);
 
 		if (!v)
 			return ks_fail(e, -EINVAL, "--key-password: %s is not set", esc(arg));
 		if ((size_t)snprintf(o->key_pass, sizeof(o->key_pass), "%s", v) >= sizeof(o->key_pass))
 			err = ks_fail(e, -E2BIG, "--key-password: longer than %zu bytes",
 				      sizeof(o->key_pass) - 1);
+		/* As --token-secret env:VAR: wiped where /proc/PID/environ shows it, removed. */
+		OPENSSL_cleanse(v, strlen(v));
+		unsetenv(arg + 4);
 	} else {
 		if ((size_t)snprintf(o->key_pass, sizeof(o->key_pass), "%s", arg) >= sizeof(o->key_pass))
 			err = ks_fail(e, -E2BIG, "--key-password: longer than %zu bytes",
