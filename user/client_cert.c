@@ -215,27 +215,40 @@ static int load_file(struct ks_client_cert *c, const char *path, bool want_cert,
 	return err;
 }
 
-/* libp11's engine; its default module is p11-kit's proxy, which knows every installed
- * module (softhsm2, opensc...). The PIN is the key password. */
+/* libp11's engine, loaded once and kept for the life of the process: unloading it leaves
+ * its method tables behind (LeakSanitizer sees them once the library is gone). */
+static ENGINE *token_engine;
+
+/* Its default module is p11-kit's proxy, which knows every installed module (softhsm2,
+ * opensc...). The PIN is the key password. */
 static int load_token(struct ks_client_cert *c, const char *cert_uri, const char *key_uri,
 		      struct pass_ctx *p, struct ks_error *e)
 {
-	ENGINE *eng;
+	ENGINE *eng = token_engine;
 	char pw[PASS_MAX];
 	int n;
 
-	ENGINE_load_builtin_engines();
-	eng = ENGINE_by_id("pkcs11");
-	if (!eng)
-		return ks_fail(e, -ENOKEY, "certificate: PKCS#11 URIs need OpenSSL's pkcs11 engine "
-			       "(Debian: libengine-pkcs11-openssl)");
+	if (!eng) {
+		ENGINE_load_builtin_engines();
+		eng = ENGINE_by_id("pkcs11");
+		if (!eng)
+			return ks_fail(e, -ENOKEY, "certificate: PKCS#11 URIs need OpenSSL's pkcs11 "
+				       "engine (Debian: libengine-pkcs11-openssl)");
+		/* Our errors say what failed; libp11's own lines on stderr would repeat it. */
+		ENGINE_ctrl_cmd(eng, "QUIET", 0, NULL, NULL, 0);
+		if (!ENGINE_init(eng)) {
+			ENGINE_free(eng);
+			return ks_fail(e, -ENOKEY, "certificate: pkcs11 engine: %s",
+				       tls_last_error());
+		}
+		token_engine = eng;
+	}
 	p->file = key_uri ? key_uri : cert_uri;
 	n = p->src->password || p->src->may_prompt ? password_for(p, pw, sizeof(pw)) : -1;
 	if (n >= 0)
 		pw[n] = 0;
-	if ((n >= 0 && !ENGINE_ctrl_cmd_string(eng, "PIN", pw, 0)) || !ENGINE_init(eng)) {
+	if (n >= 0 && !ENGINE_ctrl_cmd_string(eng, "PIN", pw, 0)) {
 		OPENSSL_cleanse(pw, sizeof(pw));
-		ENGINE_free(eng);
 		return ks_fail(e, -ENOKEY, "certificate: pkcs11 engine: %s", tls_last_error());
 	}
 	OPENSSL_cleanse(pw, sizeof(pw));
@@ -482,9 +495,5 @@ void client_cert_free(struct ks_client_cert *c)
 	EVP_PKEY_free(c->key);
 	X509_free(c->cert);
 	sk_X509_pop_free(c->chain, X509_free);
-	if (c->engine) {
-		ENGINE_finish(c->engine);
-		ENGINE_free(c->engine);
-	}
-	memset(c, 0, sizeof(*c));
+	memset(c, 0, sizeof(*c)); /* the engine stays (token_engine) */
 }
