@@ -755,6 +755,7 @@ int cmd_connect(int argc, char **argv)
 	}
 	totp_wipe(&o.totp); /* the worker's alone from now on */
 	opts_wipe_passwd(&o);
+	OPENSSL_cleanse(o.proxy.basic, sizeof(o.proxy.basic)); /* the proxy's credentials */
 	if (o.cert && give_cert(&s, &e)) {
 		privsep_send_text(s.ps.fd, PS_STOP, "Client certificate not usable");
 		rc = KS_EXIT_AUTH;

@@ -141,6 +141,9 @@ void opts_connect_usage(FILE *f)
 	      "                              offers it, TLS while UDP does not get through)\n"
 	      "      --dtls-ciphers LIST     offer only these DTLS suites (':' between): PSK-NEGOTIATE,\n"
 	      "                              OC-DTLS1_2-AES256-GCM, ..., AES256-SHA, AES128-SHA (kslice.1)\n"
+	      "      --proxy URL             reach the gateway through this HTTP proxy:\n"
+	      "                              http://[USER:PASSWORD@]HOST[:PORT] (CONNECT; no DTLS)\n"
+	      "      --no-proxy              ignore https_proxy/all_proxy from the environment\n"
 	      "      --disable-ipv6          do not ask for an IPv6 tunnel address\n"
 	      "      --useragent STRING      HTTP User-Agent sent to the gateway\n"
 	      "      --timeout SECONDS       deadline of each exchange with the gateway (default 20)\n"
@@ -300,6 +303,8 @@ enum {
 	OPT_COMPRESSION,
 	OPT_NO_COMPRESSION,
 	OPT_NO_DTLS,
+	OPT_PROXY,
+	OPT_NO_PROXY,
 	OPT_DTLS_CIPHERS,
 	OPT_DISABLE_IPV6,
 	OPT_USERAGENT,
@@ -349,6 +354,8 @@ static const struct option long_opts[] = {
 	{ "compression", required_argument, NULL, OPT_COMPRESSION },
 	{ "no-compression", no_argument, NULL, OPT_NO_COMPRESSION },
 	{ "no-dtls", no_argument, NULL, OPT_NO_DTLS },
+	{ "proxy", required_argument, NULL, OPT_PROXY },
+	{ "no-proxy", no_argument, NULL, OPT_NO_PROXY },
 	{ "dtls-ciphers", required_argument, NULL, OPT_DTLS_CIPHERS },
 	{ "disable-ipv6", no_argument, NULL, OPT_DISABLE_IPV6 },
 	{ "useragent", required_argument, NULL, OPT_USERAGENT },
@@ -543,6 +550,7 @@ static int parse_one(struct ks_connect_opts *o, int c, const char *arg, const ch
 	uint32_t days;
 	char *end;
 	long v;
+	int err;
 
 	switch (c) {
 	case 'u':
@@ -626,6 +634,16 @@ static int parse_one(struct ks_connect_opts *o, int c, const char *arg, const ch
 		return 0;
 	case OPT_NO_DTLS:
 		o->no_dtls = true;
+		return 0;
+	case OPT_PROXY:
+		o->proxy_from = "--proxy";
+		/* user:password@ on the command line: gone from /proc/PID/cmdline once read */
+		err = proxy_parse(&o->proxy, arg, e);
+		if (strchr(arg, '@'))
+			secret_scrub_arg((char *)arg);
+		return err;
+	case OPT_NO_PROXY:
+		o->no_proxy = true;
 		return 0;
 	case OPT_DTLS_CIPHERS:
 		return dtls_suites_parse(arg, &o->dtls_suites, e);
@@ -784,7 +802,12 @@ int opts_parse_connect(struct ks_connect_opts *o, int argc, char **argv, struct 
 		if (err)
 			return err;
 	}
-	return opts_parse_server(o, argv[optind], e);
+	err = opts_parse_server(o, argv[optind], e);
+	if (!err && !o->proxy.set && !o->no_proxy)
+		err = proxy_from_env(&o->proxy, o->host, &o->proxy_from, e);
+	if (!err && o->proxy.set)
+		o->no_dtls = true; /* a proxy carries no UDP */
+	return err;
 }
 
 void opts_free(struct ks_connect_opts *o)
@@ -799,6 +822,7 @@ void opts_free(struct ks_connect_opts *o)
 	totp_wipe(&o->totp);
 	opts_wipe_passwd(o);
 	opts_wipe_key_pass(o);
+	proxy_wipe(&o->proxy);
 }
 
 void opts_wipe_passwd(struct ks_connect_opts *o)

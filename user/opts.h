@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "cstp_params.h"
 #include "dns.h"
+#include "proxy.h"
 #include "error.h"
 #include "tls.h"
 #include "totp.h"
@@ -47,6 +48,9 @@ struct ks_connect_opts {
 	enum ks_offer compress;	/* --compression (cstp_params.h) */
 	bool ipv6;
 	bool no_dtls; /* --no-dtls: data over TLS only */
+	struct ks_proxy proxy;	/* --proxy, or https_proxy & co (proxy.h) */
+	const char *proxy_from;	/* where it came from: "--proxy" or the variable */
+	bool no_proxy;		/* --no-proxy: ignore the environment's */
 	uint32_t dtls_suites; /* --dtls-ciphers (dtls_suites.h) */
 	const char *useragent;
 	int timeout_s;

@@ -302,6 +302,7 @@ void status_json(const struct ks_session *s, struct ks_buf *out)
 	json_str(&j, "dtls_cipher", dtls ? dcipher : NULL);
 	json_str(&j, "cert_sha256", s->auth.peer.cert_sha256);
 	json_str(&j, "pubkey_sha256", s->auth.peer.pubkey_sha256);
+	json_str(&j, "proxy", s->o->proxy.set ? s->o->proxy.shown : NULL);
 	json_obj_close(&j);
 	client_cert_json(&j, s);
 	tunnel_params(&j, &s->params);
@@ -329,6 +330,8 @@ void status_text(const struct ks_session *s, struct ks_buf *out)
 		   s->peer_ip, s->auth.user ? esc(s->auth.user) : "-",
 		   version ? version : state_name(s), version ? tls_cipher(s) : "");
 	buf_printf(out, "cert:      %s\n", s->auth.peer.pubkey_sha256);
+	if (s->o->proxy.set)
+		buf_printf(out, "proxy:     %s\n", s->o->proxy.shown);
 	if (s->cert.cert)
 		buf_printf(out, "client:    %s, expires %s (%ld days)\n", esc(s->cert.subject),
 			   iso_date(s->cert.not_after, date, sizeof(date)),

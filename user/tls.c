@@ -257,6 +257,20 @@ static int wait_for(struct pollfd *p, int timeout_ms)
 	return p->revents ? 1 : 0;
 }
 
+int tls_wait_fd(int fd, short events, int64_t end_ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int64_t left = end_ms - mono_ms();
+	int rc;
+
+	if (left <= 0)
+		return -ETIMEDOUT;
+	rc = wait_for(&p, (int)(left > 60000 ? 60000 : left));
+	if (rc < 0)
+		return rc;
+	return rc == 0 && end_ms <= mono_ms() ? -ETIMEDOUT : 0;
+}
+
 /* Waits for what OpenSSL wants (after rc from an SSL call) until the deadline: 0 to try
  * again, -ETIMEDOUT, or another -errno / -EPROTO when the call failed for good. */
 static int ssl_wait(SSL *ssl, int rc, const struct ks_deadline *d)
@@ -285,6 +299,14 @@ static int ssl_wait(SSL *ssl, int rc, const struct ks_deadline *d)
 
 static ks_socket_fn socket_maker;
 static void *socket_maker_ctx;
+static const struct ks_proxy *proxy;
+static const char *proxy_useragent;
+
+void tls_set_proxy(const struct ks_proxy *p, const char *useragent)
+{
+	proxy = p && p->set ? p : NULL;
+	proxy_useragent = useragent;
+}
 
 void tls_set_socket_maker(ks_socket_fn fn, void *ctx)
 {
@@ -369,9 +391,16 @@ int tls_connect(SSL_CTX *ctx, const struct ks_tls_trust *trust, const char *host
 
 	memset(peer, 0, sizeof(*peer));
 	deadline_start(&d, timeout_s, "the TLS handshake");
-	fd = tcp_connect(host, port, timeout_s, e);
+	fd = proxy ? tcp_connect(proxy->host, proxy->port, timeout_s, e)
+		   : tcp_connect(host, port, timeout_s, e);
 	if (fd < 0)
 		return fd;
+	if (proxy && (err = proxy_open(proxy, fd, host, port, proxy_useragent, d.end_ms, e))) {
+		if (err == -ETIMEDOUT)
+			deadline_fail(&d, e);
+		close(fd);
+		return err;
+	}
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one))) {
 		err = ks_fail(e, -errno, "connect: socket options: %m");
 		close(fd);

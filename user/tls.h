@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <openssl/ssl.h>
 #include "error.h"
+#include "proxy.h"
 
 #define KS_MAX_PINS 8
 
@@ -58,6 +59,11 @@ void tls_set_socket_maker(ks_socket_fn fn, void *ctx);
  * network path changed, try again at once). */
 typedef int (*ks_watch_fn)(void *ctx);
 void tls_set_watch(int fd, ks_watch_fn fn, void *ctx);
+/* Every TCP connection to the gateway goes through this HTTP proxy (NULL: none). */
+void tls_set_proxy(const struct ks_proxy *p, const char *useragent);
+/* poll(fd, events) with the watch above, until end_ms (CLOCK_MONOTONIC): 0 when ready or
+ * woken (try again), -ETIMEDOUT, or the watch's verdict. */
+int tls_wait_fd(int fd, short events, int64_t end_ms);
 int tls_connect(SSL_CTX *ctx, const struct ks_tls_trust *trust, const char *host,
 		const char *port, int timeout_s, SSL **ssl_out, int *fd_out,
 		struct ks_tls_peer *peer, struct ks_error *e);

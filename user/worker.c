@@ -625,6 +625,10 @@ int worker_main(struct ks_session *s)
 	mlock(s->o->passwd, sizeof(s->o->passwd));
 	tls_set_socket_maker(socket_from_monitor, s);
 	tls_set_watch(s->ps.fd, watch_monitor, s);
+	tls_set_proxy(&s->o->proxy, s->o->useragent);
+	if (s->o->proxy.set)
+		ks_info("main", "event=proxy proxy=%s from=%s dtls=no", s->o->proxy.shown,
+			s->o->proxy_from);
 	end.exit_code = s->o->cert ? worker_take_cert(s) : 0;
 	if (!end.exit_code)
 		end.exit_code = worker_run(s);
