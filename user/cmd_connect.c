@@ -683,6 +683,24 @@ static int monitor_run(struct ks_session *s, double t0)
 	return rc;
 }
 
+/* --key-password-on-stdin: stdin's first line. */
+static int read_key_pass(struct ks_connect_opts *o, struct ks_error *e)
+{
+	char *line = NULL;
+	int err = auth_read_line(stdin, &line);
+
+	if (err == -ENODATA)
+		return ks_fail(e, -EINVAL, "--key-password-on-stdin: nothing on stdin");
+	if (err)
+		return ks_fail(e, err, "--key-password-on-stdin: %s", strerror(-err));
+	if ((size_t)snprintf(o->key_pass, sizeof(o->key_pass), "%s", line) >= sizeof(o->key_pass))
+		err = ks_fail(e, -E2BIG, "--key-password-on-stdin: longer than %zu bytes",
+			      sizeof(o->key_pass) - 1);
+	secret_free(line);
+	o->have_key_pass = !err;
+	return err;
+}
+
 int cmd_connect(int argc, char **argv)
 {
 	struct ks_connect_opts o;
@@ -730,7 +748,7 @@ int cmd_connect(int argc, char **argv)
 		goto out_msg;
 	}
 	/* The key's password is stdin's first line, before the worker reads any answer. */
-	if (o.key_pass_on_stdin && opts_read_key_pass(&o, &e)) {
+	if (o.key_pass_on_stdin && read_key_pass(&o, &e)) {
 		rc = KS_EXIT_USAGE;
 		goto out_msg;
 	}

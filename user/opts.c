@@ -20,7 +20,6 @@
 #include "log.h"
 #include "opts.h"
 #include "dtls_suites.h"
-#include "auth.h"
 #include "client_cert.h"
 
 /* --passwd-file FILE or credential:NAME, a systemd credential ($CREDENTIALS_DIRECTORY). */
@@ -78,23 +77,6 @@ static int key_password(struct ks_connect_opts *o, char *arg, struct ks_error *e
 	o->have_key_pass = !err;
 	if (err)
 		OPENSSL_cleanse(o->key_pass, sizeof(o->key_pass));
-	return err;
-}
-
-int opts_read_key_pass(struct ks_connect_opts *o, struct ks_error *e)
-{
-	char *line = NULL;
-	int err = auth_read_line(stdin, &line);
-
-	if (err == -ENODATA)
-		return ks_fail(e, -EINVAL, "--key-password-on-stdin: nothing on stdin");
-	if (err)
-		return ks_fail(e, err, "--key-password-on-stdin: %s", strerror(-err));
-	if ((size_t)snprintf(o->key_pass, sizeof(o->key_pass), "%s", line) >= sizeof(o->key_pass))
-		err = ks_fail(e, -E2BIG, "--key-password-on-stdin: longer than %zu bytes",
-			      sizeof(o->key_pass) - 1);
-	secret_free(line);
-	o->have_key_pass = !err;
 	return err;
 }
 

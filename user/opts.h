@@ -74,8 +74,6 @@ struct ks_connect_opts {
 	unsigned int coalesce_us; /* batch completions under load this long; 0: never */
 };
 
-/* The key password from stdin's first line (--key-password-on-stdin). */
-int opts_read_key_pass(struct ks_connect_opts *o, struct ks_error *e);
 void opts_wipe_key_pass(struct ks_connect_opts *o);
 int opts_parse_server(struct ks_connect_opts *o, const char *arg, struct ks_error *e);
 int opts_check_ifname(const char *name, struct ks_error *e);

@@ -382,6 +382,13 @@ def main():
     write("sign", "pss-sha256", sign(0, 2, bytes(masked) + h + b"\xbc"))
     write("sign", "raw-not-pss", sign(0, 2, b"\x00" + b"\x42" * 255))
 
+    # proxy: 0 then a URL, or 1 then the proxy's answer to CONNECT
+    write("proxy", "url", b"\x00http://us%20er:p%40ss@proxy.corp:3128/")
+    write("proxy", "url-v6", b"\x00[fd00::1]:8080")
+    write("proxy", "answer-200", b"\x01HTTP/1.1 200 Connection established\r\n\r\n")
+    write("proxy", "answer-407", b"\x01HTTP/1.0 407 Proxy Authentication Required\r\n"
+          b"Proxy-Authenticate: Basic realm=\"x\"\r\n\r\n")
+
 
 if __name__ == "__main__":
     main()
