@@ -563,6 +563,8 @@ int auth_login(const struct ks_connect_opts *o, SSL_CTX *ctx, struct ks_auth_res
 
 	memset(res, 0, sizeof(*res));
 	err = auth_rounds(o, ctx, &c, res, replay, e);
+	if (c.fd >= 0)
+		tls_peer_address(c.fd, false, res->peer_ip, sizeof(res->peer_ip));
 	tls_free(c.ssl, c.fd);
 	if (!err && o->user)
 		res->user = strdup(o->user);
@@ -622,6 +624,36 @@ int auth_cookie_from(FILE *in, struct ks_auth_result *res, struct ks_error *e)
 	res->cookie = secret_strdup(v);
 	secret_free(line);
 	return res->cookie ? 0 : -ENOMEM;
+}
+
+/* 'text', a quote inside as '\'' : safe to eval. */
+static void shell_var(FILE *f, const char *name, const char *a, const char *b)
+{
+	fprintf(f, "%s='", name);
+	for (const char *t = a; t && *t; t++)
+		fputs(*t == '\'' ? "'\\''" : (char[]){ *t, 0 }, f);
+	for (const char *t = b; t && *t; t++)
+		fputs(*t == '\'' ? "'\\''" : (char[]){ *t, 0 }, f);
+	fputs("'\n", f);
+}
+
+void auth_print_shell(const struct ks_connect_opts *o, const struct ks_auth_result *r, FILE *f)
+{
+	char url[600], resolve[256 + 80];
+	bool port = strcmp(o->port, "443");
+	/* Through a proxy the address we talked to is the proxy's: the gateway's name stays. */
+	const char *ip = !o->proxy.set && r->peer_ip[0] ? r->peer_ip : o->host;
+
+	snprintf(url, sizeof(url), "https://%s%s%s%s", o->host, port ? ":" : "",
+		 port ? o->port : "", o->path);
+	snprintf(resolve, sizeof(resolve), "%s:%.63s", o->host, ip);
+	shell_var(f, "COOKIE", "webvpn=", r->cookie);
+	shell_var(f, "HOST", ip, NULL);
+	shell_var(f, "CONNECT_URL", url, NULL);
+	shell_var(f, "FINGERPRINT", r->peer.pubkey_sha256, NULL);
+	if (!o->proxy.set)
+		shell_var(f, "RESOLVE", resolve, NULL);
+	fflush(f);
 }
 
 void auth_result_free(struct ks_auth_result *res)

@@ -11,6 +11,7 @@ struct ks_auth_result {
 	char *banner;	/* pre-login/post-auth banner, if any */
 	char *user;	/* who logged in (for logs and status) */
 	struct ks_tls_peer peer;
+	char peer_ip[64]; /* the address the login talked to (the proxy's through one) */
 };
 
 #define KS_ANSWER_MAX 8192 /* bytes of one answer or cookie line from stdin or a terminal */
@@ -56,6 +57,10 @@ int auth_login(const struct ks_connect_opts *o, SSL_CTX *ctx, struct ks_auth_res
 /* --cookie-on-stdin: "webvpn=VALUE" or "VALUE". */
 int auth_cookie_from(FILE *in, struct ks_auth_result *res, struct ks_error *e);
 void auth_result_free(struct ks_auth_result *res);
+/* --authenticate: COOKIE, HOST, CONNECT_URL, FINGERPRINT and RESOLVE as shell assignments,
+ * as openconnect --authenticate prints them. */
+void auth_print_shell(const struct ks_connect_opts *o, const struct ks_auth_result *r,
+		      FILE *f);
 /* Request headers every gateway request carries. */
 void auth_host_header(const struct ks_connect_opts *o, char *out, size_t len);
 void auth_common_headers(const struct ks_connect_opts *o, struct ks_buf *req);

@@ -30,6 +30,7 @@
 #include "session.h"
 #include "totp.h"
 #include "worker.h"
+#include "monitor.h"
 
 static double now_ms(void)
 {
@@ -390,50 +391,8 @@ static int give_socket(struct ks_session *s, const uint8_t *msg, size_t n)
 	return err;
 }
 
-/* -c: the certificate and key loaded here (the worker never sees the key), the chain sent
- * to the worker, which waits for it before it connects. */
-static int give_cert(struct ks_session *s, struct ks_error *e)
-{
-	const struct ks_connect_opts *o = s->o;
-	struct ks_cert_source src = { .cert = o->cert, .key = o->sslkey,
-				      .password = o->have_key_pass ? o->key_pass : NULL,
-				      .may_prompt = !o->no_tty_prompt && !o->passwd_on_stdin &&
-						    !o->cookie_on_stdin };
-	size_t cap = 4 + KS_CERT_MSG_MAX, len = 4;
-	uint32_t type = PS_CERT;
-	uint8_t *msg;
-	long days;
-	int err = client_cert_load(&s->cert, &src, e);
-
-	opts_wipe_key_pass(s->o);
-	if (err)
-		return err;
-	days = client_cert_days_left(&s->cert);
-	ks_info("auth", "event=client_cert subject=\"%s\" days_left=%ld", esc(s->cert.subject),
-		days);
-	if (days < 0)
-		fprintf(stderr, "kslice: warning: the client certificate %s expired %ld day%s ago; "
-			"the gateway will likely refuse it\n", esc(s->cert.subject), -days,
-			days == -1 ? "" : "s");
-	else if (days < o->cert_warn_days)
-		fprintf(stderr, "kslice: warning: the client certificate %s expires in %ld day%s\n",
-			esc(s->cert.subject), days, days == 1 ? "" : "s");
-	msg = malloc(cap);
-	if (!msg)
-		return ks_fail(e, -ENOMEM, "certificate: out of memory");
-	memcpy(msg, &type, 4);
-	err = client_cert_encode(&s->cert, msg, cap, &len);
-	if (err)
-		err = ks_fail(e, err, "certificate: the chain is larger than %u bytes",
-			      KS_CERT_MSG_MAX);
-	else if ((err = privsep_send(s->ps.fd, msg, len)))
-		err = ks_fail(e, err, "certificate: to the worker: %s", strerror(-err));
-	free(msg);
-	return err;
-}
-
 /* The worker's messages; returns 1 when it ended (its code in *rc), 0 to go on. */
-static int on_worker(struct ks_session *s, uint8_t *msg, double t0, int *rc)
+int monitor_on_worker(struct ks_session *s, uint8_t *msg, double t0, int *rc)
 {
 	struct ks_error e = { 0 };
 	ssize_t n = privsep_recv(s->ps.fd, msg, PS_MAX_MSG);
@@ -667,7 +626,7 @@ static int monitor_run(struct ks_session *s, double t0)
 			rc = KS_EXIT_ERROR;
 			break;
 		}
-		if ((p[0].revents & (POLLIN | POLLHUP)) && on_worker(s, msg, t0, &rc))
+		if ((p[0].revents & (POLLIN | POLLHUP)) && monitor_on_worker(s, msg, t0, &rc))
 			break;
 		if ((int64_t)now_ms() >= next_tick) {
 			path_changed(s, pathwatch_tick(&s->path), false);
@@ -681,24 +640,6 @@ static int monitor_run(struct ks_session *s, double t0)
 	pathwatch_close(&s->path);
 	reap_worker(s);
 	return rc;
-}
-
-/* --key-password-on-stdin: stdin's first line. */
-static int read_key_pass(struct ks_connect_opts *o, struct ks_error *e)
-{
-	char *line = NULL;
-	int err = auth_read_line(stdin, &line);
-
-	if (err == -ENODATA)
-		return ks_fail(e, -EINVAL, "--key-password-on-stdin: nothing on stdin");
-	if (err)
-		return ks_fail(e, err, "--key-password-on-stdin: %s", strerror(-err));
-	if ((size_t)snprintf(o->key_pass, sizeof(o->key_pass), "%s", line) >= sizeof(o->key_pass))
-		err = ks_fail(e, -E2BIG, "--key-password-on-stdin: longer than %zu bytes",
-			      sizeof(o->key_pass) - 1);
-	secret_free(line);
-	o->have_key_pass = !err;
-	return err;
 }
 
 int cmd_connect(int argc, char **argv)
@@ -729,6 +670,15 @@ int cmd_connect(int argc, char **argv)
 		return KS_EXIT_ERROR;
 	}
 	log_setup(o.verbosity, o.syslog);
+	if (o.authenticate) { /* a login, no tunnel: nothing of the system is touched */
+		s.ctx = tls_ctx_new(&o.trust, &e);
+		if (!s.ctx || (o.key_pass_on_stdin && monitor_read_key_pass(&o, &e))) {
+			rc = KS_EXIT_USAGE;
+			goto out_msg;
+		}
+		rc = monitor_authenticate(&s, &e); /* failures said there */
+		goto out;
+	}
 	/* Claim the interface first: a second instance must fail before it logs in. */
 	s.ctl_fd = ctl_listen(o.ifname, s.ctl_path, sizeof(s.ctl_path), &e);
 	if (s.ctl_fd < 0) {
@@ -748,7 +698,7 @@ int cmd_connect(int argc, char **argv)
 		goto out_msg;
 	}
 	/* The key's password is stdin's first line, before the worker reads any answer. */
-	if (o.key_pass_on_stdin && read_key_pass(&o, &e)) {
+	if (o.key_pass_on_stdin && monitor_read_key_pass(&o, &e)) {
 		rc = KS_EXIT_USAGE;
 		goto out_msg;
 	}
@@ -774,7 +724,7 @@ int cmd_connect(int argc, char **argv)
 	totp_wipe(&o.totp); /* the worker's alone from now on */
 	opts_wipe_passwd(&o);
 	OPENSSL_cleanse(o.proxy.basic, sizeof(o.proxy.basic)); /* the proxy's credentials */
-	if (o.cert && give_cert(&s, &e)) {
+	if (o.cert && monitor_give_cert(&s, &e)) {
 		privsep_send_text(s.ps.fd, PS_STOP, "Client certificate not usable");
 		rc = KS_EXIT_AUTH;
 		goto out_msg;

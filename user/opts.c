@@ -93,6 +93,9 @@ void opts_connect_usage(FILE *f)
 	      "  -u, --user NAME             login name\n"
 	      "      --passwd-on-stdin       read form answers from stdin, one per line, in form order\n"
 	      "      --cookie-on-stdin       read a session cookie (openconnect --authenticate) from stdin\n"
+	      "      --authenticate          log in, print COOKIE, HOST, CONNECT_URL, FINGERPRINT and\n"
+	      "                              RESOLVE as shell assignments (openconnect's), and end:\n"
+	      "                              no tunnel, root not needed\n"
 	      "      --passwd-file FILE      the password: FILE's first line (yours, mode 0600 or 0400), or\n"
 	      "                              credential:NAME (systemd LoadCredential=); kept to log in again\n"
 	      "      --servercert HASH       accept the gateway certificate with this fingerprint:\n"
@@ -275,6 +278,7 @@ enum {
 	OPT_PASSWD_STDIN = 256,
 	OPT_PASSWD_FILE,
 	OPT_COOKIE_STDIN,
+	OPT_AUTHENTICATE,
 	OPT_SERVERCERT,
 	OPT_CAFILE,
 	OPT_KEY_PASS_STDIN,
@@ -318,6 +322,7 @@ static const struct option long_opts[] = {
 	{ "passwd-on-stdin", no_argument, NULL, OPT_PASSWD_STDIN },
 	{ "passwd-file", required_argument, NULL, OPT_PASSWD_FILE },
 	{ "cookie-on-stdin", no_argument, NULL, OPT_COOKIE_STDIN },
+	{ "authenticate", no_argument, NULL, OPT_AUTHENTICATE },
 	{ "servercert", required_argument, NULL, OPT_SERVERCERT },
 	{ "cafile", required_argument, NULL, OPT_CAFILE },
 	{ "certificate", required_argument, NULL, 'c' },
@@ -546,6 +551,9 @@ static int parse_one(struct ks_connect_opts *o, int c, const char *arg, const ch
 	case OPT_COOKIE_STDIN:
 		o->cookie_on_stdin = true;
 		return 0;
+	case OPT_AUTHENTICATE:
+		o->authenticate = true;
+		return 0;
 	case 'c':
 		o->cert = arg;
 		return *arg ? 0 : ks_fail(e, -EINVAL, "--certificate: empty");
@@ -762,6 +770,10 @@ int opts_parse_connect(struct ks_connect_opts *o, int argc, char **argv, struct 
 			return err;
 		o->have_totp = true;
 	}
+	if (o->authenticate && o->background)
+		return ks_fail(e, -EINVAL, "--authenticate prints and ends: no --background");
+	if (o->authenticate && o->cookie_on_stdin)
+		return ks_fail(e, -EINVAL, "--authenticate and --cookie-on-stdin exclude each other");
 	if (o->passwd_on_stdin && o->cookie_on_stdin)
 		return ks_fail(e, -EINVAL, "--passwd-on-stdin and --cookie-on-stdin exclude each other");
 	if (o->sslkey && !o->cert)

@@ -25,6 +25,7 @@ struct ks_connect_opts {
 	const char *user;
 	bool passwd_on_stdin;
 	bool cookie_on_stdin;
+	bool authenticate;	/* --authenticate: log in, print the cookie (shell), end */
 	bool have_passwd;	/* --passwd-file: the first password field's answer */
 	char passwd[1024];	/* ... wiped by the monitor after the fork, mlocked in the worker */
 	struct ks_tls_trust trust;

@@ -16,20 +16,6 @@
 #include <openssl/rand.h>
 
 /* The address of the connection's far end (local: of this end) as text. */
-static void end_address(int fd, bool local, char *out, size_t len)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-
-	out[0] = 0;
-	if ((local ? getsockname : getpeername)(fd, (struct sockaddr *)&ss, &sl))
-		return;
-	if (ss.ss_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)len);
-	else if (ss.ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, (socklen_t)len);
-}
-
 /* Whether this CONNECT's answer allows DTLS, and its keys (exported from this TLS
  * session, or the secret the CONNECT carried). Without them, data goes over TLS. */
 static void dtls_keys(struct ks_session *s)
@@ -101,8 +87,8 @@ static int cstp_connect(struct ks_session *s, struct ks_error *e)
 		err = -ENOMEM;
 	http_resp_free(&resp);
 	if (!err) {
-		end_address(s->fd, false, s->peer_ip, sizeof(s->peer_ip));
-		end_address(s->fd, true, s->local_ip, sizeof(s->local_ip));
+		tls_peer_address(s->fd, false, s->peer_ip, sizeof(s->peer_ip));
+		tls_peer_address(s->fd, true, s->local_ip, sizeof(s->local_ip));
 		dtls_keys(s);
 	}
 	return err;

@@ -449,6 +449,20 @@ fail:
 	return err;
 }
 
+void tls_peer_address(int fd, bool local, char *out, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	out[0] = 0;
+	if ((local ? getsockname : getpeername)(fd, (struct sockaddr *)&ss, &sl))
+		return;
+	if (ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)len);
+	else if (ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, (socklen_t)len);
+}
+
 int tls_write_all(SSL *ssl, const void *data, size_t len, const struct ks_deadline *d)
 {
 	const uint8_t *p = data;

@@ -67,6 +67,8 @@ int tls_wait_fd(int fd, short events, int64_t end_ms);
 int tls_connect(SSL_CTX *ctx, const struct ks_tls_trust *trust, const char *host,
 		const char *port, int timeout_s, SSL **ssl_out, int *fd_out,
 		struct ks_tls_peer *peer, struct ks_error *e);
+/* The address of fd's peer (or, local, its own) as text; "" if it has none. */
+void tls_peer_address(int fd, bool local, char *out, size_t len);
 /* The HTTP setup phase: wait (poll) until done or the deadline; -ETIMEDOUT then. */
 int tls_write_all(SSL *ssl, const void *data, size_t len, const struct ks_deadline *d);
 /* >0 bytes, 0 EOF, <0 -errno */

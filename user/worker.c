@@ -592,22 +592,45 @@ static bool wait_go(struct ks_session *s)
 	}
 }
 
+/* A failed login or CONNECT: said once, here; the exit code. */
+static int login_failed(struct ks_session *s, int err, const struct ks_error *e,
+			const char *event)
+{
+	int rc = worker_exit_for(err);
+
+	if (err == -EKEYREJECTED) {
+		print_cert_refusal(s, e->msg);
+		return KS_EXIT_CERT;
+	}
+	fprintf(stderr, "kslice: %s\n", e->msg);
+	ks_err("main", "event=%s exit=%d reason=\"%s\"", event, rc, esc(e->msg));
+	return rc;
+}
+
+int worker_authenticate(struct ks_session *s)
+{
+	struct ks_error e = { 0 };
+	int err;
+
+	tls_set_proxy(&s->o->proxy, s->o->useragent);
+	err = auth_login(s->o, s->ctx, &s->auth, &s->replay, &e);
+	if (err)
+		return login_failed(s, err, &e, "authenticate_failed");
+	ks_info("auth", "event=login_ok user=\"%s\" gateway=%s", esc(s->o->user), s->o->host);
+	auth_print_shell(s->o, &s->auth, stdout);
+	return KS_EXIT_OK;
+}
+
 static int worker_run(struct ks_session *s)
 {
 	struct ks_error e = { 0 };
 	int err, rc;
 
+	if (s->o->authenticate)
+		return worker_authenticate(s);
 	err = session_establish(s, &e);
-	if (err == -EKEYREJECTED) {
-		print_cert_refusal(s, e.msg);
-		return KS_EXIT_CERT;
-	}
-	if (err) {
-		rc = worker_exit_for(err);
-		fprintf(stderr, "kslice: %s\n", e.msg);
-		ks_err("main", "event=connect_failed exit=%d reason=\"%s\"", rc, esc(e.msg));
-		return rc;
-	}
+	if (err)
+		return login_failed(s, err, &e, "connect_failed");
 	s->connected_at = time(NULL);
 	if (send_up(s, false) || !wait_go(s))
 		return KS_EXIT_ERROR; /* the monitor said why, or is gone */

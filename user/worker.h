@@ -15,3 +15,6 @@ ssize_t worker_await(struct ks_session *s, uint32_t want, void *msg, size_t cap,
 /* With -c: waits for the certificate from the monitor (PS_CERT) and makes its signatures
  * the monitor's (PS_SIGN). 0, or the exit code to end with. */
 int worker_take_cert(struct ks_session *s);
+/* --authenticate: the login alone, then the cookie and the gateway's particulars printed
+ * as shell assignments on stdout (auth_print_shell). The exit code. */
+int worker_authenticate(struct ks_session *s);

@@ -129,6 +129,13 @@ ks_expect "pem: corp answers after the reconnect" ks_corp_ping_within $IF 10 >/d
 ks_expect_eq "pem: the reconnect signed again" 3 "$(json | jq -r .client_cert.signatures)"
 ks_end_clean pem "$PID" $IF
 
+# --authenticate with the certificate: the unprivileged worker logs in, the monitor signs.
+nsenter --net=/run/netns/$KS_CLI "$KS_BIN" connect --authenticate -c "$C/alice-both.pem" \
+	--servercert "$PIN" $KS_GW_IP </dev/null >"$KS_WORK/auth.out" 2>"$KS_WORK/auth.err"
+ks_expect_eq "authenticate: exit 0" 0 $?
+ks_expect "authenticate: a cookie for alice's certificate" grep -q "^COOKIE='webvpn=" "$KS_WORK/auth.out" ||
+	sed 's/^/#   /' "$KS_WORK/auth.err"
+
 ks_answers p12pass
 up p12 -c "$C/alice.p12" --key-password-on-stdin --cert-expire-warning 0
 ks_expect "p12: no warning with --cert-expire-warning 0" \

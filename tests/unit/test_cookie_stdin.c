@@ -56,4 +56,24 @@ void test_cookie_stdin(void)
 		ASSERT_EQ(strlen(r.cookie), KS_ANSWER_MAX, "whole");
 		auth_result_free(&r);
 	}
+
+	test__start_subtest("--authenticate output: shell assignments, a quote escaped");
+	{
+		struct ks_connect_opts o = { .host = "vpn.example", .port = "8443", .path = "/grp" };
+		struct ks_auth_result a = { .cookie = (char *)"a'b" };
+		char *out = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&out, &len);
+
+		snprintf(a.peer.pubkey_sha256, sizeof(a.peer.pubkey_sha256), "pin-sha256:X=");
+		snprintf(a.peer_ip, sizeof(a.peer_ip), "192.0.2.7");
+		auth_print_shell(&o, &a, f);
+		fclose(f);
+		ASSERT_STREQ(out,
+			     "COOKIE='webvpn=a'\\''b'\nHOST='192.0.2.7'\n"
+			     "CONNECT_URL='https://vpn.example:8443/grp'\n"
+			     "FINGERPRINT='pin-sha256:X='\nRESOLVE='vpn.example:192.0.2.7'\n",
+			     "what a shell sources");
+		free(out);
+	}
 }
