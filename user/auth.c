@@ -15,6 +15,7 @@
 #include "http.h"
 #include "key_proxy.h"
 #include "log.h"
+#include "sso.h"
 #include "tls.h"
 
 #define AUTH_MAX_ROUNDS 10
@@ -229,6 +230,11 @@ int auth_fill_form(struct ks_auth_doc *doc, struct ks_answers *a, struct ks_erro
 			else
 				err = answer_from_user(f, a, &answer, e);
 			break;
+		case KS_FIELD_SSO:
+			if (a->replay) /* a person logged in: not to be done again alone */
+				a->replay->person = true;
+			err = sso_get_token(a->o, a->strap, doc, &answer, e);
+			break;
 		case KS_FIELD_PASSWORD:
 			/* A code field, or a password asked again after one was sent: TOTP. */
 			if (a->o->have_totp && (is_code_field(f) || a->passwords_sent > 0))
@@ -334,8 +340,9 @@ static int cert_refused(SSL_CTX *ctx, const char *host, struct ks_error *e)
 }
 
 static int post(const struct ks_connect_opts *o, SSL_CTX *ctx, struct auth_conn *c,
-		struct ks_cookie_jar *jar, const char *path, const struct ks_buf *body,
-		struct ks_http_resp *resp, struct ks_tls_peer *peer, struct ks_error *e)
+		const struct ks_strap *strap, struct ks_cookie_jar *jar, const char *path,
+		const struct ks_buf *body, struct ks_http_resp *resp, struct ks_tls_peer *peer,
+		struct ks_error *e)
 {
 	struct ks_buf req = { 0 };
 	int err;
@@ -358,6 +365,7 @@ static int post(const struct ks_connect_opts *o, SSL_CTX *ctx, struct auth_conn 
 		req.len = 0;
 		buf_printf(&req, "POST %s HTTP/1.1\r\n", path);
 		auth_common_headers(o, &req);
+		strap_auth_headers(strap, &req);
 		http_jar_header(jar, &req);
 		buf_printf(&req, "Content-Type: application/x-www-form-urlencoded\r\n");
 		buf_printf(&req, "Content-Length: %zu\r\n\r\n", body->len);
@@ -451,8 +459,10 @@ static int answer_cert_request(const struct ks_connect_opts *o, SSL_CTX *ctx,
 
 	if (++*requests > 1 || (have && c->cert_ever_sent))
 		return ks_fail(e, -ENOKEY, "auth: %s asks for a client certificate %s", o->host,
-			       have ? "again after ours was presented: it does not take it" :
-				      "and none was given (-c/--certificate)");
+			       !have		   ? "and none was given (-c/--certificate)" :
+			       c->cert_ever_sent ? "again after ours was presented: it does not "
+						   "take it" :
+						   "again, but its handshakes never asked for ours");
 	ks_info("auth", "event=client_cert_request gateway=%s have_cert=%s", o->host,
 		have ? "yes" : "no");
 	tls_free(c->ssl, c->fd);
@@ -467,7 +477,7 @@ static int auth_rounds(const struct ks_connect_opts *o, SSL_CTX *ctx, struct aut
 		       struct ks_auth_result *res, struct ks_replay *replay, struct ks_error *e)
 {
 	struct ks_client_id id = { .version = "v9.01", .device_id = "linux-64", .group = o->authgroup };
-	struct ks_answers ans = { .o = o, .replay = replay,
+	struct ks_answers ans = { .o = o, .replay = replay, .strap = &res->strap,
 				  .tty = !o->no_tty_prompt && isatty(0) };
 	struct ks_cookie_jar jar = { 0 };
 	struct ks_buf body = { 0 };
@@ -489,7 +499,7 @@ static int auth_rounds(const struct ks_connect_opts *o, SSL_CTX *ctx, struct aut
 	id.group_access = access;
 	err = xml_build_init(&id, &body);
 	for (int round = 0; !err && round < AUTH_MAX_ROUNDS; round++) {
-		err = post(o, ctx, c, &jar, path, &body, &resp, &res->peer, e);
+		err = post(o, ctx, c, &res->strap, &jar, path, &body, &resp, &res->peer, e);
 		buf_free_secret(&body);
 		if (err)
 			break;
@@ -562,6 +572,8 @@ int auth_login(const struct ks_connect_opts *o, SSL_CTX *ctx, struct ks_auth_res
 	int err;
 
 	memset(res, 0, sizeof(*res));
+	if (strap_init(&res->strap))
+		return ks_fail(e, -ENOMEM, "auth: cannot make the STRAP keys");
 	err = auth_rounds(o, ctx, &c, res, replay, e);
 	if (c.fd >= 0)
 		tls_peer_address(c.fd, false, res->peer_ip, sizeof(res->peer_ip));
@@ -661,5 +673,6 @@ void auth_result_free(struct ks_auth_result *res)
 	secret_free(res->cookie);
 	free(res->banner);
 	free(res->user);
+	strap_free(&res->strap);
 	memset(res, 0, sizeof(*res));
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <openssl/ssl.h>
 #include "opts.h"
+#include "strap.h"
 #include "xml.h"
 
 struct ks_auth_result {
@@ -12,6 +13,7 @@ struct ks_auth_result {
 	char *user;	/* who logged in (for logs and status) */
 	struct ks_tls_peer peer;
 	char peer_ip[64]; /* the address the login talked to (the proxy's through one) */
+	struct ks_strap strap; /* the login's STRAP keys (strap.h): the CONNECT proves them */
 };
 
 #define KS_ANSWER_MAX 8192 /* bytes of one answer or cookie line from stdin or a terminal */
@@ -46,6 +48,7 @@ struct ks_answers {
 	int passwords_sent;	/* in earlier stages */
 	bool passwd_used;	/* --passwd-file answered a field already */
 	uint64_t now;		/* for the TOTP code; 0: time(NULL) */
+	const struct ks_strap *strap; /* SAML: the external browser's token opens with it */
 };
 
 /* Fills every field of doc: -ENOKEY (with e) when a field cannot be answered. */

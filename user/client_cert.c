@@ -133,14 +133,17 @@ static int load_pkcs12(struct ks_client_cert *c, const uint8_t *der, size_t len,
 	else if ((n = password_for(p, pw, sizeof(pw))) < 0 ||
 		 (pw[n] = 0, PKCS12_verify_mac(p12, pw, n) != 1))
 		err = need_password(p, e);
-	if (!err && !PKCS12_parse(p12, n == -2 ? NULL : n ? pw : "", &c->key, &c->cert,
-				  &c->chain))
+	if (!err && !PKCS12_parse(p12, n == -2 ? NULL : n ? pw : "", p->src->key ? NULL : &c->key,
+				  &c->cert, &c->chain))
 		err = ks_fail(e, -ENOKEY, "certificate: %s: PKCS#12: %s", esc(p->file),
 			      tls_last_error());
 	OPENSSL_cleanse(pw, sizeof(pw));
 	PKCS12_free(p12);
 	if (!err && !c->cert)
 		err = ks_fail(e, -ENOKEY, "certificate: %s holds no certificate", esc(p->file));
+	if (!err && sk_X509_num(c->chain) > KS_CERT_CHAIN_MAX)
+		err = ks_fail(e, -E2BIG, "certificate: %s: more than %d certificates", esc(p->file),
+			      KS_CERT_CHAIN_MAX + 1);
 	return err;
 }
 
@@ -244,7 +247,8 @@ static int load_token(struct ks_client_cert *c, const char *cert_uri, const char
 		token_engine = eng;
 	}
 	p->file = key_uri ? key_uri : cert_uri;
-	n = p->src->password || p->src->may_prompt ? password_for(p, pw, sizeof(pw)) : -1;
+	n = key_uri && (p->src->password || p->src->may_prompt) ? password_for(p, pw, sizeof(pw))
+								    : -1;
 	if (n >= 0)
 		pw[n] = 0;
 	if (n >= 0 && !ENGINE_ctrl_cmd_string(eng, "PIN", pw, 0)) {
@@ -252,7 +256,6 @@ static int load_token(struct ks_client_cert *c, const char *cert_uri, const char
 		return ks_fail(e, -ENOKEY, "certificate: pkcs11 engine: %s", tls_last_error());
 	}
 	OPENSSL_cleanse(pw, sizeof(pw));
-	c->engine = eng;
 	if (cert_uri) {
 		struct {
 			const char *id;
@@ -266,6 +269,7 @@ static int load_token(struct ks_client_cert *c, const char *cert_uri, const char
 	}
 	if (key_uri) {
 		c->key = ENGINE_load_private_key(eng, key_uri, NULL, NULL);
+		c->engine = eng; /* the token's key signs through it */
 		if (!c->key)
 			return ks_fail(e, -ENOKEY, "certificate: no private key at %s (token "
 				       "absent, wrong PIN, or no such object): %s", esc(key_uri),
@@ -295,6 +299,8 @@ int client_cert_load(struct ks_client_cert *c, const struct ks_cert_source *src,
 		snprintf(c->where, sizeof(c->where), "%s, key %s", src->cert, src->key);
 	else
 		snprintf(c->where, sizeof(c->where), "%s", src->cert);
+	if (strstr(c->where, "pin-value="))
+		snprintf(c->where, sizeof(c->where), "a PKCS#11 token (its URI holds a PIN)");
 	ERR_clear_error();
 	if (is_uri(src->cert) || is_uri(key)) {
 		err = load_token(c, is_uri(src->cert) ? src->cert : NULL, is_uri(key) ? key : NULL,
@@ -393,7 +399,9 @@ static bool pss_shaped(const uint8_t *blk, size_t k, int modbits)
 	const uint8_t *em = blk + (k - emlen);
 	uint8_t db[KS_SIGN_MAX];
 
-	if (emlen > k || (k > emlen && blk[0]) || em[emlen - 1] != 0xbc)
+	/* RFC 8017 9.1.2 step 6: the bits above emBits are zero. */
+	if (emlen > k || (k > emlen && blk[0]) || em[emlen - 1] != 0xbc ||
+	    (em[0] & (uint8_t) ~(0xff >> (8 * emlen - embits))))
 		return false;
 	for (size_t m = 0; m < sizeof(mds) / sizeof(mds[0]); m++) {
 		EVP_MD *md = EVP_MD_fetch(NULL, mds[m], NULL);
@@ -479,6 +487,12 @@ void client_cert_sign(struct ks_client_cert *c, const uint8_t *msg, size_t n,
 	else if (!c->key)
 		ans->err = -ENOKEY;
 	else if (!c->budget)
+		ans->err = -EPERM;
+	else if (time(NULL) - c->window_start >= 60) {
+		c->window_start = time(NULL);
+		c->window_count = 0;
+	}
+	if (!ans->err && ++c->window_count > KS_SIGN_PER_MINUTE)
 		ans->err = -EPERM;
 	if (ans->err)
 		return;

@@ -18,6 +18,9 @@
 #define KS_CERT_MSG_MAX (64u << 10)	/* PS_CERT: the chain, DER */
 #define KS_CERT_WARN_DAYS 30		/* warn at connect when it expires sooner */
 #define KS_SIGN_MAX 1024		/* an 8192-bit RSA signature */
+/* Signatures in any minute, whatever the sockets: a login with a certificate request, its
+ * CONNECT, a few retries. More is a worker misusing the key. */
+#define KS_SIGN_PER_MINUTE 12
 
 /* What the worker's proxy key asks for (privsep.h PS_SIGN). */
 enum ks_sign_kind {
@@ -44,6 +47,8 @@ struct ks_client_cert {
 	time_t not_after;
 	unsigned int budget;   /* signatures allowed now: one per TLS socket given */
 	unsigned int signed_count;
+	time_t window_start;   /* KS_SIGN_PER_MINUTE */
+	unsigned int window_count;
 };
 
 struct ks_cert_source {
@@ -62,7 +67,8 @@ long client_cert_days_left(const struct ks_client_cert *c);
 /* PS_CERT's body: the leaf and the chain, each as a 4-byte length and DER. */
 int client_cert_encode(const struct ks_client_cert *c, uint8_t *out, size_t cap, size_t *len);
 /* PS_SIGN from the worker (n bytes): the answer in ans. Refused (ans->err) when the budget
- * is spent or the input is not what a TLS handshake signs. */
+ * is spent, more than KS_SIGN_PER_MINUTE were made, or the input is not what a TLS
+ * handshake signs: a worker that asks so has been subverted (the monitor ends it). */
 void client_cert_sign(struct ks_client_cert *c, const uint8_t *msg, size_t n,
 		      struct ks_ps_sign *ans);
 void client_cert_free(struct ks_client_cert *c);

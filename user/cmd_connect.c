@@ -408,6 +408,9 @@ int monitor_on_worker(struct ks_session *s, uint8_t *msg, double t0, int *rc)
 		return 1;
 	}
 	memcpy(&type, msg, 4);
+	/* --authenticate: the worker only logs in. */
+	if (s->login_only && type != PS_SOCKET && type != PS_SIGN && type != PS_END)
+		goto violation;
 	switch (type) {
 	case PS_UP:
 		if (s->split.started && (s->worker_down || s->worker_rekeying)) {
@@ -489,12 +492,11 @@ int monitor_on_worker(struct ks_session *s, uint8_t *msg, double t0, int *rc)
 		if (!s->cert.key)
 			goto violation;
 		client_cert_sign(&s->cert, msg, (size_t)n, &ans);
-		if (ans.err == -EPROTO)
+		/* A worker of ours asks once per connection, for a handshake's signature; only
+		 * a subverted one asks more or for something else. A key that failed (-EIO: a
+		 * token pulled out) is answered. */
+		if (ans.err && ans.err != -EIO)
 			goto violation;
-		if (ans.err)
-			ks_warn("auth", "event=client_cert_sign_refused reason=\"%s\"",
-				ans.err == -EPERM ? "not one per connection, or not a TLS signature"
-						  : strerror(-ans.err));
 		privsep_send_fd(s->ps.fd, &ans, offsetof(struct ks_ps_sign, data) + ans.len, -1,
 				MSG_DONTWAIT);
 		return 0;

@@ -114,8 +114,9 @@ static int serve_login(struct ks_session *s, struct ks_error *e)
 	sigprocmask(SIG_BLOCK, &stop, NULL);
 	sig_fd = signalfd(-1, &stop, SFD_CLOEXEC);
 	if (!msg || sig_fd < 0) {
+		ks_fail(e, -errno, "authenticate: %s: %s", msg ? "signalfd" : "memory",
+			strerror(errno));
 		free(msg);
-		ks_fail(e, -ENOMEM, "authenticate: %m");
 		return KS_EXIT_ERROR;
 	}
 	for (;;) {
@@ -161,6 +162,7 @@ int monitor_authenticate(struct ks_session *s, struct ks_error *e)
 	}
 	if (err < 0)
 		return say_failed(e, KS_EXIT_ERROR);
+	s->login_only = true;
 	opts_wipe_passwd(s->o);
 	totp_wipe(&s->o->totp);
 	if (s->o->cert && (err = monitor_give_cert(s, e))) {

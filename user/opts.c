@@ -93,6 +93,12 @@ void opts_connect_usage(FILE *f)
 	      "  -u, --user NAME             login name\n"
 	      "      --passwd-on-stdin       read form answers from stdin, one per line, in form order\n"
 	      "      --cookie-on-stdin       read a session cookie (openconnect --authenticate) from stdin\n"
+	      "      --external-browser[=CMD] SAML single sign-on: open the login page with CMD\n"
+	      "                              (default xdg-open; as you, never root) and take the\n"
+	      "                              token back on 127.0.0.1/[::1] port 29786\n"
+	      "      --sso-token-on-stdin    SAML: print the login page's address, read the token (or\n"
+	      "                              the http://localhost:29786/... address) from stdin\n"
+	      "      --sso-timeout SECONDS   wait this long for the browser to come back (300)\n"
 	      "      --authenticate          log in, print COOKIE, HOST, CONNECT_URL, FINGERPRINT and\n"
 	      "                              RESOLVE as shell assignments (openconnect's), and end:\n"
 	      "                              no tunnel, root not needed\n"
@@ -279,6 +285,9 @@ enum {
 	OPT_PASSWD_FILE,
 	OPT_COOKIE_STDIN,
 	OPT_AUTHENTICATE,
+	OPT_EXTERNAL_BROWSER,
+	OPT_SSO_STDIN,
+	OPT_SSO_TIMEOUT,
 	OPT_SERVERCERT,
 	OPT_CAFILE,
 	OPT_KEY_PASS_STDIN,
@@ -323,6 +332,9 @@ static const struct option long_opts[] = {
 	{ "passwd-file", required_argument, NULL, OPT_PASSWD_FILE },
 	{ "cookie-on-stdin", no_argument, NULL, OPT_COOKIE_STDIN },
 	{ "authenticate", no_argument, NULL, OPT_AUTHENTICATE },
+	{ "external-browser", optional_argument, NULL, OPT_EXTERNAL_BROWSER },
+	{ "sso-token-on-stdin", no_argument, NULL, OPT_SSO_STDIN },
+	{ "sso-timeout", required_argument, NULL, OPT_SSO_TIMEOUT },
 	{ "servercert", required_argument, NULL, OPT_SERVERCERT },
 	{ "cafile", required_argument, NULL, OPT_CAFILE },
 	{ "certificate", required_argument, NULL, 'c' },
@@ -554,6 +566,14 @@ static int parse_one(struct ks_connect_opts *o, int c, const char *arg, const ch
 	case OPT_AUTHENTICATE:
 		o->authenticate = true;
 		return 0;
+	case OPT_EXTERNAL_BROWSER:
+		o->external_browser = arg && *arg ? arg : "xdg-open";
+		return 0;
+	case OPT_SSO_STDIN:
+		o->sso_token_on_stdin = true;
+		return 0;
+	case OPT_SSO_TIMEOUT:
+		return parse_seconds("--sso-timeout", arg, 10, 3600, &o->sso_timeout_s, e);
 	case 'c':
 		o->cert = arg;
 		return *arg ? 0 : ks_fail(e, -EINVAL, "--certificate: empty");
@@ -740,6 +760,7 @@ int opts_parse_connect(struct ks_connect_opts *o, int argc, char **argv, struct 
 	o->dns_ttl_max = CONFIG_DNS_TTL_MAX;
 	o->dns_grace = CONFIG_DNS_GRACE;
 	o->cert_warn_days = KS_CERT_WARN_DAYS;
+	o->sso_timeout_s = 300;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":u:g:i:U:c:k:p:e:blvqh", long_opts, NULL)) != -1) {
@@ -770,6 +791,9 @@ int opts_parse_connect(struct ks_connect_opts *o, int argc, char **argv, struct 
 			return err;
 		o->have_totp = true;
 	}
+	if (o->external_browser && o->sso_token_on_stdin)
+		return ks_fail(e, -EINVAL, "--external-browser and --sso-token-on-stdin exclude each "
+			       "other");
 	if (o->authenticate && o->background)
 		return ks_fail(e, -EINVAL, "--authenticate prints and ends: no --background");
 	if (o->authenticate && o->cookie_on_stdin)

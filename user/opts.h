@@ -26,6 +26,9 @@ struct ks_connect_opts {
 	bool passwd_on_stdin;
 	bool cookie_on_stdin;
 	bool authenticate;	/* --authenticate: log in, print the cookie (shell), end */
+	const char *external_browser; /* --external-browser[=COMMAND] (sso.h); NULL: none */
+	bool sso_token_on_stdin;
+	int sso_timeout_s;
 	bool have_passwd;	/* --passwd-file: the first password field's answer */
 	char passwd[1024];	/* ... wiped by the monitor after the fork, mlocked in the worker */
 	struct ks_tls_trust trust;

@@ -49,10 +49,24 @@ static bool host_char_ok(char c)
 	return isalnum((unsigned char)c) || c == '-' || c == '.' || c == '_' || c == ':';
 }
 
+static int parse(struct ks_proxy *p, const char *url, char *pass, struct ks_error *e);
+
+/* Messages quote the URL from its host on: the password before it is never shown. */
 int proxy_parse(struct ks_proxy *p, const char *url, struct ks_error *e)
 {
+	char pass[256] = "";
+	int err = parse(p, url, pass, e);
+
+	OPENSSL_cleanse(pass, sizeof(pass));
+	if (err)
+		memset(p, 0, sizeof(*p));
+	return err;
+}
+
+static int parse(struct ks_proxy *p, const char *url, char *pass, struct ks_error *e)
+{
 	const char *s = url, *at, *hp, *end, *colon;
-	char user[256] = "", pass[256] = "", cred[520];
+	char user[256] = "", cred[520];
 	size_t hl;
 	long port = 80;
 
@@ -60,11 +74,11 @@ int proxy_parse(struct ks_proxy *p, const char *url, struct ks_error *e)
 	if (!strncasecmp(s, "http://", 7))
 		s += 7;
 	else if (strstr(s, "://"))
-		return ks_fail(e, -EINVAL, "proxy: '%s': only http:// proxies are supported",
-			       esc(url));
+		return ks_fail(e, -EINVAL, "proxy: '%.*s://': only http:// proxies are supported",
+			       (int)(strstr(s, "://") - s < 16 ? strstr(s, "://") - s : 16), esc(s));
 	end = s + strcspn(s, "/?#");
 	if (*end && strcmp(end, "/"))
-		return ks_fail(e, -EINVAL, "proxy: '%s': a path after the address", esc(url));
+		return ks_fail(e, -EINVAL, "proxy: '%s': a path after the address", esc(end));
 	at = memrchr(s, '@', (size_t)(end - s));
 	hp = at ? at + 1 : s;
 	if (at) {
@@ -72,7 +86,7 @@ int proxy_parse(struct ks_proxy *p, const char *url, struct ks_error *e)
 		size_t ul = c ? (size_t)(c - s) : (size_t)(at - s);
 
 		if (pct_decode(s, ul, user, sizeof(user)) ||
-		    (c && pct_decode(c + 1, (size_t)(at - c - 1), pass, sizeof(pass))))
+		    (c && pct_decode(c + 1, (size_t)(at - c - 1), pass, 256)))
 			return ks_fail(e, -EINVAL, "proxy: bad user or password in the URL "
 				       "(percent-encode ':', '@', '/'; no control characters)");
 	}
@@ -80,30 +94,30 @@ int proxy_parse(struct ks_proxy *p, const char *url, struct ks_error *e)
 		const char *rb = memchr(hp, ']', (size_t)(end - hp));
 
 		if (!rb)
-			return ks_fail(e, -EINVAL, "proxy: '%s': no ']'", esc(url));
+			return ks_fail(e, -EINVAL, "proxy: '%s': no ']'", esc(hp));
 		hl = (size_t)(rb - hp - 1);
 		memcpy(p->host, hp + 1, hl < sizeof(p->host) ? hl : 0);
 		colon = rb + 1 < end && rb[1] == ':' ? rb + 1 : NULL;
 		if (rb + 1 < end && !colon)
-			return ks_fail(e, -EINVAL, "proxy: '%s': what follows ']'", esc(url));
+			return ks_fail(e, -EINVAL, "proxy: '%s': what follows ']'", esc(hp));
 	} else {
 		colon = memchr(hp, ':', (size_t)(end - hp));
 		hl = (size_t)((colon ? colon : end) - hp);
 		memcpy(p->host, hp, hl < sizeof(p->host) ? hl : 0);
 	}
 	if (!hl || hl >= sizeof(p->host))
-		return ks_fail(e, -EINVAL, "proxy: '%s': no host, or a host too long", esc(url));
+		return ks_fail(e, -EINVAL, "proxy: '%s': no host, or a host too long", esc(hp));
 	p->host[hl] = 0;
 	for (size_t i = 0; i < hl; i++)
 		if (!host_char_ok(p->host[i]))
-			return ks_fail(e, -EINVAL, "proxy: '%s': character %zu of the host", esc(url),
+			return ks_fail(e, -EINVAL, "proxy: '%s': character %zu of the host", esc(hp),
 				       i);
 	if (colon) {
 		char *pe;
 
 		port = strtol(colon + 1, &pe, 10);
 		if (pe != end || colon + 1 == end || port < 1 || port > 65535)
-			return ks_fail(e, -EINVAL, "proxy: '%s': the port is not 1..65535", esc(url));
+			return ks_fail(e, -EINVAL, "proxy: '%s': the port is not 1..65535", esc(hp));
 	}
 	snprintf(p->port, sizeof(p->port), "%ld", port);
 	snprintf(p->shown, sizeof(p->shown), "http://%s%s%s%s%s:%ld", esc(user), *user ? "@" : "",
@@ -114,7 +128,6 @@ int proxy_parse(struct ks_proxy *p, const char *url, struct ks_error *e)
 		EVP_EncodeBlock((unsigned char *)p->basic, (unsigned char *)cred, n);
 		OPENSSL_cleanse(cred, sizeof(cred));
 	}
-	OPENSSL_cleanse(pass, sizeof(pass));
 	p->set = true;
 	return 0;
 }

@@ -61,6 +61,14 @@ static int cstp_connect(struct ks_session *s, struct ks_error *e)
 	err = cstp_build_connect(&req, host, o->useragent, s->auth.cookie, hostname, o->ipv6,
 				 o->compress, CSTP_BASE_MTU, o->no_dtls ? NULL : s->dtls_secret,
 				 o->dtls_suites);
+	/* STRAP: after a login with keys, the CONNECT proves them (and moves to a new one). */
+	if (!err && strap_ready(&s->auth.strap) && req.len >= 2) {
+		req.len -= 2; /* the blank line, put back after */
+		err = strap_connect_headers(&s->auth.strap, s->ssl, &req);
+		buf_printf(&req, "\r\n");
+		if (err)
+			err = ks_fail(e, err, "cstp: cannot sign the STRAP verification");
+	}
 	if (!err)
 		err = http_roundtrip(s->ssl, &req, true, o->timeout_s, &resp, &s->early, e);
 	buf_free_secret(&req);

@@ -76,6 +76,7 @@ struct ks_session {
 	struct ks_replay replay; /* worker: the login's stdin answers, to log in again */
 	struct ks_pathwatch path; /* monitor */
 	struct ks_client_cert cert; /* monitor, with -c: the key is here alone */
+	bool login_only;	    /* monitor, --authenticate: sockets and signatures only */
 };
 
 /* Authenticates (or takes the cookie) and opens the CSTP tunnel. -EKEYREJECTED,

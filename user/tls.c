@@ -208,6 +208,18 @@ static int check_peer(SSL *ssl, const struct ks_tls_trust *trust, struct ks_tls_
 	return 0;
 }
 
+/* Before our client certificate goes out (the server asked for one; its own certificate is
+ * in by then): a server that fails the checks gets none, and no signature. The handshake
+ * goes on, for check_peer to refuse it with the fingerprints (exit 3). */
+static int before_client_cert(SSL *ssl, void *arg)
+{
+	struct ks_tls_peer peer = { 0 };
+
+	if (SSL_get_certificate(ssl) && check_peer(ssl, arg, &peer, NULL))
+		SSL_certs_clear(ssl);
+	return 1;
+}
+
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -255,6 +267,36 @@ static int wait_for(struct pollfd *p, int timeout_ms)
 			return verdict;
 	}
 	return p->revents ? 1 : 0;
+}
+
+int tls_wait_fds(const int *fds, int n, short events, int64_t end_ms)
+{
+	struct pollfd p[4];
+	int64_t left = end_ms - mono_ms();
+	int m = 0, rc;
+
+	for (int i = 0; i < n && m < 3; i++)
+		if (fds[i] >= 0)
+			p[m++] = (struct pollfd){ .fd = fds[i], .events = events };
+	if (left <= 0)
+		return -ETIMEDOUT;
+	if (watch_fn && watch_fd >= 0)
+		p[m++] = (struct pollfd){ .fd = watch_fd, .events = POLLIN };
+	rc = poll(p, (nfds_t)m, (int)(left > 60000 ? 60000 : left));
+	if (rc < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (rc > 0 && watch_fn && watch_fd >= 0 && p[m - 1].revents) {
+		int verdict = watch_fn(watch_ctx);
+
+		if (verdict)
+			return verdict;
+	}
+	return rc == 0 && end_ms <= mono_ms() ? -ETIMEDOUT : 0;
+}
+
+int64_t tls_mono_ms(void)
+{
+	return mono_ms();
 }
 
 int tls_wait_fd(int fd, short events, int64_t end_ms)
@@ -413,6 +455,7 @@ int tls_connect(SSL_CTX *ctx, const struct ks_tls_trust *trust, const char *host
 	}
 	SSL_set_fd(ssl, fd);
 	SSL_set_tlsext_host_name(ssl, host);
+	SSL_set_cert_cb(ssl, before_client_cert, (void *)trust);
 	if (!trust->npins) {
 		struct in6_addr ip;
 

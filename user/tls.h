@@ -64,6 +64,9 @@ void tls_set_proxy(const struct ks_proxy *p, const char *useragent);
 /* poll(fd, events) with the watch above, until end_ms (CLOCK_MONOTONIC): 0 when ready or
  * woken (try again), -ETIMEDOUT, or the watch's verdict. */
 int tls_wait_fd(int fd, short events, int64_t end_ms);
+/* The same for up to three fds (-1: none). */
+int tls_wait_fds(const int *fds, int n, short events, int64_t end_ms);
+int64_t tls_mono_ms(void); /* CLOCK_MONOTONIC, ms */
 int tls_connect(SSL_CTX *ctx, const struct ks_tls_trust *trust, const char *host,
 		const char *port, int timeout_s, SSL **ssl_out, int *fd_out,
 		struct ks_tls_peer *peer, struct ks_error *e);

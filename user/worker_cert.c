@@ -17,25 +17,26 @@ static int sign_by_monitor(void *ctx, enum ks_sign_kind kind, const uint8_t *in,
 {
 	struct ks_session *s = ctx;
 	struct ks_ps_sign req = { .type = PS_SIGN, .kind = kind, .len = (uint32_t)len }, ans;
+	uint8_t msg[sizeof(ans) + 1]; /* worker_await may write the NUL after a message */
 	ssize_t n;
-	int fd, err;
+	int fd = -1, err;
 
 	if (len > sizeof(req.data))
 		return -EMSGSIZE;
 	memcpy(req.data, in, len);
 	err = privsep_send(s->ps.fd, &req, offsetof(struct ks_ps_sign, data) + len);
-	n = err ? err : worker_await(s, PS_SIGN, &ans, sizeof(ans) + 1, &fd);
+	n = err ? err : worker_await(s, PS_SIGN, msg, sizeof(msg), &fd);
 	if (fd >= 0)
 		close(fd);
 	if (n < 0)
 		return (int)n;
+	memset(&ans, 0, sizeof(ans));
+	memcpy(&ans, msg, (size_t)n < sizeof(ans) ? (size_t)n : sizeof(ans));
 	if ((size_t)n < offsetof(struct ks_ps_sign, data) ||
 	    ans.len > (size_t)n - offsetof(struct ks_ps_sign, data) || ans.len > cap)
 		return -EPROTO;
-	if (ans.err) {
-		ks_err("auth", "event=client_cert_sign_failed reason=\"%s\"", strerror(-ans.err));
+	if (ans.err) /* the monitor logged why */
 		return ans.err < 0 ? ans.err : -EPROTO;
-	}
 	memcpy(out, ans.data, ans.len);
 	return (int)ans.len;
 }
@@ -45,7 +46,7 @@ int worker_take_cert(struct ks_session *s)
 	size_t cap = 4 + KS_CERT_MSG_MAX + 1;
 	uint8_t *msg = malloc(cap);
 	ssize_t n;
-	int fd, err;
+	int fd = -1, err;
 
 	if (!msg)
 		return KS_EXIT_ERROR;

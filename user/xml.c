@@ -111,6 +111,8 @@ static int parse_form(xmlNode *form, struct ks_auth_doc *doc, struct ks_error *e
 			f->kind = KS_FIELD_PASSWORD;
 		else if (!strcmp(type, "hidden"))
 			f->kind = KS_FIELD_HIDDEN;
+		else if (!strcmp(type, "sso"))
+			f->kind = KS_FIELD_SSO;
 		else if (!strcmp(type, "submit") || !strcmp(type, "reset")) {
 			free(type);
 			free_str(&f->name);
@@ -164,6 +166,16 @@ static int walk(xmlNode *root, struct ks_auth_doc *doc, struct ks_error *e)
 					doc->error = text(c);
 				else if (is(c, "banner") && !doc->banner)
 					doc->banner = text(c);
+				else if (is(c, "sso-v2-login") && !doc->sso_login)
+					doc->sso_login = text(c);
+				else if (is(c, "sso-v2-login-final") && !doc->sso_login_final)
+					doc->sso_login_final = text(c);
+				else if (is(c, "sso-v2-token-cookie-name") && !doc->sso_token_cookie)
+					doc->sso_token_cookie = text(c);
+				else if (is(c, "sso-v2-error-cookie-name") && !doc->sso_error_cookie)
+					doc->sso_error_cookie = text(c);
+				else if (is(c, "sso-v2-browser-mode") && !doc->sso_browser_mode)
+					doc->sso_browser_mode = text(c);
 				else if (is(c, "form"))
 					err = parse_form(c, doc, e);
 			}
@@ -260,8 +272,10 @@ out:
 
 void xml_auth_doc_free(struct ks_auth_doc *doc)
 {
-	char **strs[] = { &doc->auth_id, &doc->message, &doc->error, &doc->banner,
-			  &doc->action, &doc->session_token, &doc->opaque };
+	char **strs[] = { &doc->auth_id,	  &doc->message,	 &doc->error,
+			  &doc->banner,		  &doc->action,		 &doc->session_token,
+			  &doc->opaque,		  &doc->sso_login,	 &doc->sso_login_final,
+			  &doc->sso_token_cookie, &doc->sso_error_cookie, &doc->sso_browser_mode };
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free_str(strs[i]);
@@ -290,6 +304,13 @@ static xmlNode *new_root(xmlDocPtr x, const char *type, const struct ks_client_i
 	v = xmlNewTextChild(root, NULL, (const xmlChar *)"version", (const xmlChar *)id->version);
 	xmlNewProp(v, (const xmlChar *)"who", (const xmlChar *)"vpn");
 	xmlNewTextChild(root, NULL, (const xmlChar *)"device-id", (const xmlChar *)id->device_id);
+	/* SAML, as openconnect 9 announces it (not the bare "single-sign-on", which confuses
+	 * ASAs): in the init and in every answer. */
+	v = xmlNewChild(root, NULL, (const xmlChar *)"capabilities", NULL);
+	xmlNewTextChild(v, NULL, (const xmlChar *)"auth-method",
+			(const xmlChar *)"single-sign-on-v2");
+	xmlNewTextChild(v, NULL, (const xmlChar *)"auth-method",
+			(const xmlChar *)"single-sign-on-external-browser");
 	return root;
 }
 

@@ -8,7 +8,13 @@
 #define KS_FORM_MAX_FIELDS 16
 #define KS_FORM_MAX_OPTIONS 64
 
-enum ks_field_kind { KS_FIELD_TEXT, KS_FIELD_PASSWORD, KS_FIELD_HIDDEN, KS_FIELD_SELECT };
+enum ks_field_kind {
+	KS_FIELD_TEXT,
+	KS_FIELD_PASSWORD,
+	KS_FIELD_HIDDEN,
+	KS_FIELD_SELECT,
+	KS_FIELD_SSO, /* <input type="sso">: the SAML token (the ASA's single-sign-on-v2) */
+};
 
 struct ks_form_option {
 	char *value;
@@ -39,6 +45,12 @@ struct ks_auth_doc {
 	int nfields;
 	bool cert_request; /* <client-cert-request/> (ASA): log in on a connection that
 			    * presents the client certificate */
+	/* SAML (<auth>'s sso-v2-* elements, with an <input type="sso">) */
+	char *sso_login;	/* where the browser starts */
+	char *sso_login_final;	/* where it ends (the embedded flow's last page) */
+	char *sso_token_cookie; /* the cookie that carries the token there */
+	char *sso_error_cookie;
+	char *sso_browser_mode; /* "external": the token comes back to 127.0.0.1:29786 */
 };
 
 int xml_parse_auth(const char *data, size_t len, struct ks_auth_doc *doc, struct ks_error *e);

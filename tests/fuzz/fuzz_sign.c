@@ -110,6 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c = &keys[data[0] & 1];
 	c->budget = 1;
 	c->signed_count = 0;
+	c->window_count = 0; /* the per-minute cap is not what this target looks at */
 	memcpy(&req, data + 1, size - 1 < sizeof(req) ? size - 1 : sizeof(req));
 	client_cert_sign(c, data + 1, size - 1, &ans);
 	FUZZ_CHECK(ans.type == PS_SIGN, "answer type %u", ans.type);

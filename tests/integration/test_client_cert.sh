@@ -196,6 +196,27 @@ asa asa-none 8444
 ks_expect_eq "asa-none: kslice said it has none (<client-cert-fail/>)" true "$(jq -r .cert_fail "$REC")"
 ks_expect_eq "asa-none: and presented none" null "$(jq -r .client_cert_cn "$REC")"
 
+# A gateway that fails the pin check gets no certificate and no signature, even when its
+# handshake asks: the certificate goes out only after the gateway's passed (exit 3).
+ks_scripted_gw "$KS_WORK/wrongpin" cert-request 8445 --client-ca "$C/ca.pem" --ask-first ||
+	ks_not_ok "wrongpin: gateway"
+ks_answers alicepass
+ks_kslice_fg "$KS_WORK/wrongpin.log" -u alice --passwd-on-stdin -c "$C/alice-both.pem" \
+	--servercert sha256:0000000000000000000000000000000000000000000000000000000000000000 \
+	-i $IF $KS_GW_IP:8445
+ks_expect_eq "wrong pin: exit 3" 3 $?
+ks_expect_eq "wrong pin: the gateway got no client certificate" null \
+	"$(jq -r .handshake_certs "$KS_WORK/wrongpin/rec.json")"
+ks_scripted_gw "$KS_WORK/rightpin" cert-request 8446 --client-ca "$C/ca.pem" --ask-first ||
+	ks_not_ok "rightpin: gateway"
+ks_kslice_bg "$KS_WORK/rightpin.log" -u alice --passwd-on-stdin -c "$C/alice-both.pem" \
+	--servercert "$PIN" -i $IF $KS_GW_IP:8446
+PID=$KS_PID
+ks_expect "right pin: up" ks_wait_tunnel $IF "$PID"
+ks_expect "right pin (the control): the gateway got it in the handshake" \
+	test "$(jq -r .handshake_certs "$KS_WORK/rightpin/rec.json")" -ge 1
+ks_end_clean rightpin "$PID" $IF
+
 # --- certificate and password (two auth lines: both are needed) --------------------------
 KS_OCSERV_SET="$KS_OCSERV_SET
 auth = \"plain[passwd=$KS_WORK/ocpasswd]\""

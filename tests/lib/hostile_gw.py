@@ -220,7 +220,8 @@ class Gateway:
                 self.rec["connections"] = n
                 self.save()
             self.log(f"conn {n} from {peer[0]}:{peer[1]}")
-            threading.Thread(target=self.conn_main, args=(ctx if n == 1 else asking, c, n),
+            first = ctx if not self.a.ask_first else asking
+            threading.Thread(target=self.conn_main, args=(first if n == 1 else asking, c, n),
                              daemon=True).start()
         self.log("max-seconds reached, exiting")
 
@@ -290,6 +291,10 @@ class Gateway:
         raw.settimeout(10)
         tls = ctx.wrap_socket(raw, server_side=True)
         self.log(f"conn {n}: TLS {tls.version()} established")
+        if tls.getpeercert():  # a client certificate came in this handshake
+            with self.lock:
+                self.rec["handshake_certs"] = self.rec.get("handshake_certs", 0) + 1
+                self.save()
         if self.where == "tls":
             self.hold(tls, n, "silent after TLS")
         buf = b""
@@ -779,6 +784,8 @@ def main():
     p.add_argument("--ready")
     p.add_argument("--max-seconds", type=float, default=120)
     p.add_argument("--client-ca", help="CA of client certificates (cert-request)")
+    p.add_argument("--ask-first", action="store_true",
+                   help="with --client-ca: the first handshake asks for a certificate too")
     p.add_argument("--list", action="store_true", help="print the scenario names")
     a = p.parse_args()
     if a.list:

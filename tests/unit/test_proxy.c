@@ -37,6 +37,15 @@ void test_proxy(void)
 		ASSERT_ERR(proxy_parse(&p, "http://h\r\nX:1", &e), "CRLF in the host");
 		ASSERT_ERR(proxy_parse(&p, "http://[fd00::1", &e), "no ]");
 		ASSERT_ERR(proxy_parse(&p, "http://", &e), "no host");
+		/* A refused URL's message never carries its password. */
+		ASSERT_ERR(proxy_parse(&p, "http://u:SeCrEt@h:99999", &e), "bad port");
+		ASSERT_TRUE(!strstr(e.msg, "SeCrEt"), e.msg);
+		ASSERT_ERR(proxy_parse(&p, "socks5://u:SeCrEt@h:1080", &e), "socks");
+		ASSERT_TRUE(!strstr(e.msg, "SeCrEt"), e.msg);
+		ASSERT_ERR(proxy_parse(&p, "http://u:SeCrEt@h/x", &e), "a path");
+		ASSERT_TRUE(!strstr(e.msg, "SeCrEt"), e.msg);
+		ASSERT_ERR(proxy_parse(&p, "http://u:SeCrEt@h\x01:1", &e), "bad host");
+		ASSERT_TRUE(!strstr(e.msg, "SeCrEt"), e.msg);
 	}
 	if (test__start_subtest("environment")) {
 		unsetenv("HTTPS_PROXY");
