@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(make gcc clang llvm bpftool libbpf-dev libelf-dev liburing-dev libssl-dev zlib1g-dev liblz4-dev
       libxml2-dev libseccomp-dev libclang-rt-14-dev pkg-config python3 python3-kconfiglib ocserv gnutls-bin openconnect iperf3 jq
       dnsmasq-base bind9-dnsutils curl iproute2 iputils-ping procps util-linux openssl kmod
-      nftables ethtool tinyproxy python3-cryptography softhsm2 libengine-pkcs11-openssl p11-kit p11-kit-modules
+      nftables ethtool tinyproxy python3-cryptography chromium softhsm2 libengine-pkcs11-openssl p11-kit p11-kit-modules
       gnuplot-nox file)
 
 missing=()

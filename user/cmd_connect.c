@@ -409,9 +409,15 @@ int monitor_on_worker(struct ks_session *s, uint8_t *msg, double t0, int *rc)
 	}
 	memcpy(&type, msg, 4);
 	/* --authenticate: the worker only logs in. */
-	if (s->login_only && type != PS_SOCKET && type != PS_SIGN && type != PS_END)
+	if (s->login_only && type != PS_SOCKET && type != PS_SIGN && type != PS_END &&
+	    type != PS_LISTEN && type != PS_BROWSE)
 		goto violation;
 	switch (type) {
+	case PS_LISTEN:
+	case PS_BROWSE:
+		if (monitor_sso(s, type, msg, (size_t)n))
+			goto violation;
+		return 0;
 	case PS_UP:
 		if (s->split.started && (s->worker_down || s->worker_rekeying)) {
 			/* A reconnect or a rekey's new tunnel: the worker checked address and

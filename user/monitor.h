@@ -16,3 +16,5 @@ int monitor_read_key_pass(struct ks_connect_opts *o, struct ks_error *e);
 /* --authenticate: a login and nothing else; the exit code. As root, the login runs in an
  * unprivileged worker as always; otherwise here, with no privilege to drop. */
 int monitor_authenticate(struct ks_session *s, struct ks_error *e);
+/* PS_LISTEN and PS_BROWSE (n bytes): answered; -EPROTO when out of turn (a violation). */
+int monitor_sso(struct ks_session *s, uint32_t type, const uint8_t *msg, size_t n);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
 
@@ -13,6 +15,7 @@
 #include "log.h"
 #include "monitor.h"
 #include "secret.h"
+#include "sso.h"
 #include "worker.h"
 
 static int load_cert(struct ks_session *s, struct ks_error *e)
@@ -171,4 +174,76 @@ int monitor_authenticate(struct ks_session *s, struct ks_error *e)
 	}
 	err = serve_login(s, e);
 	return err == KS_EXIT_ERROR && e->msg[0] ? say_failed(e, err) : err;
+}
+
+#define SSO_INTERVAL_MS 10000 /* at most one listener and one browser this often */
+
+static double mono_now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1000 + (double)t.tv_nsec / 1e6;
+}
+
+/* Whom the browser runs as: the user behind sudo, else the worker's user; never root. */
+static void browser_user(const struct ks_session *s, uid_t *uid, gid_t *gid)
+{
+	const char *u = getenv("SUDO_UID"), *g = getenv("SUDO_GID");
+	unsigned long vu = u ? strtoul(u, NULL, 10) : 0, vg = g ? strtoul(g, NULL, 10) : 0;
+
+	if (vu > 0 && vu < 0x7fffffff && vg > 0 && vg < 0x7fffffff) {
+		*uid = (uid_t)vu;
+		*gid = (gid_t)vg;
+	} else {
+		*uid = s->ps.uid;
+		*gid = s->ps.gid;
+	}
+}
+
+int monitor_sso(struct ks_session *s, uint32_t type, const uint8_t *msg, size_t n)
+{
+	struct ks_ps_listen ans = { .type = type };
+	bool connecting = !s->split.started || s->worker_down;
+	double now = mono_now_ms();
+
+	if (!connecting || !s->o->external_browser)
+		return -EPROTO;
+	if (type == PS_LISTEN) {
+		int fds[2];
+
+		if (n != 4 || (s->sso_listen_ms && now - s->sso_listen_ms < SSO_INTERVAL_MS))
+			return -EPROTO;
+		s->sso_listen_ms = now;
+		ans.err = sso_listen_loopback(fds);
+		for (int i = 0; i < 2; i++) {
+			ans.family = i ? AF_INET6 : AF_INET;
+			privsep_send_fd(s->ps.fd, &ans, sizeof(ans), fds[i], MSG_DONTWAIT);
+			if (fds[i] >= 0)
+				close(fds[i]);
+		}
+		return 0;
+	}
+	{
+		char url[4100];
+		uid_t uid;
+		gid_t gid;
+
+		/* Only after a listener, once a while, and a URL fit for a browser (it is the
+		 * gateway's choice: https, printable, no spaces). */
+		if (n < 5 || n - 4 >= sizeof(url) || !s->sso_listen_ms ||
+		    now - s->sso_listen_ms > 60000 ||
+		    (s->sso_browse_ms && now - s->sso_browse_ms < SSO_INTERVAL_MS))
+			return -EPROTO;
+		memcpy(url, msg + 4, n - 4);
+		url[n - 4] = 0;
+		if (!sso_url_ok(url))
+			return -EPROTO;
+		s->sso_browse_ms = now;
+		browser_user(s, &uid, &gid);
+		ans.err = sso_spawn_browser(s->o->external_browser, url, uid, gid);
+		ks_info("auth", "event=sso_browser_started uid=%u err=%d", (unsigned int)uid, ans.err);
+		privsep_send_fd(s->ps.fd, &ans, sizeof(ans), -1, MSG_DONTWAIT);
+		return 0;
+	}
 }

@@ -44,6 +44,17 @@ enum ks_ps_msg {
 	/* worker -> monitor, and the answer back: struct ks_ps_sign (client_cert.h), the
 	 * client certificate's signature for a TLS handshake; one per TCP socket given */
 	PS_SIGN,
+	/* worker -> monitor, SAML's external browser (sso.h), only while logging in: */
+	PS_LISTEN,	/* listening sockets on 127.0.0.1 and [::1] port 29786, please: two
+			 * answers, struct ks_ps_listen, each with its socket or err */
+	PS_BROWSE,	/* the URL that follows, opened in the user's browser as the user:
+			 * answered with struct ks_ps_listen (family 0) */
+};
+
+struct ks_ps_listen {
+	uint32_t type;
+	int32_t family;
+	int32_t err;
 };
 
 struct ks_ps_up {

@@ -29,6 +29,7 @@ static const int plain[] = {
 	SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep), SCMP_SYS(gettimeofday), SCMP_SYS(time),
 	SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(io_uring_enter),
 	SCMP_SYS(io_uring_register), SCMP_SYS(connect), SCMP_SYS(bind), SCMP_SYS(sendto),
+	SCMP_SYS(accept4), /* SAML: the browser's request to the monitor's loopback listener */
 	SCMP_SYS(sendmsg), SCMP_SYS(sendmmsg), SCMP_SYS(recvfrom), SCMP_SYS(recvmsg),
 	SCMP_SYS(recvmmsg), SCMP_SYS(setsockopt), SCMP_SYS(getsockopt), SCMP_SYS(getsockname),
 	SCMP_SYS(getpeername), SCMP_SYS(shutdown), SCMP_SYS(fcntl), SCMP_SYS(dup),

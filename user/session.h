@@ -77,6 +77,7 @@ struct ks_session {
 	struct ks_pathwatch path; /* monitor */
 	struct ks_client_cert cert; /* monitor, with -c: the key is here alone */
 	bool login_only;	    /* monitor, --authenticate: sockets and signatures only */
+	double sso_listen_ms, sso_browse_ms; /* monitor: the last PS_LISTEN, PS_BROWSE */
 };
 
 /* Authenticates (or takes the cookie) and opens the CSTP tunnel. -EKEYREJECTED,

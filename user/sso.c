@@ -113,13 +113,18 @@ int sso_parse_request(const char *line, char *blob, size_t blen, char *ret, size
 
 static int listen_here(void *ctx, int fds[2])
 {
+	(void)ctx;
+	return sso_listen_loopback(fds);
+}
+
+int sso_listen_loopback(int fds[2])
+{
 	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(KS_SSO_PORT),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(KS_SSO_PORT),
 				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
 	int one = 1;
 
-	(void)ctx;
 	fds[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	fds[1] = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	for (int i = 0; i < 2; i++) {
@@ -296,8 +301,8 @@ static int wait_browser(const struct ks_connect_opts *o, const struct ks_strap *
 		if (err)
 			return 0;
 		err = tls_wait_fds(fds, 2, POLLIN, end);
-		if (err == -ETIMEDOUT)
-			return ks_fail(e, -ETIMEDOUT, "sso: the browser did not come back within %d s "
+		if (err == -ETIMEDOUT) /* a login not done: exit 4 */
+			return ks_fail(e, -ENOKEY, "sso: the browser did not come back within %d s "
 				       "(--sso-timeout); log in in the browser that opened, or use "
 				       "--sso-token-on-stdin", o->sso_timeout_s);
 		if (err)

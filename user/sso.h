@@ -33,5 +33,8 @@ int sso_parse_request(const char *line, char *blob, size_t blen, char *ret, size
 /* The launcher the monitor and the in-process flow use: fork, become uid/gid, exec
  * command with url. */
 int sso_spawn_browser(const char *command, const char *url, uid_t uid, gid_t gid);
+/* The two listening sockets (127.0.0.1 and ::1, port 29786, backlog 4): 0 when at least
+ * one listens. */
+int sso_listen_loopback(int fds[2]);
 /* Is url one to open in a browser: https://, printable, without spaces, at most 4 KiB? */
 bool sso_url_ok(const char *url);

@@ -649,6 +649,7 @@ int worker_main(struct ks_session *s)
 	tls_set_socket_maker(socket_from_monitor, s);
 	tls_set_watch(s->ps.fd, watch_monitor, s);
 	tls_set_proxy(&s->o->proxy, s->o->useragent);
+	worker_login_env(s);
 	if (s->o->proxy.set)
 		ks_info("main", "event=proxy proxy=%s from=%s dtls=no", s->o->proxy.shown,
 			s->o->proxy_from);

@@ -18,3 +18,5 @@ int worker_take_cert(struct ks_session *s);
 /* --authenticate: the login alone, then the cookie and the gateway's particulars printed
  * as shell assignments on stdout (auth_print_shell). The exit code. */
 int worker_authenticate(struct ks_session *s);
+/* SAML's listener and browser come from the monitor (sso.h). */
+void worker_login_env(struct ks_session *s);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The worker's side of the client certificate (client_cert.h): the chain comes from the
- * monitor, each handshake's signature is asked of it. */
+/* The worker's side of what the monitor does for a login: the client certificate's chain
+ * and signatures (client_cert.h), and SAML's loopback listener and browser (sso.h). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +10,7 @@
 #include "exitcodes.h"
 #include "key_proxy.h"
 #include "log.h"
+#include "sso.h"
 #include "worker.h"
 
 static int sign_by_monitor(void *ctx, enum ks_sign_kind kind, const uint8_t *in, size_t len,
@@ -64,4 +65,67 @@ int worker_take_cert(struct ks_session *s)
 	}
 	key_proxy_set_signer(sign_by_monitor, s);
 	return 0;
+}
+
+static int listen_by_monitor(void *ctx, int fds[2])
+{
+	struct ks_session *s = ctx;
+	int err = privsep_send_type(s->ps.fd, PS_LISTEN), first = -EADDRINUSE;
+
+	fds[0] = fds[1] = -1;
+	for (int i = 0; !err && i < 2; i++) {
+		struct ks_ps_listen ans;
+		uint8_t msg[sizeof(ans) + 1];
+		int fd = -1;
+		ssize_t n = worker_await(s, PS_LISTEN, msg, sizeof(msg), &fd);
+
+		if (n < 0)
+			return (int)n;
+		memcpy(&ans, msg, sizeof(ans) <= (size_t)n ? sizeof(ans) : 0);
+		if ((size_t)n != sizeof(ans) || (ans.family != AF_INET && ans.family != AF_INET6)) {
+			if (fd >= 0)
+				close(fd);
+			return -EPROTO;
+		}
+		if (ans.err || fd < 0) {
+			first = ans.err < 0 ? ans.err : first;
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		fds[ans.family == AF_INET6] = fd;
+	}
+	return err ? err : fds[0] >= 0 || fds[1] >= 0 ? 0 : first;
+}
+
+static int browse_by_monitor(void *ctx, const char *url)
+{
+	struct ks_session *s = ctx;
+	size_t len = strlen(url);
+	uint8_t *req = malloc(4 + len), msg[sizeof(struct ks_ps_listen) + 1];
+	uint32_t type = PS_BROWSE;
+	struct ks_ps_listen ans;
+	int fd = -1, err;
+	ssize_t n;
+
+	if (!req)
+		return -ENOMEM;
+	memcpy(req, &type, 4);
+	memcpy(req + 4, url, len);
+	err = privsep_send(s->ps.fd, req, 4 + len);
+	free(req);
+	n = err ? err : worker_await(s, PS_BROWSE, msg, sizeof(msg), &fd);
+	if (fd >= 0)
+		close(fd);
+	if (n < 0)
+		return (int)n;
+	if ((size_t)n != sizeof(ans))
+		return -EPROTO;
+	memcpy(&ans, msg, sizeof(ans));
+	return ans.err;
+}
+
+void worker_login_env(struct ks_session *s)
+{
+	sso_set_env(listen_by_monitor, browse_by_monitor, s);
 }

@@ -24,7 +24,7 @@ FUZZ_LIBS    := -lssl -lcrypto -lz -llz4 $(shell pkg-config --libs libxml-2.0)
 # after user/ grew a helper: add its module to FUZZ_MODULES. fuzz-<name>-test lists the
 # stand-ins from tests/fuzz/ a target links before the archive (fake_tls: a gateway made
 # of fuzz input behind user/tls.h; stub_log: a ks_log that formats and drops).
-FUZZ_MODULES := buf csum gso gro http xml totp tls proxy key_proxy tls_bio dtls_bio dtls_record dtls_suites prefix cstp_params cstp_frame \
+FUZZ_MODULES := buf csum gso gro http xml totp tls proxy key_proxy strap sso tls_bio dtls_bio dtls_record dtls_suites prefix cstp_params cstp_frame \
 		deflate oc_lz4 lzs dns_name \
 		opts $(notdir $(basename $(wildcard user/esc.c user/secret.c user/secret_file.c \
 		user/cstp.c user/env.c)))

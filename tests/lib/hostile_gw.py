@@ -28,6 +28,8 @@ import threading
 import time
 import zlib
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
 STF_DATA, STF_DPD_REQ, STF_DPD_RESP, STF_DISCONNECT = 0, 3, 4, 5
 STF_KEEPALIVE, STF_COMPRESSED, STF_TERMINATE = 7, 8, 9
 
@@ -96,6 +98,10 @@ SCENARIOS = {
     # handshakes ask (--client-ca). With a certificate the login goes on by form; an init
     # with <client-cert-fail/> gets the form too (another way in).
     "cert-request": "auth",
+    # Not attacks: the ASA's SAML login (tests/lib/saml_asa.py), the token brought back to
+    # the client's listener by the browser (external) or left in a cookie (embedded).
+    "saml-external": "auth",
+    "saml-embedded": "auth",
 }
 # Attacks the client must refuse before it answers a form: a client that answers anyway
 # has accepted the attack; it is recorded and told "Login failed." so it ends quickly.
@@ -162,6 +168,10 @@ class Gateway:
         self.gone = False  # disconnected-timeout: the gateway cuts every new connection
         host, port = a.listen.rsplit(":", 1)
         self.host, self.port = host.strip("[]"), int(port)
+        self.saml = None
+        if a.scenario.startswith("saml-"):
+            import saml_asa
+            self.saml = saml_asa.SamlAsa(self, a.scenario == "saml-external")
         # The token is the cookie; 100 KB of it for huge-cookie.
         n = 100 * 1024 if a.scenario == "huge-cookie" else 32
         self.token = ("HOSTILE" + "0123456789ABCDEF" * (n // 16 + 1))[:n]
@@ -194,6 +204,8 @@ class Gateway:
     def serve(self):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(self.a.cert, self.a.key)
+        if self.saml:  # the CONNECT's STRAP proof is checked over tls-unique
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_2
         asking = ctx
         if self.a.client_ca:  # every connection after the first asks for a certificate
             asking = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -335,14 +347,14 @@ class Gateway:
                 "head_len": len(head)}, buf
 
     # --- HTTP ---------------------------------------------------------------------------
-    def respond(self, tls, n, status, body=b"", headers=(), what=None):
+    def respond(self, tls, n, status, body=b"", headers=(), what=None, ctype="text/xml"):
         if isinstance(body, str):
             body = body.encode()
         h = b"HTTP/1.1 " + (status if isinstance(status, bytes) else status.encode()) + b"\r\n"
         h += b"Server: hostile\r\nConnection: Keep-Alive\r\n"
         for x in headers:
             h += (x if isinstance(x, bytes) else x.encode()) + b"\r\n"
-        h += b"Content-Type: text/xml\r\nContent-Length: %d\r\n\r\n" % len(body)
+        h += b"Content-Type: %s\r\nContent-Length: %d\r\n\r\n" % (ctype.encode(), len(body))
         self.send(tls, h + body, n, what or "response")
 
     def dispatch(self, tls, req, n):
@@ -356,6 +368,16 @@ class Gateway:
                           "cookie_len": len(cookie)})
         self.log(f"conn {n}: {req['method']} {req['path']} kind={kind} "
                  f"head={req['head_len']} body={len(req['body'])} cookie={len(cookie)}")
+        if self.saml and kind != "connect":
+            if req["method"] == "GET" or not req["path"].startswith("/") or \
+                    req["path"].startswith(("/+CSCOE+/saml", "/idp/")):
+                return self.saml.on_http(tls, n, req)
+            if kind == "init":
+                return self.saml.on_init(tls, n, req, body)
+            if kind == "reply":
+                return self.saml.on_reply(tls, n, body)
+        if self.saml and kind == "connect":
+            self.saml.check_connect(tls, req)
         if kind in ("init", "other") and self.scenario == "cert-request":
             return self.on_cert_init(tls, n, body)
         if kind == "init" or kind == "other":
@@ -495,6 +517,9 @@ class Gateway:
         banner = "Authorized use only"
         if s == "ctl-banner":
             banner += CTL_XML
+        self.complete(tls, n, banner)
+
+    def complete(self, tls, n, banner="Authorized use only"):
         self.record("token_len", len(self.token))
         self.respond(tls, n, "200 OK", auth_complete(self.token, banner),
                      [f"Set-Cookie: webvpn={self.token if len(self.token) < 4096 else ''}; Secure"],
