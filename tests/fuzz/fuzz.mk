@@ -29,7 +29,7 @@ FUZZ_MODULES := buf csum gso gro http xml totp tls proxy key_proxy strap sso tls
 		opts $(notdir $(basename $(wildcard user/esc.c user/secret.c user/secret_file.c \
 		user/cstp.c user/env.c)))
 FUZZ_ALL := http cookie auth login postauth cstp_params cstp_frame inflate codecs gso gro \
-	    pin totp server prefix domain sign proxy
+	    pin totp server prefix domain sign proxy sso
 FUZZ_ALL += $(if $(wildcard user/cstp.c),cstp_session) $(if $(wildcard user/ctl_proto.c),ctl)
 FUZZ_ALL += $(if $(wildcard user/dtls.c),dtls)
 ifneq ($(CONFIG_COMPRESSION),y)
@@ -58,6 +58,7 @@ fuzz-ctl-test          := stub_log
 fuzz-dtls-test         := stub_log dtls_peer
 fuzz-sign-test         := stub_log
 fuzz-proxy-test        := stub_log
+fuzz-sso-test          := stub_log
 
 FUZZ_LIB      := $(FUZZ_OUT)/libks-fuzz.a
 

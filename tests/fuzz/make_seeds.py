@@ -8,6 +8,7 @@ with TCP/UDP super-packets. Each input starts with the target's control bytes (s
 comment at the top of each fuzz_<target>.c)."""
 import os
 import shutil
+import base64
 import hashlib
 import struct
 import zlib
@@ -383,6 +384,12 @@ def main():
     write("sign", "raw-not-pss", sign(0, 2, b"\x00" + b"\x42" * 255))
 
     # proxy: 0 then a URL, or 1 then the proxy's answer to CONNECT
+    # sso: 1 then the browser's request line, or 0 then a token blob (base64)
+    write("sso", "request", b"\x01GET /api/sso/AAEAAQ%3D%3D?return=https%3A%2F%2Fgw%2Ff HTTP/1.1")
+    write("sso", "request-other", b"\x01GET /favicon.ico HTTP/1.1")
+    blob = b"\x00\x01" + struct.pack(">HH", 2, 12) + bytes(12) + struct.pack(">HH", 3, 4) + \
+        b"abcd" + struct.pack(">HH", 4, 12) + bytes(12)
+    write("sso", "blob-no-key", b"\x00" + base64.b64encode(blob))
     write("proxy", "url", b"\x00http://us%20er:p%40ss@proxy.corp:3128/")
     write("proxy", "url-v6", b"\x00[fd00::1]:8080")
     write("proxy", "answer-200", b"\x01HTTP/1.1 200 Connection established\r\n\r\n")
