@@ -614,6 +614,7 @@ int worker_authenticate(struct ks_session *s)
 
 	tls_set_proxy(&s->o->proxy, s->o->useragent);
 	err = auth_login(s->o, s->ctx, &s->auth, &s->replay, &e);
+	auth_replay_free(&s->replay); /* no second login: the answers go now */
 	if (err)
 		return login_failed(s, err, &e, "authenticate_failed");
 	ks_info("auth", "event=login_ok user=\"%s\" gateway=%s", esc(s->o->user), s->o->host);
