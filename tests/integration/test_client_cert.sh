@@ -49,6 +49,21 @@ client_pki() {
 		-out "$C/alice-rsa.enc.key" 2>/dev/null || return 1
 	printf 'rsapass\n' > "$C/rsapass" && chmod 600 "$C/rsapass"
 	cat "$C/old.pem" "$C/old.key" > "$C/old-both.pem"
+	# An intermediate CA under the client CA, and alice's certificate under it: ocserv
+	# knows only the root, so the intermediate must go in the handshake (PEM with chain).
+	printf 'basicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign,cRLSign\n' \
+		> "$C/inter.ext"
+	printf 'extendedKeyUsage=clientAuth\n' > "$C/leaf.ext"
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=kslice intermediate" \
+		-keyout "$C/inter.key" -out "$C/inter.csr" 2>/dev/null &&
+		openssl x509 -req -in "$C/inter.csr" -CA "$C/ca.pem" -CAkey "$C/ca.key" -CAcreateserial \
+			-days 2 -extfile "$C/inter.ext" -out "$C/inter.pem" 2>/dev/null &&
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=alice" \
+			-keyout "$C/leaf.key" -out "$C/leaf.csr" 2>/dev/null &&
+		openssl x509 -req -in "$C/leaf.csr" -CA "$C/inter.pem" -CAkey "$C/inter.key" \
+			-CAcreateserial -days 2 -extfile "$C/leaf.ext" -out "$C/leaf.pem" 2>/dev/null || return 1
+	cat "$C/leaf.pem" "$C/inter.pem" "$C/leaf.key" > "$C/leaf-chain.pem"
+	cat "$C/leaf.pem" "$C/leaf.key" > "$C/leaf-alone.pem"
 	cat "$C/revoked.pem" "$C/revoked.key" > "$C/revoked-both.pem"
 }
 issue() { # NAME ec|rsa "openssl ca options": NAME.key, NAME.pem with CN=alice
@@ -146,6 +161,10 @@ ks_answers ""
 up rsa -c "$C/alice-rsa.pem" -k "$C/alice-rsa.enc.key" --key-password "@$C/rsapass"
 ks_end_clean rsa "$PID" $IF
 
+# PEM with its chain: the intermediate goes along (PS_CERT carries it to the worker).
+up chain -c "$C/leaf-chain.pem"
+ks_end_clean chain "$PID" $IF
+
 if token; then
 	ks_answers ""
 	up token -c "pkcs11:token=ks-token;object=alice;type=cert" \
@@ -163,6 +182,7 @@ ks_answers ""
 refused wrong-key "does not match" -c "$C/alice.pem" -k "$C/stranger.key"
 refused wrong-pass "wrong password" -c "$C/alice-rsa.pem" -k "$C/alice-rsa.enc.key" --key-password nope
 refused no-pass "no password was given" -c "$C/alice-rsa.pem" -k "$C/alice-rsa.enc.key" --non-inter
+refused no-chain "refused the client certificate" -c "$C/leaf-alone.pem"
 refused expired "expired" -c "$C/old-both.pem"
 ks_expect "expired: warned before trying" grep -q 'warning: the client certificate.*expired' "$KS_WORK/expired.log"
 refused revoked "refused the client certificate" -c "$C/revoked-both.pem"

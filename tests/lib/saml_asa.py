@@ -157,6 +157,7 @@ class SamlAsa:
                                  "403 Forbidden")
             token = secrets.token_hex(16).upper()
             self.tokens.add(token)
+            self.rec("tokens_issued", sorted(self.tokens))  # the test greps logs for them
             final = f"{self.base}/+CSCOE+/saml_ac_login.html"
             if self.external:
                 blob = encrypt_token(sess["dh"], token)
