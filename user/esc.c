@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -127,4 +128,35 @@ const char *escn(const char *s, size_t max)
 const char *esc(const char *s)
 {
 	return escn(s, ESC_SHORT_MAX);
+}
+
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' :
+	       c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 :
+					  -1;
+}
+
+int esc_url_decode(const char *s, size_t n, char *out, size_t cap, bool plus_space)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int c = (unsigned char)s[i];
+
+		if (c == '%') {
+			if (i + 2 >= n || hex_digit(s[i + 1]) < 0 || hex_digit(s[i + 2]) < 0)
+				return -EBADMSG;
+			c = hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]);
+			i += 2;
+		} else if (c == '+' && plus_space) {
+			c = ' ';
+		}
+		if (c < 0x20 || c == 0x7f || o + 1 >= cap)
+			return -EBADMSG;
+		out[o++] = (char)c;
+	}
+	out[o] = 0;
+	return 0;
 }

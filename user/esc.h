@@ -3,6 +3,7 @@
  * line or a quoted logfmt value: C0 and C1 controls, DEL, quotes, backslashes and bytes
  * that are not valid UTF-8 become C-style escapes (\n, \", \x1b); valid UTF-8 stays. */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,3 +22,7 @@ size_t utf8_decode(const uint8_t *p, size_t n, uint32_t *cp);
 const char *esc(const char *s);
 /* esc() of at most max input bytes: a bounded quote that never cuts an escape in half. */
 const char *escn(const char *s, size_t max);
+
+/* %XX-decoded [s, s+n) into out (cap bytes with the NUL), '+' as a space if plus_space (a
+ * query string). -EBADMSG for a cut escape, a control byte that comes out, or no room. */
+int esc_url_decode(const char *s, size_t n, char *out, size_t cap, bool plus_space);

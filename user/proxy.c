@@ -13,36 +13,6 @@
 #include "proxy.h"
 #include "tls.h"
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Percent-decoded [s, s+n) into out (cap bytes with the NUL); no NUL or control byte may
- * come out of it (it goes into a header). */
-static int pct_decode(const char *s, size_t n, char *out, size_t cap)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		int c = (unsigned char)s[i];
-
-		if (c == '%') {
-			if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0)
-				return -EINVAL;
-			c = hexval(s[i + 1]) * 16 + hexval(s[i + 2]);
-			i += 2;
-		}
-		if (c < 0x20 || c == 0x7f || o + 1 >= cap)
-			return -EINVAL;
-		out[o++] = (char)c;
-	}
-	out[o] = 0;
-	return 0;
-}
 
 static bool host_char_ok(char c)
 {
@@ -85,8 +55,8 @@ static int parse(struct ks_proxy *p, const char *url, char *pass, struct ks_erro
 		const char *c = memchr(s, ':', (size_t)(at - s));
 		size_t ul = c ? (size_t)(c - s) : (size_t)(at - s);
 
-		if (pct_decode(s, ul, user, sizeof(user)) ||
-		    (c && pct_decode(c + 1, (size_t)(at - c - 1), pass, 256)))
+		if (esc_url_decode(s, ul, user, sizeof(user), false) ||
+		    (c && esc_url_decode(c + 1, (size_t)(at - c - 1), pass, 256, false)))
 			return ks_fail(e, -EINVAL, "proxy: bad user or password in the URL "
 				       "(percent-encode ':', '@', '/'; no control characters)");
 	}

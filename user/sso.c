@@ -49,38 +49,6 @@ bool sso_url_ok(const char *url)
 	return true;
 }
 
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' :
-	       c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-	       c >= 'A' && c <= 'F' ? c - 'A' + 10 :
-					  -1;
-}
-
-/* URL-decoded [s, s+n) into out, '+' as a space (as openconnect reads it); no control
- * byte may come out of it. */
-static int url_decode(const char *s, size_t n, char *out, size_t cap)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		int c = (unsigned char)s[i];
-
-		if (c == '%') {
-			if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0)
-				return -EBADMSG;
-			c = hexval(s[i + 1]) * 16 + hexval(s[i + 2]);
-			i += 2;
-		} else if (c == '+') {
-			c = ' ';
-		}
-		if (c < 0x20 || c == 0x7f || o + 1 >= cap)
-			return -EBADMSG;
-		out[o++] = (char)c;
-	}
-	out[o] = 0;
-	return 0;
-}
 
 int sso_parse_request(const char *line, char *blob, size_t blen, char *ret, size_t rlen)
 {
@@ -96,13 +64,14 @@ int sso_parse_request(const char *line, char *blob, size_t blen, char *ret, size
 		return -ENOENT;
 	end = target + tl;
 	q = memchr(target, '?', tl);
-	if (url_decode(target + 9, (size_t)((q ? q : end) - target - 9), blob, blen) || !blob[0])
+	if (esc_url_decode(target + 9, (size_t)((q ? q : end) - target - 9), blob, blen, true) ||
+	    !blob[0])
 		return -EBADMSG;
 	for (const char *p = q ? q + 1 : end; p < end;) {
 		const char *amp = memchr(p, '&', (size_t)(end - p)), *pe = amp ? amp : end;
 
 		if (pe - p > 7 && !strncmp(p, "return=", 7) &&
-		    url_decode(p + 7, (size_t)(pe - p - 7), ret, rlen))
+		    esc_url_decode(p + 7, (size_t)(pe - p - 7), ret, rlen, true))
 			return -EBADMSG;
 		p = amp ? amp + 1 : end;
 	}

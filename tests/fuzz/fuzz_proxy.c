@@ -7,14 +7,6 @@
 
 #include "fuzz.h"
 
-static bool clean(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return false;
-	return true;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ks_error e = { { 0 } };
@@ -31,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		err = proxy_answer(&q, s, strlen(s), "gw", "443", &e);
 		FUZZ_CHECK(!err || err == -ENOKEY || err == -ECONNREFUSED || err == -EBADMSG,
 			   "err %d", err);
-		FUZZ_CHECK(!err || (e.msg[0] && clean(e.msg)), "message '%s'", e.msg);
+		FUZZ_CHECK(!err || (e.msg[0] && !fuzz_has_ctl(e.msg)), "message '%s'", e.msg);
 		FUZZ_CHECK(err || !strncmp(s, "HTTP/1.", 7), "took a non-HTTP answer");
 	} else {
 		err = proxy_parse(&p, s, &e);
@@ -43,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(p.set && p.host[0] && port >= 1 && port <= 65535, "host/port");
 			for (const char *h = p.host; *h; h++)
 				FUZZ_CHECK(host_char_ok(*h), "host character 0x%02x", *h);
-			FUZZ_CHECK(clean(p.shown), "shown '%s'", p.shown);
+			FUZZ_CHECK(!fuzz_has_ctl(p.shown), "shown '%s'", p.shown);
 			n = EVP_DecodeBlock(cred, (const uint8_t *)p.basic, (int)strlen(p.basic));
 			FUZZ_CHECK(n >= 0, "basic is not base64");
 			for (int i = 0; i < n; i++)
@@ -54,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				FUZZ_CHECK(colon, "credentials without ':'");
 			}
 		} else {
-			FUZZ_CHECK(err == -EINVAL && e.msg[0] && clean(e.msg), "err %d '%s'", err,
+			FUZZ_CHECK(err == -EINVAL && e.msg[0] && !fuzz_has_ctl(e.msg), "err %d '%s'", err,
 				   e.msg);
 		}
 	}
