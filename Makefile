@@ -21,9 +21,20 @@ endif
 .SECONDARY:
 .DEFAULT_GOAL := all
 
+# --- build dependencies ---------------------------------------------------------
+# Goals that install what they need first (tools/deps.sh) or need nothing built.
+SELF_SERVING := check check-san demo bench bench-faults bench-prefixes bench-dns deps deps-ok \
+		clean distclean help uninstall deb
+ifneq ($(filter-out $(SELF_SERVING),$(or $(MAKECMDGOALS),all)),)
+BUILD_MISSING := $(shell tools/deps.sh --build-missing)
+ifneq ($(BUILD_MISSING),)
+$(error missing build dependencies (Debian packages): $(BUILD_MISSING). Install them with `sudo apt-get install $(BUILD_MISSING)`, or everything the tests need too with `sudo tools/deps.sh`)
+endif
+endif
+
 # --- configuration ------------------------------------------------------------
 CONFIG_TARGETS := defconfig menuconfig olddefconfig savedefconfig
-ifeq ($(filter $(CONFIG_TARGETS) clean distclean deps help,$(MAKECMDGOALS)),)
+ifeq ($(filter $(CONFIG_TARGETS) $(SELF_SERVING),$(MAKECMDGOALS)),)
 ifeq ($(wildcard $(KCONFIG_CONFIG)),)
 $(info kslice: no $(KCONFIG_CONFIG) yet, creating it from configs/defconfig)
 $(shell $(PYTHON) -m defconfig --kconfig Kconfig configs/defconfig >/dev/null)
@@ -71,7 +82,7 @@ libs-$(CONFIG_COMPRESSION) += -lz -llz4
 
 # --- objects (kbuild style) ---------------------------------------------------
 user-y := log.o buf.o prefix.o csum.o gso.o gro.o tls_bio.o preload.o json.o nl.o opts.o totp.o tls.o proxy.o strap.o sso.o client_cert.o key_proxy.o http.o xml.o auth.o cstp_params.o \
-	  cstp_frame.o cstp.o dtls_bio.o dtls_record.o dtls_suites.o dtls.o esc.o tun.o uring.o tunnel.o tunnel_udp.o env.o ctl_proto.o ctl.o ctl_server.o session_ctl.o secret.o secret_file.o privsep.o sandbox.o worker.o worker_cert.o status.o tun_stats.o session.o \
+	  cstp_frame.o cstp.o dtls_bio.o dtls_record.o dtls_suites.o dtls.o esc.o tun.o uring.o tunnel.o tunnel_udp.o env.o ctl_proto.o ctl.o ctl_server.o session_ctl.o secret.o secret_file.o profile.o privsep.o sandbox.o worker.o worker_cert.o status.o metrics.o sd_notify.o tun_stats.o session.o \
 	  cmd_connect.o monitor_auth.o cmd_common.o cmd_status.o cmd_disconnect.o cmd_cleanup.o cmd_route.o pin.o policy.o uplink.o localnet.o origin.o pathwatch.o split.o split_report.o residue.o dns_name.o dns.o dns_report.o cmd_domain.o
 user-$(CONFIG_COMPRESSION) += deflate.o oc_lz4.o lzs.o
 
@@ -169,6 +180,64 @@ clean:
 distclean: clean
 	rm -f .config .config.old
 
+# --- install ------------------------------------------------------------------
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+MANDIR      ?= $(PREFIX)/share/man
+DOCDIR      ?= $(PREFIX)/share/doc/kslice
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/vendor-completions
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+# Profiles are read from /etc/kslice whatever the prefix (kslice.1, FILES).
+CONFDIR     ?= /etc/kslice
+VERSION     := $(shell sed -n 's/^\#define KSLICE_VERSION "\(.*\)"/\1/p' user/version.h)
+DOCS        := README.md $(wildcard docs/*.md)
+
+$(BUILD)/kslice.1: docs/kslice.1.md tools/md2man.py
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(PYTHON) tools/md2man.py --version $(VERSION) $< > $@
+
+$(BUILD)/kslice@.service: systemd/kslice@.service.in Makefile
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' $< > $@
+
+man: $(BUILD)/kslice.1
+
+install: $(BIN) $(BUILD)/kslice.1 $(BUILD)/kslice@.service
+	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/kslice
+	install -D -m 0644 $(BUILD)/kslice.1 $(DESTDIR)$(MANDIR)/man1/kslice.1
+	install -D -m 0644 completion/kslice.bash $(DESTDIR)$(BASHCOMPDIR)/kslice
+	install -D -m 0644 completion/_kslice $(DESTDIR)$(ZSHCOMPDIR)/_kslice
+	install -D -m 0644 $(BUILD)/kslice@.service $(DESTDIR)$(UNITDIR)/kslice@.service
+	install -D -m 0644 systemd/kslice.sysusers $(DESTDIR)$(SYSUSERSDIR)/kslice.conf
+	install -d -m 0755 $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(CONFDIR)
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	install -m 0644 examples/*.conf $(DESTDIR)$(DOCDIR)/examples/
+
+# What install put there; /etc/kslice and its profiles are the admin's and stay.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/kslice $(DESTDIR)$(MANDIR)/man1/kslice.1 \
+		$(DESTDIR)$(BASHCOMPDIR)/kslice $(DESTDIR)$(ZSHCOMPDIR)/_kslice \
+		$(DESTDIR)$(UNITDIR)/kslice@.service $(DESTDIR)$(SYSUSERSDIR)/kslice.conf
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+# The Debian package (debian/), built apart in build-deb/; the .deb lands in build/.
+# debian/rules uses build-deb/ and build-deb/.config; this make's MAKEFLAGS (BUILD=...
+# on its command line) must not reach it. The -dbgsym package comes along in build/.
+deb:
+	$(Q)tools/deps.sh --if-missing
+	$(Q)v=$$(dpkg-parsechangelog -S Version); [ "$$v" = "$(VERSION)" ] || { \
+		echo "kslice: debian/changelog is at $$v, KSLICE_VERSION at $(VERSION): add an entry (dch -v $(VERSION))" >&2; \
+		exit 1; }
+	$(Q)env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b -Jauto
+	$(Q)mkdir -p build && for f in ../kslice_$(VERSION)_*.deb ../kslice-dbgsym_$(VERSION)_*.deb \
+		../kslice_$(VERSION)_*.buildinfo ../kslice_$(VERSION)_*.changes; do \
+		if [ -e "$$f" ]; then mv "$$f" build/ || exit 1; fi; done
+	$(Q)lintian --fail-on error build/kslice_$(VERSION)_*.changes
+
 help:
 	@echo 'make            build build/kslice'
 	@echo 'make demo       connect to a local ocserv in namespaces and show the tunnel'
@@ -178,10 +247,13 @@ help:
 	@echo 'make bench-faults  recovery after faults, kslice vs openconnect (tools/bench/faults)'
 	@echo 'make bench-prefixes  loading N split prefixes: maps vs ip route (tools/bench/prefixes)'
 	@echo 'make bench-dns  the DNS learner per packet (tools/bench/dns_bench.c)'
+	@echo 'make install    PREFIX=/usr/local DESTDIR=: binary, man page, completions, unit, docs'
+	@echo 'make uninstall  removes what install put (not /etc/kslice)'
+	@echo 'make deb        the Debian package (debian/), into build/'
 	@echo 'make defconfig | menuconfig | olddefconfig | savedefconfig'
 	@echo 'make SAN=1      ASan + UBSan build;  V=1 full commands'
 
-.PHONY: all defconfig menuconfig olddefconfig savedefconfig tests check check-san unit integration demo \
+.PHONY: all man install uninstall deb defconfig menuconfig olddefconfig savedefconfig tests check check-san unit integration demo \
 	bench bench-faults deps deps-ok format-check clean distclean help
 
 -include $(wildcard $(BUILD)/user/*.d $(BUILD)/tests/*/*.d)

@@ -7,7 +7,19 @@ PKGS=(make gcc clang llvm bpftool libbpf-dev libelf-dev liburing-dev libssl-dev 
       libxml2-dev libseccomp-dev libclang-rt-14-dev pkg-config python3 python3-kconfiglib ocserv gnutls-bin openconnect iperf3 jq
       dnsmasq-base bind9-dnsutils curl iproute2 iputils-ping procps util-linux openssl kmod
       nftables ethtool tinyproxy python3-cryptography chromium softhsm2 libengine-pkcs11-openssl p11-kit p11-kit-modules
-      gnuplot-nox file)
+      gnuplot-nox file zsh bash-completion prometheus lintian debhelper dpkg-dev fakeroot man-db groff-base systemd)
+
+# What plain `make` needs, named so that it can say what to install (Makefile).
+BUILD_PKGS=(make gcc clang llvm bpftool libbpf-dev libelf-dev liburing-dev libssl-dev zlib1g-dev
+	    liblz4-dev libxml2-dev libseccomp-dev pkg-config python3 python3-kconfiglib)
+if [ "${1:-}" = --build-missing ]; then
+	command -v dpkg-query >/dev/null || exit 0 # not Debian: the compiler will say
+	for p in "${BUILD_PKGS[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			printf '%s ' "$p"
+	done
+	exit 0
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do

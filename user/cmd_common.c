@@ -26,6 +26,7 @@ int cmd_parse_common(int argc, char **argv, struct common_args *a, bool json_ok,
 			const char *usage)
 {
 	static const struct option lo[] = { { "json", no_argument, NULL, 'j' },
+					    { "prometheus", no_argument, NULL, 'M' },
 					    { "interface", required_argument, NULL, 'i' },
 					    { "table", required_argument, NULL, 'T' },
 					    { "rule-pref", required_argument, NULL, 'P' },
@@ -37,6 +38,7 @@ int cmd_parse_common(int argc, char **argv, struct common_args *a, bool json_ok,
 	int c;
 
 	a->json = false;
+	a->prometheus = false;
 	a->table = CONFIG_SPLIT_TABLE;
 	a->pref = CONFIG_SPLIT_RULE_PREF;
 	snprintf(ifname, IFNAMSIZ, "%s", CONFIG_DEFAULT_IFNAME);
@@ -48,6 +50,11 @@ int cmd_parse_common(int argc, char **argv, struct common_args *a, bool json_ok,
 			if (!json_ok)
 				goto bad;
 			a->json = true;
+			break;
+		case 'M':
+			if (!json_ok) /* status alone */
+				goto bad;
+			a->prometheus = true;
 			break;
 		case 'T':
 		case 'P':

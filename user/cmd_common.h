@@ -9,6 +9,7 @@
 struct common_args {
 	char ifname[IFNAMSIZ];
 	bool json;
+	bool prometheus; /* status --prometheus */
 	uint32_t table, pref; /* of a kslice that died: where its residue is */
 };
 

@@ -25,6 +25,7 @@
 #include "exitcodes.h"
 #include "generated/config.h"
 #include "log.h"
+#include "metrics.h"
 #include "residue.h"
 #include "secret.h"
 #include "session.h"
@@ -434,6 +435,8 @@ int monitor_on_worker(struct ks_session *s, uint8_t *msg, double t0, int *rc)
 			if (!s->worker_down)
 				return 0; /* a rekey: there was no outage */
 			s->worker_down = false;
+			notify_send(&s->notify, "STATUS=connected to %s (reconnected %u times)",
+				    s->o->host, s->history.count + 1);
 			s->history.count++;
 			s->history.last_at = time(NULL);
 			s->history.down_total_ms += now_ms() - s->history.down_since_ms;
@@ -461,6 +464,7 @@ int monitor_on_worker(struct ks_session *s, uint8_t *msg, double t0, int *rc)
 			goto violation; /* only once the system is set up (after GO) */
 		if (!s->connect_ms) {
 			s->connect_ms = now_ms() - t0;
+			notify_send(&s->notify, "READY=1\nSTATUS=connected to %s", s->o->host);
 			if (s->ready_fd >= 0)
 				detach(s);
 			if (s->o->pid_file && (err = write_pid_file(s->o->pid_file)))
@@ -487,6 +491,8 @@ int monitor_on_worker(struct ks_session *s, uint8_t *msg, double t0, int *rc)
 			 n > 4 ? (const char *)msg + 4 : "");
 		s->history.down_since_ms = now_ms();
 		split_set_state(&s->split, false); /* fail closed while there is no tunnel */
+		notify_send(&s->notify, "STATUS=reconnecting to %s: %s", s->o->host,
+			    esc(s->history.last_cause));
 		return 0;
 	case PS_SOCKET:
 		if (give_socket(s, msg, (size_t)n))
@@ -529,6 +535,7 @@ violation:
 
 static void stop_worker(struct ks_session *s, const char *why)
 {
+	notify_send(&s->notify, "STOPPING=1\nSTATUS=disconnecting: %s", why);
 	s->stop_sent = true;
 	privsep_send_text(s->ps.fd, PS_STOP, why);
 	/* Logging in, it reads no messages: the signal ends it (its data path takes the same
@@ -582,6 +589,27 @@ static void path_changed(struct ks_session *s, const char *why, bool any)
 	privsep_send_text(s->ps.fd, PS_PATH, why);
 }
 
+/* --metrics-file: every KS_METRICS_PERIOD_S, and a last time (down) at the end. */
+static void write_metrics(struct ks_session *s, bool last)
+{
+	struct ks_buf text = { 0 };
+	int err;
+
+	if (!s->o->metrics_file ||
+	    (!last && now_ms() - s->metrics_at < KS_METRICS_PERIOD_S * 1000.0 - 100))
+		return;
+	s->metrics_at = now_ms();
+	if (last)
+		metrics_down(s->o->ifname, &text);
+	else
+		metrics_text(s, &text);
+	err = text.len ? metrics_write_file(s->o->metrics_file, &text) : -ENOMEM;
+	if (err)
+		ks_warn("main", "event=metrics_file_failed path=\"%s\" reason=\"%s\"",
+			esc(s->o->metrics_file), strerror(-err));
+	buf_free(&text);
+}
+
 static int monitor_run(struct ks_session *s, double t0)
 {
 	uint8_t *msg = malloc(PS_MAX_MSG);
@@ -592,6 +620,7 @@ static int monitor_run(struct ks_session *s, double t0)
 		free(msg);
 		return KS_EXIT_ERROR;
 	}
+	notify_send(&s->notify, "STATUS=logging in to %s", s->o->host);
 	pathwatch_init(&s->path, split_own_mark(s->o->mark));
 	if (pathwatch_open(&s->path) < 0)
 		ks_warn("main", "event=pathwatch_off reason=\"%s\" effect=\"a changed network "
@@ -639,6 +668,8 @@ static int monitor_run(struct ks_session *s, double t0)
 		if ((int64_t)now_ms() >= next_tick) {
 			path_changed(s, pathwatch_tick(&s->path), false);
 			session_on_tick(s);
+			notify_watchdog(&s->notify, now_ms());
+			write_metrics(s, false);
 			ctl_server_run(s->ctl); /* deadlines of slow clients */
 			next_tick += 1000;
 		}
@@ -654,7 +685,8 @@ int cmd_connect(int argc, char **argv)
 {
 	struct ks_connect_opts o;
 	struct ks_session s = { .o = &o, .fd = -1, .ctl_fd = -1, .tun = { .fd = -1 },
-				.ps = { .fd = -1, .devnull = -1 }, .ready_fd = -1 };
+				.ps = { .fd = -1, .devnull = -1 }, .ready_fd = -1,
+				.notify = { .fd = -1 } };
 	struct termios tty;
 	bool have_tty = isatty(0) && !tcgetattr(0, &tty);
 	struct ks_error e = { 0 };
@@ -687,6 +719,7 @@ int cmd_connect(int argc, char **argv)
 		rc = monitor_authenticate(&s, &e); /* failures said there */
 		goto out;
 	}
+	notify_open(&s.notify); /* before the fork: the worker must not see NOTIFY_SOCKET */
 	/* Claim the interface first: a second instance must fail before it logs in. */
 	s.ctl_fd = ctl_listen(o.ifname, s.ctl_path, sizeof(s.ctl_path), &e);
 	if (s.ctl_fd < 0) {
@@ -715,6 +748,7 @@ int cmd_connect(int argc, char **argv)
 		/* The worker: none of the monitor's files. Its secrets in locked memory (locks
 		 * are not inherited). The key and its password are the monitor's alone. */
 		opts_wipe_key_pass(&o);
+		notify_close(&s.notify);
 		close(s.ctl_fd);
 		s.ctl_fd = -1;
 		if (s.ready_fd >= 0)
@@ -751,7 +785,11 @@ int cmd_connect(int argc, char **argv)
 out_msg:
 	fprintf(stderr, "kslice: %s\n", e.msg);
 	ks_err("main", "event=connect_failed exit=%d reason=\"%s\"", rc, esc(e.msg));
+	notify_send(&s.notify, "STATUS=failed: %s", e.msg);
 out:
+	if (!o.authenticate)
+		write_metrics(&s, true);
+	notify_close(&s.notify);
 	if (keep_kill_switch(&s))
 		keep_closed(&s, rc);
 	session_close(&s);

@@ -7,6 +7,7 @@
 #include "ctl.h"
 #include "exitcodes.h"
 #include "json.h"
+#include "metrics.h"
 #include "residue.h"
 
 /* No daemon: say so, and show what a killed one left (the kill switch still holding). */
@@ -16,7 +17,9 @@ static int status_down(const struct common_args *a)
 	struct ks_residue r;
 	bool scanned = !residue_scan(a->ifname, a->table, a->pref, &r);
 
-	if (a->json) {
+	if (a->prometheus) {
+		metrics_down(a->ifname, &out);
+	} else if (a->json) {
 		struct ks_json j;
 
 		json_init(&j, &out);
@@ -45,11 +48,21 @@ int cmd_status(int argc, char **argv)
 	struct common_args a;
 	const char *body;
 	int err, rc = cmd_parse_common(argc, argv, &a, true,
-			      "usage: kslice status [--json] [-i NAME] [--table N --rule-pref N]\n");
+			      "usage: kslice status [--json|--prometheus] [-i NAME] [--table N --rule-pref N]\n"
+			      "  -i, --interface NAME  the tunnel (default: the only one running)\n"
+			      "      --json            one JSON object, for scripts (kslice.1, STATUS)\n"
+			      "      --prometheus      Prometheus text format (kslice_* metrics)\n"
+			      "      --table N         with no daemon: where a killed one's rules are\n"
+			      "      --rule-pref N     ... and their first preference\n");
 
 	if (rc)
 		return rc < 0 ? KS_EXIT_OK : rc;
-	err = ctl_call(a.ifname, a.json ? CTL_STATUS_JSON : CTL_STATUS_TEXT, NULL, NULL, &reply,
+	if (a.json && a.prometheus) {
+		fprintf(stderr, "kslice: --json and --prometheus exclude each other\n");
+		return KS_EXIT_USAGE;
+	}
+	err = ctl_call(a.ifname, a.prometheus ? CTL_STATUS_PROMETHEUS :
+				 a.json ? CTL_STATUS_JSON : CTL_STATUS_TEXT, NULL, NULL, &reply,
 		       &body, &e);
 	if (err == -ENOENT || err == -ECONNREFUSED) {
 		buf_free(&reply);

@@ -24,6 +24,7 @@ static const struct {
 	[CTL_DOMAIN_ADD] = { "domain add", 2, true },
 	[CTL_DOMAIN_DEL] = { "domain del", 1, true },
 	[CTL_DISCONNECT] = { "disconnect", 0, true },
+	[CTL_STATUS_PROMETHEUS] = { "status prometheus", 0, false },
 };
 
 bool ctl_verb_changes(enum ks_ctl_verb verb)

@@ -26,6 +26,7 @@ enum ks_ctl_verb {
 	CTL_DOMAIN_ADD,		/* tunnel|learn|exclude DOMAIN */
 	CTL_DOMAIN_DEL,		/* DOMAIN */
 	CTL_DISCONNECT,
+	CTL_STATUS_PROMETHEUS,
 	CTL_VERB_COUNT,
 };
 

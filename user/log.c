@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <stdarg.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -11,6 +13,7 @@
 
 static int verbosity = KS_LOG_INFO;
 static bool syslog_on;
+static bool journal_prefix; /* stderr is the journal's stream: "<N>" gives the priority */
 
 static const char *const level_names[] = { "err", "warn", "info", "debug" };
 
@@ -35,9 +38,22 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
+/* systemd sets JOURNAL_STREAM to stderr's device:inode when stderr goes to the journal
+ * (systemd.exec(5)); a line that starts with <N> is then stored at priority N. */
+static bool stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	return js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && !fstat(2, &st) &&
+	       (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 void log_setup(int v, bool use_syslog)
 {
 	verbosity = v;
+	journal_prefix = stderr_is_journal();
 	libbpf_set_print(libbpf_print);
 	if (use_syslog)
 		log_to_syslog();
@@ -75,5 +91,7 @@ void ks_log(enum ks_log_level level, const char *sub, const char *fmt, ...)
 		syslog(prio[level], "level=%s sub=%s %s", level_names[level], sub, msg);
 		return;
 	}
+	if (journal_prefix)
+		fprintf(stderr, "<%d>", prio[level]);
 	fprintf(stderr, "level=%s sub=%s %s\n", level_names[level], sub, msg);
 }

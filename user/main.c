@@ -9,7 +9,7 @@
 #include "exitcodes.h"
 #include "log.h"
 
-#define KSLICE_VERSION "0.1.0"
+#include "version.h"
 
 static const struct {
 	const char *name;

@@ -21,27 +21,36 @@
 #include "opts.h"
 #include "dtls_suites.h"
 #include "client_cert.h"
+#include "profile.h"
 
-/* --passwd-file FILE or credential:NAME, a systemd credential ($CREDENTIALS_DIRECTORY). */
+/* credential:NAME, a systemd credential: its file in $CREDENTIALS_DIRECTORY, into path. */
+static int credential_path(const char *opt, const char *arg, char *path, size_t len,
+			   struct ks_error *e)
+{
+	/* As the other variables that aim root at files: not under sudo (env.h). */
+	const char *dir = env_override("CREDENTIALS_DIRECTORY"), *name = arg + 11;
+
+	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return ks_fail(e, -EINVAL, "%s: '%s' is not a credential name", opt, esc(name));
+	if (!dir || dir[0] != '/')
+		return ks_fail(e, -EINVAL, "%s %s: CREDENTIALS_DIRECTORY is not set, or not taken "
+			       "under sudo (run from a systemd unit with LoadCredential=)", opt,
+			       esc(arg));
+	if ((size_t)snprintf(path, len, "%s/%s", dir, name) >= len)
+		return ks_fail(e, -ENAMETOOLONG, "%s: credential path too long", opt);
+	return 0;
+}
+
+/* --passwd-file FILE or credential:NAME. */
 static int read_passwd_file(struct ks_connect_opts *o, const char *arg, struct ks_error *e)
 {
 	char path[PATH_MAX];
-	/* As the other variables that aim root at files: not under sudo (env.h). */
-	const char *dir = env_override("CREDENTIALS_DIRECTORY");
 	int err;
 
 	if (!strncmp(arg, "credential:", 11)) {
-		const char *name = arg + 11;
-
-		if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
-			return ks_fail(e, -EINVAL, "--passwd-file: '%s' is not a credential name",
-				       esc(name));
-		if (!dir || dir[0] != '/')
-			return ks_fail(e, -EINVAL, "--passwd-file %s: CREDENTIALS_DIRECTORY is not "
-				       "set, or not taken under sudo (run from a systemd unit with "
-				       "LoadCredential=)", esc(arg));
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
-			return ks_fail(e, -ENAMETOOLONG, "--passwd-file: credential path too long");
+		err = credential_path("--passwd-file", arg, path, sizeof(path), e);
+		if (err)
+			return err;
 		arg = path;
 	}
 	err = secret_read_line("--passwd-file", arg, true, o->passwd, sizeof(o->passwd), e);
@@ -49,14 +58,18 @@ static int read_passwd_file(struct ks_connect_opts *o, const char *arg, struct k
 	return err;
 }
 
-/* --key-password: @FILE (its first line), env:VAR, or the text, then scrubbed from argv. */
+/* --key-password: @FILE (its first line), credential:NAME, env:VAR, or the text, then
+ * scrubbed from argv. */
 static int key_password(struct ks_connect_opts *o, char *arg, struct ks_error *e)
 {
+	char path[PATH_MAX];
 	int err = 0;
 
-	if (arg[0] == '@') {
-		err = secret_read_line("--key-password", arg + 1, true, o->key_pass,
-				       sizeof(o->key_pass), e);
+	if (arg[0] == '@' || !strncmp(arg, "credential:", 11)) {
+		err = arg[0] == '@' ? 0 : credential_path("--key-password", arg, path, sizeof(path), e);
+		if (!err)
+			err = secret_read_line("--key-password", arg[0] == '@' ? arg + 1 : path, true,
+					       o->key_pass, sizeof(o->key_pass), e);
 	} else if (!strncmp(arg, "env:", 4)) {
 		char *v = getenv(arg + 4);
 
@@ -90,6 +103,10 @@ void opts_connect_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: kslice connect [options] SERVER[:PORT][/GROUP-PATH] [PREFIX|DOMAIN...]\n"
+		"       kslice connect @PROFILE [options] [PREFIX|DOMAIN...]\n"
+	      "      --config FILE           options from FILE: one long option a line, without\n"
+	      "                              dashes (`user alice`, `server vpn.example.com`);\n"
+	      "                              @PROFILE reads " KS_PROFILE_DIR "/PROFILE.conf\n"
 	      "  -u, --user NAME             login name\n"
 	      "      --passwd-on-stdin       read form answers from stdin, one per line, in form order\n"
 	      "      --cookie-on-stdin       read a session cookie (openconnect --authenticate) from stdin\n"
@@ -112,11 +129,13 @@ void opts_connect_usage(FILE *f)
 	      "                              chain, and the key unless -k), PKCS#12, or a pkcs11: URI\n"
 	      "  -k, --sslkey KEY            its private key: a PEM or DER file, or a pkcs11: URI\n"
 	      "  -p, --key-password PASS     the key's (or PKCS#12 file's) password, or the token PIN:\n"
-	      "                              @FILE or env:VAR (kept off the command line), or the text\n"
+	      "                              @FILE, credential:NAME or env:VAR (kept off the command\n"
+	      "                              line), or the text\n"
 	      "      --key-password-on-stdin the same, from stdin's first line (before any answer)\n"
 	      "  -e, --cert-expire-warning D warn when the certificate expires within D days (30)\n"
 	      "      --token-mode totp       answer the code form with a locally computed TOTP\n"
-	      "      --token-secret SECRET   @FILE or env:VAR (kept off the command line), or base32:KEY,\n"
+	      "      --token-secret SECRET   @FILE, credential:NAME or env:VAR (kept off the command\n"
+	      "                              line), or base32:KEY,\n"
 	      "                              0xHEX, otpauth://totp/...?secret=, raw text\n"
 	      "  -g, --authgroup NAME        choose this group in the gateway's group list\n"
 	      "  -i, --interface NAME        TUN device name (default " CONFIG_DEFAULT_IFNAME ")\n"
@@ -176,6 +195,8 @@ void opts_connect_usage(FILE *f)
 	      "                              checksum offload (for comparison; slower)\n"
 	      "      --coalesce-usecs N      under load, gather completions up to N microseconds\n"
 	      "                              before a pass (0 = never wait; default %d)\n"
+	      "      --metrics-file PATH     write status --prometheus to PATH every 5 s\n"
+	      "                              (node_exporter's textfile collector)\n"
 	      "  -v, --verbose               more log lines (repeat for debug)\n"
 	      "  -q, --quiet                 errors only\n",
 	      CONFIG_SPLIT_MARK, CONFIG_SPLIT_TABLE, CONFIG_SPLIT_RULE_PREF, CONFIG_DNS_TTL_MAX,
@@ -324,6 +345,8 @@ enum {
 	OPT_DNS_GRACE,
 	OPT_NO_OFFLOAD,
 	OPT_COALESCE_USECS,
+	OPT_CONFIG,
+	OPT_METRICS_FILE,
 };
 
 static const struct option long_opts[] = {
@@ -380,6 +403,8 @@ static const struct option long_opts[] = {
 	{ "dns-grace", required_argument, NULL, OPT_DNS_GRACE },
 	{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
 	{ "coalesce-usecs", required_argument, NULL, OPT_COALESCE_USECS },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -726,6 +751,14 @@ static int parse_one(struct ks_connect_opts *o, int c, const char *arg, const ch
 		if (parse_u32(arg, 0, 86400, &o->dns_grace))
 			return ks_fail(e, -EINVAL, "--dns-grace: '%s' is not 0..86400 seconds", arg);
 		return 0;
+	case OPT_CONFIG: /* read before the rest (load_profile) */
+		return 0;
+	case OPT_METRICS_FILE:
+		if (arg[0] != '/')
+			return ks_fail(e, -EINVAL, "--metrics-file: '%s' is not an absolute path",
+				       esc(arg));
+		o->metrics_file = arg;
+		return 0;
 	case 'v':
 		o->verbosity++;
 		return 0;
@@ -737,9 +770,70 @@ static int parse_one(struct ks_connect_opts *o, int c, const char *arg, const ch
 	}
 }
 
+#define SHORT_OPTS ":u:g:i:U:c:k:p:e:blvqh"
+
+/* --config FILE or @NAME (the first word after the options): its words go first, then the
+ * command line's (which win), with @NAME replaced by the profile's server. The words live
+ * in o until opts_free. */
+static int load_profile(struct ks_connect_opts *o, int *argc, char ***argv, struct ks_error *e)
+{
+	const char *config = NULL;
+	char path[4096], **words;
+	int c, at = -1, n = 0, err;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(*argc, *argv, SHORT_OPTS, long_opts, NULL)) != -1)
+		if (c == OPT_CONFIG)
+			config = optarg;
+	if (optind < *argc && (*argv)[optind][0] == '@')
+		at = optind;
+	if (!config && at < 0)
+		return 0;
+	if (config && at >= 0)
+		return ks_fail(e, -EINVAL, "--config and @NAME exclude each other");
+	if (at >= 0 && (err = profile_path((*argv)[at] + 1, path, sizeof(path), e)))
+		return err;
+	err = profile_load(&o->profile, config ? config : path, long_opts, e);
+	if (err)
+		return err;
+	if (at >= 0 && !o->profile.server)
+		return ks_fail(e, -EINVAL, "%s: no 'server' line", esc(o->profile.path));
+	/* argv[0], the profile's words, the command line's options, its positionals (the
+	 * server, from the profile when @NAME or none is given), NULL */
+	words = calloc((size_t)(*argc + o->profile.n + 2), sizeof(*words));
+	if (!words)
+		return ks_fail(e, -ENOMEM, "profile: out of memory");
+	words[n++] = (*argv)[0];
+	for (int i = 0; i < o->profile.n; i++)
+		words[n++] = o->profile.words[i];
+	for (int i = 1; i < *argc; i++) {
+		words[n++] = i == at ? o->profile.server : (*argv)[i];
+	}
+	if (optind == *argc && o->profile.server)
+		words[n++] = o->profile.server;
+	o->profile_words = words;
+	o->n_from_profile = o->profile.n;
+	*argc = n;
+	*argv = words;
+	return 0;
+}
+
+/* An error about word i: from the profile, it names the file and line. */
+static int blame_profile(const struct ks_connect_opts *o, int i, int err, struct ks_error *e)
+{
+	char msg[sizeof(e->msg)];
+
+	if (i < 1 || i > o->n_from_profile)
+		return err;
+	snprintf(msg, sizeof(msg), "%s", e->msg);
+	return ks_fail(e, err, "%s:%d: %s", esc(o->profile.path), o->profile.lines[i - 1], msg);
+}
+
 int opts_parse_connect(struct ks_connect_opts *o, int argc, char **argv, struct ks_error *e)
 {
 	const char *secret = NULL, *mode = NULL;
+	char cred[PATH_MAX + 1];
 	int c, err;
 
 	memset(o, 0, sizeof(*o));
@@ -761,9 +855,12 @@ int opts_parse_connect(struct ks_connect_opts *o, int argc, char **argv, struct 
 	o->dns_grace = CONFIG_DNS_GRACE;
 	o->cert_warn_days = KS_CERT_WARN_DAYS;
 	o->sso_timeout_s = 300;
-	optind = 1;
+	err = load_profile(o, &argc, &argv, e);
+	if (err)
+		return err;
+	optind = 0; /* a new argv: getopt starts afresh */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":u:g:i:U:c:k:p:e:blvqh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, SHORT_OPTS, long_opts, NULL)) != -1) {
 		if (c == 'h') {
 			opts_connect_usage(stdout);
 			return -EAGAIN;
@@ -771,10 +868,10 @@ int opts_parse_connect(struct ks_connect_opts *o, int argc, char **argv, struct 
 		if (c == '?' || c == ':')
 			return ks_fail(e, -EINVAL, "connect: %s '%s' (see kslice connect --help)",
 				       c == ':' ? "missing value for" : "unknown option",
-				       argv[optind - 1]);
+				       esc(argv[optind - 1]));
 		err = parse_one(o, c, optarg, &secret, &mode, e);
 		if (err)
-			return err;
+			return blame_profile(o, optind - 1, err, e);
 	}
 	if (mode && strcasecmp(mode, "totp"))
 		return ks_fail(e, -EINVAL, "--token-mode: '%s' unsupported (only totp)", mode);
@@ -782,10 +879,17 @@ int opts_parse_connect(struct ks_connect_opts *o, int argc, char **argv, struct 
 		mode = "totp";
 	if (mode && !secret)
 		return ks_fail(e, -EINVAL, "--token-mode totp needs --token-secret");
+	if (secret && !strncmp(secret, "credential:", 11)) {
+		cred[0] = '@';
+		err = credential_path("--token-secret", secret, cred + 1, sizeof(cred) - 1, e);
+		if (err)
+			return err;
+		secret = cred;
+	}
 	if (secret) {
 		err = totp_parse_secret(&o->totp, secret, e);
 		/* The secret itself on the command line: gone from /proc/PID/cmdline now. */
-		if (secret[0] != '@' && strncmp(secret, "env:", 4))
+		if (secret != cred && secret[0] != '@' && strncmp(secret, "env:", 4))
 			secret_scrub_arg((char *)secret);
 		if (err)
 			return err;
@@ -841,6 +945,10 @@ void opts_free(struct ks_connect_opts *o)
 	opts_wipe_passwd(o);
 	opts_wipe_key_pass(o);
 	proxy_wipe(&o->proxy);
+	profile_free(&o->profile);
+	free(o->profile_words);
+	o->profile_words = NULL;
+	o->n_from_profile = 0;
 }
 
 void opts_wipe_passwd(struct ks_connect_opts *o)

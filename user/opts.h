@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "cstp_params.h"
 #include "dns.h"
+#include "profile.h"
 #include "proxy.h"
 #include "error.h"
 #include "tls.h"
@@ -76,6 +77,12 @@ struct ks_connect_opts {
 	/* data path */
 	bool no_offload;	/* plain packets on the TUN: no TSO, GRO or checksum offload */
 	unsigned int coalesce_us; /* batch completions under load this long; 0: never */
+	const char *metrics_file; /* --metrics-file: status --prometheus, rewritten (metrics.h) */
+	/* --config FILE or @NAME (profile.h): the words given to getopt, the first
+	 * n_from_profile of them (after argv[0]) the profile's */
+	struct ks_profile profile;
+	char **profile_words;
+	int n_from_profile;
 };
 
 void opts_wipe_key_pass(struct ks_connect_opts *o);

@@ -12,7 +12,7 @@
 
 /* Who asked: the user behind sudo, else the real uid. Root reading a file for a user must
  * not read one of root's own (sudo kslice connect --passwd-file /root/...). */
-static uid_t invoking_uid(void)
+uid_t secret_invoking_uid(void)
 {
 	const char *sudo = getenv("SUDO_UID");
 	char *end;
@@ -42,10 +42,10 @@ int secret_read_line(const char *what, const char *path, bool private, char *out
 		err = ks_fail(e, -errno, "%s: %s: %s", what, esc(path), strerror(errno));
 	} else if (private && !S_ISREG(st.st_mode)) {
 		err = ks_fail(e, -EINVAL, "%s: %s is not a regular file", what, esc(path));
-	} else if (private && st.st_uid != invoking_uid()) {
+	} else if (private && st.st_uid != secret_invoking_uid()) {
 		err = ks_fail(e, -EPERM, "%s: %s belongs to uid %u, not to the user running kslice "
 			      "(uid %u)", what, esc(path), (unsigned int)st.st_uid,
-			      (unsigned int)invoking_uid());
+			      (unsigned int)secret_invoking_uid());
 	} else if (private && (st.st_mode & 0077)) {
 		err = ks_fail(e, -EPERM, "%s: %s can be read or written by others than its owner "
 			      "(mode %04o): chmod go-rwx it", what, esc(path),

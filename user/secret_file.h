@@ -4,6 +4,7 @@
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include "error.h"
 
 /* what: the option, for messages. private: the file must be a regular file that no other
@@ -11,3 +12,5 @@
  * with e saying what and where; out is wiped on error. */
 int secret_read_line(const char *what, const char *path, bool private, char *out,
 		     size_t outlen, struct ks_error *e);
+/* Who asked: the user behind sudo (SUDO_UID), else the real uid. */
+uid_t secret_invoking_uid(void);

@@ -17,6 +17,7 @@
 #include "preload.h"
 #include "split.h"
 #include "pathwatch.h"
+#include "sd_notify.h"
 #include "tun_stats.h"
 #include "tun.h"
 #include "tunnel.h"
@@ -76,6 +77,8 @@ struct ks_session {
 	struct ks_replay replay; /* worker: the login's stdin answers, to log in again */
 	struct ks_pathwatch path; /* monitor */
 	struct ks_client_cert cert; /* monitor, with -c: the key is here alone */
+	struct ks_notify notify;    /* monitor: systemd's Type=notify (sd_notify.h) */
+	double metrics_at;	    /* monitor: --metrics-file last written (monotonic ms) */
 	bool login_only;	    /* monitor, --authenticate: sockets and signatures only */
 	double sso_listen_ms, sso_browse_ms; /* monitor: the last PS_LISTEN, PS_BROWSE */
 };

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "session.h"
 #include "split_report.h"
+#include "metrics.h"
 #include "status.h"
 
 /* route add include|exclude PREFIX, route del include|exclude|any PREFIX */
@@ -117,6 +118,9 @@ int session_on_request(void *ctx, const struct ks_ctl_req *req, uid_t uid, struc
 		return 0;
 	case CTL_STATUS_TEXT:
 		status_text(s, body);
+		return 0;
+	case CTL_STATUS_PROMETHEUS:
+		metrics_text(s, body);
 		return 0;
 	case CTL_ROUTE_LIST:
 		split_report_routes(&s->split, body);

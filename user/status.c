@@ -97,7 +97,7 @@ static void banner_text(const char *banner, struct ks_buf *out)
 }
 
 /* What the worker publishes (privsep.h). */
-static const char *state_name(const struct ks_session *s)
+const char *status_state(const struct ks_session *s)
 {
 	static const char *const names[] = { "connecting", "connected", "reconnecting" };
 	uint32_t st = s->ps.shared ? s->ps.shared->state : 0;
@@ -127,8 +127,7 @@ static const char *tls_cipher(const struct ks_session *s)
 	return shared_text(s->ps.shared->tls_cipher, sizeof(s->ps.shared->tls_cipher));
 }
 
-/* What carries data now: "dtls" or "tls"; NULL while there is no tunnel. */
-static const char *transport(const struct ks_session *s)
+const char *status_transport(const struct ks_session *s)
 {
 	const struct ks_shared *sh = s->ps.shared;
 
@@ -141,7 +140,7 @@ static bool dtls_link(const struct ks_session *s, char *version, size_t vlen, ch
 		      size_t clen)
 {
 	const struct ks_shared *sh = s->ps.shared;
-	const char *t = transport(s);
+	const char *t = status_transport(s);
 
 	if (!t || strcmp(t, "dtls"))
 		return false;
@@ -150,8 +149,7 @@ static bool dtls_link(const struct ks_session *s, char *version, size_t vlen, ch
 	return true;
 }
 
-/* Time without a tunnel, the current outage included. */
-static double down_ms(const struct ks_session *s)
+double status_down_ms(const struct ks_session *s)
 {
 	struct timespec ts;
 	double now;
@@ -167,7 +165,7 @@ static void reconnect_history(struct ks_json *j, const struct ks_session *s)
 	json_obj_open(j, "reconnect");
 	json_u64(j, "count", s->history.count);
 	json_bool(j, "down", s->worker_down);
-	json_u64(j, "down_ms", (uint64_t)down_ms(s));
+	json_u64(j, "down_ms", (uint64_t)status_down_ms(s));
 	json_str(j, "last_cause", s->history.last_cause[0] ? s->history.last_cause : NULL);
 	json_i64(j, "last_at", s->history.last_at);
 	json_obj_close(j);
@@ -277,7 +275,7 @@ void status_json(const struct ks_session *s, struct ks_buf *out)
 	json_init(&j, out);
 	json_obj_open(&j, NULL);
 	json_u64(&j, "version", 1);
-	json_str(&j, "state", state_name(s));
+	json_str(&j, "state", status_state(s));
 	json_str(&j, "interface", s->tun.name);
 	json_u64(&j, "ifindex", (uint64_t)s->tun.ifindex);
 	json_i64(&j, "pid", getpid());
@@ -285,7 +283,7 @@ void status_json(const struct ks_session *s, struct ks_buf *out)
 	json_i64(&j, "uptime_s", time(NULL) - s->connected_at);
 	json_u64(&j, "connect_ms", (uint64_t)s->connect_ms);
 	json_u64(&j, "reconnects", sh ? sh->reconnects : 0);
-	json_str(&j, "transport", transport(s));
+	json_str(&j, "transport", status_transport(s));
 	reconnect_history(&j, s);
 	json_obj_open(&j, "gateway");
 	json_str(&j, "host", s->o->host);
@@ -328,7 +326,7 @@ void status_text(const struct ks_session *s, struct ks_buf *out)
 		   (int)getpid(), (long)(time(NULL) - s->connected_at), s->connect_ms);
 	buf_printf(out, "gateway:   %s:%s (%s) user %s, %s %s\n", s->o->host, s->o->port,
 		   s->peer_ip, s->auth.user ? esc(s->auth.user) : "-",
-		   version ? version : state_name(s), version ? tls_cipher(s) : "");
+		   version ? version : status_state(s), version ? tls_cipher(s) : "");
 	buf_printf(out, "cert:      %s\n", s->auth.peer.pubkey_sha256);
 	if (s->o->proxy.set)
 		buf_printf(out, "proxy:     %s\n", s->o->proxy.shown);
@@ -340,13 +338,13 @@ void status_text(const struct ks_session *s, struct ks_buf *out)
 		buf_printf(out, "transport: dtls (%s %s), %llu packets out, %llu in\n", dver,
 			   dcipher, (unsigned long long)c->dtls_tx_packets,
 			   (unsigned long long)c->dtls_rx_packets);
-	else if (transport(s))
+	else if (status_transport(s))
 		buf_printf(out, "transport: tls%s\n",
 			   c->dtls_handshakes || c->dtls_failed_attempts ?
 				   " (DTLS down: trying again)" : "");
 	if (s->history.count || s->worker_down)
 		buf_printf(out, "reconnects: %u, down %.1f s in all%s; last cause: %s\n",
-			   s->history.count, down_ms(s) / 1000.0,
+			   s->history.count, status_down_ms(s) / 1000.0,
 			   s->worker_down ? " (down now)" : "",
 			   s->history.last_cause[0] ? esc(s->history.last_cause) : "-");
 	if (p->have4)

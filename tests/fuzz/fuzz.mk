@@ -24,12 +24,12 @@ FUZZ_LIBS    := -lssl -lcrypto -lz -llz4 $(shell pkg-config --libs libxml-2.0)
 # after user/ grew a helper: add its module to FUZZ_MODULES. fuzz-<name>-test lists the
 # stand-ins from tests/fuzz/ a target links before the archive (fake_tls: a gateway made
 # of fuzz input behind user/tls.h; stub_log: a ks_log that formats and drops).
-FUZZ_MODULES := buf csum gso gro http xml totp tls proxy key_proxy strap sso tls_bio dtls_bio dtls_record dtls_suites prefix cstp_params cstp_frame \
+FUZZ_MODULES := buf profile csum gso gro http xml totp tls proxy key_proxy strap sso tls_bio dtls_bio dtls_record dtls_suites prefix cstp_params cstp_frame \
 		deflate oc_lz4 lzs dns_name \
 		opts $(notdir $(basename $(wildcard user/esc.c user/secret.c user/secret_file.c \
 		user/cstp.c user/env.c)))
 FUZZ_ALL := http cookie auth login postauth cstp_params cstp_frame inflate codecs gso gro \
-	    pin totp server prefix domain sign proxy sso
+	    pin totp server prefix domain sign proxy sso profile
 FUZZ_ALL += $(if $(wildcard user/cstp.c),cstp_session) $(if $(wildcard user/ctl_proto.c),ctl)
 FUZZ_ALL += $(if $(wildcard user/dtls.c),dtls)
 ifneq ($(CONFIG_COMPRESSION),y)
@@ -59,6 +59,7 @@ fuzz-dtls-test         := stub_log dtls_peer
 fuzz-sign-test         := stub_log
 fuzz-proxy-test        := stub_log
 fuzz-sso-test          := stub_log
+fuzz-profile-test      := stub_log
 
 FUZZ_LIB      := $(FUZZ_OUT)/libks-fuzz.a
 
@@ -82,6 +83,7 @@ fuzz-prefix-max_len      := 256
 fuzz-domain-max_len      := 2048
 fuzz-ctl-max_len         := 1024
 fuzz-dtls-max_len        := 20000
+fuzz-profile-max_len     := 8192
 
 FUZZ_BINS := $(addprefix $(FUZZ_OUT)/fuzz_,$(FUZZ_TARGETS))
 

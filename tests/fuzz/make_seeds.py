@@ -327,6 +327,12 @@ def main():
     write("server", "url-group", b"https://vpn.example.com/Employees")
     write("server", "v6", b"https://[fd00::1]:10443/a/b?c")
     write("server", "ip", b"192.0.2.10")
+    write("profile", "work", b"# the work gateway\nserver vpn.example.com:8443/Employees\nuser = alice\n"
+          b"passwd-file credential:passwd\nservercert pin-sha256:PVCD54quzV9PFuP1XIPGGhzAT5rkW2rncQBw66M4jLo=\n"
+          b"include 10.0.0.0/8\ndomain corp.example\nno-dtls\ntimeout=30\n")
+    write("profile", "errors", b"server h\r\nuser\nfrobnicate 1\n--user x\n\tno-dtls yes\n")
+    write("profile", "secrets", b"server [fd00::1]\ntoken-secret base32:JBSWY3DPEHPK3PXP\n"
+          b"proxy http://u:p%40w@proxy:3128\nexternal-browser\nexternal-browser=firefox -P work\n")
     write("prefix", "v4", b"10.0.0.0/8")
     write("prefix", "v4-mask", b"10.78.0.0/255.255.255.0")
     write("prefix", "v6", b"fd78:78::/64")
