@@ -24,7 +24,7 @@ endif
 # --- build dependencies ---------------------------------------------------------
 # Goals that install what they need first (tools/deps.sh) or need nothing built.
 SELF_SERVING := check check-san demo bench bench-faults bench-prefixes bench-dns deps deps-ok \
-		clean distclean help uninstall deb
+		clean distclean help uninstall deb check-deb
 ifneq ($(filter-out $(SELF_SERVING),$(or $(MAKECMDGOALS),all)),)
 BUILD_MISSING := $(shell tools/deps.sh --build-missing)
 ifneq ($(BUILD_MISSING),)
@@ -225,18 +225,23 @@ uninstall:
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 # The Debian package (debian/), built apart in build-deb/; the .deb lands in build/.
-# debian/rules uses build-deb/ and build-deb/.config; this make's MAKEFLAGS (BUILD=...
-# on its command line) must not reach it. The -dbgsym package comes along in build/.
+# debian/rules builds in build-deb/ with build-deb/.config, and --post-clean removes them
+# and debian/'s leftovers afterwards; this make's MAKEFLAGS (a BUILD=... on its command
+# line) must not reach it. The -dbgsym package comes along in build/.
 deb:
 	$(Q)tools/deps.sh --if-missing
 	$(Q)v=$$(dpkg-parsechangelog -S Version); [ "$$v" = "$(VERSION)" ] || { \
 		echo "kslice: debian/changelog is at $$v, KSLICE_VERSION at $(VERSION): add an entry (dch -v $(VERSION))" >&2; \
 		exit 1; }
-	$(Q)env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b -Jauto
+	$(Q)env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b -Jauto --post-clean
 	$(Q)mkdir -p build && for f in ../kslice_$(VERSION)_*.deb ../kslice-dbgsym_$(VERSION)_*.deb \
 		../kslice_$(VERSION)_*.buildinfo ../kslice_$(VERSION)_*.changes; do \
 		if [ -e "$$f" ]; then mv "$$f" build/ || exit 1; fi; done
 	$(Q)lintian --fail-on error build/kslice_$(VERSION)_*.changes
+
+# The package built, installed, and the installed kslice run against ocserv (root).
+check-deb:
+	$(Q)tools/check-deb.sh
 
 help:
 	@echo 'make            build build/kslice'
@@ -250,10 +255,11 @@ help:
 	@echo 'make install    PREFIX=/usr/local DESTDIR=: binary, man page, completions, unit, docs'
 	@echo 'make uninstall  removes what install put (not /etc/kslice)'
 	@echo 'make deb        the Debian package (debian/), into build/'
+	@echo 'make check-deb  ... installed, and the installed kslice tested (root)'
 	@echo 'make defconfig | menuconfig | olddefconfig | savedefconfig'
 	@echo 'make SAN=1      ASan + UBSan build;  V=1 full commands'
 
-.PHONY: all man install uninstall deb defconfig menuconfig olddefconfig savedefconfig tests check check-san unit integration demo \
+.PHONY: all man install uninstall deb check-deb defconfig menuconfig olddefconfig savedefconfig tests check check-san unit integration demo \
 	bench bench-faults deps deps-ok format-check clean distclean help
 
 -include $(wildcard $(BUILD)/user/*.d $(BUILD)/tests/*/*.d)

@@ -195,10 +195,11 @@ void opts_connect_usage(FILE *f)
 	      "                              checksum offload (for comparison; slower)\n"
 	      "      --coalesce-usecs N      under load, gather completions up to N microseconds\n"
 	      "                              before a pass (0 = never wait; default %d)\n"
-	      "      --metrics-file PATH     write status --prometheus to PATH every 5 s\n"
+	      "      --metrics-file PATH     write the Prometheus metrics to PATH every 5 s\n"
 	      "                              (node_exporter's textfile collector)\n"
 	      "  -v, --verbose               more log lines (repeat for debug)\n"
-	      "  -q, --quiet                 errors only\n",
+	      "  -q, --quiet                 errors only\n"
+	      "  -h, --help                  this text\n",
 	      CONFIG_SPLIT_MARK, CONFIG_SPLIT_TABLE, CONFIG_SPLIT_RULE_PREF, CONFIG_DNS_TTL_MAX,
 	      CONFIG_DNS_GRACE, CONFIG_COALESCE_USECS);
 }
@@ -410,6 +411,11 @@ static const struct option long_opts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
+
+const struct option *opts_connect_options(void)
+{
+	return long_opts;
+}
 
 int opts_parse_prefix(const char *opt, const char *arg, struct ks_prefix *out,
 		      struct ks_error *e)

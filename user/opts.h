@@ -107,3 +107,6 @@ void opts_free(struct ks_connect_opts *o);
 /* The --passwd-file password, wiped (the monitor, once the worker has its copy). */
 void opts_wipe_passwd(struct ks_connect_opts *o);
 void opts_connect_usage(FILE *f);
+/* getopt_long's table of `connect` (the profile reader checks names against it). */
+struct option;
+const struct option *opts_connect_options(void);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Profiles (--config, @NAME): the line format, what is refused and where, and how the
  * profile's words and the command line's combine (the command line wins). */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -160,4 +161,37 @@ void test_profile(void)
 		ASSERT_ERR(profile_path("a/b", p, sizeof(p), &e), "slash");
 		ASSERT_ERR(profile_path("", p, sizeof(p), &e), "empty");
 	}
+}
+
+/* connect --help and getopt's table name the same options: a new option cannot go
+ * undocumented (test_docs.sh then holds --help and kslice.1 together). */
+void test_connect_help_matches_table(void)
+{
+	const struct option *t = opts_connect_options();
+	char *text = NULL, *p;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	opts_connect_usage(f);
+	fclose(f);
+	for (; t->name; t++) {
+		char want[64];
+
+		if (!strcmp(t->name, "no-full-tunnel")) /* the alias, in --split-only's page entry */
+			continue;
+		snprintf(want, sizeof(want), "--%s", t->name);
+		p = strstr(text, want);
+		KS_CHECK(p && !(isalnum((unsigned char)p[strlen(want)]) || p[strlen(want)] == '-'),
+			 "%s is not in connect --help", want);
+	}
+	for (p = text; (p = strstr(p, "--")); p += 2) {
+		char name[64] = "";
+		bool found = false;
+
+		sscanf(p + 2, "%63[a-z0-9-]", name);
+		for (t = opts_connect_options(); t->name && !found; t++)
+			found = !strcmp(t->name, name);
+		KS_CHECK(found || !name[0], "--help names --%s, which connect does not take", name);
+	}
+	free(text);
 }
