@@ -26,7 +26,7 @@ endif
 SELF_SERVING := check check-san demo bench bench-faults bench-prefixes bench-dns deps deps-ok \
 		clean distclean help uninstall deb check-deb
 ifneq ($(filter-out $(SELF_SERVING),$(or $(MAKECMDGOALS),all)),)
-BUILD_MISSING := $(shell tools/deps.sh --build-missing)
+BUILD_MISSING := $(strip $(shell tools/deps.sh --build-missing))
 ifneq ($(BUILD_MISSING),)
 $(error missing build dependencies (Debian packages): $(BUILD_MISSING). Install them with `sudo apt-get install $(BUILD_MISSING)`, or everything the tests need too with `sudo tools/deps.sh`)
 endif
@@ -199,19 +199,17 @@ $(BUILD)/kslice.1: docs/kslice.1.md tools/md2man.py
 	$(Q)mkdir -p $(@D)
 	$(Q)$(PYTHON) tools/md2man.py --version $(VERSION) $< > $@
 
-$(BUILD)/kslice@.service: systemd/kslice@.service.in Makefile
-	$(call msg,GEN,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' $< > $@
-
 man: $(BUILD)/kslice.1
 
-install: $(BIN) $(BUILD)/kslice.1 $(BUILD)/kslice@.service
+install: $(BIN) $(BUILD)/kslice.1
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/kslice
 	install -D -m 0644 $(BUILD)/kslice.1 $(DESTDIR)$(MANDIR)/man1/kslice.1
 	install -D -m 0644 completion/kslice.bash $(DESTDIR)$(BASHCOMPDIR)/kslice
 	install -D -m 0644 completion/_kslice $(DESTDIR)$(ZSHCOMPDIR)/_kslice
-	install -D -m 0644 $(BUILD)/kslice@.service $(DESTDIR)$(UNITDIR)/kslice@.service
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' systemd/kslice@.service.in \
+		> $(DESTDIR)$(UNITDIR)/kslice@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/kslice@.service
 	install -D -m 0644 systemd/kslice.sysusers $(DESTDIR)$(SYSUSERSDIR)/kslice.conf
 	install -d -m 0755 $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(CONFDIR)
 	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
