@@ -37,7 +37,7 @@ CONFIG_TARGETS := defconfig menuconfig olddefconfig savedefconfig
 ifeq ($(filter $(CONFIG_TARGETS) $(SELF_SERVING),$(MAKECMDGOALS)),)
 ifeq ($(wildcard $(KCONFIG_CONFIG)),)
 $(info kslice: no $(KCONFIG_CONFIG) yet, creating it from configs/defconfig)
-$(shell $(PYTHON) -m defconfig --kconfig Kconfig configs/defconfig >/dev/null)
+$(shell KCONFIG_CONFIG=$(KCONFIG_CONFIG) $(PYTHON) -m defconfig --kconfig Kconfig configs/defconfig >/dev/null)
 endif
 endif
 
@@ -56,7 +56,10 @@ $(BUILD)/auto.conf $(GEN_H): $(KCONFIG_CONFIG) Kconfig
 	$(Q)mkdir -p $(dir $(GEN_H))
 	$(Q)$(PYTHON) -m genconfig Kconfig --header-path $(GEN_H) --config-out $(BUILD)/auto.conf
 
+# (not for goals that build nothing themselves: they would make it in build/ for nothing)
+ifneq ($(filter-out $(SELF_SERVING),$(or $(MAKECMDGOALS),all)),)
 -include $(BUILD)/auto.conf
+endif
 
 # --- flags --------------------------------------------------------------------
 ARCH_INC  := /usr/include/$(shell $(CC) -print-multiarch)
@@ -227,7 +230,9 @@ uninstall:
 # and debian/'s leftovers afterwards; this make's MAKEFLAGS (a BUILD=... on its command
 # line) must not reach it. The -dbgsym package comes along in build/.
 deb:
-	$(Q)tools/deps.sh --if-missing
+	$(Q)command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null && \
+		command -v lintian >/dev/null || { echo "kslice: make deb needs: sudo apt-get \
+		install dpkg-dev debhelper fakeroot lintian (and the build packages: tools/deps.sh)" >&2; exit 1; }
 	$(Q)v=$$(dpkg-parsechangelog -S Version); [ "$$v" = "$(VERSION)" ] || { \
 		echo "kslice: debian/changelog is at $$v, KSLICE_VERSION at $(VERSION): add an entry (dch -v $(VERSION))" >&2; \
 		exit 1; }
