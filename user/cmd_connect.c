@@ -21,6 +21,7 @@
 
 #include "commands.h"
 #include "ctl.h"
+#include "env.h"
 #include "esc.h"
 #include "exitcodes.h"
 #include "generated/config.h"
@@ -595,7 +596,9 @@ static void write_metrics(struct ks_session *s, bool last)
 	struct ks_buf text = { 0 };
 	int err;
 
-	if (!s->o->metrics_file ||
+	/* The last one only over a file of ours: a second instance that failed to start
+	 * must not mark the running one down. */
+	if (!s->o->metrics_file || (last && !s->metrics_at) ||
 	    (!last && now_ms() - s->metrics_at < KS_METRICS_PERIOD_S * 1000.0 - 100))
 		return;
 	s->metrics_at = now_ms();
@@ -604,9 +607,10 @@ static void write_metrics(struct ks_session *s, bool last)
 	else
 		metrics_text(s, &text);
 	err = text.len ? metrics_write_file(s->o->metrics_file, &text) : -ENOMEM;
-	if (err)
+	if (err && !s->metrics_failed) /* once, not every 5 s (a read-only directory) */
 		ks_warn("main", "event=metrics_file_failed path=\"%s\" reason=\"%s\"",
 			esc(s->o->metrics_file), strerror(-err));
+	s->metrics_failed = err != 0;
 	buf_free(&text);
 }
 
@@ -701,6 +705,13 @@ int cmd_connect(int argc, char **argv)
 		err = privsep_user(&s.ps, o.setuid_user ? o.setuid_user : CONFIG_PRIVSEP_USER, &e);
 	if (err) {
 		fprintf(stderr, "kslice: %s\n", e.msg);
+		opts_free(&o);
+		return KS_EXIT_USAGE;
+	}
+	if (o.background && env_override("NOTIFY_SOCKET")) {
+		/* READY=1 would come from a PID systemd does not watch (NotifyAccess=main). */
+		fprintf(stderr, "kslice: --background under a Type=notify unit: leave it out, "
+			"systemd runs kslice in the background\n");
 		opts_free(&o);
 		return KS_EXIT_USAGE;
 	}

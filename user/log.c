@@ -91,7 +91,11 @@ void ks_log(enum ks_log_level level, const char *sub, const char *fmt, ...)
 		syslog(prio[level], "level=%s sub=%s %s", level_names[level], sub, msg);
 		return;
 	}
+	/* One write a line: the worker shares the stream, and a prefix apart could land
+	 * before its line. */
 	if (journal_prefix)
-		fprintf(stderr, "<%d>", prio[level]);
-	fprintf(stderr, "level=%s sub=%s %s\n", level_names[level], sub, msg);
+		fprintf(stderr, "<%d>level=%s sub=%s %s\n", prio[level], level_names[level], sub,
+			msg);
+	else
+		fprintf(stderr, "level=%s sub=%s %s\n", level_names[level], sub, msg);
 }

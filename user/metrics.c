@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "esc.h"
 #include "kslice/stats.h"
 #include "metrics.h"
 #include "origin.h"
@@ -17,16 +18,27 @@
 
 
 
-/* A label value: backslash, double quote and newline escaped, as the format asks. */
+/* A label value: backslash, double quote and newline escaped, as the format asks; other
+ * control bytes and what is not UTF-8 become '?' (a scraper drops a whole file for one). */
 static void label(struct ks_buf *out, const char *v)
 {
-	for (; v && *v; v++) {
+	size_t left = v ? strlen(v) : 0;
+
+	while (left) {
+		uint32_t cp;
+		size_t n = utf8_decode((const uint8_t *)v, left, &cp);
+
 		if (*v == '\\' || *v == '"')
 			buf_printf(out, "\\%c", *v);
 		else if (*v == '\n')
 			buf_printf(out, "\\n");
+		else if (!n || (unsigned char)*v < ' ' || *v == 0x7f)
+			buf_putc(out, '?');
 		else
-			buf_putc(out, *v);
+			buf_append(out, v, n);
+		n = n ? n : 1;
+		v += n;
+		left -= n;
 	}
 }
 
@@ -63,6 +75,7 @@ void metrics_down(const char *ifname, struct ks_buf *out)
 struct hits_ctx {
 	struct ks_buf *out;
 	const char *ifname, *set;
+	unsigned int n; /* prefixes seen in this set */
 };
 
 static void prefix_hits(void *arg, const struct ks_prefix *p, const struct ks_prefix_info *pi)
@@ -70,6 +83,9 @@ static void prefix_hits(void *arg, const struct ks_prefix *p, const struct ks_pr
 	struct hits_ctx *c = arg;
 	char a[64], o[48];
 
+	/* A gateway may push thousands: a series each would swamp the scraper. */
+	if (c->n++ >= KS_METRICS_MAX_PREFIXES)
+		return;
 	buf_printf(c->out, "kslice_split_prefix_hits_total{interface=\"");
 	label(c->out, c->ifname);
 	buf_printf(c->out, "\",set=\"%s\",prefix=\"%s\",origin=\"", c->set,
@@ -92,6 +108,7 @@ static void split_and_dns(const struct ks_session *s, struct ks_buf *out)
 	struct ks_split_stats st;
 	struct ks_dns_stats dst;
 	uint64_t learned = 0;
+	unsigned int n_include;
 
 	if (!s->split.started)
 		return;
@@ -107,8 +124,15 @@ static void split_and_dns(const struct ks_session *s, struct ks_buf *out)
 	       "Connections and packets matched by each split prefix.");
 	c.set = "include";
 	split_prefix_walk(&s->split, false, prefix_hits, &c);
+	n_include = c.n;
 	c.set = "exclude";
+	c.n = 0;
 	split_prefix_walk(&s->split, true, prefix_hits, &c);
+	family(out, "kslice_split_prefixes", "gauge",
+	       "Prefixes in each split set (hits are shown for the first "
+	       KS_STR(KS_METRICS_MAX_PREFIXES) " of each).");
+	sample(out, "kslice_split_prefixes", s->tun.name, "set", "include", n_include);
+	sample(out, "kslice_split_prefixes", s->tun.name, "set", "exclude", c.n);
 	if (!s->split.dns.on)
 		return;
 	if (!dns_stats(&s->split.dns, &dst)) {
@@ -205,8 +229,9 @@ void metrics_text(const struct ks_session *s, struct ks_buf *out)
 
 int metrics_write_file(const char *path, const struct ks_buf *text)
 {
-	char tmp[4096];
+	char tmp[4096], dirname[4096];
 	const char *slash = strrchr(path, '/');
+	struct stat dir;
 	int fd, err = 0;
 
 	/* node_exporter reads *.prom files only: the temporary name is not one. */
@@ -216,8 +241,14 @@ int metrics_write_file(const char *path, const struct ks_buf *text)
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (fchmod(fd, 0644) || write(fd, text->data, text->len) != (ssize_t)text->len ||
-	    fsync(fd))
+	/* The corporate prefixes are in it: readable by the directory's group (the
+	 * collector's, e.g. prometheus), not by all. */
+	snprintf(dirname, sizeof(dirname), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	if (stat(dirname, &dir))
+		err = -errno;
+	errno = 0;
+	if (!err && (fchown(fd, (uid_t)-1, dir.st_gid) || fchmod(fd, 0640) ||
+		     write(fd, text->data, text->len) != (ssize_t)text->len))
 		err = errno ? -errno : -EIO;
 	close(fd);
 	if (!err && rename(tmp, path))

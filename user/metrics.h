@@ -8,6 +8,9 @@
 struct ks_session;
 
 #define KS_METRICS_PERIOD_S 5
+#define KS_METRICS_MAX_PREFIXES 256 /* per split set, with their hits */
+#define KS_STR_(x) #x
+#define KS_STR(x) KS_STR_(x)
 
 void metrics_text(const struct ks_session *s, struct ks_buf *out);
 /* No daemon on ifname: kslice_up 0, so that a scrape still says so. */

@@ -800,7 +800,10 @@ static int load_profile(struct ks_connect_opts *o, int *argc, char ***argv, stru
 		return ks_fail(e, -EINVAL, "--config and @NAME exclude each other");
 	if (at >= 0 && (err = profile_path((*argv)[at] + 1, path, sizeof(path), e)))
 		return err;
-	err = profile_load(&o->profile, config ? config : path, long_opts, e);
+	/* --config under sudo: the caller's own files, or files anyone may read; never one
+	 * of root's they could not read themselves (its lines would show in errors). */
+	err = profile_load(&o->profile, config ? config : path, long_opts,
+			   config && secret_invoking_uid() != 0, e);
 	if (err)
 		return err;
 	if (at >= 0 && !o->profile.server)
@@ -822,6 +825,37 @@ static int load_profile(struct ks_connect_opts *o, int *argc, char ***argv, stru
 	o->n_from_profile = o->profile.n;
 	*argc = n;
 	*argv = words;
+	return 0;
+}
+
+/* getopt refused a word. A short option is named by optopt: inside a cluster optind has
+ * not moved on, and argv[optind - 1] is the word before it (maybe a profile's secret). */
+static int bad_word(char **argv, int optind_now, int c, struct ks_error *e)
+{
+	char shown[8];
+	const char *word = argv[optind_now - 1];
+
+	if (optopt > 0 && optopt < 256 && isprint(optopt)) {
+		snprintf(shown, sizeof(shown), "-%c", optopt);
+		word = shown;
+	}
+	return ks_fail(e, -EINVAL, "connect: %s '%s' (see kslice connect --help)",
+		       c == ':' ? "missing value for" : "unknown option", escn(word, 64));
+}
+
+/* --metrics-file makes root replace a file: only a *.prom one (what node_exporter reads),
+ * and under sudo only where a profile of root's says. */
+static int check_metrics_file(const struct ks_connect_opts *o, struct ks_error *e)
+{
+	const char *base = strrchr(o->metrics_file, '/') + 1;
+	size_t n = strlen(base);
+
+	if (n <= 5 || strcmp(base + n - 5, ".prom") || base[0] == '.')
+		return ks_fail(e, -EINVAL, "--metrics-file: '%s' is not a NAME.prom file (what "
+			       "node_exporter's textfile collector reads)", escn(o->metrics_file, 80));
+	if (secret_invoking_uid() != 0 && !o->metrics_from_root)
+		return ks_fail(e, -EPERM, "--metrics-file: under sudo, only a profile of root's "
+			       "may name it (it makes root write a file)");
 	return 0;
 }
 
@@ -872,9 +906,10 @@ int opts_parse_connect(struct ks_connect_opts *o, int argc, char **argv, struct 
 			return -EAGAIN;
 		}
 		if (c == '?' || c == ':')
-			return ks_fail(e, -EINVAL, "connect: %s '%s' (see kslice connect --help)",
-				       c == ':' ? "missing value for" : "unknown option",
-				       esc(argv[optind - 1]));
+			return bad_word(argv, optind, c, e);
+		if (c == OPT_METRICS_FILE) /* may root write where it says? (check_metrics_file) */
+			o->metrics_from_root = optind - 1 <= o->n_from_profile &&
+					       o->profile.owner == 0;
 		err = parse_one(o, c, optarg, &secret, &mode, e);
 		if (err)
 			return blame_profile(o, optind - 1, err, e);
@@ -904,6 +939,8 @@ int opts_parse_connect(struct ks_connect_opts *o, int argc, char **argv, struct 
 	if (o->external_browser && o->sso_token_on_stdin)
 		return ks_fail(e, -EINVAL, "--external-browser and --sso-token-on-stdin exclude each "
 			       "other");
+	if (o->metrics_file && (err = check_metrics_file(o, e)))
+		return err;
 	if (o->authenticate && o->background)
 		return ks_fail(e, -EINVAL, "--authenticate prints and ends: no --background");
 	if (o->authenticate && o->cookie_on_stdin)

@@ -78,6 +78,7 @@ struct ks_connect_opts {
 	bool no_offload;	/* plain packets on the TUN: no TSO, GRO or checksum offload */
 	unsigned int coalesce_us; /* batch completions under load this long; 0: never */
 	const char *metrics_file; /* --metrics-file: status --prometheus, rewritten (metrics.h) */
+	bool metrics_from_root;	  /* ... named by a profile of root's */
 	/* --config FILE or @NAME (profile.h): the words given to getopt, the first
 	 * n_from_profile of them (after argv[0]) the profile's */
 	struct ks_profile profile;

@@ -83,14 +83,15 @@ static int parse_line(struct ks_profile *p, char *s, int line, const struct opti
 	if (*s == '=')
 		s += 1 + strspn(s + 1, " \t");
 	if (end == name || *name == '-' || (*end && *end != ' ' && *end != '\t' && *end != '='))
-		return ks_fail(e, -EINVAL, "%s:%d: '%.40s' is not an option name (a long option "
+		return ks_fail(e, -EINVAL, "%s:%d: '%s' is not an option name (a long option "
 			       "without its dashes, e.g. 'user alice')", esc(p->path), line,
-			       esc(name));
+			       escn(name, 40));
 	*end = 0;
 	value = *s ? s : NULL;
 	if (!strcmp(name, "server")) {
-		if (!value)
-			return ks_fail(e, -EINVAL, "%s:%d: 'server' needs a value", esc(p->path), line);
+		if (!value || value[0] == '-') /* it becomes a word getopt reads */
+			return ks_fail(e, -EINVAL, "%s:%d: 'server' needs a value (a host, not an "
+				       "option)", esc(p->path), line);
 		free(p->server);
 		p->server = strdup(value);
 		return p->server ? 0 : -ENOMEM;
@@ -109,11 +110,13 @@ static int parse_line(struct ks_profile *p, char *s, int line, const struct opti
 	if (p->n >= KS_PROFILE_MAX_OPTIONS)
 		return ks_fail(e, -E2BIG, "%s:%d: more than %d options", esc(p->path), line,
 			       KS_PROFILE_MAX_OPTIONS);
-	return add_word(p, name, value, line) ? ks_fail(e, -ENOMEM, "profile: out of memory") : 0;
+	return add_word(p, name, value, line) ? ks_fail(e, -ENOMEM, "%s:%d: out of memory",
+							 esc(p->path), line) : 0;
 }
 
 /* The whole file, if it is a regular one that only its owner (root or the caller) writes. */
-static int read_file(const char *path, char **out, struct stat *st, struct ks_error *e)
+static int read_file(const char *path, bool callers_own, char **out, struct stat *st,
+		     struct ks_error *e)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), err = 0;
 	size_t len = 0;
@@ -129,6 +132,9 @@ static int read_file(const char *path, char **out, struct stat *st, struct ks_er
 	else if (st->st_uid != 0 && st->st_uid != secret_invoking_uid())
 		err = ks_fail(e, -EPERM, "profile %s: belongs to uid %u, neither root nor you",
 			      esc(path), (unsigned int)st->st_uid);
+	else if (callers_own && st->st_uid != secret_invoking_uid() && !(st->st_mode & 004))
+		err = ks_fail(e, -EPERM, "profile %s: neither yours nor readable by all (under "
+			      "sudo, --config reads what you could read yourself)", esc(path));
 	else if (st->st_mode & 022) /* root would take options from whoever may write it */
 		err = ks_fail(e, -EPERM, "profile %s: others than its owner may change it (mode "
 			      "%04o): chmod go-w it", esc(path), (unsigned int)(st->st_mode & 07777));
@@ -136,7 +142,7 @@ static int read_file(const char *path, char **out, struct stat *st, struct ks_er
 		err = ks_fail(e, -EFBIG, "profile %s: larger than %d bytes", esc(path),
 			      KS_PROFILE_MAX_BYTES);
 	else if (!(buf = malloc(KS_PROFILE_MAX_BYTES + 1)))
-		err = -ENOMEM;
+		err = ks_fail(e, -ENOMEM, "profile %s: out of memory", esc(path));
 	while (!err && len < KS_PROFILE_MAX_BYTES + 1 &&
 	       (got = read(fd, buf + len, KS_PROFILE_MAX_BYTES + 1 - len)) != 0) {
 		if (got < 0 && errno == EINTR)
@@ -163,7 +169,7 @@ static int read_file(const char *path, char **out, struct stat *st, struct ks_er
 }
 
 int profile_load(struct ks_profile *p, const char *path, const struct option *opts,
-		 struct ks_error *e)
+		 bool callers_own, struct ks_error *e)
 {
 	struct stat st;
 	bool secret = false;
@@ -174,9 +180,10 @@ int profile_load(struct ks_profile *p, const char *path, const struct option *op
 	memset(p, 0, sizeof(*p));
 	if ((size_t)snprintf(p->path, sizeof(p->path), "%s", path) >= sizeof(p->path))
 		return ks_fail(e, -ENAMETOOLONG, "profile: path too long");
-	err = read_file(path, &buf, &st, e);
+	err = read_file(path, callers_own, &buf, &st, e);
 	if (err)
 		return err;
+	p->owner = st.st_uid;
 	left = (size_t)st.st_size;
 	for (line = buf; !err && left;) {
 		char *nl = memchr(line, '\n', left);

@@ -40,6 +40,10 @@ void notify_open(struct ks_notify *n)
 	}
 	if (n->fd < 0)
 		n->watchdog_ms = 0;
+	if (n->watchdog_ms && n->watchdog_ms < 2000) /* fed from a loop that ticks each second */
+		ks_warn("main", "event=watchdog_short usec=%llu reason=\"WatchdogSec under 2 s: "
+			"the monitor feeds it once a second at most\"",
+			(unsigned long long)n->watchdog_ms * 1000);
 	unsetenv("NOTIFY_SOCKET");
 	unsetenv("WATCHDOG_USEC");
 	unsetenv("WATCHDOG_PID");

@@ -79,6 +79,7 @@ struct ks_session {
 	struct ks_client_cert cert; /* monitor, with -c: the key is here alone */
 	struct ks_notify notify;    /* monitor: systemd's Type=notify (sd_notify.h) */
 	double metrics_at;	    /* monitor: --metrics-file last written (monotonic ms) */
+	bool metrics_failed;	    /* monitor: ... and that failed (said once) */
 	bool login_only;	    /* monitor, --authenticate: sockets and signatures only */
 	double sso_listen_ms, sso_browse_ms; /* monitor: the last PS_LISTEN, PS_BROWSE */
 };

@@ -14,6 +14,7 @@ CREDS=$KS_WORK/creds
 NOTES=$KS_WORK/notify.log
 PROM=$KS_WORK/metrics/kslice.prom
 mkdir -p "$ETC" "$CREDS" "$KS_WORK/metrics"
+chgrp nogroup "$KS_WORK/metrics" # the collector's group, as Debian's textfile directory has
 export KSLICE_CONFIG_DIR=$ETC
 
 # --- the profile: readable by all (no secret in it), the password a credential ---
@@ -101,6 +102,8 @@ ks_expect "nothing from the worker (it has no NOTIFY_SOCKET)" \
 # --- metrics: the file and status --prometheus, checked by promtool ---
 if command -v promtool >/dev/null; then
 	ks_expect "--metrics-file written within 5 s" ks_wait_for 7 test -s "$PROM"
+	ks_expect_eq "... readable by the directory's group alone (it names corporate prefixes)" \
+		"640 nogroup" "$(stat -c '%a %G' "$PROM")"
 	ks_expect "... promtool check metrics accepts it" bash -c "promtool check metrics <'$PROM' >'$KS_WORK/promtool.out' 2>&1"
 	ks_cli "$KS_BIN" status --prometheus -i $IF >"$KS_WORK/status.prom"
 	ks_expect_eq "status --prometheus: exit 0" 0 "$?"

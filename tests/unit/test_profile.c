@@ -105,16 +105,16 @@ void test_profile(void)
 		struct ks_profile p;
 
 		write_profile(path, sizeof(path), nul, sizeof(nul) - 1, 0600);
-		ASSERT_ERR(profile_load(&p, path, (const struct option[]){ { 0 } }, &e), "NUL");
+		ASSERT_ERR(profile_load(&p, path, (const struct option[]){ { 0 } }, false, &e), "NUL");
 		KS_CHECK(strstr(e.msg, ":2: NUL byte") != NULL, "NUL: got '%s'", e.msg);
 		unlink(path);
 		memset(big, '#', KS_PROFILE_MAX_BYTES + 1);
 		write_profile(path, sizeof(path), big, KS_PROFILE_MAX_LINE + 1, 0600);
-		ASSERT_ERR(profile_load(&p, path, (const struct option[]){ { 0 } }, &e), "long line");
+		ASSERT_ERR(profile_load(&p, path, (const struct option[]){ { 0 } }, false, &e), "long line");
 		KS_CHECK(strstr(e.msg, ":1: longer than") != NULL, "long line: got '%s'", e.msg);
 		unlink(path);
 		write_profile(path, sizeof(path), big, KS_PROFILE_MAX_BYTES + 1, 0600);
-		ASSERT_EQ(profile_load(&p, path, (const struct option[]){ { 0 } }, &e), -EFBIG,
+		ASSERT_EQ(profile_load(&p, path, (const struct option[]){ { 0 } }, false, &e), -EFBIG,
 			  "over 64 KiB");
 		unlink(path);
 		free(big);
@@ -133,7 +133,7 @@ void test_profile(void)
 			struct ks_profile p;
 
 			write_profile(path, sizeof(path), text, sizeof(text) - 1, 0644);
-			ASSERT_OK(profile_load(&p, path, t, &e), "where a secret is kept is no secret");
+			ASSERT_OK(profile_load(&p, path, t, false, &e), "where a secret is kept is no secret");
 			ASSERT_EQ(p.n, 3, "three words");
 			ASSERT_STREQ(p.words[2], "--token-secret=credential:totp", "word");
 			profile_free(&p);
@@ -151,6 +151,51 @@ void test_profile(void)
 				     sizeof(path)), "a proxy without a password, world-readable");
 		opts_free(&o);
 		unlink(path);
+	}
+	if (test__start_subtest("an unknown short option never shows a profile's word")) {
+		char *argv[] = { "-Zv" };
+
+		ASSERT_ERR(parse_with(&o, "server h\ntoken-secret base32:GEZDGNBVGY3TQOJQ\n", 0600,
+				      argv, 1, &e, path, sizeof(path)), "-Z");
+		KS_CHECK(strstr(e.msg, "unknown option '-Z'") && !strstr(e.msg, "GEZD"),
+			 "got '%s'", e.msg);
+		opts_free(&o);
+		unlink(path);
+	}
+	if (test__start_subtest("--metrics-file: a .prom file; under sudo, a root profile's only")) {
+		char *prom[] = { "--metrics-file", "/var/lib/node/kslice.prom" };
+		char *passwd[] = { "--metrics-file", "/etc/passwd" };
+
+		ASSERT_ERR(parse_with(&o, "server h\n", 0600, passwd, 2, &e, path, sizeof(path)),
+			   "not .prom");
+		KS_CHECK(strstr(e.msg, "not a NAME.prom file") != NULL, "got '%s'", e.msg);
+		opts_free(&o);
+		unlink(path);
+		ASSERT_OK(parse_with(&o, "server h\n", 0600, prom, 2, &e, path, sizeof(path)), e.msg);
+		opts_free(&o);
+		unlink(path);
+		if (getuid() != 0) {
+			test__skip("needs root (SUDO_UID is only read by root)");
+		} else {
+			setenv("SUDO_UID", "65534", 1);
+			ASSERT_EQ(parse_with(&o, "server h\n", 0644, prom, 2, &e, path, sizeof(path)),
+				  -EPERM, "under sudo, from the command line");
+			opts_free(&o);
+			unlink(path);
+			/* root's profile (this test runs as root): taken */
+			ASSERT_OK(parse_with(&o, "server h\nmetrics-file /v/k.prom\n", 0644, none, 0,
+					     &e, path, sizeof(path)), e.msg);
+			opts_free(&o);
+			unlink(path);
+			/* --config of root's that the caller could not read: refused, unquoted */
+			ASSERT_EQ(parse_with(&o, "hunter2\n", 0600, none, 0, &e, path, sizeof(path)),
+				  -EPERM, "root's private file under sudo");
+			KS_CHECK(strstr(e.msg, "neither yours nor readable") && !strstr(e.msg, "hunter2"),
+				 "got '%s'", e.msg);
+			opts_free(&o);
+			unlink(path);
+			unsetenv("SUDO_UID");
+		}
 	}
 	if (test__start_subtest("@NAME is a name, not a path")) {
 		char p[256];
