@@ -91,7 +91,7 @@ int ks_cgroup_connect4(struct bpf_sock_addr *ctx)
 		ks_count(KS_STAT_CONNECT_OWN);
 		return 1;
 	}
-	return steer_connect(ctx, cfg, ks_decide(cfg, 4, (__u8 *)&dst));
+	return steer_connect(ctx, cfg, ks_decide_app(cfg, 4, (__u8 *)&dst, ks_app_task(cfg)));
 }
 
 SEC("cgroup/connect6")
@@ -107,7 +107,7 @@ int ks_cgroup_connect6(struct bpf_sock_addr *ctx)
 		return 1;
 	}
 	user_ip6(ctx, dst);
-	return steer_connect(ctx, cfg, ks_decide_sockaddr6(cfg, dst));
+	return steer_connect(ctx, cfg, ks_decide_sockaddr6(cfg, dst, ks_app_task(cfg)));
 }
 
 /* Unconnected UDP: a mark set now would be too late for this datagram's route lookup, so
@@ -121,7 +121,7 @@ int ks_cgroup_sendmsg4(struct bpf_sock_addr *ctx)
 
 	if (!cfg || !ours(ctx, cfg) || own_socket(ctx, cfg))
 		return 1;
-	v = ks_decide(cfg, 4, (__u8 *)&dst);
+	v = ks_decide_app(cfg, 4, (__u8 *)&dst, ks_app_task(cfg));
 	if (v == KS_VERDICT_BLOCKED) {
 		ks_count(KS_STAT_SENDMSG_BLOCKED);
 		return 0;
@@ -144,7 +144,7 @@ int ks_cgroup_sendmsg6(struct bpf_sock_addr *ctx)
 	if (!cfg || !ours(ctx, cfg) || own_socket(ctx, cfg))
 		return 1;
 	user_ip6(ctx, dst);
-	v = ks_decide_sockaddr6(cfg, dst);
+	v = ks_decide_sockaddr6(cfg, dst, ks_app_task(cfg));
 	if (v == KS_VERDICT_BLOCKED) {
 		ks_count(KS_STAT_SENDMSG_BLOCKED);
 		return 0;
@@ -178,6 +178,7 @@ int ks_cgroup_sendmsg6(struct bpf_sock_addr *ctx)
 static __always_inline int egress4(struct __sk_buff *skb, const struct ks_split_config *cfg,
 				   __u32 l2_len, __u32 l3)
 {
+	struct ks_app_policy *pol;
 	struct iphdr ip;
 	__u32 src;
 	__u8 type;
@@ -185,7 +186,17 @@ static __always_inline int egress4(struct __sk_buff *skb, const struct ks_split_
 
 	if (bpf_skb_load_bytes(skb, l3, &ip, sizeof(ip)) || ip.ihl < 5 || ip.version != 4)
 		return KS_STAT_EGRESS_MALFORMED;
-	v = ks_decide(cfg, 4, (__u8 *)&ip.daddr);
+	pol = ks_app_skb(skb, cfg);
+	/* A cgroup's policy decides ICMP here (it has no socket hook); TCP and UDP took theirs
+	 * at connect/sendmsg, and what of a tunnel-only cgroup still reaches an uplink is a
+	 * leak (a socket bound to the device, one connected before the policy): dropped. */
+	if (ip.protocol == IPPROTO_ICMP) {
+		v = ks_decide_app(cfg, 4, (__u8 *)&ip.daddr, pol);
+	} else {
+		v = ks_decide(cfg, 4, (__u8 *)&ip.daddr);
+		if (v != KS_VERDICT_TUNNEL && ks_app_tunnel_only(pol, 4, (__u8 *)&ip.daddr))
+			return KS_STAT_EGRESS_APP_LEAK;
+	}
 	if (v != KS_VERDICT_TUNNEL && v != KS_VERDICT_BLOCKED) {
 		int r = KS_REASON_NONE;
 
@@ -217,6 +228,7 @@ static __always_inline int egress4(struct __sk_buff *skb, const struct ks_split_
 static __always_inline int egress6(struct __sk_buff *skb, const struct ks_split_config *cfg,
 				   __u32 l2_len, __u32 l3)
 {
+	struct ks_app_policy *pol;
 	struct ipv6hdr ip6;
 	__u32 l4, diff;
 	__u8 proto, hdr[4];
@@ -225,7 +237,14 @@ static __always_inline int egress6(struct __sk_buff *skb, const struct ks_split_
 	if (bpf_skb_load_bytes(skb, l3, &ip6, sizeof(ip6)) || ip6.version != 6)
 		return KS_STAT_EGRESS_MALFORMED;
 	walk = ks_ip6_walk(skb, l3, ip6.nexthdr, &proto, &l4, &frag);
-	v = ks_decide(cfg, 6, ip6.daddr.in6_u.u6_addr8);
+	pol = ks_app_skb(skb, cfg);
+	if (proto == IPPROTO_ICMPV6) {
+		v = ks_decide_app(cfg, 6, ip6.daddr.in6_u.u6_addr8, pol);
+	} else {
+		v = ks_decide(cfg, 6, ip6.daddr.in6_u.u6_addr8);
+		if (v != KS_VERDICT_TUNNEL && ks_app_tunnel_only(pol, 6, ip6.daddr.in6_u.u6_addr8))
+			return KS_STAT_EGRESS_APP_LEAK;
+	}
 	if (v != KS_VERDICT_TUNNEL && v != KS_VERDICT_BLOCKED) {
 		int r = KS_REASON_NONE;
 
@@ -339,24 +358,29 @@ int ks_tc_tun_dns(struct __sk_buff *skb)
 /* Not attached anywhere: BPF_PROG_TEST_RUN runs it on crafted frames to test the socket
  * hooks' decision (ks_decide*), which cannot be test-run in its own program type. It
  * returns the KS_VERDICT_* for the frame's destination, an IPv6 one read as a socket
- * address would be (IPv4-mapped included). */
+ * address would be (IPv4-mapped included). A non-zero skb->mark stands for the caller's
+ * cgroup id: its ks_app_policy entry decides first, as in the socket hooks. */
 SEC("tc")
 int ks_tc_decide_probe(struct __sk_buff *skb)
 {
 	struct ks_split_config *cfg = ks_config();
+	struct ks_app_policy *pol = NULL;
+	__u64 cgroup = skb->mark;
 	__u32 a[4];
 
 	if (!cfg)
 		return -1;
+	if (cgroup)
+		pol = bpf_map_lookup_elem(&ks_app_policy, &cgroup);
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
 		if (bpf_skb_load_bytes(skb, ETH_HLEN + offsetof(struct iphdr, daddr), a, 4))
 			return -1;
-		return ks_decide(cfg, 4, (__u8 *)a);
+		return ks_decide_app(cfg, 4, (__u8 *)a, pol);
 	}
 	if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
 		if (bpf_skb_load_bytes(skb, ETH_HLEN + offsetof(struct ipv6hdr, daddr), a, 16))
 			return -1;
-		return ks_decide_sockaddr6(cfg, a);
+		return ks_decide_sockaddr6(cfg, a, pol);
 	}
 	return -1;
 }

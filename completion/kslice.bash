@@ -42,6 +42,14 @@ _kslice_profiles() {
 	done
 }
 
+# Units (*.scope, *.service, *.slice) of the cgroup v2 hierarchy, for `app add`.
+_kslice_units() {
+	local root
+	root=$(findmnt -n -t cgroup2 -o TARGET 2>/dev/null | head -n1)
+	[[ -d $root ]] && find "$root" -maxdepth 6 -type d \( -name '*.scope' -o -name '*.service' \
+		-o -name '*.slice' \) -printf '%f\n' 2>/dev/null | sort -u
+}
+
 # COMPREPLY: the words of $1 that start with $cur (mapfile, not COMPREPLY=($(...)): a
 # domain like *.corp.example must not glob).
 _kslice_reply() {
@@ -63,11 +71,16 @@ _kslice() {
 		-i | --interface) ((i + 1 < cword)) && ifname=${words[i + 1]} && ((i++)) ;;
 		--interface=*) ifname=${words[i]#*=} ;;
 		--include | --exclude) set=${words[i]#--} ;;
+		-v | --via | -u | --user) [[ $cmd == @(app|exec) ]] && ((i + 1 < cword)) && ((i++)) ;;
+		--) [[ $cmd == exec ]] && { _command_offset $((i + 1)); return; } ;;
 		-*) ;;
 		*)
 			if [[ -z $cmd ]]; then
 				cmd=${words[i]}
-			elif [[ -z $verb && $cmd == @(route|domain) && ${words[i]} == @(add|del|list) ]]; then
+			elif [[ $cmd == exec ]]; then # COMMAND: complete it as its own line
+				_command_offset "$i"
+				return
+			elif [[ -z $verb && $cmd == @(route|domain|app) && ${words[i]} == @(add|del|list) ]]; then
 				verb=${words[i]}
 			fi
 			;;
@@ -80,6 +93,8 @@ _kslice() {
 	--dns) _kslice_reply 'auto bpf resolved off'; return ;;
 	--kill-switch) _kslice_reply 'on-failure always off'; return ;;
 	--token-mode) _kslice_reply totp; return ;;
+	-v | --via) [[ $cmd == @(app|exec) ]] && _kslice_reply 'tunnel direct split' && return ;;
+	-u | --user) [[ $cmd == exec ]] && mapfile -t COMPREPLY < <(compgen -u -- "$cur") && return ;;
 	--cafile | -c | --certificate | -k | --sslkey | --pid-file | --passwd-file | --config | \
 		--metrics-file) _filedir; return ;;
 	-U | --setuid) mapfile -t COMPREPLY < <(compgen -u -- "$cur"); return ;;
@@ -98,8 +113,16 @@ _kslice() {
 		_kslice_reply "$(_kslice_options "$kslice" "$cmd" "$verb" | sort -u)"
 	elif [[ $cmd == connect && $cur == @* ]]; then
 		_kslice_reply "$(_kslice_profiles)"
-	elif [[ $cmd == @(route|domain) && -z $verb ]]; then
+	elif [[ $cmd == @(route|domain|app) && -z $verb ]]; then
 		_kslice_reply 'add del list'
+	elif [[ $cmd == exec ]]; then
+		mapfile -t COMPREPLY < <(compgen -c -- "$cur")
+	elif [[ $cmd == app && $verb == add ]]; then
+		_kslice_reply "$(_kslice_units)"
+	elif [[ $cmd == app && $verb == del ]]; then
+		# "app CGROUP VIA hits N"
+		_kslice_reply "$("$kslice" $trust app list ${ifname:+-i "$ifname"} 2>/dev/null |
+			awk '$1 == "app" { print $2 }')"
 	elif [[ $cmd == route && $verb == del ]]; then
 		# "SET PREFIX ORIGIN hits N"; nothing when no tunnel runs (exit 8)
 		_kslice_reply "$("$kslice" $trust route list ${ifname:+-i "$ifname"} 2>/dev/null |

@@ -35,7 +35,7 @@ int cmd_domain(int argc, char **argv)
 	char norm[KS_DOMAIN_TEXT_MAX];
 	const char *kind = "tunnel", *verb, *why;
 	bool json = false, learned = false, kind_set = false;
-	int c, rc = KS_EXIT_OK;
+	int c, r, rc = KS_EXIT_OK;
 
 	optind = 1;
 	opterr = 0;
@@ -52,16 +52,10 @@ int cmd_domain(int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
-		case 'i':
-			if (!opts_ifname_arg(optarg, ifname))
-				return KS_EXIT_USAGE;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return KS_EXIT_OK;
 		default:
-			fprintf(stderr, "kslice: domain: bad option '%s'\n%s", argv[optind - 1], usage);
-			return KS_EXIT_USAGE;
+			r = opts_small_case(c, "domain", usage, argv, ifname);
+			if (r != OPTS_GO_ON)
+				return r;
 		}
 	}
 	verb = optind < argc ? argv[optind++] : "";

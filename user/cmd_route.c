@@ -32,7 +32,7 @@ int cmd_route(int argc, char **argv)
 	struct ks_error e;
 	struct ks_prefix p;
 	bool json = false;
-	int c, rc = KS_EXIT_OK;
+	int c, r, rc = KS_EXIT_OK;
 
 	optind = 1;
 	opterr = 0;
@@ -45,16 +45,10 @@ int cmd_route(int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
-		case 'i':
-			if (!opts_ifname_arg(optarg, ifname))
-				return KS_EXIT_USAGE;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return KS_EXIT_OK;
 		default:
-			fprintf(stderr, "kslice: route: bad option '%s'\n%s", argv[optind - 1], usage);
-			return KS_EXIT_USAGE;
+			r = opts_small_case(c, "route", usage, argv, ifname);
+			if (r != OPTS_GO_ON)
+				return r;
 		}
 	}
 	verb = optind < argc ? argv[optind++] : "";

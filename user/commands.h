@@ -7,3 +7,5 @@ int cmd_disconnect(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
 int cmd_route(int argc, char **argv);
 int cmd_domain(int argc, char **argv);
+int cmd_app(int argc, char **argv);
+int cmd_exec(int argc, char **argv);

@@ -25,6 +25,10 @@ static const struct {
 	[CTL_DOMAIN_DEL] = { "domain del", 1, true },
 	[CTL_DISCONNECT] = { "disconnect", 0, true },
 	[CTL_STATUS_PROMETHEUS] = { "status prometheus", 0, false },
+	[CTL_APP_LIST] = { "app list", 0, false },
+	[CTL_APP_LIST_JSON] = { "app list json", 0, false },
+	[CTL_APP_SET] = { "app set", 2, true },
+	[CTL_APP_DEL] = { "app del", 1, true },
 };
 
 bool ctl_verb_changes(enum ks_ctl_verb verb)

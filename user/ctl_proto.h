@@ -27,6 +27,10 @@ enum ks_ctl_verb {
 	CTL_DOMAIN_DEL,		/* DOMAIN */
 	CTL_DISCONNECT,
 	CTL_STATUS_PROMETHEUS,
+	CTL_APP_LIST,
+	CTL_APP_LIST_JSON,
+	CTL_APP_SET,		/* split|tunnel|direct CGROUP */
+	CTL_APP_DEL,		/* CGROUP */
 	CTL_VERB_COUNT,
 };
 

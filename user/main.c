@@ -21,6 +21,8 @@ static const struct {
 	{ "disconnect", cmd_disconnect, "end a running tunnel cleanly" },
 	{ "route", cmd_route, "add, remove or list split prefixes of a running tunnel" },
 	{ "domain", cmd_domain, "add, remove or list corporate domains; learned addresses" },
+	{ "app", cmd_app, "per-application policy: a cgroup through the tunnel, or never" },
+	{ "exec", cmd_exec, "run a command with its own policy (--via tunnel|direct)" },
 	{ "cleanup", cmd_cleanup, "remove the kill switch a killed kslice left behind" },
 };
 

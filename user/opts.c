@@ -13,6 +13,7 @@
 
 #include "env.h"
 #include "esc.h"
+#include "exitcodes.h"
 #include "secret.h"
 #include "secret_file.h"
 #include "generated/config.h"
@@ -230,6 +231,22 @@ bool opts_ifname_arg(const char *name, char out[IFNAMSIZ])
 	}
 	snprintf(out, IFNAMSIZ, "%s", name);
 	return true;
+}
+
+int opts_small_case(int c, const char *cmd, const char *usage, char *const argv[],
+		    char ifname[IFNAMSIZ])
+{
+	switch (c) {
+	case 'i':
+		return opts_ifname_arg(optarg, ifname) ? OPTS_GO_ON : KS_EXIT_USAGE;
+	case 'h':
+		fputs(usage, stdout);
+		return KS_EXIT_OK;
+	default:
+		fprintf(stderr, "kslice: %s: bad option '%s'\n%s", cmd, escn(argv[optind - 1], 64),
+			usage);
+		return KS_EXIT_USAGE;
+	}
 }
 
 static int parse_port(struct ks_connect_opts *o, const char *p, size_t len, struct ks_error *e)

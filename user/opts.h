@@ -91,6 +91,11 @@ int opts_parse_server(struct ks_connect_opts *o, const char *arg, struct ks_erro
 int opts_check_ifname(const char *name, struct ks_error *e);
 /* -i/--interface of the small commands: checks NAME into out, or prints why (false). */
 bool opts_ifname_arg(const char *name, char out[IFNAMSIZ]);
+/* The getopt cases the small commands share: -i NAME into ifname, -h (usage on stdout),
+ * anything else (a bad option, said with usage). OPTS_GO_ON, or the exit code to end with. */
+#define OPTS_GO_ON (-1)
+int opts_small_case(int c, const char *cmd, const char *usage, char *const argv[],
+		    char ifname[IFNAMSIZ]);
 /* "10.0.0.0/8", "10.0.0.0/255.0.0.0", "fd00::/64" or a bare address; the message names
  * the option and what was wrong. */
 int opts_parse_prefix(const char *opt, const char *arg, struct ks_prefix *out,

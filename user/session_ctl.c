@@ -86,6 +86,11 @@ static void split_json(const struct ks_session *s, struct ks_json *j)
 	split_report_json(&s->split, j);
 }
 
+static void apps_json(const struct ks_session *s, struct ks_json *j)
+{
+	app_report_json(&s->split, j);
+}
+
 static void dns_json(const struct ks_session *s, struct ks_json *j)
 {
 	dns_report_json(&s->split.dns, j);
@@ -109,6 +114,7 @@ int session_on_request(void *ctx, const struct ks_ctl_req *req, uid_t uid, struc
 		       struct ks_error *e)
 {
 	struct ks_session *s = ctx;
+	uint32_t via;
 
 	switch (req->verb) {
 	case CTL_PING:
@@ -122,6 +128,19 @@ int session_on_request(void *ctx, const struct ks_ctl_req *req, uid_t uid, struc
 	case CTL_STATUS_PROMETHEUS:
 		metrics_text(s, body);
 		return 0;
+	case CTL_APP_LIST:
+		app_report_text(&s->split, body);
+		return 0;
+	case CTL_APP_LIST_JSON:
+		report_json(s, body, apps_json);
+		return 0;
+	case CTL_APP_SET:
+		if (app_via_parse(req->args[0], &via))
+			return ks_fail(e, -EINVAL, "app: '%s' is not split, tunnel or direct",
+				       escn(req->args[0], 16));
+		return app_set(&s->split, req->args[1], via, e);
+	case CTL_APP_DEL:
+		return app_del(&s->split, req->args[0], e);
 	case CTL_ROUTE_LIST:
 		split_report_routes(&s->split, body);
 		return 0;

@@ -18,6 +18,7 @@
 #include "ctl.h"
 #include "localnet.h"
 #include "log.h"
+#include "cgroup.h"
 #include "split.h"
 #include "split.skel.h"
 
@@ -41,39 +42,6 @@ static int netns_cookie(__u64 *cookie)
 		err = -errno;
 	close(fd);
 	return err;
-}
-
-/* The cgroup v2 root, wherever it is mounted (/sys/fs/cgroup, or .../unified on hybrid
- * systems). With none mounted, mount one privately for as long as it takes to open it. */
-static int cgroup2_root_fd(void)
-{
-	char line[1024], tmpl[] = "/run/kslice-cg.XXXXXX";
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	int fd = -1;
-
-	while (f && fd < 0 && fgets(line, sizeof(line), f)) {
-		char mnt[512], *dash = strstr(line, " - cgroup2 ");
-
-		/* fields: id parent maj:min root mountpoint ...; only the hierarchy root */
-		if (dash && sscanf(line, "%*s %*s %*s / %511s", mnt) == 1)
-			fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	}
-	if (f)
-		fclose(f);
-	if (fd >= 0)
-		return fd;
-	if (!mkdtemp(tmpl))
-		return -errno;
-	if (mount("cgroup2", tmpl, "cgroup2", 0, NULL) == 0) {
-		fd = open(tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0)
-			fd = -errno;
-		umount2(tmpl, MNT_DETACH);
-	} else {
-		fd = -errno;
-	}
-	rmdir(tmpl);
-	return fd;
 }
 
 static void lpm_key(const struct ks_prefix *p, void *key, size_t *klen)
@@ -182,7 +150,7 @@ int split_stats(const struct ks_split_state *sp, struct ks_split_stats *sum)
 	return err;
 }
 
-static int write_config(struct ks_split_state *sp)
+int split_config_update(struct ks_split_state *sp)
 {
 	__u32 zero = 0;
 
@@ -195,7 +163,7 @@ void split_set_state(struct ks_split_state *sp, bool up)
 	if (!sp->started)
 		return;
 	sp->cfg.state = up ? KS_STATE_UP : KS_STATE_DOWN;
-	if (write_config(sp))
+	if (split_config_update(sp))
 		ks_err("split", "event=state_update_failed state=%s", up ? "up" : "down");
 	else
 		ks_info("split", "event=state state=%s", up ? "up" : "down");
@@ -278,7 +246,7 @@ static int attach_hooks(struct ks_split_state *sp, struct ks_error *e)
 		sp->skel->progs.ks_cgroup_connect4, sp->skel->progs.ks_cgroup_connect6,
 		sp->skel->progs.ks_cgroup_sendmsg4, sp->skel->progs.ks_cgroup_sendmsg6,
 	};
-	int cg = cgroup2_root_fd(), err = 0;
+	int cg = cgroup_root_fd(), err = 0;
 
 	if (cg < 0)
 		return ks_fail(e, cg, "split: no cgroup v2 hierarchy to attach to: %s",
@@ -469,8 +437,9 @@ static int start_dns(struct ks_split_state *sp, const struct ks_split_setup *su,
 
 void split_keep_closed(struct ks_split_state *sp)
 {
+	app_free(sp); /* the pinned policies stay: a tunnel-only cgroup stays closed too */
 	sp->cfg.state = KS_STATE_DOWN;
-	if (write_config(sp)) /* the filters would think a dead tunnel is up: better none */
+	if (split_config_update(sp)) /* the filters would think a dead tunnel is up: better none */
 		uplinks_detach(&sp->uplinks);
 	for (int h = 0; h < KS_HOOK_MAX; h++)
 		bpf_link__destroy(sp->links[h]);
@@ -506,7 +475,7 @@ int split_start(struct ks_split_state *sp, const struct ks_split_setup *su, stru
 		ks_fail(e, err, "split: network namespace cookie: %s", strerror(-err));
 		goto fail;
 	}
-	err = write_config(sp);
+	err = split_config_update(sp);
 	if (!err)
 		err = fill_sets(sp, su, e);
 	if (err)
@@ -558,10 +527,13 @@ void split_tick(struct ks_split_state *sp)
 		return;
 	uplinks_sync(&sp->uplinks);
 	dns_tick(&sp->dns);
+	if (sp->apps.n)
+		app_tick(sp);
 }
 
 void split_stop(struct ks_split_state *sp)
 {
+	app_free(sp);
 	for (int h = 0; h < KS_HOOK_MAX; h++)
 		bpf_link__destroy(sp->links[h]);
 	uplinks_detach(&sp->uplinks);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "buf.h"
+#include "app.h"
 #include "cstp_params.h"
 #include "dns.h"
 #include "error.h"
@@ -76,11 +77,14 @@ struct ks_split_state {
 	bool started;
 	bool keep_on_failure;
 	struct ks_dns dns;
+	struct ks_apps apps; /* per-cgroup policy (app.h) */
 };
 
 /* Loads, fills the maps, installs the policy, attaches uplinks and cgroup hooks, and sets
  * the state UP. On failure everything done so far is undone. */
 int split_start(struct ks_split_state *sp, const struct ks_split_setup *su, struct ks_error *e);
+/* sp->cfg into ks_split_config. */
+int split_config_update(struct ks_split_state *sp);
 /* UP: corp traffic flows through the tunnel. DOWN (reconnecting): it fails closed. */
 void split_set_state(struct ks_split_state *sp, bool up);
 /* Adds or removes a prefix in the live set. -ENOENT: not there; -E2BIG: map full. */

@@ -45,6 +45,7 @@ void split_report_json(const struct ks_split_state *sp, struct ks_json *j)
 		for (int i = 0; i < sp->uplinks.n; i++)
 			json_str(j, NULL, sp->uplinks.dev[i].name);
 		json_arr_close(j);
+		app_report_json(sp, j);
 		json_obj_open(j, "stats");
 		if (!split_stats(sp, &st))
 			for (int r = 0; r < KS_STAT_MAX; r++)
@@ -75,6 +76,7 @@ void split_report_routes(const struct ks_split_state *sp, struct ks_buf *out)
 	split_prefix_walk(sp, false, text_prefix, &c);
 	c.set = "exclude";
 	split_prefix_walk(sp, true, text_prefix, &c);
+	app_report_text(sp, out);
 }
 
 void split_report_text(const struct ks_split_state *sp, struct ks_buf *out)

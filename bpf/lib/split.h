@@ -162,11 +162,90 @@ static __always_inline int ks_decide(const struct ks_split_config *cfg, int fami
 	return v;
 }
 
+/* One level of the walk below: the deepest cgroup with a policy so far. */
+static __always_inline struct ks_app_policy *ks_app_level(struct ks_app_policy *found, __u64 id)
+{
+	struct ks_app_policy *p = bpf_map_lookup_elem(&ks_app_policy, &id);
+
+	return p ? p : found;
+}
+
+/* The policy of the deepest cgroup that has one among the caller's and its ancestors
+ * (sockets: the current task; packets: the sending socket's, via ks_app_skb). Level 0,
+ * the root, is everyone: never a policy. Nothing to look up while the map is empty. The
+ * two differ in the helper alone, which each program type allows one of. */
+static __always_inline struct ks_app_policy *ks_app_task(const struct ks_split_config *cfg)
+{
+	struct ks_app_policy *found = NULL;
+	__u64 id;
+
+	for (int l = 1; (cfg->flags & KS_CFG_APPS) && l < KS_CGROUP_MAX_DEPTH; l++) {
+		id = bpf_get_current_ancestor_cgroup_id(l);
+		if (!id)
+			break;
+		found = ks_app_level(found, id);
+	}
+	return found;
+}
+
+static __always_inline struct ks_app_policy *ks_app_skb(struct __sk_buff *skb,
+							 const struct ks_split_config *cfg)
+{
+	struct ks_app_policy *found = NULL;
+	__u64 id;
+
+	for (int l = 1; (cfg->flags & KS_CFG_APPS) && l < KS_CGROUP_MAX_DEPTH; l++) {
+		id = bpf_skb_ancestor_cgroup_id(skb, l); /* 0: no local socket */
+		if (!id)
+			break;
+		found = ks_app_level(found, id);
+	}
+	return found;
+}
+
+/* The decision for a destination, a cgroup's policy first: `tunnel` takes everything but
+ * local scope (blocked while it cannot be carried); `direct` never goes through, and what
+ * is corporate stays blocked for it rather than leaking; `split` (or none) as usual. */
+static __always_inline int ks_decide_app(const struct ks_split_config *cfg, int family,
+					 const __u8 *dst, struct ks_app_policy *pol)
+{
+	int v;
+
+	if (!pol || pol->via == KS_VIA_SPLIT)
+		return ks_decide(cfg, family, dst);
+	if (family == 4 ? ks_local_scope4(dst) : ks_local_scope6(dst))
+		return KS_VERDICT_OTHER;
+	__sync_fetch_and_add(&pol->hits, 1);
+	if (pol->via == KS_VIA_TUNNEL) {
+		v = KS_VERDICT_TUNNEL;
+		if (cfg->state != KS_STATE_UP ||
+		    !(cfg->flags & (family == 4 ? KS_CFG_HAVE4 : KS_CFG_HAVE6)))
+			v = KS_VERDICT_BLOCKED;
+	} else {
+		v = ks_decide(cfg, family, dst);
+		if (v == KS_VERDICT_TUNNEL)
+			v = KS_VERDICT_BLOCKED;
+	}
+	ks_count(v == KS_VERDICT_TUNNEL ? KS_STAT_APP_TUNNEL :
+		 v == KS_VERDICT_BLOCKED ? KS_STAT_APP_BLOCKED : KS_STAT_APP_DIRECT);
+	return v;
+}
+
+/* A tunnel-only cgroup's packet to dst: nothing of it but local scope may leave by an
+ * uplink. Not a decision (no hit counted): the uplink filter's leak check. */
+static __always_inline bool ks_app_tunnel_only(const struct ks_app_policy *pol, int family,
+					       const __u8 *dst)
+{
+	return pol && pol->via == KS_VIA_TUNNEL &&
+	       !(family == 4 ? ks_local_scope4(dst) : ks_local_scope6(dst));
+}
+
 /* What a socket hook decides for an IPv6 socket address: an IPv4-mapped one is decided as
  * IPv4 (dual-stack sockets), the rest as IPv6. */
-static __always_inline int ks_decide_sockaddr6(const struct ks_split_config *cfg, const __u32 *a6)
+static __always_inline int ks_decide_sockaddr6(const struct ks_split_config *cfg, const __u32 *a6,
+					       struct ks_app_policy *pol)
 {
 	if (ks_v4mapped(a6))
-		return ks_decide(cfg, 4, (const __u8 *)&a6[3]);
-	return ks_decide(cfg, 6, (const __u8 *)a6);
+		return ks_decide_app(cfg, 4, (const __u8 *)&a6[3], pol);
+	return ks_decide_app(cfg, 6, (const __u8 *)a6, pol);
 }

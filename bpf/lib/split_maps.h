@@ -31,6 +31,14 @@ struct {
 } ks_split_config SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KS_APP_MAX);
+	__type(key, __u64);
+	__type(value, struct ks_app_policy);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_app_policy SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);

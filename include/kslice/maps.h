@@ -55,6 +55,7 @@ _Static_assert(sizeof(struct ks_prefix_info) == 16, "ABI: struct ks_prefix_info"
 
 #define KS_CFG_HAVE4 0x1 /* addr4 is the tunnel's IPv4 address */
 #define KS_CFG_HAVE6 0x2
+#define KS_CFG_APPS 0x4	 /* ks_app_policy has entries: look the caller's cgroup up */
 
 struct ks_split_config {
 	__u64 netns_cookie; /* the daemon's network namespace: hooks ignore every other */
@@ -68,6 +69,21 @@ struct ks_split_config {
 			     * dropped (not the gateway's address: TunnelCrack "ServerIP") */
 };
 _Static_assert(sizeof(struct ks_split_config) == 48, "ABI: struct ks_split_config");
+
+/* ks_app_policy: hash keyed by a cgroup v2 id (__u64: its inode number, `stat -c %i`).
+ * A socket or packet of a process in that cgroup, or below it (the deepest cgroup with a
+ * policy wins), is decided by the policy first (docs/split-tunneling.md). */
+#define KS_VIA_SPLIT 0	/* the usual decision (a subtree's way back to it) */
+#define KS_VIA_TUNNEL 1 /* everything through the tunnel (but local scope) */
+#define KS_VIA_DIRECT 2 /* never through it; corporate destinations are blocked, not leaked */
+#define KS_APP_MAX 1024
+#define KS_CGROUP_MAX_DEPTH 32 /* ancestors looked at, from the root down */
+struct ks_app_policy {
+	__u64 hits; /* connects, datagrams and packets it decided */
+	__u32 via;  /* KS_VIA_* */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct ks_app_policy) == 16, "ABI: struct ks_app_policy");
 
 /* ks_split_stats and ks_dns_stats: in kslice/stats.h. */
 

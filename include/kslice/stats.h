@@ -27,7 +27,11 @@
 	X(egress_not_ip, EGRESS_NOT_IP, KS_ACT_PASS, "ARP, LLDP and other non-IP frames")       \
 	X(egress_vlan_depth, EGRESS_VLAN_DEPTH, KS_ACT_DROP, "more VLAN tags than parsed (2)")  \
 	X(egress_own, EGRESS_OWN, KS_ACT_PASS, "packets of kslice's own connection to the gateway") \
-	X(connect_own, CONNECT_OWN, KS_ACT_PASS, "kslice's own connect() to the gateway: left alone")
+	X(connect_own, CONNECT_OWN, KS_ACT_PASS, "kslice's own connect() to the gateway: left alone") \
+	X(app_tunnel, APP_TUNNEL, KS_ACT_PASS, "decided by a cgroup's policy: through the tunnel") \
+	X(app_direct, APP_DIRECT, KS_ACT_PASS, "decided by a cgroup's policy: not through it") \
+	X(app_blocked, APP_BLOCKED, KS_ACT_DROP, "a cgroup's policy, no tunnel for it (down) or corporate for a direct one") \
+	X(egress_app_leak, EGRESS_APP_LEAK, KS_ACT_DROP, "a tunnel-only cgroup's packet on an uplink (a socket bound to it, or connected before the policy)")
 
 #define KS_DNS_STATS(X)                                                                          \
 	X(answers_seen, ANSWERS_SEEN, KS_ACT_PASS, "UDP answers from port 53 looked at")       \

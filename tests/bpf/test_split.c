@@ -396,3 +396,67 @@ out:
 	ks_split_bpf__destroy(skel);
 	skel = NULL;
 }
+
+/* The probe as a socket of cgroup `cgroup` would be decided (skb->mark stands for it). */
+static int decide_as(const char *dst, __u64 cgroup)
+{
+	unsigned char f[128];
+	size_t n = strchr(dst, ':') ? frame6(f, "fd00::1", dst, NULL, 0, 17, 0, 8) :
+				      frame4(f, "192.0.2.1", dst, 17, 0, 8);
+	struct __sk_buff ctx = { .mark = (__u32)cgroup };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f, .data_size_in = (__u32)n,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
+	int err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.ks_tc_decide_probe), &opts);
+
+	return err ? err : (int)opts.retval;
+}
+
+static int set_app(__u64 cgroup, __u32 via)
+{
+	struct ks_app_policy p = { .via = via };
+
+	return bpf_map__update_elem(skel->maps.ks_app_policy, &cgroup, sizeof(cgroup), &p,
+				    sizeof(p), 0);
+}
+
+void test_bpf_app_policy(void)
+{
+	struct ks_app_policy got;
+	__u64 tunnel = 7, direct = 8, split = 9, none = 10;
+
+	if (!setup())
+		goto out;
+	ASSERT_OK(set_app(tunnel, KS_VIA_TUNNEL), "tunnel policy");
+	ASSERT_OK(set_app(direct, KS_VIA_DIRECT), "direct policy");
+	ASSERT_OK(set_app(split, KS_VIA_SPLIT), "split policy");
+	test__start_subtest("tunnel: everything but local scope, excludes too");
+	ASSERT_EQ(decide_as("198.51.100.7", tunnel), VERDICT_TUNNEL, "a public address");
+	ASSERT_EQ(decide_as("10.78.0.200", tunnel), VERDICT_TUNNEL, "an excluded one");
+	ASSERT_EQ(decide_as("2001:db8::7", tunnel), VERDICT_TUNNEL, "v6");
+	ASSERT_EQ(decide_as("::ffff:198.51.100.7", tunnel), VERDICT_TUNNEL, "v4-mapped");
+	ASSERT_EQ(decide_as("127.0.0.53", tunnel), VERDICT_OTHER, "loopback stays");
+	ASSERT_EQ(decide_as("fe80::1", tunnel), VERDICT_OTHER, "link-local stays");
+	test__start_subtest("direct: never the tunnel; corporate blocked, not leaked");
+	ASSERT_EQ(decide_as("10.78.0.10", direct), VERDICT_BLOCKED, "corporate");
+	ASSERT_EQ(decide_as("fd78:78::10", direct), VERDICT_BLOCKED, "corporate v6");
+	ASSERT_EQ(decide_as("198.51.100.7", direct), VERDICT_OTHER, "public");
+	ASSERT_EQ(decide_as("10.78.0.200", direct), VERDICT_EXCLUDED, "excluded");
+	test__start_subtest("split, or no policy: the usual decision");
+	ASSERT_EQ(decide_as("10.78.0.10", split), VERDICT_TUNNEL, "split: corporate");
+	ASSERT_EQ(decide_as("198.51.100.7", split), VERDICT_OTHER, "split: public");
+	ASSERT_EQ(decide_as("10.78.0.10", none), VERDICT_TUNNEL, "none: corporate");
+	ASSERT_EQ(decide_as("198.51.100.7", none), VERDICT_OTHER, "none: public");
+	test__start_subtest("tunnel, with no tunnel to carry it: blocked");
+	set_config(KS_STATE_DOWN, KS_CFG_HAVE4 | KS_CFG_HAVE6);
+	ASSERT_EQ(decide_as("198.51.100.7", tunnel), VERDICT_BLOCKED, "tunnel down");
+	ASSERT_EQ(decide_as("198.51.100.7", direct), VERDICT_OTHER, "direct: public still");
+	set_config(KS_STATE_UP, KS_CFG_HAVE4);
+	ASSERT_EQ(decide_as("2001:db8::7", tunnel), VERDICT_BLOCKED, "no v6 address");
+	test__start_subtest("hits are counted per cgroup");
+	ASSERT_OK(bpf_map__lookup_elem(skel->maps.ks_app_policy, &tunnel, sizeof(tunnel), &got,
+				       sizeof(got), 0), "lookup");
+	ASSERT_EQ(got.hits, 6, "tunnel: 4 through, 2 blocked (local scope is not its to count)");
+out:
+	ks_split_bpf__destroy(skel);
+	skel = NULL;
+}

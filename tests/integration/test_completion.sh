@@ -15,11 +15,12 @@ BC=/usr/share/bash-completion/bash_completion
 # fails as kslice does with no tunnel), and runs the real binary for anything else (--help).
 mkdir -p "$T/bin" "$T/fake" "$T/run" "$T/norun" "$T/conf"
 ln -s "$KS_BIN" "$T/bin/kslice"
+printf '#!/bin/sh\n' > "$T/bin/ks-uniquecmd" && chmod +x "$T/bin/ks-uniquecmd"
 cat > "$T/fake/kslice" <<EOF
 #!/bin/sh
 echo "\$*" >> "$T/fake.args"
 case "\$1 \$2" in
-"route list" | "domain list")
+"route list" | "domain list" | "app list")
 	[ -e "$T/down" ] && { echo "kslice: no kslice running on kslice0" >&2; exit 8; } ;;
 esac
 case "\$1 \$2" in
@@ -27,6 +28,8 @@ case "\$1 \$2" in
 	'exclude 10.1.5.0/24 user hits 1' ;;
 "domain list") printf '%s\n' 'domain corp.example corporate user matches 2' \
 	'domain *.lab.example learn user matches 0' 'learned 10.79.0.20 corp.example 30' ;;
+"app list") printf '%s\n' 'app      /user.slice/app-firefox.scope tunnel           hits 4' \
+	'app      /kslice.exec/kslice0.77         direct           hits 0' ;;
 *) exec "$KS_BIN" "\$@" ;;
 esac
 EOF
@@ -55,7 +58,7 @@ if [ -r "$BC" ]; then
 	}
 	ks_expect_eq "bash: complete -F _kslice kslice" "complete -F _kslice kslice" "$(complete -p kslice)"
 	PATH=$T/bin:$PATH
-	ks_expect_eq "bash: commands" "$(sorted connect status disconnect route domain cleanup help)" \
+	ks_expect_eq "bash: commands" "$(sorted connect status disconnect route domain app exec cleanup help)" \
 		"$(comp kslice "")"
 	ks_expect_eq "bash: a command after --trust-env" status "$(comp kslice --trust-env st)"
 	got=$(comp kslice connect --comp)
@@ -84,6 +87,15 @@ if [ -r "$BC" ]; then
 		"$(comp kslice connect @)"
 	ks_expect_eq "bash: route verbs" "add del list" "$(comp kslice route "")"
 	ks_expect_eq "bash: domain verbs" "add del list" "$(comp kslice domain "")"
+	ks_expect_eq "bash: app verbs" "add del list" "$(comp kslice app "")"
+	ks_expect_eq "bash: app add --via values" "direct split tunnel" "$(comp kslice app add --via "")"
+	got=$(comp kslice exec -)
+	ks_expect "bash: exec - offers --via and --user ($got)" eval 'has "$got" --via && has "$got" --user'
+	ks_expect_eq "bash: exec --via direct -- ks-un: a command from PATH" ks-uniquecmd \
+		"$(comp kslice exec --via direct -- ks-un 2>/dev/null)"
+	ks_expect_eq "bash: exec ks-un: the same without --" ks-uniquecmd "$(comp kslice exec ks-un 2>/dev/null)"
+	got=$(comp kslice exec ping - 2>/dev/null) # (compopt complains outside a real completion)
+	ks_expect "bash: exec ping -: ping's own options, not ours ($got)" eval '! has "$got" --via'
 
 	PATH=$T/fake:$PATH
 	touch "$T/down"
@@ -99,6 +111,8 @@ if [ -r "$BC" ]; then
 	rm -f "$T/fake.args"
 	comp kslice route del -i ks-b 10. >/dev/null
 	ks_expect_eq "bash: route del -i ks-b asks ks-b" "route list -i ks-b" "$(cat "$T/fake.args")"
+	ks_expect_eq "bash: app del: the cgroups of app list" \
+		"$(sorted /user.slice/app-firefox.scope /kslice.exec/kslice0.77)" "$(comp kslice app del "")"
 	ks_expect_eq "bash: domain del: the domains of domain list" "$(sorted corp.example '*.lab.example')" \
 		"$(comp kslice domain del "")"
 	set -u
@@ -132,6 +146,8 @@ probe commands $'kslice \t' $'\C-u print'
 probe comp $'kslice connect --comp\t' $'\C-aprint -r -- \C-e'
 probe profiles $'kslice connect @\t' $'\C-u print'
 probe routes $'kslice route del -i ks-b --exclude \t' $'\C-aprint -r -- \C-e'
+probe via $'kslice exec --via tu\t' $'\C-aprint -r -- \C-e'
+probe appdel $'kslice app del /user\t' $'\C-aprint -r -- \C-e'
 zpty -d z
 EOF
 	timeout 30 zsh -f "$T/drive.zsh" "$T" "$KS_TOP/completion"
@@ -153,6 +169,10 @@ if command -v zsh >/dev/null; then
 		grep -qE '^@lab +@work' "$T/profiles.out" || shown profiles
 	ks_expect "zsh: kslice route del -i ks-b --exclude <TAB> gives 10.1.5.0/24" \
 		grep -qx 'kslice route del -i ks-b --exclude 10.1.5.0/24 DONE42' "$T/routes.out" || shown routes
+	ks_expect "zsh: kslice exec --via tu<TAB> gives tunnel" \
+		grep -qx 'kslice exec --via tunnel DONE42' "$T/via.out" || shown via
+	ks_expect "zsh: kslice app del /user<TAB> gives the cgroup of app list" \
+		grep -qx 'kslice app del /user.slice/app-firefox.scope DONE42' "$T/appdel.out" || shown appdel
 	ks_expect "zsh: ... from kslice route list -i ks-b" grep -qx 'route list -i ks-b' "$T/fake.args"
 else
 	ks_skip "zsh: not installed"

@@ -14,7 +14,7 @@ source "$(dirname "$0")/../lib/netns.sh"
 D=$KS_WORK
 MD=$KS_TOP/docs/kslice.1.md
 PY=${PYTHON:-python3}
-CMDS=(connect status disconnect route domain cleanup)
+CMDS=(connect status disconnect route domain app exec cleanup)
 SECTIONS=(NAME SYNOPSIS DESCRIPTION "EXIT CODES" ENVIRONMENT FILES EXAMPLES)
 # Documented in the page's tables though no --help prints them, each for a reason:
 DOC_ONLY=(

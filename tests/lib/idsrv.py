@@ -6,7 +6,7 @@ address of its namespace, with "NAME LOCAL-ADDRESS", and appends "PROTO LOCAL PE
 log, so a test sees which side (corp or decoy) a connection reached. Bounded by --max-seconds.
 
 Probe: `idsrv.py probe tcp|udp|udp-unconnected[6] HOST` prints the answer, or "ERR <reason>"
-(exit 1); HOST may be a name (6: resolve it to IPv6). Sweep: `idsrv.py sweep N DOMAIN`
+(exit 1); `tcp@DEV` binds the socket to DEV first (SO_BINDTODEVICE); HOST may be a name (6: resolve it to IPv6). Sweep: `idsrv.py sweep N DOMAIN`
 resolves and connects to n1..nN.DOMAIN, printing "corp=X decoy=Y err=Z"."""
 import argparse
 import selectors
@@ -68,12 +68,15 @@ def serve(name, log_path, max_seconds):
 
 
 def probe(kind, host):
+    kind, _, dev = kind.partition("@")  # tcp@eth1: a socket bound to that device
     family = socket.AF_INET6 if ":" in host or kind.endswith("6") else socket.AF_INET
     kind = kind.rstrip("6")
     try:
         if kind == "tcp":
             s = socket.socket(family, socket.SOCK_STREAM)
             s.settimeout(3)
+            if dev:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, dev.encode())
             s.connect((host, TCP_PORT))
             data = s.recv(200)
         else:

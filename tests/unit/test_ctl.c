@@ -62,8 +62,9 @@ void test_ctl_proto(void)
 	}
 	test__start_subtest("client and server read the same table");
 	for (int v = 0; v < CTL_VERB_COUNT; v++) {
-		bool two = v == CTL_ROUTE_ADD || v == CTL_ROUTE_DEL || v == CTL_DOMAIN_ADD;
-		bool one = v == CTL_DOMAIN_DEL;
+		bool two = v == CTL_ROUTE_ADD || v == CTL_ROUTE_DEL || v == CTL_DOMAIN_ADD ||
+			   v == CTL_APP_SET;
+		bool one = v == CTL_DOMAIN_DEL || v == CTL_APP_DEL;
 
 		ASSERT_OK(ctl_format_request(line, sizeof(line), v, one || two ? "a" : NULL,
 					     two ? "b" : NULL), "format");

@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* `kslice exec [--via tunnel|direct|split] -- COMMAND`: COMMAND in a cgroup of its own
+ * (below kslice.exec/ in the cgroup hierarchy) whose policy is --via, as the user behind
+ * sudo (or -u USER). The policy lasts while anything runs in that cgroup; then it and the
+ * cgroup go. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <net/if.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "generated/config.h"
+#include "app.h"
+#include "cgroup.h"
+#include "commands.h"
+#include "ctl.h"
+#include "esc.h"
+#include "exitcodes.h"
+#include "opts.h"
+
+#define EXEC_DIR "kslice.exec"
+
+static const char usage[] =
+	"usage: kslice exec [--via tunnel|direct|split] [-u USER] [-i NAME] [--] COMMAND [ARG...]\n"
+	"COMMAND runs in a cgroup of its own, as the user behind sudo, and what it starts\n"
+	"follows the policy until the last of them ends:\n"
+	"  -v, --via tunnel  everything through the tunnel (the default)\n"
+	"      --via direct  never through it; corporate destinations stay blocked\n"
+	"      --via split   the usual decision\n"
+	"  -u, --user USER   run COMMAND as USER (default: SUDO_UID's user, else who runs this)\n"
+	"  -i, --interface NAME  the tunnel (default " CONFIG_DEFAULT_IFNAME ")\n";
+
+struct who {
+	uid_t uid;
+	gid_t gid;
+	char name[64]; /* "" when the uid has no passwd entry */
+	char home[256], shell[256];
+};
+
+static void who_from_pw(struct who *w, const struct passwd *pw)
+{
+	w->uid = pw->pw_uid;
+	w->gid = pw->pw_gid;
+	snprintf(w->name, sizeof(w->name), "%s", pw->pw_name);
+	snprintf(w->home, sizeof(w->home), "%s", pw->pw_dir);
+	snprintf(w->shell, sizeof(w->shell), "%s", pw->pw_shell);
+}
+
+static bool parse_id(const char *s, unsigned long *v)
+{
+	char *end;
+
+	if (!s || !*s || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	return !*end && !errno && *v < 0x7fffffff;
+}
+
+/* Who COMMAND runs as: -u USER; else, run by root through sudo, SUDO_UID and SUDO_GID;
+ * else the real user (root for root). */
+static int whom(const char *user, struct who *w)
+{
+	const char *su = getenv("SUDO_UID"), *sg = getenv("SUDO_GID");
+	unsigned long uid, gid;
+	struct passwd *pw;
+
+	memset(w, 0, sizeof(*w));
+	if (user) {
+		pw = parse_id(user, &uid) ? getpwuid((uid_t)uid) : getpwnam(user);
+		if (!pw)
+			return -ENOENT;
+		who_from_pw(w, pw);
+		return 0;
+	}
+	if (getuid() == 0 && su) {
+		if (!parse_id(su, &uid) || !parse_id(sg, &gid))
+			return -EINVAL;
+	} else {
+		uid = getuid();
+		gid = getgid();
+	}
+	pw = getpwuid((uid_t)uid);
+	if (pw)
+		who_from_pw(w, pw);
+	w->uid = (uid_t)uid;
+	w->gid = (gid_t)gid;
+	return 0;
+}
+
+/* The child's identity and the environment a login of that user would have. */
+static int become(const struct who *w)
+{
+	char run[64];
+	struct stat st;
+
+	if (w->uid != 0 || getuid() != 0) {
+		if ((w->name[0] ? initgroups(w->name, w->gid) : setgroups(0, NULL)) ||
+		    setresgid(w->gid, w->gid, w->gid) || setresuid(w->uid, w->uid, w->uid))
+			return -errno;
+		if (w->uid != 0 && setuid(0) == 0)
+			return -EPERM; /* root must be out of reach now */
+	}
+	if (w->name[0]) {
+		setenv("USER", w->name, 1);
+		setenv("LOGNAME", w->name, 1);
+		setenv("HOME", w->home, 1);
+		setenv("SHELL", w->shell[0] ? w->shell : "/bin/sh", 1);
+	}
+	snprintf(run, sizeof(run), "/run/user/%u", (unsigned int)w->uid);
+	if (!stat(run, &st) && st.st_uid == w->uid)
+		setenv("XDG_RUNTIME_DIR", run, 1);
+	else
+		unsetenv("XDG_RUNTIME_DIR");
+	return 0;
+}
+
+/* The child: into the cgroup, down to the user, then COMMAND. */
+static void child(int root, const char *rel, const struct who *w, char **cmd,
+		  const sigset_t *old)
+{
+	char procs[KS_CGROUP_PATH_MAX + 16];
+	int fd, err;
+
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", rel);
+	fd = openat(root, procs, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "0\n", 2) != 2) {
+		fprintf(stderr, "kslice: exec: cannot enter the cgroup: %m\n");
+		_exit(126);
+	}
+	close(fd);
+	close(root);
+	err = become(w);
+	if (err) {
+		fprintf(stderr, "kslice: exec: cannot become uid %u: %s\n", (unsigned int)w->uid,
+			strerror(-err));
+		_exit(126);
+	}
+	sigprocmask(SIG_SETMASK, old, NULL);
+	execvp(cmd[0], cmd);
+	fprintf(stderr, "kslice: exec: %s: %m\n", cmd[0]);
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+/* Reading cgroup.events also re-arms its POLLPRI. */
+static bool populated(int events)
+{
+	char buf[256];
+	ssize_t n = pread(events, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	return !strstr(buf, "populated 0");
+}
+
+static int exit_code(int status)
+{
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* What is left in the cgroup, killed (cgroup.kill), and a moment for it to go. */
+static void kill_rest(int root, const char *rel, int events)
+{
+	char path[KS_CGROUP_PATH_MAX + 16];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/cgroup.kill", rel);
+	fd = openat(root, path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "1", 1) != 1)
+		fprintf(stderr, "kslice: exec: cannot kill what is left: %m\n");
+	if (fd >= 0)
+		close(fd);
+	for (int i = 0; i < 50 && events >= 0 && populated(events); i++) {
+		struct pollfd p = { .fd = events, .events = POLLPRI };
+
+		poll(&p, 1, 100);
+	}
+}
+
+/* Until the child and everything it left in the cgroup are gone. A signal while the
+ * child runs is passed on to it (one from the terminal reached it already); one while
+ * only what it left runs ends those. Returns the child's exit code as a shell gives it. */
+static int supervise(pid_t pid, int root, const char *rel, int events, int sig_fd)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), status = 0, rc = -1;
+	struct signalfd_siginfo si;
+
+	for (;;) {
+		struct pollfd p[3] = { { .fd = pidfd, .events = POLLIN },
+				       { .fd = sig_fd, .events = POLLIN },
+				       { .fd = events, .events = POLLPRI } };
+
+		if (rc < 0 && pidfd < 0) { /* no pidfd (before 5.3): wait the plain way */
+			if (waitpid(pid, &status, 0) == pid)
+				rc = exit_code(status);
+			else if (errno != EINTR)
+				return KS_EXIT_ERROR;
+			continue;
+		}
+		if (rc >= 0 && (events < 0 || !populated(events)))
+			break;
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[2].revents)
+			populated(events);
+		if (rc < 0 && (p[0].revents & POLLIN) && waitpid(pid, &status, WNOHANG) == pid) {
+			rc = exit_code(status);
+			close(pidfd);
+			pidfd = -1;
+			if (events >= 0 && populated(events))
+				fprintf(stderr, "kslice: exec: waiting for what it left running (a "
+					"signal ends them, and the policy)\n");
+		}
+		if ((p[1].revents & POLLIN) && read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
+			if (rc >= 0) {
+				kill_rest(root, rel, events);
+				break;
+			}
+			if (si.ssi_code == SI_USER || si.ssi_code == SI_QUEUE)
+				kill(pid, (int)si.ssi_signo);
+		}
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	return rc < 0 ? KS_EXIT_ERROR : rc;
+}
+
+/* kslice.exec/IFNAME.PID; another exec may remove kslice.exec between the two mkdirs. */
+static int make_cgroup(int root, const char *rel)
+{
+	for (int tries = 0; tries < 5; tries++) {
+		if (mkdirat(root, EXEC_DIR, 0755) && errno != EEXIST)
+			return -errno;
+		if (!mkdirat(root, rel, 0755))
+			return 0;
+		if (errno != ENOENT)
+			return -errno;
+	}
+	return -ENOENT;
+}
+
+/* The cgroup, once what ran in it is gone (it can take a moment to be reaped), and
+ * kslice.exec if nothing else uses it. */
+static void remove_cgroup(int root, const char *rel)
+{
+	int err = 0;
+
+	for (int i = 0; i < 20; i++) {
+		if (!unlinkat(root, rel, AT_REMOVEDIR) || errno == ENOENT) {
+			err = 0;
+			break;
+		}
+		err = errno;
+		if (err != EBUSY)
+			break;
+		usleep(50 * 1000);
+	}
+	if (err)
+		fprintf(stderr, "kslice: exec: left the cgroup /%s: %s\n", rel, strerror(err));
+	unlinkat(root, EXEC_DIR, AT_REMOVEDIR);
+}
+
+int cmd_exec(int argc, char **argv)
+{
+	static const struct option lo[] = { { "via", required_argument, NULL, 'v' },
+					    { "user", required_argument, NULL, 'u' },
+					    { "interface", required_argument, NULL, 'i' },
+					    { "help", no_argument, NULL, 'h' },
+					    { 0 } };
+	char ifname[IFNAMSIZ] = CONFIG_DEFAULT_IFNAME, rel[KS_CGROUP_PATH_MAX],
+	     path[KS_CGROUP_PATH_MAX + 1], ev[KS_CGROUP_PATH_MAX + 16];
+	const char *via = "tunnel", *user = NULL;
+	int c, r, err, root, rc, events = -1, sig_fd;
+	sigset_t mask, old;
+	struct who w;
+	uint32_t v;
+	pid_t pid;
+
+	optind = 1;
+	opterr = 0;
+	/* '+': the first word that is not ours is COMMAND; its options are its own */
+	while ((c = getopt_long(argc, argv, "+v:u:i:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'v':
+			if (app_via_parse(optarg, &v)) {
+				fprintf(stderr, "kslice: exec: --via '%s' is not tunnel, direct or "
+					"split\n", escn(optarg, 32));
+				return KS_EXIT_USAGE;
+			}
+			via = optarg;
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		default:
+			r = opts_small_case(c, "exec", usage, argv, ifname);
+			if (r != OPTS_GO_ON)
+				return r;
+		}
+	}
+	if (optind == argc) {
+		fprintf(stderr, "kslice: exec: no COMMAND\n%s", usage);
+		return KS_EXIT_USAGE;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "kslice: exec: needs root (sudo kslice exec ...): it makes a cgroup "
+			"and gives it a policy; COMMAND runs as you\n");
+		return KS_EXIT_ERROR;
+	}
+	err = whom(user, &w);
+	if (err) {
+		fprintf(stderr, "kslice: exec: %s\n",
+			user ? "no such user" : "SUDO_UID or SUDO_GID is not a number");
+		return KS_EXIT_USAGE;
+	}
+	root = cgroup_root_fd();
+	if (root < 0) {
+		fprintf(stderr, "kslice: exec: no cgroup v2 hierarchy: %s\n", strerror(-root));
+		return KS_EXIT_ERROR;
+	}
+	/* From here a signal is taken (and passed on), never acted upon: the policy and the
+	 * cgroup are always removed. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
+	snprintf(rel, sizeof(rel), EXEC_DIR "/%s.%d", ifname, (int)getpid());
+	err = make_cgroup(root, rel);
+	if (err) {
+		fprintf(stderr, "kslice: exec: cannot make the cgroup /%s: %s\n", rel,
+			strerror(-err));
+		unlinkat(root, EXEC_DIR, AT_REMOVEDIR);
+		rc = KS_EXIT_ERROR;
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/%s", rel);
+	rc = ctl_command(ifname, CTL_APP_SET, via, path, false);
+	if (rc != KS_EXIT_OK) {
+		remove_cgroup(root, rel);
+		goto out;
+	}
+	snprintf(ev, sizeof(ev), "%s/cgroup.events", rel);
+	events = openat(root, ev, O_RDONLY | O_CLOEXEC);
+	pid = fork();
+	if (pid == 0)
+		child(root, rel, &w, argv + optind, &old);
+	if (pid < 0)
+		fprintf(stderr, "kslice: exec: fork: %m\n");
+	rc = pid < 0 ? KS_EXIT_ERROR : supervise(pid, root, rel, events, sig_fd);
+	if (ctl_command(ifname, CTL_APP_DEL, path, NULL, false) != KS_EXIT_OK)
+		fprintf(stderr, "kslice: exec: the policy goes with the cgroup\n");
+	remove_cgroup(root, rel);
+out:
+	if (events >= 0)
+		close(events);
+	if (sig_fd >= 0)
+		close(sig_fd);
+	close(root);
+	return rc;
+}
