@@ -79,10 +79,146 @@ static __always_inline bool own_socket(const struct bpf_sock_addr *ctx,
 	return cfg->own_mark && sk && (sk->mark & cfg->own_mark) == cfg->own_mark;
 }
 
+/* A `tunnel` cgroup's DNS query goes to the corporate DNS server, whatever resolver it
+ * names (a local stub such as 127.0.0.53 included): its names resolve as the tunnel's. The
+ * resolver it named is kept with the socket, to stand as the answers' source. Without a
+ * server of that family the query goes, through the tunnel, where it was sent. */
+static __always_inline bool app_dns_wanted(const struct bpf_sock_addr *ctx,
+					   const struct ks_app_policy *pol)
+{
+	return pol && pol->via == KS_VIA_TUNNEL && ctx->user_port == bpf_htons(53);
+}
+
+static __always_inline void app_dns4(struct bpf_sock_addr *ctx, const struct ks_app_policy *pol,
+				     __u32 *dst)
+{
+	struct ks_dns_config *dc;
+	struct ks_app_dns *o;
+	__u32 server;
+
+	if (!app_dns_wanted(ctx, pol) || !(dc = ks_dns_cfg()) || !(dc->flags & KS_DNS_HAVE4))
+		return;
+	__builtin_memcpy(&server, dc->server4, 4);
+	if (*dst == server || !ctx->sk)
+		return;
+	o = bpf_sk_storage_get(&ks_app_dns, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!o)
+		return;
+	__builtin_memcpy(o->resolver, dst, 4);
+	__builtin_memcpy(o->server, &server, 4);
+	o->family = 4;
+	ctx->user_ip4 = server;
+	*dst = server;
+	ks_count(KS_STAT_APP_DNS);
+}
+
+static __always_inline void app_dns6(struct bpf_sock_addr *ctx, const struct ks_app_policy *pol,
+				     __u32 *dst)
+{
+	struct ks_dns_config *dc;
+	struct ks_app_dns *o;
+	__u32 server[4];
+
+	if (!app_dns_wanted(ctx, pol) || !(dc = ks_dns_cfg()) || !ctx->sk)
+		return;
+	if (ks_v4mapped(dst)) {
+		if (!(dc->flags & KS_DNS_HAVE4))
+			return;
+		server[0] = 0;
+		server[1] = 0;
+		server[2] = bpf_htonl(0xffff);
+		__builtin_memcpy(&server[3], dc->server4, 4);
+	} else {
+		if (!(dc->flags & KS_DNS_HAVE6))
+			return;
+		__builtin_memcpy(server, dc->server6, 16);
+	}
+	if (dst[0] == server[0] && dst[1] == server[1] && dst[2] == server[2] && dst[3] == server[3])
+		return;
+	o = bpf_sk_storage_get(&ks_app_dns, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!o)
+		return;
+	__builtin_memcpy(o->resolver, dst, 16);
+	__builtin_memcpy(o->server, server, 16);
+	o->family = 6;
+	ctx->user_ip6[0] = server[0];
+	ctx->user_ip6[1] = server[1];
+	ctx->user_ip6[2] = server[2];
+	ctx->user_ip6[3] = server[3];
+	__builtin_memcpy(dst, server, 16);
+	ks_count(KS_STAT_APP_DNS);
+}
+
+/* recvmsg, getpeername: the server's address reads as the resolver the application named. */
+static __always_inline int app_dns_restore4(struct bpf_sock_addr *ctx)
+{
+	struct ks_app_dns *o;
+	__u32 a;
+
+	if (!ctx->sk || ctx->user_port != bpf_htons(53))
+		return 1;
+	o = bpf_sk_storage_get(&ks_app_dns, ctx->sk, 0, 0);
+	if (!o || o->family != 4)
+		return 1;
+	__builtin_memcpy(&a, o->server, 4);
+	if (ctx->user_ip4 != a)
+		return 1;
+	__builtin_memcpy(&a, o->resolver, 4);
+	ctx->user_ip4 = a;
+	return 1;
+}
+
+static __always_inline int app_dns_restore6(struct bpf_sock_addr *ctx)
+{
+	struct ks_app_dns *o;
+	__u32 a[4];
+
+	if (!ctx->sk || ctx->user_port != bpf_htons(53))
+		return 1;
+	o = bpf_sk_storage_get(&ks_app_dns, ctx->sk, 0, 0);
+	if (!o || o->family != 6)
+		return 1;
+	__builtin_memcpy(a, o->server, 16);
+	if (ctx->user_ip6[0] != a[0] || ctx->user_ip6[1] != a[1] || ctx->user_ip6[2] != a[2] ||
+	    ctx->user_ip6[3] != a[3])
+		return 1;
+	__builtin_memcpy(a, o->resolver, 16);
+	ctx->user_ip6[0] = a[0];
+	ctx->user_ip6[1] = a[1];
+	ctx->user_ip6[2] = a[2];
+	ctx->user_ip6[3] = a[3];
+	return 1;
+}
+
+SEC("cgroup/recvmsg4")
+int ks_cgroup_recvmsg4(struct bpf_sock_addr *ctx)
+{
+	return app_dns_restore4(ctx);
+}
+
+SEC("cgroup/recvmsg6")
+int ks_cgroup_recvmsg6(struct bpf_sock_addr *ctx)
+{
+	return app_dns_restore6(ctx);
+}
+
+SEC("cgroup/getpeername4")
+int ks_cgroup_getpeername4(struct bpf_sock_addr *ctx)
+{
+	return app_dns_restore4(ctx);
+}
+
+SEC("cgroup/getpeername6")
+int ks_cgroup_getpeername6(struct bpf_sock_addr *ctx)
+{
+	return app_dns_restore6(ctx);
+}
+
 SEC("cgroup/connect4")
 int ks_cgroup_connect4(struct bpf_sock_addr *ctx)
 {
 	struct ks_split_config *cfg = ks_config();
+	struct ks_app_policy *pol;
 	__u32 dst = ctx->user_ip4;
 
 	if (!cfg || !ours(ctx, cfg))
@@ -91,13 +227,16 @@ int ks_cgroup_connect4(struct bpf_sock_addr *ctx)
 		ks_count(KS_STAT_CONNECT_OWN);
 		return 1;
 	}
-	return steer_connect(ctx, cfg, ks_decide_app(cfg, 4, (__u8 *)&dst, ks_app_task(cfg)));
+	pol = ks_app_task(cfg);
+	app_dns4(ctx, pol, &dst);
+	return steer_connect(ctx, cfg, ks_decide_app(cfg, 4, (__u8 *)&dst, pol));
 }
 
 SEC("cgroup/connect6")
 int ks_cgroup_connect6(struct bpf_sock_addr *ctx)
 {
 	struct ks_split_config *cfg = ks_config();
+	struct ks_app_policy *pol;
 	__u32 dst[4];
 
 	if (!cfg || !ours(ctx, cfg))
@@ -107,7 +246,9 @@ int ks_cgroup_connect6(struct bpf_sock_addr *ctx)
 		return 1;
 	}
 	user_ip6(ctx, dst);
-	return steer_connect(ctx, cfg, ks_decide_sockaddr6(cfg, dst, ks_app_task(cfg)));
+	pol = ks_app_task(cfg);
+	app_dns6(ctx, pol, dst);
+	return steer_connect(ctx, cfg, ks_decide_sockaddr6(cfg, dst, pol));
 }
 
 /* Unconnected UDP: a mark set now would be too late for this datagram's route lookup, so
@@ -116,12 +257,15 @@ SEC("cgroup/sendmsg4")
 int ks_cgroup_sendmsg4(struct bpf_sock_addr *ctx)
 {
 	struct ks_split_config *cfg = ks_config();
+	struct ks_app_policy *pol;
 	__u32 dst = ctx->user_ip4, src;
 	int v;
 
 	if (!cfg || !ours(ctx, cfg) || own_socket(ctx, cfg))
 		return 1;
-	v = ks_decide_app(cfg, 4, (__u8 *)&dst, ks_app_task(cfg));
+	pol = ks_app_task(cfg);
+	app_dns4(ctx, pol, &dst);
+	v = ks_decide_app(cfg, 4, (__u8 *)&dst, pol);
 	if (v == KS_VERDICT_BLOCKED) {
 		ks_count(KS_STAT_SENDMSG_BLOCKED);
 		return 0;
@@ -138,13 +282,16 @@ SEC("cgroup/sendmsg6")
 int ks_cgroup_sendmsg6(struct bpf_sock_addr *ctx)
 {
 	struct ks_split_config *cfg = ks_config();
+	struct ks_app_policy *pol;
 	__u32 dst[4], src[4];
 	int v;
 
 	if (!cfg || !ours(ctx, cfg) || own_socket(ctx, cfg))
 		return 1;
 	user_ip6(ctx, dst);
-	v = ks_decide_sockaddr6(cfg, dst, ks_app_task(cfg));
+	pol = ks_app_task(cfg);
+	app_dns6(ctx, pol, dst);
+	v = ks_decide_sockaddr6(cfg, dst, pol);
 	if (v == KS_VERDICT_BLOCKED) {
 		ks_count(KS_STAT_SENDMSG_BLOCKED);
 		return 0;

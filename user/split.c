@@ -245,6 +245,8 @@ static int attach_hooks(struct ks_split_state *sp, struct ks_error *e)
 	struct bpf_program *progs[KS_HOOK_MAX] = {
 		sp->skel->progs.ks_cgroup_connect4, sp->skel->progs.ks_cgroup_connect6,
 		sp->skel->progs.ks_cgroup_sendmsg4, sp->skel->progs.ks_cgroup_sendmsg6,
+		sp->skel->progs.ks_cgroup_recvmsg4, sp->skel->progs.ks_cgroup_recvmsg6,
+		sp->skel->progs.ks_cgroup_getpeername4, sp->skel->progs.ks_cgroup_getpeername6,
 	};
 	int cg = cgroup_root_fd(), err = 0;
 

@@ -25,7 +25,8 @@ static inline uint32_t split_own_mark(uint32_t mark)
 }
 
 enum ks_split_hook { KS_HOOK_CONNECT4, KS_HOOK_CONNECT6, KS_HOOK_SENDMSG4, KS_HOOK_SENDMSG6,
-		     KS_HOOK_MAX };
+		     KS_HOOK_RECVMSG4, KS_HOOK_RECVMSG6, KS_HOOK_GETPEERNAME4,
+		     KS_HOOK_GETPEERNAME6, KS_HOOK_MAX };
 
 /* The BPF object, loaded (verified) but not pinned or attached: loading takes a few
  * hundred ms of verifier time, so it runs while the gateway authenticates. */

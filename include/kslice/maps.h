@@ -85,6 +85,17 @@ struct ks_app_policy {
 };
 _Static_assert(sizeof(struct ks_app_policy) == 16, "ABI: struct ks_app_policy");
 
+/* ks_app_dns: socket storage (not pinned) of a `tunnel` cgroup's socket whose DNS query
+ * went to the corporate DNS server instead of the resolver it named; the server's answers
+ * read as from that resolver (recvmsg, getpeername), so the application takes them. */
+struct ks_app_dns {
+	__u8 resolver[16]; /* what the application named (IPv4: the first 4 bytes) */
+	__u8 server[16];   /* where the query went */
+	__u8 family;	   /* 4: an AF_INET socket; 6: AF_INET6 (v4-mapped addresses included) */
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct ks_app_dns) == 36, "ABI: struct ks_app_dns");
+
 /* ks_split_stats and ks_dns_stats: in kslice/stats.h. */
 
 /* DNS (bpf/lib/dns_*.h): corporate domains, the addresses learned from their answers, and

@@ -31,7 +31,8 @@
 	X(app_tunnel, APP_TUNNEL, KS_ACT_PASS, "decided by a cgroup's policy: through the tunnel") \
 	X(app_direct, APP_DIRECT, KS_ACT_PASS, "decided by a cgroup's policy: not through it") \
 	X(app_blocked, APP_BLOCKED, KS_ACT_DROP, "a cgroup's policy, no tunnel for it (down) or corporate for a direct one") \
-	X(egress_app_leak, EGRESS_APP_LEAK, KS_ACT_DROP, "a tunnel-only cgroup's packet on an uplink (a socket bound to it, or connected before the policy)")
+	X(egress_app_leak, EGRESS_APP_LEAK, KS_ACT_DROP, "a tunnel-only cgroup's packet on an uplink (a socket bound to it, or connected before the policy)") \
+	X(app_dns, APP_DNS, KS_ACT_PASS, "a tunnel cgroup's DNS query sent to the corporate DNS server instead of the resolver it named")
 
 #define KS_DNS_STATS(X)                                                                          \
 	X(answers_seen, ANSWERS_SEEN, KS_ACT_PASS, "UDP answers from port 53 looked at")       \

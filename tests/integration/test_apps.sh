@@ -9,6 +9,7 @@ set -u
 source "$(dirname "$0")/../lib/netns.sh"
 ks_test_setup
 ks_internet || { echo "internet namespace did not come up"; exit 1; }
+ks_dns_servers || { echo "the DNS servers did not come up"; exit 1; }
 IF=ksap0
 CG=$(ks_cgroup_root)
 A=kstest-$KS_ID-a
@@ -68,6 +69,37 @@ ks_expect_eq "... and no echo reached the decoys (they went through the tunnel)"
 	"$(decoy_pings 4) $(decoy_pings 6)"
 ks_cli ping -q -c 1 -W 2 $KS_PUBLIC_IP >/dev/null
 ks_expect_eq "a plain ping does reach the decoy (the counter can count)" 1 "$(decoy_pings 4)"
+
+# --- DNS follows the policy: a tunnel cgroup's queries go to the corporate DNS, whatever
+# resolver they name, and the answers read as from that resolver (or dig would refuse them).
+# www.public.example: the public resolver knows it, the corporate one refuses it.
+ks_expect_eq "no policy: the public resolver answers www.public.example" "$KS_PUBLIC_IP" \
+	"$(ks_cli dig +short +time=2 +tries=1 @198.18.2.53 www.public.example A)"
+for q in "@198.18.2.53" "+tcp @198.18.2.53" "@fd00:2::53" "@127.0.0.1"; do
+	out=$(ks_exec -- dig +time=2 +tries=1 $q www.public.example A 2>&1)
+	ks_expect "exec --via tunnel: dig $q is answered by the corporate DNS (REFUSED)" \
+		grep -q "status: REFUSED" <<<"$out" || echo "$out" | sed 's/^/#   /'
+	ks_expect "... and the answer reads as from ${q#*@}" grep -qF "SERVER: ${q#*@}#53" <<<"$out"
+done
+for r in 198.18.2.53 fd00:2::53; do
+	for kind in dns-from dns-peer; do
+		ks_expect_eq "exec --via tunnel: the answer to a query for $r reads as from $r ($kind)" "$r" \
+			"$(ks_exec -- /usr/bin/python3 "$KS_TOP/tests/lib/idsrv.py" probe $kind $r 2>&1)"
+	done
+done
+# glibc takes an answer only from the server it asked (dig does not check): getent, with
+# the namespace's resolv.conf, that names the public resolver (which would say a decoy).
+printf 'nameserver fd00:2::53\noptions timeout:2 attempts:1\n' >"$KS_WORK/resolv6.conf"
+for rc in "/etc/netns/$KS_CLI/resolv.conf" "$KS_WORK/resolv6.conf"; do
+	got=$(ks_exec -- unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf &&
+		exec getent ahostsv4 jira.corp.example' _ "$rc" 2>&1 | awk 'NR == 1 { print $1 }')
+	ks_expect_eq "exec --via tunnel: glibc resolves jira.corp.example by the corporate DNS ($(head -c 22 "$rc"))" \
+		10.79.0.20 "$got"
+done
+ks_expect_eq "the corporate DNS saw those 8 queries" 8 \
+	"$(grep -c 'query\[A\] www.public.example from' "$KS_WORK/dns-corp.log")"
+ks_expect "status counts them (app_dns)" \
+	test "$(ks_cli "$KS_BIN" status --json -i $IF | jq -r .split.stats.app_dns)" -ge 4
 
 # --- --via direct: never through the tunnel, corporate blocked rather than leaked ---
 ks_expect_eq "exec --via direct: the public address direct" decoy \

@@ -6,7 +6,8 @@ address of its namespace, with "NAME LOCAL-ADDRESS", and appends "PROTO LOCAL PE
 log, so a test sees which side (corp or decoy) a connection reached. Bounded by --max-seconds.
 
 Probe: `idsrv.py probe tcp|udp|udp-unconnected[6] HOST` prints the answer, or "ERR <reason>"
-(exit 1); `tcp@DEV` binds the socket to DEV first (SO_BINDTODEVICE); HOST may be a name (6: resolve it to IPv6). Sweep: `idsrv.py sweep N DOMAIN`
+(exit 1); `tcp@DEV` binds the socket to DEV first (SO_BINDTODEVICE); `dns-from` and
+`dns-peer` send a DNS query to HOST and print the answer's source (recvfrom, getpeername); HOST may be a name (6: resolve it to IPv6). Sweep: `idsrv.py sweep N DOMAIN`
 resolves and connects to n1..nN.DOMAIN, printing "corp=X decoy=Y err=Z"."""
 import argparse
 import selectors
@@ -67,7 +68,33 @@ def serve(name, log_path, max_seconds):
             s.sendmsg([f"{name} {local}\n".encode()], anc, 0, peer)
 
 
+def dns_probe(kind, host):
+    """A query for www.public.example to HOST port 53; prints where the answer says it came
+    from: recvfrom's address (dns-from, unconnected) or getpeername (dns-peer, connected)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    query = struct.pack("!HHHHHH", 0x4b53, 0x0100, 1, 0, 0, 0)
+    query += b"".join(bytes([len(p)]) + p for p in b"www.public.example".split(b".")) + b"\0"
+    query += struct.pack("!HH", 1, 1)
+    try:
+        s = socket.socket(family, socket.SOCK_DGRAM)
+        s.settimeout(3)
+        if kind == "dns-peer":
+            s.connect((host, 53))
+            s.send(query)
+            s.recv(512)
+            print(s.getpeername()[0])
+        else:
+            s.sendto(query, (host, 53))
+            print(s.recvfrom(512)[1][0])
+        return 0
+    except OSError as e:
+        print(f"ERR {e.strerror or e}")
+        return 1
+
+
 def probe(kind, host):
+    if kind.startswith("dns-"):
+        return dns_probe(kind, host)
     kind, _, dev = kind.partition("@")  # tcp@eth1: a socket bound to that device
     family = socket.AF_INET6 if ":" in host or kind.endswith("6") else socket.AF_INET
     kind = kind.rstrip("6")
