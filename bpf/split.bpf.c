@@ -14,6 +14,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "lib/dns_skb.h"
+#include "lib/fwd.h"
 #include "lib/l3.h"
 #include "lib/split.h"
 #include "lib/verdict.h"
@@ -464,13 +465,16 @@ int ks_tc_uplink_egress_l3(struct __sk_buff *skb)
  * reads them, if they answer a query this host sent. Observe only. */
 static __always_inline int uplink_ingress(struct __sk_buff *skb, __u32 l2_len)
 {
+	struct ks_split_config *cfg = ks_config();
 	struct ks_udp_at u;
 	__u32 l3;
 	int family;
 
-	if (ks_l3_locate(skb, l2_len, &l3, &family) == KS_L3_OK)
-		ks_dns_learn_skb(skb, l3, family, &u, true);
-	return TC_ACT_UNSPEC;
+	if (ks_l3_locate(skb, l2_len, &l3, &family) != KS_L3_OK)
+		return TC_ACT_UNSPEC;
+	ks_dns_learn_skb(skb, l3, family, &u, true);
+	/* A guest's (container's, VM's) corporate packet, to be forwarded: into the tunnel. */
+	return cfg ? ks_tc_verdict(ks_fwd_guest_in(skb, cfg, l3, family)) : TC_ACT_UNSPEC;
 }
 
 SEC("tc")
@@ -500,6 +504,32 @@ int ks_tc_tun_dns(struct __sk_buff *skb)
 	    !ks_dns_learn_skb(skb, l3, family, &u, false))
 		return TC_ACT_UNSPEC;
 	return ks_tc_verdict(ks_dns_unsteer(skb, l3, family, &u));
+}
+
+/* --- forwarded traffic (lib/fwd.h) --------------------------------------------------- */
+
+SEC("tc")
+int ks_tc_tun_fwd_egress(struct __sk_buff *skb)
+{
+	struct ks_split_config *cfg = ks_config();
+	__u32 l3;
+	int family;
+
+	if (!cfg || ks_l3_locate(skb, tun_l2_len, &l3, &family) != KS_L3_OK)
+		return TC_ACT_UNSPEC;
+	return ks_tc_verdict(ks_fwd_snat(skb, cfg, l3, family));
+}
+
+SEC("tc")
+int ks_tc_tun_fwd_ingress(struct __sk_buff *skb)
+{
+	struct ks_split_config *cfg = ks_config();
+	__u32 l3;
+	int family;
+
+	if (!cfg || ks_l3_locate(skb, tun_l2_len, &l3, &family) != KS_L3_OK)
+		return TC_ACT_UNSPEC;
+	return ks_tc_verdict(ks_fwd_answer(skb, cfg, l3, family));
 }
 
 /* Not attached anywhere: BPF_PROG_TEST_RUN runs it on crafted frames to test the socket

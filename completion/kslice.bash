@@ -89,6 +89,7 @@ _kslice() {
 
 	case $prev in
 	-i | --interface) _kslice_reply "$(_kslice_tunnels)"; return ;;
+	--forward-from) mapfile -t COMPREPLY < <(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur"); return ;;
 	--compression) _kslice_reply 'all stateless none oc-lz4 lzs deflate'; return ;;
 	--dns) _kslice_reply 'auto bpf resolved off'; return ;;
 	--kill-switch) _kslice_reply 'on-failure always off'; return ;;

@@ -174,6 +174,11 @@ void opts_connect_usage(FILE *f)
 	      "                              only private ones that overlap nothing corporate\n"
 	      "      --no-lan                full tunnel: the local networks go through it too\n"
 	      "                              (the default: TunnelCrack LocalNet, kslice.1)\n"
+	      "      --forward-from IFACE    carry what containers or VMs behind IFACE (a bridge,\n"
+	      "                              a veth, a tap) send to corporate addresses;\n"
+	      "                              repeatable; replaces the detected ones (bridges and\n"
+	      "                              veths that are not uplinks)\n"
+	      "      --no-forward            carry no forwarded traffic (it stays blocked)\n"
 	      "      --kill-switch POLICY    when the session ends: on-failure (default: keep\n"
 	      "                              blocking corporate traffic unless you ended it),\n"
 	      "                              always, or off\n"
@@ -354,6 +359,8 @@ enum {
 	OPT_RULE_PREF,
 	OPT_NO_LAN,
 	OPT_ALLOW_LAN,
+	OPT_FORWARD_FROM,
+	OPT_NO_FORWARD,
 	OPT_DOMAIN,
 	OPT_LEARN_DOMAIN,
 	OPT_EXCLUDE_DOMAIN,
@@ -412,6 +419,8 @@ static const struct option long_opts[] = {
 	{ "rule-pref", required_argument, NULL, OPT_RULE_PREF },
 	{ "no-lan", no_argument, NULL, OPT_NO_LAN },
 	{ "allow-lan", no_argument, NULL, OPT_ALLOW_LAN },
+	{ "forward-from", required_argument, NULL, OPT_FORWARD_FROM },
+	{ "no-forward", no_argument, NULL, OPT_NO_FORWARD },
 	{ "domain", required_argument, NULL, OPT_DOMAIN },
 	{ "learn-domain", required_argument, NULL, OPT_LEARN_DOMAIN },
 	{ "exclude-domain", required_argument, NULL, OPT_EXCLUDE_DOMAIN },
@@ -736,6 +745,17 @@ static int parse_one(struct ks_connect_opts *o, int c, const char *arg, const ch
 		return 0;
 	case OPT_ALLOW_LAN:
 		o->allow_lan = true;
+		return 0;
+	case OPT_FORWARD_FROM:
+		if (o->n_forward_from >= KS_FORWARD_FROM_MAX)
+			return ks_fail(e, -E2BIG, "--forward-from: at most %d interfaces",
+				       KS_FORWARD_FROM_MAX);
+		if (opts_check_ifname(arg, e))
+			return -EINVAL;
+		snprintf(o->forward_from[o->n_forward_from++], IFNAMSIZ, "%s", arg);
+		return 0;
+	case OPT_NO_FORWARD:
+		o->no_forward = true;
 		return 0;
 	case OPT_NO_OFFLOAD:
 		o->no_offload = true;

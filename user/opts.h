@@ -9,6 +9,7 @@
 #include "profile.h"
 #include "proxy.h"
 #include "error.h"
+#include "guest.h"
 #include "tls.h"
 #include "totp.h"
 
@@ -67,6 +68,9 @@ struct ks_connect_opts {
 	size_t n_include, n_exclude;
 	bool split_only;		     /* never "everything" by default */
 	bool allow_lan;			     /* full tunnel: the local networks stay off it */
+	char forward_from[KS_FORWARD_FROM_MAX][IFNAMSIZ]; /* --forward-from: the guests' interfaces */
+	int n_forward_from;
+	bool no_forward;
 	uint32_t mark, table, rule_pref;
 	/* DNS */
 	struct ks_domain_arg *domains; /* --domain, --learn-domain, --exclude-domain */

@@ -432,14 +432,45 @@ static int start_dns(struct ks_split_state *sp, const struct ks_split_setup *su,
 			return ks_fail(e, err, "dns: include the corporate DNS server: %s",
 				       strerror(-err));
 	}
-	/* The uplinks' learner; its L3 twin comes with the L3 programs (need_l3). */
-	sp->uplinks.prog_in_l2_fd = bpf_program__fd(k->progs.ks_tc_uplink_ingress);
 	return 0;
+}
+
+/* KS_CFG_FORWARD follows the guests: no NAT work on the TUN while there are none. */
+static void sync_forward_flag(struct ks_split_state *sp)
+{
+	uint32_t was = sp->cfg.flags;
+
+	sp->cfg.flags = sp->guests.n ? was | KS_CFG_FORWARD : was & ~(uint32_t)KS_CFG_FORWARD;
+	if (sp->cfg.flags != was && split_config_update(sp)) {
+		sp->cfg.flags = was;
+		ks_warn("forward", "event=config_update_failed guests=%d", sp->guests.n);
+	}
+}
+
+static int start_guests(struct ks_split_state *sp, const struct ks_split_setup *su,
+			struct ks_error *e)
+{
+	const struct ks_split_bpf *k = sp->skel;
+	int err = guests_start(&sp->guests, &(struct ks_guest_setup){
+			.from = su->forward_from,
+			.n_from = su->n_forward_from,
+			.off = su->no_forward,
+			.gateway_ip = su->gateway_ip,
+			.tun_ifindex = su->tun_ifindex,
+			.map_fd = bpf_map__fd(k->maps.ks_guests),
+			.prog_egress_fd = bpf_program__fd(k->progs.ks_tc_tun_fwd_egress),
+			.prog_ingress_fd = bpf_program__fd(k->progs.ks_tc_tun_fwd_ingress),
+		}, e);
+
+	if (!err)
+		sync_forward_flag(sp);
+	return err;
 }
 
 void split_keep_closed(struct ks_split_state *sp)
 {
 	app_free(sp); /* the pinned policies stay: a tunnel-only cgroup stays closed too */
+	free(sp->guests.v); /* the guests' packets stay blocked at the way in (the kill switch) */
 	sp->cfg.state = KS_STATE_DOWN;
 	if (split_config_update(sp)) /* the filters would think a dead tunnel is up: better none */
 		uplinks_detach(&sp->uplinks);
@@ -501,6 +532,9 @@ int split_start(struct ks_split_state *sp, const struct ks_split_setup *su, stru
 	err = start_dns(sp, su, e);
 	if (err)
 		goto fail;
+	/* Ingress: the DNS learner and the guests' way in; its L3 twin comes with the L3
+	 * programs (need_l3). */
+	sp->uplinks.prog_in_l2_fd = bpf_program__fd(sp->skel->progs.ks_tc_uplink_ingress);
 	split_uplink_state_path(su->tun_name, sp->uplinks.state_path,
 				sizeof(sp->uplinks.state_path));
 	err = uplinks_sync(&sp->uplinks);
@@ -509,6 +543,8 @@ int split_start(struct ks_split_state *sp, const struct ks_split_setup *su, stru
 		goto fail;
 	}
 	err = attach_hooks(sp, e);
+	if (!err)
+		err = start_guests(sp, su, e);
 	if (err)
 		goto fail;
 	split_set_state(sp, true);
@@ -528,6 +564,8 @@ void split_tick(struct ks_split_state *sp)
 	if (!sp->started)
 		return;
 	uplinks_sync(&sp->uplinks);
+	if (guests_sync(&sp->guests))
+		sync_forward_flag(sp);
 	dns_tick(&sp->dns);
 	if (sp->apps.n)
 		app_tick(sp);
@@ -536,6 +574,7 @@ void split_tick(struct ks_split_state *sp)
 void split_stop(struct ks_split_state *sp)
 {
 	app_free(sp);
+	guests_stop(&sp->guests);
 	for (int h = 0; h < KS_HOOK_MAX; h++)
 		bpf_link__destroy(sp->links[h]);
 	uplinks_detach(&sp->uplinks);

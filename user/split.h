@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include "buf.h"
 #include "app.h"
+#include "guest.h"
 #include "cstp_params.h"
 #include "dns.h"
 #include "error.h"
@@ -62,6 +63,11 @@ struct ks_split_setup {
 	 * ours stays (tunnel down, so fail closed) instead of going (split_abandon). */
 	bool keep_on_failure;
 	struct ks_dns_opts dns;
+	/* forwarded traffic (guest.h) */
+	const char (*forward_from)[IFNAMSIZ];
+	int n_forward_from;
+	bool no_forward;
+	const char *gateway_ip;
 };
 
 struct ks_split_state {
@@ -79,6 +85,7 @@ struct ks_split_state {
 	bool keep_on_failure;
 	struct ks_dns dns;
 	struct ks_apps apps; /* per-cgroup policy (app.h) */
+	struct ks_guests guests; /* forwarded traffic (guest.h) */
 };
 
 /* Loads, fills the maps, installs the policy, attaches uplinks and cgroup hooks, and sets

@@ -46,6 +46,7 @@ void split_report_json(const struct ks_split_state *sp, struct ks_json *j)
 			json_str(j, NULL, sp->uplinks.dev[i].name);
 		json_arr_close(j);
 		app_report_json(sp, j);
+		guests_report_json(&sp->guests, j);
 		json_obj_open(j, "stats");
 		if (!split_stats(sp, &st))
 			for (int r = 0; r < KS_STAT_MAX; r++)
@@ -77,6 +78,7 @@ void split_report_routes(const struct ks_split_state *sp, struct ks_buf *out)
 	c.set = "exclude";
 	split_prefix_walk(sp, true, text_prefix, &c);
 	app_report_text(sp, out);
+	guests_report_text(&sp->guests, out);
 }
 
 void split_report_text(const struct ks_split_state *sp, struct ks_buf *out)

@@ -39,6 +39,30 @@ struct {
 } ks_app_policy SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KS_GUEST_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_guests SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KS_FWD_MAX);
+	__type(key, struct ks_fwd_out_key);
+	__type(value, struct ks_fwd_nat);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_fwd_out SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KS_FWD_MAX);
+	__type(key, struct ks_fwd_in_key);
+	__type(value, struct ks_fwd_guest);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ks_fwd_in SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);

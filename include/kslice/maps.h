@@ -56,6 +56,7 @@ _Static_assert(sizeof(struct ks_prefix_info) == 16, "ABI: struct ks_prefix_info"
 #define KS_CFG_HAVE4 0x1 /* addr4 is the tunnel's IPv4 address */
 #define KS_CFG_HAVE6 0x2
 #define KS_CFG_APPS 0x4	 /* ks_app_policy has entries: look the caller's cgroup up */
+#define KS_CFG_FORWARD 0x8 /* ks_guests has entries: carry their forwarded traffic */
 
 struct ks_split_config {
 	__u64 netns_cookie; /* the daemon's network namespace: hooks ignore every other */
@@ -95,6 +96,58 @@ struct ks_app_dns {
 	__u8 pad[3];
 };
 _Static_assert(sizeof(struct ks_app_dns) == 36, "ABI: struct ks_app_dns");
+
+/* Forwarded traffic (containers, VMs): packets that come in by an interface of ks_guests
+ * (hash: __u32 ifindex -> __u32 flags, 0) to a corporate destination are marked into the
+ * tunnel; at the TUN's egress their source becomes the tunnel address and a port of
+ * KS_FWD_PORT_MIN.. (outside Linux's ephemeral range, 32768-60999, so never one of this
+ * host's own connections), and at its ingress the answers get the guest's back. TCP, UDP
+ * and ICMP echo (the echo id stands for the port); no fragments. */
+#define KS_GUEST_MAX 256
+#define KS_FWD_MAX 65536
+#define KS_FWD_PORT_MIN 61000
+#define KS_FWD_PORT_COUNT 4536 /* to 65535 */
+#define KS_FWD_PORT_TRIES 8    /* random ports tried for a new flow before it is refused */
+
+/* ks_fwd_out: LRU hash, a guest's flow -> the port it was given. */
+struct ks_fwd_out_key {
+	__u8 family; /* 4 or 6 */
+	__u8 proto;  /* IPPROTO_TCP, _UDP, _ICMP, _ICMPV6 */
+	__be16 guest_port; /* the guest's source port, or its echo id */
+	__be16 peer_port;  /* the destination port; 0 for an echo */
+	__u16 pad;
+	__u8 guest[16];	   /* the guest's address (IPv4: the first 4 bytes) */
+	__u8 peer[16];	   /* the corporate address */
+};
+_Static_assert(sizeof(struct ks_fwd_out_key) == 40, "ABI: struct ks_fwd_out_key");
+
+struct ks_fwd_nat {
+	__be16 port; /* the tunnel-side port (or echo id) */
+	__u16 pad;
+	__u32 pad2;
+	__u64 packets; /* sent, this flow */
+};
+_Static_assert(sizeof(struct ks_fwd_nat) == 16, "ABI: struct ks_fwd_nat");
+
+/* ks_fwd_in: LRU hash, an answer's flow as it comes out of the tunnel -> whose it is. */
+struct ks_fwd_in_key {
+	__u8 family;
+	__u8 proto;
+	__be16 port;	  /* our port (the answer's destination port), or the echo id */
+	__be16 peer_port; /* the answer's source port; 0 for an echo reply */
+	__u16 pad;
+	__u8 peer[16];
+};
+_Static_assert(sizeof(struct ks_fwd_in_key) == 24, "ABI: struct ks_fwd_in_key");
+
+struct ks_fwd_guest {
+	__u8 guest[16];
+	__be16 guest_port;
+	__u16 pad;
+	__u32 pad2;
+	__u64 packets; /* answers translated, this flow */
+};
+_Static_assert(sizeof(struct ks_fwd_guest) == 32, "ABI: struct ks_fwd_guest");
 
 /* ks_split_stats and ks_dns_stats: in kslice/stats.h. */
 

@@ -32,7 +32,13 @@
 	X(app_direct, APP_DIRECT, KS_ACT_PASS, "decided by a cgroup's policy: not through it") \
 	X(app_blocked, APP_BLOCKED, KS_ACT_DROP, "a cgroup's policy, no tunnel for it (down) or corporate for a direct one") \
 	X(egress_app_leak, EGRESS_APP_LEAK, KS_ACT_DROP, "a tunnel-only cgroup's packet on an uplink (a socket bound to it, or connected before the policy)") \
-	X(app_dns, APP_DNS, KS_ACT_PASS, "a tunnel cgroup's DNS query sent to the corporate DNS server instead of the resolver it named")
+	X(app_dns, APP_DNS, KS_ACT_PASS, "a tunnel cgroup's DNS query sent to the corporate DNS server instead of the resolver it named") \
+	X(fwd_tunnel, FWD_TUNNEL, KS_ACT_PASS, "a guest's corporate packet (container, VM), marked into the tunnel") \
+	X(fwd_blocked, FWD_BLOCKED, KS_ACT_DROP, "a guest's corporate packet, tunnel down: the kill switch") \
+	X(fwd_snat, FWD_SNAT, KS_ACT_PASS, "a guest's packet given the tunnel address at the TUN") \
+	X(fwd_unsupported, FWD_UNSUPPORTED, KS_ACT_DROP, "a guest's packet the NAT cannot carry (a fragment, not TCP, UDP or echo)") \
+	X(fwd_ports_full, FWD_PORTS_FULL, KS_ACT_DROP, "a guest's new flow, no free port for it") \
+	X(fwd_answer, FWD_ANSWER, KS_ACT_PASS, "an answer from the tunnel given back the guest's address")
 
 #define KS_DNS_STATS(X)                                                                          \
 	X(answers_seen, ANSWERS_SEEN, KS_ACT_PASS, "UDP answers from port 53 looked at")       \

@@ -21,29 +21,7 @@
 static struct ks_split_bpf *skel;
 /* --- frames ------------------------------------------------------------------------- */
 
-/* Ethernet + IPv4 header (+ ihl options) with a valid header checksum; returns L3 offset 14. */
-static size_t frame4(unsigned char *f, const char *src, const char *dst, int proto,
-		     __u16 frag_off, size_t l4_len)
-{
-	unsigned char *ip = f + 14;
-	__u16 c;
-
-	memset(f, 0, 14 + 20 + l4_len);
-	f[12] = 0x08;
-	ip[0] = 0x45;
-	ip[2] = (unsigned char)((20 + l4_len) >> 8);
-	ip[3] = (unsigned char)(20 + l4_len);
-	ip[6] = (unsigned char)(frag_off >> 8);
-	ip[7] = (unsigned char)frag_off;
-	ip[8] = 64;
-	ip[9] = (unsigned char)proto;
-	inet_pton(AF_INET, src, ip + 12);
-	inet_pton(AF_INET, dst, ip + 16);
-	c = (__u16)~ref_csum_fold(ref_csum_add(0, ip, 20));
-	ip[10] = (unsigned char)(c >> 8);
-	ip[11] = (unsigned char)c;
-	return 14 + 20 + l4_len;
-}
+#define frame4 split_frame4
 
 static size_t icmp4_echo(unsigned char *f, const char *src, const char *dst, int type)
 {

@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 
 #include "ks_test.h"
+#include "ref_csum.h"
 #include "split_prog.h"
 #include "kslice/maps.h"
 
@@ -126,4 +127,28 @@ int split_run(const struct bpf_program *prog, const void *data, size_t len)
 
 	split_out_len = opts.data_size_out;
 	return err ? err : (int)opts.retval;
+}
+
+/* Ethernet + IPv4 header (+ ihl options) with a valid header checksum; returns L3 offset 14. */
+size_t split_frame4(unsigned char *f, const char *src, const char *dst, int proto,
+		    __u16 frag_off, size_t l4_len)
+{
+	unsigned char *ip = f + 14;
+	__u16 c;
+
+	memset(f, 0, 14 + 20 + l4_len);
+	f[12] = 0x08;
+	ip[0] = 0x45;
+	ip[2] = (unsigned char)((20 + l4_len) >> 8);
+	ip[3] = (unsigned char)(20 + l4_len);
+	ip[6] = (unsigned char)(frag_off >> 8);
+	ip[7] = (unsigned char)frag_off;
+	ip[8] = 64;
+	ip[9] = (unsigned char)proto;
+	inet_pton(AF_INET, src, ip + 12);
+	inet_pton(AF_INET, dst, ip + 16);
+	c = (__u16)~ref_csum_fold(ref_csum_add(0, ip, 20));
+	ip[10] = (unsigned char)(c >> 8);
+	ip[11] = (unsigned char)c;
+	return 14 + 20 + l4_len;
 }

@@ -26,6 +26,10 @@ struct ks_dns_stats split_test_dns_stats(struct ks_split_bpf *skel);
  * the programs said they did, to compare with what they returned. */
 void split_test_actions(const struct ks_split_stats *s0, const struct ks_split_stats *s1,
 			const struct ks_dns_stats *d0, const struct ks_dns_stats *d1, __u64 acts[3]);
+/* Ethernet + IPv4 header with a valid header checksum, l4_len zero bytes after it;
+ * returns the frame's length (the L3 header at 14). */
+size_t split_frame4(unsigned char *f, const char *src, const char *dst, int proto,
+		    __u16 frag_off, size_t l4_len);
 /* One run of prog on data: its return value, or a negative errno from the kernel. */
 int split_run(const struct bpf_program *prog, const void *data, size_t len);
 
