@@ -352,6 +352,8 @@ static __always_inline int egress4(struct __sk_buff *skb, const struct ks_split_
 			r = ks_dns_egress(skb, cfg, l3, 4, ip.protocol, l3 + ip.ihl * 4);
 		return r == KS_REASON_NONE ? KS_STAT_EGRESS_PASSED : r;
 	}
+	if (ks_fwd_on_guest_link(skb, cfg, 4, (__u8 *)&ip.daddr))
+		return KS_STAT_EGRESS_TO_GUEST;
 	if (v == KS_VERDICT_BLOCKED)
 		return KS_STAT_EGRESS_BLOCKED;
 	/* Only an untagged echo can be handed to the TUN (the redirect strips l2_len bytes). */
@@ -400,6 +402,8 @@ static __always_inline int egress6(struct __sk_buff *skb, const struct ks_split_
 			r = ks_dns_egress(skb, cfg, l3, 6, proto, l4);
 		return r == KS_REASON_NONE ? KS_STAT_EGRESS_PASSED : r;
 	}
+	if (ks_fwd_on_guest_link(skb, cfg, 6, ip6.daddr.in6_u.u6_addr8))
+		return KS_STAT_EGRESS_TO_GUEST;
 	if (v == KS_VERDICT_BLOCKED)
 		return KS_STAT_EGRESS_BLOCKED;
 	if (walk)

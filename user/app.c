@@ -64,6 +64,16 @@ static void forget(struct ks_split_state *sp, struct ks_app *app)
 		ks_warn("app", "event=config_update_failed apps=%zu", sp->apps.n);
 }
 
+/* Levels below the root: "/a/b" is 2 (the BPF walk's level of b). */
+static int depth(const char *path)
+{
+	int n = 0;
+
+	for (const char *c = path; *c; c++)
+		n += *c == '/';
+	return n;
+}
+
 /* The daemon's own cgroup (from /proc/self/cgroup's "0::" line) into own. */
 static int own_cgroup(char *own, size_t len)
 {
@@ -119,6 +129,9 @@ int app_set(struct ks_split_state *sp, const char *target, uint32_t via, struct 
 
 	if (err)
 		return err;
+	if (depth(path) >= KS_CGROUP_MAX_DEPTH)
+		return ks_fail(e, -E2BIG, "app: %s is %d levels deep; the hooks look at %d", esc(path),
+			       depth(path), KS_CGROUP_MAX_DEPTH - 1);
 	if (via != KS_VIA_SPLIT && holds_us(path))
 		return ks_fail(e, -EPERM, "app: %s holds kslice itself (its reconnects must not "
 			       "depend on the tunnel): give a cgroup below it", esc(path));

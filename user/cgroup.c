@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -19,11 +21,20 @@ int cgroup_root_fd(void)
 	int fd = -1;
 
 	while (f && fd < 0 && fgets(line, sizeof(line), f)) {
-		char mnt[512], *dash = strstr(line, " - cgroup2 ");
+		char root[512], mnt[512], *dash = strstr(line, " - cgroup2 ");
+		struct statfs sf;
 
-		/* fields: id parent maj:min root mountpoint ...; only the hierarchy root */
-		if (dash && sscanf(line, "%*s %*s %*s / %511s", mnt) == 1)
-			fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		/* fields: id parent maj:min root mountpoint ...; only a mount of the hierarchy's
+		 * root (a bind mount of a subtree is not), at an absolute path without escapes
+		 * (mountinfo writes a space as \040) */
+		if (!dash || sscanf(line, "%*s %*s %*s %511s %511s", root, mnt) != 2 ||
+		    strcmp(root, "/") || mnt[0] != '/' || strchr(mnt, '\\'))
+			continue;
+		fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd >= 0 && (fstatfs(fd, &sf) || sf.f_type != CGROUP2_SUPER_MAGIC)) {
+			close(fd);
+			fd = -1;
+		}
 	}
 	if (f)
 		fclose(f);

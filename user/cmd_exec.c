@@ -38,7 +38,8 @@ static const char usage[] =
 	"  -v, --via tunnel  everything through the tunnel (the default)\n"
 	"      --via direct  never through it; corporate destinations stay blocked\n"
 	"      --via split   the usual decision\n"
-	"  -u, --user USER   run COMMAND as USER (default: SUDO_UID's user, else who runs this)\n"
+	"  -u, --user USER   run COMMAND as USER (default: SUDO_UID's user, else who runs\n"
+	"                    this; another user only for root)\n"
 	"  -i, --interface NAME  the tunnel (default " CONFIG_DEFAULT_IFNAME ")\n";
 
 struct who {
@@ -48,13 +49,16 @@ struct who {
 	char home[256], shell[256];
 };
 
-static void who_from_pw(struct who *w, const struct passwd *pw)
+static int who_from_pw(struct who *w, const struct passwd *pw)
 {
 	w->uid = pw->pw_uid;
 	w->gid = pw->pw_gid;
-	snprintf(w->name, sizeof(w->name), "%s", pw->pw_name);
-	snprintf(w->home, sizeof(w->home), "%s", pw->pw_dir);
-	snprintf(w->shell, sizeof(w->shell), "%s", pw->pw_shell);
+	/* a name cut short could be another user's, for initgroups */
+	if ((size_t)snprintf(w->name, sizeof(w->name), "%s", pw->pw_name) >= sizeof(w->name) ||
+	    (size_t)snprintf(w->home, sizeof(w->home), "%s", pw->pw_dir) >= sizeof(w->home) ||
+	    (size_t)snprintf(w->shell, sizeof(w->shell), "%s", pw->pw_shell) >= sizeof(w->shell))
+		return -ENAMETOOLONG;
+	return 0;
 }
 
 static bool parse_id(const char *s, unsigned long *v)
@@ -68,32 +72,42 @@ static bool parse_id(const char *s, unsigned long *v)
 	return !*end && !errno && *v < 0x7fffffff;
 }
 
-/* Who COMMAND runs as: -u USER; else, run by root through sudo, SUDO_UID and SUDO_GID;
- * else the real user (root for root). */
-static int whom(const char *user, struct who *w)
+/* Who COMMAND runs as: the user behind sudo (SUDO_UID, SUDO_GID), else the real user
+ * (root for root). -u USER names another, but only for a caller who is root: a sudo rule
+ * that allows `kslice exec` must not be a way into every account. */
+static int whom(const char *user, struct who *w, const char **why)
 {
 	const char *su = getenv("SUDO_UID"), *sg = getenv("SUDO_GID");
-	unsigned long uid, gid;
+	unsigned long uid, gid, asked;
 	struct passwd *pw;
 
 	memset(w, 0, sizeof(*w));
-	if (user) {
-		pw = parse_id(user, &uid) ? getpwuid((uid_t)uid) : getpwnam(user);
-		if (!pw)
-			return -ENOENT;
-		who_from_pw(w, pw);
-		return 0;
-	}
 	if (getuid() == 0 && su) {
-		if (!parse_id(su, &uid) || !parse_id(sg, &gid))
+		if (!parse_id(su, &uid) || !parse_id(sg, &gid)) {
+			*why = "SUDO_UID or SUDO_GID is not a number";
 			return -EINVAL;
+		}
 	} else {
 		uid = getuid();
 		gid = getgid();
 	}
+	if (user) {
+		pw = parse_id(user, &asked) ? getpwuid((uid_t)asked) : getpwnam(user);
+		if (!pw) {
+			*why = "-u: no such user";
+			return -ENOENT;
+		}
+		if (uid != 0 && pw->pw_uid != uid) {
+			*why = "-u: only root may run COMMAND as another user than the caller";
+			return -EPERM;
+		}
+		*why = "-u: the user's name, home or shell is too long";
+		return who_from_pw(w, pw);
+	}
 	pw = getpwuid((uid_t)uid);
-	if (pw)
-		who_from_pw(w, pw);
+	*why = "the user's name, home or shell is too long";
+	if (pw && who_from_pw(w, pw))
+		return -ENAMETOOLONG;
 	w->uid = (uid_t)uid;
 	w->gid = (gid_t)gid;
 	return 0;
@@ -147,22 +161,32 @@ static void child(int root, const char *rel, const struct who *w, char **cmd,
 			strerror(-err));
 		_exit(126);
 	}
+	/* what kslice ignores (SIGPIPE) must not stay ignored in COMMAND */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
 	sigprocmask(SIG_SETMASK, old, NULL);
 	execvp(cmd[0], cmd);
-	fprintf(stderr, "kslice: exec: %s: %m\n", cmd[0]);
+	fprintf(stderr, "kslice: exec: %s: %m\n", escn(cmd[0], 128));
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
-/* Reading cgroup.events also re-arms its POLLPRI. */
-static bool populated(int events)
+/* cgroup.events: 1 something runs in the cgroup, 0 nothing, -1 the cgroup is gone.
+ * Reading it also re-arms its POLLPRI (which comes with POLLERR: kernfs's way). */
+static int events_read(int events)
 {
 	char buf[256];
 	ssize_t n = pread(events, buf, sizeof(buf) - 1, 0);
 
 	if (n <= 0)
-		return false;
+		return -1;
 	buf[n] = 0;
 	return !strstr(buf, "populated 0");
+}
+
+static bool populated(int events)
+{
+	return events_read(events) > 0;
 }
 
 static int exit_code(int status)
@@ -194,6 +218,7 @@ static void kill_rest(int root, const char *rel, int events)
  * only what it left runs ends those. Returns the child's exit code as a shell gives it. */
 static int supervise(pid_t pid, int root, const char *rel, int events, int sig_fd)
 {
+	/* events: -1 once the cgroup is gone from under us (the caller closes the fd) */
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), status = 0, rc = -1;
 	struct signalfd_siginfo si;
 
@@ -216,10 +241,15 @@ static int supervise(pid_t pid, int root, const char *rel, int events, int sig_f
 				continue;
 			break;
 		}
-		if (p[2].revents)
-			populated(events);
-		if (rc < 0 && (p[0].revents & POLLIN) && waitpid(pid, &status, WNOHANG) == pid) {
-			rc = exit_code(status);
+		if (p[2].revents && events_read(events) < 0)
+			events = -1; /* removed under us: nothing more to watch there */
+		if (rc < 0 && (p[0].revents & POLLIN)) {
+			pid_t w = waitpid(pid, &status, WNOHANG);
+
+			if (w == 0)
+				continue;
+			/* reaped already (SIGCHLD was ignored): ended, status unknown */
+			rc = w == pid ? exit_code(status) : KS_EXIT_ERROR;
 			close(pidfd);
 			pidfd = -1;
 			if (events >= 0 && populated(events))
@@ -248,6 +278,9 @@ static int make_cgroup(int root, const char *rel)
 			return -errno;
 		if (!mkdirat(root, rel, 0755))
 			return 0;
+		/* a killed exec's, with our PID: empty, so it goes (its policy with it) */
+		if (errno == EEXIST && !unlinkat(root, rel, AT_REMOVEDIR))
+			continue;
 		if (errno != ENOENT)
 			return -errno;
 	}
@@ -284,7 +317,7 @@ int cmd_exec(int argc, char **argv)
 					    { 0 } };
 	char ifname[IFNAMSIZ] = CONFIG_DEFAULT_IFNAME, rel[KS_CGROUP_PATH_MAX],
 	     path[KS_CGROUP_PATH_MAX + 1], ev[KS_CGROUP_PATH_MAX + 16];
-	const char *via = "tunnel", *user = NULL;
+	const char *via = "tunnel", *user = NULL, *why = "";
 	int c, r, err, root, rc, events = -1, sig_fd;
 	sigset_t mask, old;
 	struct who w;
@@ -322,10 +355,9 @@ int cmd_exec(int argc, char **argv)
 			"and gives it a policy; COMMAND runs as you\n");
 		return KS_EXIT_ERROR;
 	}
-	err = whom(user, &w);
+	err = whom(user, &w, &why);
 	if (err) {
-		fprintf(stderr, "kslice: exec: %s\n",
-			user ? "no such user" : "SUDO_UID or SUDO_GID is not a number");
+		fprintf(stderr, "kslice: exec: %s\n", why);
 		return KS_EXIT_USAGE;
 	}
 	root = cgroup_root_fd();
@@ -341,7 +373,13 @@ int cmd_exec(int argc, char **argv)
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGQUIT);
 	sigprocmask(SIG_BLOCK, &mask, &old);
+	signal(SIGCHLD, SIG_DFL); /* a caller's SIG_IGN would reap COMMAND before us */
 	sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sig_fd < 0) {
+		fprintf(stderr, "kslice: exec: signalfd: %m\n");
+		rc = KS_EXIT_ERROR;
+		goto out;
+	}
 	snprintf(rel, sizeof(rel), EXEC_DIR "/%s.%d", ifname, (int)getpid());
 	err = make_cgroup(root, rel);
 	if (err) {
@@ -359,15 +397,28 @@ int cmd_exec(int argc, char **argv)
 	}
 	snprintf(ev, sizeof(ev), "%s/cgroup.events", rel);
 	events = openat(root, ev, O_RDONLY | O_CLOEXEC);
+	if (events < 0) {
+		fprintf(stderr, "kslice: exec: %s: %m\n", ev);
+		ctl_command(ifname, CTL_APP_DEL, path, NULL, false);
+		remove_cgroup(root, rel);
+		rc = KS_EXIT_ERROR;
+		goto out;
+	}
 	pid = fork();
 	if (pid == 0)
 		child(root, rel, &w, argv + optind, &old);
 	if (pid < 0)
 		fprintf(stderr, "kslice: exec: fork: %m\n");
 	rc = pid < 0 ? KS_EXIT_ERROR : supervise(pid, root, rel, events, sig_fd);
-	if (ctl_command(ifname, CTL_APP_DEL, path, NULL, false) != KS_EXIT_OK)
-		fprintf(stderr, "kslice: exec: the policy goes with the cgroup\n");
-	remove_cgroup(root, rel);
+	/* The policy goes only once nothing runs in the cgroup; else it stays, and the daemon
+	 * drops it when the cgroup is removed. */
+	if (!populated(events)) {
+		ctl_command(ifname, CTL_APP_DEL, path, NULL, false);
+		remove_cgroup(root, rel);
+	} else {
+		fprintf(stderr, "kslice: exec: /%s still runs something: its policy stays until "
+			"the cgroup is removed\n", rel);
+	}
 out:
 	if (events >= 0)
 		close(events);

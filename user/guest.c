@@ -22,7 +22,7 @@ struct link {
 };
 
 struct links {
-	struct link v[512];
+	struct link v[2048];
 	int n;
 };
 
@@ -34,7 +34,8 @@ static int on_link(const struct nlmsghdr *nh, void *arg)
 	struct link *l;
 	int left;
 
-	if (nh->nlmsg_type != RTM_NEWLINK || ls->n >= (int)(sizeof(ls->v) / sizeof(ls->v[0])))
+	if (nh->nlmsg_type != RTM_NEWLINK || nh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)) ||
+	    ls->n >= (int)(sizeof(ls->v) / sizeof(ls->v[0])))
 		return 0;
 	nl_parse(nh, sizeof(*ifi), tb, IFLA_MAX);
 	l = &ls->v[ls->n++];
@@ -64,16 +65,27 @@ static const struct link *link_of(const struct links *ls, int ifindex)
 	return NULL;
 }
 
-/* A bridge, or a veth that is no bridge's port (a bridge's ports are covered by the
- * bridge, where their frames come up to be routed). */
+/* Ports of a container runtime's or a hypervisor's making: veths, and taps (kind "tun"). */
+static bool virtual_port(const struct link *l)
+{
+	return !strcmp(l->kind, "veth") || !strcmp(l->kind, "tun");
+}
+
+/* A bridge whose ports are all virtual (one with a NIC in it is a LAN, not guests: its
+ * other machines must not reach the tunnel through us), or a veth that is no bridge's port
+ * (a bridge's ports are covered by the bridge, where their frames come up to be routed). */
 static bool guest_kind(const struct links *ls, int ifindex)
 {
 	const struct link *l = link_of(ls, ifindex), *m;
 
 	if (!l)
 		return false;
-	if (!strcmp(l->kind, "bridge"))
+	if (!strcmp(l->kind, "bridge")) {
+		for (int i = 0; i < ls->n; i++)
+			if (ls->v[i].master == ifindex && !virtual_port(&ls->v[i]))
+				return false;
 		return true;
+	}
 	m = l->master ? link_of(ls, l->master) : NULL;
 	return !strcmp(l->kind, "veth") && !(m && !strcmp(m->kind, "bridge"));
 }
@@ -147,7 +159,7 @@ static bool is_uplink(const struct ks_guests *g, const char *name)
 
 static bool named(const struct ks_guests *g, const char *name)
 {
-	for (int i = 0; i < g->su.n_from; i++)
+	for (int i = 0; i < g->su.n_from && i < KS_FORWARD_FROM_MAX; i++)
 		if (!strcmp(g->from[i], name))
 			return true;
 	return false;
@@ -158,70 +170,103 @@ static bool wanted(const struct ks_guests *g, const struct links *ls,
 {
 	if ((int)it->if_index == g->su.tun_ifindex || !strcmp(it->if_name, "lo"))
 		return false;
-	if (g->su.n_from)
-		return named(g, it->if_name);
+	if (g->su.n_from) /* named, but never the way to the gateway */
+		return named(g, it->if_name) && !is_uplink(g, it->if_name);
 	return guest_kind(ls, (int)it->if_index) && !is_uplink(g, it->if_name);
 }
 
-static int find(const struct ks_guests *g, int ifindex)
+static const struct ks_guest_if *find(const struct ks_guest_if *v, int n,
+				      const struct ks_guest_if *want)
 {
-	for (int i = 0; i < g->n; i++)
-		if (g->v[i].ifindex == ifindex)
-			return i;
-	return -1;
+	for (int i = 0; i < n; i++)
+		if (v[i].ifindex == want->ifindex && v[i].net == want->net &&
+		    v[i].flags == want->flags)
+			return &v[i];
+	return NULL;
+}
+
+/* What ks_guests should hold now: the guest interfaces, and their bridges' ports (the way
+ * out to a guest: the kill switch there must know it). */
+static int desired(const struct ks_guests *g, const struct links *ls, struct if_nameindex *all,
+		   struct ks_guest_if *want)
+{
+	int n = 0;
+
+	for (struct if_nameindex *it = all; it->if_index && n < KS_GUEST_MAX; it++)
+		if (wanted(g, ls, it)) {
+			want[n] = (struct ks_guest_if){ .ifindex = (int)it->if_index,
+							.net = (int)it->if_index,
+							.flags = KS_GUEST_WAY_IN };
+			snprintf(want[n++].name, IFNAMSIZ, "%s", it->if_name);
+		}
+	for (int b = 0, guests = n; b < guests; b++)
+		for (int i = 0; i < ls->n && n < KS_GUEST_MAX; i++)
+			if (ls->v[i].master == want[b].ifindex) {
+				want[n] = (struct ks_guest_if){ .ifindex = ls->v[i].ifindex,
+								.net = want[b].ifindex,
+								.flags = KS_GUEST_PORT };
+				if (!if_indextoname((unsigned int)ls->v[i].ifindex, want[n].name))
+					snprintf(want[n].name, IFNAMSIZ, "#%d", ls->v[i].ifindex);
+				n++;
+			}
+	return n;
 }
 
 bool guests_sync(struct ks_guests *g)
 {
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
-	static struct links ls; /* 20 KiB: not on the stack */
-	struct if_nameindex *all, *it;
+	static struct links ls; /* 48 KiB: not on the stack */
+	static struct ks_guest_if want[KS_GUEST_MAX];
+	struct ks_guest_if *v;
+	struct if_nameindex *all;
 	struct ks_nlmsg m;
-	uint32_t zero = 0;
 	bool changed = false;
+	int n;
 
 	if (g->su.off)
 		return false;
+	/* the gateway's address may change with a reconnect: its uplink with it */
+	g->gw_family = 0;
+	if (g->su.gateway_ip && inet_pton(AF_INET, g->su.gateway_ip, g->gw) == 1)
+		g->gw_family = 4;
+	else if (g->su.gateway_ip && inet_pton(AF_INET6, g->su.gateway_ip, g->gw) == 1)
+		g->gw_family = 6;
 	ls.n = 0;
 	nl_init(&m, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, &ifi, sizeof(ifi));
 	if (nl_talk(&m, on_link, &ls) || !(all = if_nameindex()))
 		return false;
-	for (int i = 0; i < g->n;) {
-		bool keep = false;
-
-		for (it = all; it->if_index && !keep; it++)
-			keep = (int)it->if_index == g->v[i].ifindex && wanted(g, &ls, it);
-		if (keep) {
-			i++;
-			continue;
-		}
-		bpf_map_delete_elem(g->su.map_fd, &g->v[i].ifindex);
-		ks_info("forward", "event=guest_gone interface=%s", g->v[i].name);
-		g->v[i] = g->v[--g->n];
-		changed = true;
-	}
-	for (it = all; it->if_index; it++) {
-		struct ks_guest_if *grown;
-		uint32_t key = it->if_index;
-
-		if (find(g, (int)it->if_index) >= 0 || g->n >= KS_GUEST_MAX || !wanted(g, &ls, it))
-			continue;
-		grown = realloc(g->v, (size_t)(g->n + 1) * sizeof(*grown));
-		if (!grown)
-			break;
-		g->v = grown;
-		if (bpf_map_update_elem(g->su.map_fd, &key, &zero, BPF_ANY)) {
-			ks_warn("forward", "event=guest_not_added interface=%s reason=\"%s\"",
-				it->if_name, strerror(errno));
-			continue;
-		}
-		g->v[g->n].ifindex = (int)it->if_index;
-		snprintf(g->v[g->n].name, IFNAMSIZ, "%s", it->if_name);
-		g->n++;
-		ks_info("forward", "event=guest interface=%s ifindex=%u", it->if_name, key);
-		changed = true;
-	}
+	n = desired(g, &ls, all, want);
 	if_freenameindex(all);
+	for (int i = 0; i < g->n; i++) {
+		if (find(want, n, &g->v[i]))
+			continue;
+		bpf_map_delete_elem(g->su.map_fd, &g->v[i].ifindex);
+		if (g->v[i].flags & KS_GUEST_WAY_IN)
+			ks_info("forward", "event=guest_gone interface=%s", g->v[i].name);
+		changed = true;
+	}
+	for (int i = 0; i < n; i++) {
+		struct ks_guest val = { .flags = want[i].flags, .net_ifindex = (uint32_t)want[i].net };
+		uint32_t key = (uint32_t)want[i].ifindex;
+
+		if (find(g->v, g->n, &want[i]))
+			continue;
+		if (bpf_map_update_elem(g->su.map_fd, &key, &val, BPF_ANY)) {
+			ks_warn("forward", "event=guest_not_added interface=%s reason=\"%s\"",
+				want[i].name, strerror(errno));
+			want[i--] = want[--n]; /* not in the map: not in the table */
+			continue;
+		}
+		if (want[i].flags & KS_GUEST_WAY_IN)
+			ks_info("forward", "event=guest interface=%s ifindex=%u", want[i].name, key);
+		changed = true;
+	}
+	v = realloc(g->v, (size_t)(n ? n : 1) * sizeof(*v));
+	if (!v)
+		return changed;
+	memcpy(v, want, (size_t)n * sizeof(*v));
+	g->v = v;
+	g->n = n;
 	return changed;
 }
 
@@ -244,6 +289,24 @@ static void detach(int ifindex, enum bpf_tc_attach_point where)
 	bpf_tc_detach(&hook, &opts);
 }
 
+/* An answer for a guest comes out of the TUN from a corporate address that the main table
+ * routes by an uplink: strict reverse-path filtering would drop it. The TUN is ours (and
+ * goes with us), so its setting is ours to make: loose, the most the kernel then applies
+ * (it takes the larger of "all" and the device's). */
+static void loose_rp_filter(const char *tun)
+{
+	char path[96];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", tun);
+	f = fopen(path, "we");
+	if (!f || fputs("2\n", f) < 0)
+		ks_warn("forward", "event=rp_filter_not_set interface=%s reason=\"%s\" effect=\"with "
+			"strict reverse-path filtering, guests get no answers\"", tun, strerror(errno));
+	if (f)
+		fclose(f);
+}
+
 int guests_start(struct ks_guests *g, const struct ks_guest_setup *su, struct ks_error *e)
 {
 	int err;
@@ -255,10 +318,7 @@ int guests_start(struct ks_guests *g, const struct ks_guest_setup *su, struct ks
 	for (int i = 0; i < su->n_from && i < KS_FORWARD_FROM_MAX; i++)
 		snprintf(g->from[i], IFNAMSIZ, "%s", su->from[i]);
 	g->su.from = NULL;
-	if (su->gateway_ip && inet_pton(AF_INET, su->gateway_ip, g->gw) == 1)
-		g->gw_family = 4;
-	else if (su->gateway_ip && inet_pton(AF_INET6, su->gateway_ip, g->gw) == 1)
-		g->gw_family = 6;
+	loose_rp_filter(su->tun_name);
 	err = attach(su->tun_ifindex, BPF_TC_EGRESS, su->prog_egress_fd);
 	if (!err)
 		err = attach(su->tun_ifindex, BPF_TC_INGRESS, su->prog_ingress_fd);
@@ -288,7 +348,8 @@ void guests_report_json(const struct ks_guests *g, struct ks_json *j)
 	json_str(j, "interfaces_from", g->su.n_from ? "option" : "detected");
 	json_arr_open(j, "guests");
 	for (int i = 0; i < g->n; i++)
-		json_str(j, NULL, g->v[i].name);
+		if (g->v[i].flags & KS_GUEST_WAY_IN)
+			json_str(j, NULL, g->v[i].name);
 	json_arr_close(j);
 	json_obj_close(j);
 }
@@ -296,6 +357,7 @@ void guests_report_json(const struct ks_guests *g, struct ks_json *j)
 void guests_report_text(const struct ks_guests *g, struct ks_buf *out)
 {
 	for (int i = 0; i < g->n; i++)
-		buf_printf(out, "forward  %-28s guests behind it: their corporate traffic is carried\n",
-			   g->v[i].name);
+		if (g->v[i].flags & KS_GUEST_WAY_IN)
+			buf_printf(out, "forward  %-28s guests behind it: their corporate traffic "
+				   "is carried\n", g->v[i].name);
 }

@@ -19,14 +19,17 @@ struct ks_guest_setup {
 	const char (*from)[IFNAMSIZ]; /* --forward-from; none: detect */
 	int n_from;
 	bool off;		/* --no-forward */
-	const char *gateway_ip; /* its uplink is no guest's */
+	const char *gateway_ip; /* its uplink is no guest's; read at each sync (it may change) */
 	int tun_ifindex;
+	const char *tun_name;
 	int map_fd;		/* ks_guests */
 	int prog_egress_fd, prog_ingress_fd; /* for the TUN */
 };
 
 struct ks_guest_if {
 	int ifindex;
+	int net;	/* the guest interface whose network it is on (itself, or its bridge) */
+	uint32_t flags; /* KS_GUEST_WAY_IN or KS_GUEST_PORT (kslice/maps.h) */
 	char name[IFNAMSIZ];
 };
 

@@ -457,6 +457,7 @@ static int start_guests(struct ks_split_state *sp, const struct ks_split_setup *
 			.off = su->no_forward,
 			.gateway_ip = su->gateway_ip,
 			.tun_ifindex = su->tun_ifindex,
+			.tun_name = su->tun_name,
 			.map_fd = bpf_map__fd(k->maps.ks_guests),
 			.prog_egress_fd = bpf_program__fd(k->progs.ks_tc_tun_fwd_egress),
 			.prog_ingress_fd = bpf_program__fd(k->progs.ks_tc_tun_fwd_ingress),

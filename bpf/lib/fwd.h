@@ -15,6 +15,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "dns_skb.h"
 #include "l3.h"
 #include "split.h"
 #include "verdict.h"
@@ -32,6 +33,7 @@ struct ks_fwd_pkt {
 	__be16 sport, dport; /* an echo: both the id */
 	__u8 proto;
 	bool udp_nocsum; /* IPv4 UDP without a checksum: nothing to update */
+	bool closing;	 /* TCP FIN or RST */
 };
 
 enum { KS_FWD_OK, KS_FWD_OTHER, KS_FWD_UNSUPPORTED };
@@ -41,7 +43,7 @@ enum { KS_FWD_OK, KS_FWD_OTHER, KS_FWD_UNSUPPORTED };
 static __always_inline int ks_fwd_parse(struct __sk_buff *skb, __u32 l3, int family,
 					bool request, struct ks_fwd_pkt *p)
 {
-	__u8 hdr[8];
+	__u8 hdr[14];
 
 	__builtin_memset(p, 0, sizeof(*p));
 	if (family == 4) {
@@ -67,11 +69,12 @@ static __always_inline int ks_fwd_parse(struct __sk_buff *skb, __u32 l3, int fam
 		    frag != KS_FRAG_NONE)
 			return KS_FWD_UNSUPPORTED;
 	}
-	if (bpf_skb_load_bytes(skb, p->l4, hdr, sizeof(hdr)))
+	if (bpf_skb_load_bytes(skb, p->l4, hdr, p->proto == IPPROTO_TCP ? 14 : 8))
 		return KS_FWD_UNSUPPORTED;
 	switch (p->proto) {
 	case IPPROTO_TCP:
 		p->csum_off = p->l4 + offsetof(struct tcphdr, check);
+		p->closing = hdr[13] & 0x05; /* FIN, RST */
 		break;
 	case IPPROTO_UDP:
 		p->csum_off = p->l4 + offsetof(struct udphdr, check);
@@ -156,31 +159,101 @@ static __always_inline int ks_fwd_rewrite(struct __sk_buff *skb, __u32 l3, int f
 	return bpf_skb_store_bytes(skb, port_at, &new_port, 2, 0) ? -1 : 0;
 }
 
+#define KS_AF_INET 2
+#define KS_AF_INET6 10
+
+/* The interface the main table routes dst by (0: none, -1: this host's own address), as
+ * seen from ifindex. */
+static __always_inline int ks_fwd_route_oif(struct __sk_buff *skb, __u32 ifindex, int family,
+					    const __u8 *dst)
+{
+	struct bpf_fib_lookup fib = { .family = family == 4 ? KS_AF_INET : KS_AF_INET6,
+				      .ifindex = ifindex };
+	long r;
+
+	if (family == 4)
+		__builtin_memcpy(&fib.ipv4_dst, dst, 4);
+	else
+		__builtin_memcpy(fib.ipv6_dst, dst, 16);
+	r = bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_DIRECT);
+	if (r == BPF_FIB_LKUP_RET_NOT_FWDED)
+		return -1;
+	return r == BPF_FIB_LKUP_RET_SUCCESS || r == BPF_FIB_LKUP_RET_NO_NEIGH ? (int)fib.ifindex
+									    : 0;
+}
+
+/* From a guest, to another guest or to this host on a guest's network: not the tunnel's
+ * (full tunnel reads every address as corporate). */
+static __always_inline bool ks_fwd_to_guest(struct __sk_buff *skb, int family, const __u8 *dst)
+{
+	int oif = ks_fwd_route_oif(skb, skb->ingress_ifindex, family, dst);
+	__u32 out = (__u32)oif;
+	struct ks_guest *g;
+
+	if (oif < 0)
+		return true;
+	g = oif ? bpf_map_lookup_elem(&ks_guests, &out) : NULL;
+	return g && (g->flags & KS_GUEST_WAY_IN);
+}
+
+/* At an uplink's egress, a corporate-looking packet: when the interface is a guest's (or
+ * a port of a guest's bridge) and the destination is on that network, it is for a guest
+ * (an answer, another guest's packet, this host's), not a leak. */
+static __always_inline bool ks_fwd_on_guest_link(struct __sk_buff *skb,
+						 const struct ks_split_config *cfg, int family,
+						 const __u8 *dst)
+{
+	__u32 out = skb->ifindex;
+	struct ks_guest *g;
+	__u32 net;
+
+	if (!(cfg->flags & KS_CFG_FORWARD) || !(g = bpf_map_lookup_elem(&ks_guests, &out)))
+		return false;
+	net = g->net_ifindex;
+	return ks_fwd_route_oif(skb, net, family, dst) == (int)net;
+}
+
 /* A guest's packet coming in: into the tunnel if corporate (the mark routes it there),
- * dropped if corporate while the tunnel cannot carry it. */
+ * dropped if corporate while the tunnel cannot carry it. Not what goes to another guest
+ * or this host (full tunnel decides every address corporate), and never a packet that
+ * claims the tunnel's address or a link-local one as its source. */
 static __always_inline int ks_fwd_guest_in(struct __sk_buff *skb,
 					   const struct ks_split_config *cfg, __u32 l3, int family)
 {
 	__u32 ifindex = skb->ifindex;
-	__u8 dst[16];
+	struct ks_guest *g;
+	__u8 a[32]; /* source, destination */
 	int v;
 
-	if (!(cfg->flags & KS_CFG_FORWARD) || !bpf_map_lookup_elem(&ks_guests, &ifindex))
+	if (!(cfg->flags & KS_CFG_FORWARD) || !(g = bpf_map_lookup_elem(&ks_guests, &ifindex)) ||
+	    !(g->flags & KS_GUEST_WAY_IN))
 		return KS_REASON_NONE;
-	if (bpf_skb_load_bytes(skb, l3 + (family == 4 ? offsetof(struct iphdr, daddr)
-						       : offsetof(struct ipv6hdr, daddr)),
-			       dst, family == 4 ? 4 : 16))
+	if (ks_load_addrs(skb, l3, family, a))
 		return KS_REASON_NONE;
-	v = ks_decide(cfg, family, dst);
+	v = ks_decide(cfg, family, family == 4 ? a + 4 : a + 16);
+	if (v != KS_VERDICT_TUNNEL && v != KS_VERDICT_BLOCKED)
+		return KS_REASON_NONE;
+	if (ks_fwd_to_guest(skb, family, family == 4 ? a + 4 : a + 16))
+		return KS_REASON_NONE;
+	if (family == 4 ? ks_local_scope4(a) || ks_fwd_same(a, cfg->addr4, 4)
+			: ks_local_scope6(a) || ks_fwd_same(a, cfg->addr6, 6))
+		return KS_STAT_FWD_SPOOFED;
 	if (v == KS_VERDICT_BLOCKED)
 		return KS_STAT_FWD_BLOCKED;
-	if (v != KS_VERDICT_TUNNEL)
-		return KS_REASON_NONE;
 	skb->mark |= cfg->mark;
 	return KS_STAT_FWD_TUNNEL;
 }
 
-/* The flow's port: the one it has, or a free one of our range (tried at random). */
+static __always_inline bool ks_fwd_stale(const struct ks_fwd_guest *g, __u8 proto, __u64 now)
+{
+	__u64 idle = proto == IPPROTO_TCP ? (g->closing ? KS_FWD_IDLE_CLOSING_S : KS_FWD_IDLE_TCP_S)
+		     : proto == IPPROTO_UDP ? KS_FWD_IDLE_UDP_S : KS_FWD_IDLE_ECHO_S;
+
+	return now - g->last_ns > idle * 1000000000ULL;
+}
+
+/* The flow's port: the one it has (if its ks_fwd_in entry still points back to it), or one
+ * of our range tried at random that is free or idle past its time. */
 static __always_inline int ks_fwd_port(int family, const struct ks_fwd_pkt *p, __be16 *port)
 {
 	struct ks_fwd_out_key ok = { .family = family, .proto = p->proto,
@@ -188,29 +261,47 @@ static __always_inline int ks_fwd_port(int family, const struct ks_fwd_pkt *p, _
 				     .peer_port = ks_fwd_echo(p) ? 0 : p->dport };
 	struct ks_fwd_in_key ik = { .family = family, .proto = p->proto,
 				    .peer_port = ok.peer_port };
-	struct ks_fwd_guest g = { .guest_port = p->sport };
+	struct ks_fwd_guest ng = { .guest_port = p->sport, .closing = p->closing };
 	struct ks_fwd_nat n = {}, *have;
+	struct ks_fwd_guest *g;
 	__u32 start = bpf_get_prandom_u32();
+	__u64 now = bpf_ktime_get_ns();
 
 	__builtin_memcpy(ok.guest, p->src, 16);
 	__builtin_memcpy(ok.peer, p->dst, 16);
+	__builtin_memcpy(ik.peer, p->dst, 16);
 	have = bpf_map_lookup_elem(&ks_fwd_out, &ok);
 	if (have) {
-		__sync_fetch_and_add(&have->packets, 1);
-		*port = have->port;
-		return 0;
+		ik.port = have->port;
+		g = bpf_map_lookup_elem(&ks_fwd_in, &ik);
+		if (g && ks_fwd_same(g->guest, p->src, family) && g->guest_port == p->sport) {
+			g->last_ns = now;
+			g->closing |= p->closing;
+			__sync_fetch_and_add(&have->packets, 1);
+			*port = ik.port;
+			return 0;
+		}
+		bpf_map_delete_elem(&ks_fwd_out, &ok); /* its port went to another flow */
 	}
-	__builtin_memcpy(ik.peer, p->dst, 16);
-	__builtin_memcpy(g.guest, p->src, 16);
+	__builtin_memcpy(ng.guest, p->src, 16);
+	ng.last_ns = now;
 	for (int i = 0; i < KS_FWD_PORT_TRIES; i++) {
 		ik.port = bpf_htons(KS_FWD_PORT_MIN + (start + i * 977) % KS_FWD_PORT_COUNT);
-		if (bpf_map_update_elem(&ks_fwd_in, &ik, &g, BPF_NOEXIST))
+		g = bpf_map_lookup_elem(&ks_fwd_in, &ik);
+		if (g && !ks_fwd_stale(g, p->proto, now))
+			continue;
+		if (bpf_map_update_elem(&ks_fwd_in, &ik, &ng, g ? BPF_EXIST : BPF_NOEXIST))
 			continue;
 		n.port = ik.port;
 		n.packets = 1;
-		if (bpf_map_update_elem(&ks_fwd_out, &ok, &n, BPF_ANY)) {
+		if (bpf_map_update_elem(&ks_fwd_out, &ok, &n, BPF_NOEXIST)) {
+			/* another CPU made this flow first: ours goes back, theirs is used */
 			bpf_map_delete_elem(&ks_fwd_in, &ik);
-			return -1;
+			have = bpf_map_lookup_elem(&ks_fwd_out, &ok);
+			if (!have)
+				return -1;
+			*port = have->port;
+			return 0;
 		}
 		*port = n.port;
 		return 0;
@@ -232,10 +323,9 @@ static __always_inline int ks_fwd_snat(struct __sk_buff *skb, const struct ks_sp
 		return KS_REASON_NONE;
 	r = ks_fwd_parse(skb, l3, family, true, &p);
 	/* ours (a fragment of ours too: its source says so), or the link's own (IPv6
-	 * neighbour and multicast listener messages from fe80::) */
+	 * neighbour and multicast listener messages, to ff02::) */
 	if (ks_fwd_same(p.src, tun, family) ||
-	    (family == 4 ? ks_local_scope4(p.src) || ks_local_scope4(p.dst)
-			 : ks_local_scope6(p.src) || ks_local_scope6(p.dst)))
+	    (family == 4 ? ks_local_scope4(p.dst) : ks_local_scope6(p.dst)))
 		return KS_REASON_NONE;
 	if (r != KS_FWD_OK)
 		return KS_STAT_FWD_UNSUPPORTED;
@@ -249,15 +339,20 @@ static __always_inline int ks_fwd_snat(struct __sk_buff *skb, const struct ks_sp
 	return KS_STAT_FWD_SNAT;
 }
 
-/* At the TUN's ingress: an answer to a guest's flow gets the guest's address and port;
- * the kernel forwards it from there. Anything else is left alone. */
+/* At the TUN's ingress: an answer to a guest's flow gets the guest's address and port,
+ * if the flow still holds that port both ways; the kernel forwards it from there.
+ * Anything else is left alone. */
 static __always_inline int ks_fwd_answer(struct __sk_buff *skb, const struct ks_split_config *cfg,
 					 __u32 l3, int family)
 {
 	const __u8 *tun = family == 4 ? cfg->addr4 : cfg->addr6;
 	struct ks_fwd_in_key ik = { .family = family };
+	struct ks_fwd_out_key ok = { .family = family };
 	struct ks_fwd_guest *g;
+	struct ks_fwd_nat *n;
 	struct ks_fwd_pkt p;
+	__u8 guest[16];
+	__be16 gport;
 
 	if (!(cfg->flags & KS_CFG_FORWARD) || ks_fwd_parse(skb, l3, family, false, &p) ||
 	    !ks_fwd_same(p.dst, tun, family))
@@ -269,12 +364,23 @@ static __always_inline int ks_fwd_answer(struct __sk_buff *skb, const struct ks_
 	g = bpf_map_lookup_elem(&ks_fwd_in, &ik);
 	if (!g)
 		return KS_REASON_NONE;
+	__builtin_memcpy(guest, g->guest, 16); /* a copy: LRU entries are reused at once */
+	gport = g->guest_port;
+	ok.proto = p.proto;
+	ok.guest_port = gport;
+	ok.peer_port = ik.peer_port;
+	__builtin_memcpy(ok.guest, guest, 16);
+	__builtin_memcpy(ok.peer, p.src, 16);
+	n = bpf_map_lookup_elem(&ks_fwd_out, &ok);
+	if (!n || n->port != ik.port)
+		return KS_REASON_NONE; /* a port that changed hands: not this flow's any more */
+	g->last_ns = bpf_ktime_get_ns();
+	g->closing |= p.closing;
 	__sync_fetch_and_add(&g->packets, 1);
 	if (ks_fwd_rewrite(skb, l3, family, &p,
 			   l3 + (family == 4 ? offsetof(struct iphdr, daddr)
 					     : offsetof(struct ipv6hdr, daddr)),
-			   p.dst, g->guest, ks_fwd_echo(&p) ? p.l4 + 4 : p.l4 + 2, p.dport,
-			   g->guest_port))
+			   p.dst, guest, ks_fwd_echo(&p) ? p.l4 + 4 : p.l4 + 2, p.dport, gport))
 		return KS_STAT_EGRESS_MALFORMED;
 	return KS_STAT_FWD_ANSWER;
 }

@@ -42,7 +42,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, KS_GUEST_MAX);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct ks_guest);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ks_guests SEC(".maps");
 

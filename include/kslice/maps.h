@@ -98,12 +98,20 @@ struct ks_app_dns {
 _Static_assert(sizeof(struct ks_app_dns) == 36, "ABI: struct ks_app_dns");
 
 /* Forwarded traffic (containers, VMs): packets that come in by an interface of ks_guests
- * (hash: __u32 ifindex -> __u32 flags, 0) to a corporate destination are marked into the
+ * (hash: __u32 ifindex -> struct ks_guest) to a corporate destination are marked into the
  * tunnel; at the TUN's egress their source becomes the tunnel address and a port of
  * KS_FWD_PORT_MIN.. (outside Linux's ephemeral range, 32768-60999, so never one of this
  * host's own connections), and at its ingress the answers get the guest's back. TCP, UDP
  * and ICMP echo (the echo id stands for the port); no fragments. */
-#define KS_GUEST_MAX 256
+#define KS_GUEST_MAX 1024
+/* ks_guests' value: what an interface is for the forwarded traffic. */
+#define KS_GUEST_WAY_IN 0x1 /* a guest network's interface: its packets are decided here */
+#define KS_GUEST_PORT 0x2   /* a port of such a bridge (the way out to a guest) */
+struct ks_guest {
+	__u32 flags;
+	__u32 net_ifindex; /* the interface whose network it is on (itself, or its bridge) */
+};
+_Static_assert(sizeof(struct ks_guest) == 8, "ABI: struct ks_guest");
 #define KS_FWD_MAX 65536
 #define KS_FWD_PORT_MIN 61000
 #define KS_FWD_PORT_COUNT 4536 /* to 65535 */
@@ -140,14 +148,23 @@ struct ks_fwd_in_key {
 };
 _Static_assert(sizeof(struct ks_fwd_in_key) == 24, "ABI: struct ks_fwd_in_key");
 
+/* The authority: a flow's port is taken while this entry is fresh; ks_fwd_out is only
+ * an index, trusted when its entry here points back (LRU maps evict apart). */
 struct ks_fwd_guest {
 	__u8 guest[16];
 	__be16 guest_port;
-	__u16 pad;
+	__u8 closing; /* a FIN or RST went by: idle out sooner */
+	__u8 pad;
 	__u32 pad2;
+	__u64 last_ns; /* bpf_ktime_get_ns of the last packet either way */
 	__u64 packets; /* answers translated, this flow */
 };
-_Static_assert(sizeof(struct ks_fwd_guest) == 32, "ABI: struct ks_fwd_guest");
+_Static_assert(sizeof(struct ks_fwd_guest) == 40, "ABI: struct ks_fwd_guest");
+/* After this long without a packet, a flow's port may be given to another one. */
+#define KS_FWD_IDLE_TCP_S 7440 /* RFC 5382's 2 h 4 min */
+#define KS_FWD_IDLE_CLOSING_S 10
+#define KS_FWD_IDLE_UDP_S 120  /* RFC 4787: at least 2 min */
+#define KS_FWD_IDLE_ECHO_S 30
 
 /* ks_split_stats and ks_dns_stats: in kslice/stats.h. */
 

@@ -38,7 +38,9 @@
 	X(fwd_snat, FWD_SNAT, KS_ACT_PASS, "a guest's packet given the tunnel address at the TUN") \
 	X(fwd_unsupported, FWD_UNSUPPORTED, KS_ACT_DROP, "a guest's packet the NAT cannot carry (a fragment, not TCP, UDP or echo)") \
 	X(fwd_ports_full, FWD_PORTS_FULL, KS_ACT_DROP, "a guest's new flow, no free port for it") \
-	X(fwd_answer, FWD_ANSWER, KS_ACT_PASS, "an answer from the tunnel given back the guest's address")
+	X(fwd_answer, FWD_ANSWER, KS_ACT_PASS, "an answer from the tunnel given back the guest's address") \
+	X(fwd_spoofed, FWD_SPOOFED, KS_ACT_DROP, "a guest's packet from the tunnel's or a link-local address") \
+	X(egress_to_guest, EGRESS_TO_GUEST, KS_ACT_PASS, "corporate-looking, to a guest on a guest interface's own network: not a leak")
 
 #define KS_DNS_STATS(X)                                                                          \
 	X(answers_seen, ANSWERS_SEEN, KS_ACT_PASS, "UDP answers from port 53 looked at")       \

@@ -145,6 +145,29 @@ void test_bpf_forward(void)
 	p3 = round_trip("172.31.0.2", "10.78.0.10", TUN4, IPPROTO_UDP, 5555, 7001);
 	ASSERT_TRUE(p3 && p3 != p1, "another guest, same ports, same peer: another port");
 
+	test__start_subtest("the maps evict apart: neither is trusted alone");
+	{
+		struct ks_fwd_in_key ik = { .family = 4, .proto = IPPROTO_UDP,
+					    .port = htons(p1), .peer_port = htons(7001) };
+		struct ks_fwd_guest g = { 0 };
+		int in = bpf_map__fd(skel->maps.ks_fwd_in);
+
+		inet_pton(AF_INET, "10.78.0.10", ik.peer);
+		/* the port's owner entry now names another guest (it took the port over) */
+		ASSERT_OK(bpf_map_lookup_elem(in, &ik, &g), "the flow's owner entry");
+		inet_pton(AF_INET, "172.30.0.99", g.guest);
+		ASSERT_OK(bpf_map_update_elem(in, &ik, &g, BPF_ANY), "handed to another guest");
+		n = frame(f, "10.78.0.10", TUN4, IPPROTO_UDP, 7001, p1);
+		ASSERT_EQ(split_run(skel->progs.ks_tc_tun_fwd_ingress, f, n), TC_ACT_UNSPEC,
+			  "an answer to the port: passes");
+		ASSERT_EQ(memcmp(split_out, f, n), 0, "... untranslated: the other guest has no "
+			  "flow of its own there");
+		/* the owner entry evicted: the first guest's flow gets a port of its own again */
+		ASSERT_OK(bpf_map_delete_elem(in, &ik), "evicted");
+		p2 = round_trip("172.30.0.2", "10.78.0.10", TUN4, IPPROTO_UDP, 5555, 7001);
+		ASSERT_TRUE(p2 != 0, "the flow goes on, with a port it owns");
+	}
+
 	test__start_subtest("ours, the link's own, and unknown answers are left alone");
 	n = frame(f, TUN4, "10.78.0.10", IPPROTO_UDP, 5555, 7001);
 	ASSERT_EQ(split_run(skel->progs.ks_tc_tun_fwd_egress, f, n), TC_ACT_UNSPEC, "our own: passes");

@@ -14,7 +14,8 @@ IF=ksap0
 CG=$(ks_cgroup_root)
 A=kstest-$KS_ID-a
 B=kstest-$KS_ID-b
-cleanup_cgroups() { rmdir "$CG/$A/child" "$CG/$A" "$CG/$B" "$CG/kslice.exec/$IF."* 2>/dev/null; true; }
+epid=
+cleanup_cgroups() { [ -n "$epid" ] && kill -KILL "$epid" 2>/dev/null; rmdir "$CG/$A/child" "$CG/$A" "$CG/$B" "$CG/kslice.exec/$IF."* 2>/dev/null; true; }
 trap 'cleanup_cgroups; ks_teardown' EXIT
 probe() { ks_cli /usr/bin/python3 "$KS_TOP/tests/lib/idsrv.py" probe "$@" 2>&1; }
 # probe from inside cgroup $1 (a process that enters it first)
@@ -118,6 +119,9 @@ ks_expect "nothing reached a corporate decoy" bash -c "! grep -q ' $KS_CORP_IP' 
 out=$(SUDO_UID=65534 SUDO_GID=65534 ks_cli "$KS_BIN" --trust-env exec -i $IF -- id -u 2>&1)
 ks_expect_eq "exec runs COMMAND as the user behind sudo" 65534 "$out"
 ks_expect_eq "exec -u nobody: as that user" 65534 "$(ks_exec -u nobody -- id -u 2>&1)"
+out=$(SUDO_UID=65534 SUDO_GID=65534 ks_cli "$KS_BIN" --trust-env exec -i $IF -u root -- id -u 2>&1)
+ks_expect_eq "under sudo, -u another user is refused: exit 2" 2 "$?"
+ks_expect "... saying why ($out)" grep -q "only root may run COMMAND as another user" <<<"$out"
 ks_expect_eq "exec by root without sudo: as root" 0 "$(ks_exec -- id -u 2>&1)"
 ks_expect_eq "exec -u nobody: HOME and USER are that user's" "nobody /nonexistent" \
 	"$(ks_exec -u nobody -- sh -c 'echo $USER $HOME' 2>&1)"
@@ -134,13 +138,15 @@ ks_expect "... without spinning (CPU ticks while waiting 2 s: $ticks)" test "$ti
 kill -TERM $epid
 wait $epid
 ks_expect_eq "a signal then ends the wait with COMMAND's exit code" 0 "$?"
+epid=
 ks_expect "... and what was left is killed" bash -c "! ls -d '$CG/kslice.exec/$IF.'* 2>/dev/null"
 ks_exec -- sh -c 'exit 3'
 ks_expect_eq "exec ends with COMMAND's exit code" 3 "$?"
 ks_exec -- /nonexistent/cmd 2>/dev/null
 ks_expect_eq "exec of a missing command: 127" 127 "$?"
 ks_expect "its cgroups are gone" bash -c "! ls -d '$CG/kslice.exec/$IF.'* 2>/dev/null"
-ks_expect_eq "and so are their policies" "" "$(ks_cli "$KS_BIN" app list -i $IF)"
+out=$(ks_cli "$KS_BIN" app list -i $IF)
+ks_expect_eq "and so are their policies (app list: exit and output)" "0:" "$?:$out"
 ks_cli "$KS_BIN" exec -i ksnone0 -- true 2>/dev/null
 ks_expect_eq "exec with no tunnel on that interface: exit 8" 8 "$?"
 
@@ -174,8 +180,9 @@ ks_expect_eq "app del /A: exit 0" 0 "$?"
 ks_expect_eq "A has no policy any more: public direct" decoy "$(probe_in $A tcp $KS_PUBLIC_IP)"
 ks_expect_eq "... and corporate through the tunnel again" corp "$(probe_in $A tcp $KS_CORP_IP)"
 rmdir "$CG/$B"
+ks_expect "B is listed while it exists" grep -q "^app  */$B " <<<"$list"
 ks_expect "a removed cgroup's policy goes by itself" \
-	ks_wait_for 5 bash -c "! '$KS_BIN' app list -i $IF | grep -q '/$B '"
+	ks_wait_for 5 bash -c "out=\$('$KS_BIN' app list -i $IF) && ! grep -q '/$B ' <<<\"\$out\""
 
 # --- refusals ---
 out=$(ks_cli "$KS_BIN" app add -i $IF /no/such/cgroup 2>&1)

@@ -24,7 +24,12 @@ ip -n "$KS_CLI" link add ksbr0 type bridge &&
 	ip -n "$KS_CLI" link add ksvp0 type veth peer name eth0 netns "$CV" &&
 	ip -n "$KS_CLI" addr add 172.31.0.1/24 dev ksvp0 &&
 	ip -n "$KS_CLI" addr add fd31::1/64 dev ksvp0 nodad &&
-	ip -n "$KS_CLI" link set ksvp0 up || exit 1
+	ip -n "$KS_CLI" link set ksvp0 up &&
+	ip -n "$KS_CLI" link add ksbr1 type bridge &&
+	ip -n "$KS_CLI" link add ksdm0 type vxlan id 77 dstport 4789 &&
+	ip -n "$KS_CLI" link set ksdm0 master ksbr1 up &&
+	ip -n "$KS_CLI" addr add 172.29.0.1/24 dev ksbr1 &&
+	ip -n "$KS_CLI" link set ksbr1 up || exit 1
 for c in "$CB:30" "$CV:31"; do
 	ns=${c%:*} n=${c#*:}
 	ip -n "$ns" addr add 172.$n.0.2/24 dev eth0 && ip -n "$ns" addr add fd$n::2/64 dev eth0 nodad &&
@@ -37,8 +42,13 @@ for c in "$CB:30" "$CV:31"; do
 	ip -n "$KS_NET" route add 172.$n.0.0/24 via 198.18.2.2
 	ip -n "$KS_NET" -6 route add fd$n::/64 via fd00:2::2
 done
-# forwarding on, as container runtimes turn it on
-ks_in "$KS_CLI" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+# forwarding on, as container runtimes turn it on; strict reverse-path filtering, as
+# distributions set it (the answers for guests come out of the TUN)
+ks_in "$KS_CLI" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+	net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1
+# a server in the veth's container, for traffic from one guest to another
+ks_bg "$CV" "$KS_WORK/ctv.out" /usr/bin/python3 "$KS_TOP/tests/lib/idsrv.py" --name ctv \
+	--log "$KS_WORK/ctv.log" --max-seconds 600
 cprobe() { ks_in "$1" /usr/bin/python3 "$KS_TOP/tests/lib/idsrv.py" probe "${@:2}" 2>&1; }
 corp_seen() { grep -c "$1" "$KS_WORK/corp.log"; }
 decoy_hits() { grep -c " $KS_CORP_IP\| $KS_CORP_IP6" "$KS_WORK/decoy.log"; }
@@ -53,7 +63,7 @@ ks_kslice_bg "$KS_WORK/fw.log" -u alice --passwd-on-stdin --servercert "$PIN" -i
 pid=$KS_PID
 ks_expect "tunnel up" ks_wait_tunnel $IF "$pid" || { cat "$KS_WORK/fw.log"; ks_done; exit 1; }
 st=$(ks_cli "$KS_BIN" status --json -i $IF)
-ks_expect_eq "detected guests: the bridge and the plain veth, not the uplinks or the bridge's port" \
+ks_expect_eq "detected guests: the bridge and the plain veth; not the uplinks, the bridge's port, or a bridge with a non-virtual port (vxlan) in it" \
 	"ksbr0 ksvp0" "$(jq -r '.split.forward.guests | sort | join(" ")' <<<"$st")"
 vpn4=$(jq -r .tunnel.address4 <<<"$st")
 vpn6=$(jq -r .tunnel.address6 <<<"$st")
@@ -112,6 +122,28 @@ ks_expect_eq "after the reconnect: the bridged container through the tunnel agai
 ks_cli "$KS_BIN" disconnect -i $IF >/dev/null
 ks_wait_gone "$pid"
 ks_expect_eq "disconnected: exit 0" 0 "$KS_RC"
+
+# full tunnel (everything included): guests still reach each other directly, and the
+# answers for them leave by their interface (there every address reads as corporate)
+ks_answers alicepass
+ks_kslice_bg "$KS_WORK/fw-full.log" -u alice --passwd-on-stdin --servercert "$PIN" -i $IF \
+	--include 0.0.0.0/0 --include ::/0 $KS_GW_IP
+pid=$KS_PID
+ks_expect "full tunnel up" ks_wait_tunnel $IF "$pid"
+ks_expect_eq "full tunnel: the bridged container reaches the corporate host" corp \
+	"$(cprobe "$CB" tcp $KS_CORP_IP)"
+ks_expect_eq "full tunnel: ... and over IPv6" corp "$(cprobe "$CB" tcp $KS_CORP_IP6)"
+ks_expect_eq "full tunnel: the public address too goes through the tunnel (corp answers)" corp \
+	"$(cprobe "$CB" tcp $KS_PUBLIC_IP)"
+ks_expect_eq "full tunnel: one guest reaches the other directly" ctv "$(cprobe "$CB" tcp 172.31.0.2)"
+ks_expect_eq "full tunnel: ... over IPv6 too" ctv "$(cprobe "$CB" tcp fd31::2)"
+ks_expect "... seen from the guest's own address, not the tunnel's" grep -q ' 172.30.0.2$' "$KS_WORK/ctv.log"
+ks_expect "full tunnel: the bridge's address (this host) answers the guest's ping" \
+	ks_in "$CB" ping -q -c 1 -W 2 172.30.0.1
+ks_expect "answers to guests passed the kill switch as such (egress_to_guest)" \
+	test "$(ks_cli "$KS_BIN" status --json -i $IF | jq -r .split.stats.egress_to_guest)" -gt 0
+ks_cli "$KS_BIN" disconnect -i $IF >/dev/null
+ks_wait_gone "$pid"
 
 # --forward-from: only the interfaces named; the bridge's container is then not carried,
 # and its corporate packets are dropped at the uplink (the kill switch), not leaked
