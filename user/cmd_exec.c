@@ -26,13 +26,15 @@
 #include "commands.h"
 #include "ctl.h"
 #include "esc.h"
+#include "exec_scope.h"
 #include "exitcodes.h"
 #include "opts.h"
 
 #define EXEC_DIR "kslice.exec"
 
 static const char usage[] =
-	"usage: kslice exec [--via tunnel|direct|split] [-u USER] [-i NAME] [--] COMMAND [ARG...]\n"
+	"usage: kslice exec [--via tunnel|direct|split] [-u USER] [--no-scope] [-i NAME] [--]\n"
+	"                   COMMAND [ARG...]\n"
 	"COMMAND runs in a cgroup of its own, as the user behind sudo, and what it starts\n"
 	"follows the policy until the last of them ends:\n"
 	"  -v, --via tunnel  everything through the tunnel (the default)\n"
@@ -40,6 +42,8 @@ static const char usage[] =
 	"      --via split   the usual decision\n"
 	"  -u, --user USER   run COMMAND as USER (default: SUDO_UID's user, else who runs\n"
 	"                    this; another user only for root)\n"
+	"      --no-scope    where systemd runs, a cgroup under /kslice.exec all the same\n"
+	"                    (not a transient scope unit, kslice-exec-NAME-PID.scope)\n"
 	"  -i, --interface NAME  the tunnel (default " CONFIG_DEFAULT_IFNAME ")\n";
 
 struct who {
@@ -166,6 +170,7 @@ static void child(int root, const char *rel, const struct who *w, char **cmd,
 		if (sig != SIGKILL && sig != SIGSTOP)
 			signal(sig, SIG_DFL);
 	sigprocmask(SIG_SETMASK, old, NULL);
+	unsetenv(EXEC_SCOPE_ENV); /* a kslice exec inside COMMAND makes a scope of its own */
 	execvp(cmd[0], cmd);
 	fprintf(stderr, "kslice: exec: %s: %m\n", escn(cmd[0], 128));
 	_exit(errno == ENOENT ? 127 : 126);
@@ -270,11 +275,12 @@ static int supervise(pid_t pid, int root, const char *rel, int events, int sig_f
 	return rc < 0 ? KS_EXIT_ERROR : rc;
 }
 
-/* kslice.exec/IFNAME.PID; another exec may remove kslice.exec between the two mkdirs. */
-static int make_cgroup(int root, const char *rel)
+/* PARENT/IFNAME.PID, PARENT kslice.exec (made if need be; another exec may remove it
+ * between the two mkdirs) or a scope of systemd's. */
+static int make_cgroup(int root, const char *parent, const char *rel)
 {
 	for (int tries = 0; tries < 5; tries++) {
-		if (mkdirat(root, EXEC_DIR, 0755) && errno != EEXIST)
+		if (!strcmp(parent, EXEC_DIR) && mkdirat(root, EXEC_DIR, 0755) && errno != EEXIST)
 			return -errno;
 		if (!mkdirat(root, rel, 0755))
 			return 0;
@@ -288,8 +294,8 @@ static int make_cgroup(int root, const char *rel)
 }
 
 /* The cgroup, once what ran in it is gone (it can take a moment to be reaped), and
- * kslice.exec if nothing else uses it. */
-static void remove_cgroup(int root, const char *rel)
+ * kslice.exec if nothing else uses it (a scope goes by itself, once we have). */
+static void remove_cgroup(int root, const char *parent, const char *rel)
 {
 	int err = 0;
 
@@ -305,18 +311,22 @@ static void remove_cgroup(int root, const char *rel)
 	}
 	if (err)
 		fprintf(stderr, "kslice: exec: left the cgroup /%s: %s\n", rel, strerror(err));
-	unlinkat(root, EXEC_DIR, AT_REMOVEDIR);
+	if (!strcmp(parent, EXEC_DIR))
+		unlinkat(root, EXEC_DIR, AT_REMOVEDIR);
 }
 
 int cmd_exec(int argc, char **argv)
 {
 	static const struct option lo[] = { { "via", required_argument, NULL, 'v' },
 					    { "user", required_argument, NULL, 'u' },
+					    { "no-scope", no_argument, NULL, 'S' },
 					    { "interface", required_argument, NULL, 'i' },
 					    { "help", no_argument, NULL, 'h' },
 					    { 0 } };
 	char ifname[IFNAMSIZ] = CONFIG_DEFAULT_IFNAME, rel[KS_CGROUP_PATH_MAX],
-	     path[KS_CGROUP_PATH_MAX + 1], ev[KS_CGROUP_PATH_MAX + 16];
+	     path[KS_CGROUP_PATH_MAX + 1], ev[KS_CGROUP_PATH_MAX + 16], base[KS_CGROUP_PATH_MAX];
+	const char *parent = EXEC_DIR;
+	bool no_scope = false;
 	const char *via = "tunnel", *user = NULL, *why = "";
 	int c, r, err, root, rc, events = -1, sig_fd;
 	sigset_t mask, old;
@@ -340,6 +350,9 @@ int cmd_exec(int argc, char **argv)
 		case 'u':
 			user = optarg;
 			break;
+		case 'S':
+			no_scope = true;
+			break;
 		default:
 			r = opts_small_case(c, "exec", usage, argv, ifname);
 			if (r != OPTS_GO_ON)
@@ -360,6 +373,18 @@ int cmd_exec(int argc, char **argv)
 		fprintf(stderr, "kslice: exec: %s\n", why);
 		return KS_EXIT_USAGE;
 	}
+	/* where systemd runs, again inside a scope of our own (this returns when it is done) */
+	err = no_scope ? 0 : exec_scope_enter(ifname, argc, argv);
+	if (err)
+		fprintf(stderr, "kslice: exec: no systemd scope (%s): a cgroup under /" EXEC_DIR
+			" instead\n", strerror(-err));
+	err = exec_scope_base(base, sizeof(base));
+	if (err && err != -ENOENT) {
+		fprintf(stderr, "kslice: exec: " EXEC_SCOPE_ENV ": not the scope we are in\n");
+		return KS_EXIT_ERROR;
+	}
+	if (!err)
+		parent = base;
 	root = cgroup_root_fd();
 	if (root < 0) {
 		fprintf(stderr, "kslice: exec: no cgroup v2 hierarchy: %s\n", strerror(-root));
@@ -380,19 +405,25 @@ int cmd_exec(int argc, char **argv)
 		rc = KS_EXIT_ERROR;
 		goto out;
 	}
-	snprintf(rel, sizeof(rel), EXEC_DIR "/%s.%d", ifname, (int)getpid());
-	err = make_cgroup(root, rel);
+	if ((size_t)snprintf(rel, sizeof(rel), "%s/%s.%d", parent, ifname, (int)getpid()) >=
+	    sizeof(rel)) {
+		fprintf(stderr, "kslice: exec: the scope's cgroup path is too long\n");
+		rc = KS_EXIT_ERROR;
+		goto out;
+	}
+	err = make_cgroup(root, parent, rel);
 	if (err) {
 		fprintf(stderr, "kslice: exec: cannot make the cgroup /%s: %s\n", rel,
 			strerror(-err));
-		unlinkat(root, EXEC_DIR, AT_REMOVEDIR);
+		if (!strcmp(parent, EXEC_DIR))
+			unlinkat(root, EXEC_DIR, AT_REMOVEDIR);
 		rc = KS_EXIT_ERROR;
 		goto out;
 	}
 	snprintf(path, sizeof(path), "/%s", rel);
 	rc = ctl_command(ifname, CTL_APP_SET, via, path, false);
 	if (rc != KS_EXIT_OK) {
-		remove_cgroup(root, rel);
+		remove_cgroup(root, parent, rel);
 		goto out;
 	}
 	snprintf(ev, sizeof(ev), "%s/cgroup.events", rel);
@@ -400,7 +431,7 @@ int cmd_exec(int argc, char **argv)
 	if (events < 0) {
 		fprintf(stderr, "kslice: exec: %s: %m\n", ev);
 		ctl_command(ifname, CTL_APP_DEL, path, NULL, false);
-		remove_cgroup(root, rel);
+		remove_cgroup(root, parent, rel);
 		rc = KS_EXIT_ERROR;
 		goto out;
 	}
@@ -414,7 +445,7 @@ int cmd_exec(int argc, char **argv)
 	 * drops it when the cgroup is removed. */
 	if (!populated(events)) {
 		ctl_command(ifname, CTL_APP_DEL, path, NULL, false);
-		remove_cgroup(root, rel);
+		remove_cgroup(root, parent, rel);
 	} else {
 		fprintf(stderr, "kslice: exec: /%s still runs something: its policy stays until "
 			"the cgroup is removed\n", rel);

@@ -11,6 +11,11 @@ void env_set_trusted(bool on)
 	trusted = on;
 }
 
+bool env_trusted(void)
+{
+	return trusted;
+}
+
 const char *env_override(const char *name)
 {
 	const char *v = getenv(name);

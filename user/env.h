@@ -6,6 +6,7 @@
 
 /* `kslice --trust-env COMMAND`: honour them under sudo too. */
 void env_set_trusted(bool on);
+bool env_trusted(void);
 /* The variable, or NULL: ignored unless real and effective uid are root and kslice was not
  * started through sudo (SUDO_UID), or --trust-env was given. */
 const char *env_override(const char *name);

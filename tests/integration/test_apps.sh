@@ -15,7 +15,11 @@ CG=$(ks_cgroup_root)
 A=kstest-$KS_ID-a
 B=kstest-$KS_ID-b
 epid=
-cleanup_cgroups() { [ -n "$epid" ] && kill -KILL "$epid" 2>/dev/null; rmdir "$CG/$A/child" "$CG/$A" "$CG/$B" "$CG/kslice.exec/$IF."* 2>/dev/null; true; }
+cleanup_cgroups() {
+	[ -n "$epid" ] && kill -KILL "$epid" 2>/dev/null
+	rmdir "$CG"/kslice-test.slice/kslice-exec-$IF-*/* "$CG"/kslice-test.slice/kslice-exec-$IF-* \
+		"$CG/kslice-test.slice" 2>/dev/null
+	rmdir "$CG/$A/child" "$CG/$A" "$CG/$B" "$CG/kslice.exec/$IF."* 2>/dev/null; true; }
 trap 'cleanup_cgroups; ks_teardown' EXIT
 probe() { ks_cli /usr/bin/python3 "$KS_TOP/tests/lib/idsrv.py" probe "$@" 2>&1; }
 # probe from inside cgroup $1 (a process that enters it first)
@@ -140,6 +144,20 @@ wait $epid
 ks_expect_eq "a signal then ends the wait with COMMAND's exit code" 0 "$?"
 epid=
 ks_expect "... and what was left is killed" bash -c "! ls -d '$CG/kslice.exec/$IF.'* 2>/dev/null"
+# Where systemd runs, COMMAND's cgroup is inside a transient scope unit of its own
+# (systemd-run --scope; a stand-in here, tests/lib/fake-systemd-run).
+sd() { KS_FAKE_SYSTEMD_LOG=$KS_WORK/systemd-run.log KSLICE_SYSTEMD_RUN=$KS_TOP/tests/lib/fake-systemd-run "$@"; }
+out=$(sd ks_exec -- cat /proc/self/cgroup 2>&1)
+ks_expect "exec where systemd runs: in a cgroup of its own inside a scope unit ($out)" \
+	grep -qE "^0::/kslice-test.slice/kslice-exec-$IF-[0-9]+\.scope/$IF\.[0-9]+\$" <<<"$out"
+ks_expect "... which it asked for with Delegate=yes" grep -q "^unit=kslice-exec-$IF-[0-9]*.scope delegate=yes" \
+	"$KS_WORK/systemd-run.log"
+ks_expect_eq "... the policy holds there: the public address through the tunnel" corp \
+	"$(sd ks_exec -- /usr/bin/python3 "$KS_TOP/tests/lib/idsrv.py" probe tcp $KS_PUBLIC_IP 2>&1)"
+ks_expect "... and COMMAND's cgroup went after it (the scope goes with systemd's collection)" \
+	bash -c "[ -z \"\$(find '$CG/kslice-test.slice' -mindepth 2 -type d)\" ]"
+ks_expect_eq "... --no-scope: under /kslice.exec all the same" "/kslice.exec/$IF" \
+	"$(sd ks_exec --no-scope -- cat /proc/self/cgroup 2>&1 | sed -n 's|^0::\(/kslice.exec/[^.]*\)\..*|\1|p')"
 ks_exec -- sh -c 'exit 3'
 ks_expect_eq "exec ends with COMMAND's exit code" 3 "$?"
 ks_exec -- /nonexistent/cmd 2>/dev/null
