@@ -290,14 +290,22 @@ static void detach(int ifindex, enum bpf_tc_attach_point where)
 }
 
 /* An answer for a guest comes out of the TUN from a corporate address that the main table
- * routes by an uplink: strict reverse-path filtering would drop it. The TUN is ours (and
- * goes with us), so its setting is ours to make: loose, the most the kernel then applies
- * (it takes the larger of "all" and the device's). */
+ * routes by an uplink, or not at all: strict reverse-path filtering ("all" at 1) would
+ * drop it. The TUN is ours (and goes with us), so its setting is ours to make: loose (the
+ * kernel applies the larger of "all" and the device's). Left alone otherwise: loose would
+ * drop what the main table has no route back for, where none was checked before. */
 static void loose_rp_filter(const char *tun)
 {
-	char path[96];
-	FILE *f;
+	char path[96], all[8] = "";
+	FILE *f = fopen("/proc/sys/net/ipv4/conf/all/rp_filter", "re");
 
+	if (f) {
+		if (!fgets(all, sizeof(all), f))
+			all[0] = 0;
+		fclose(f);
+	}
+	if (all[0] != '1')
+		return;
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", tun);
 	f = fopen(path, "we");
 	if (!f || fputs("2\n", f) < 0)

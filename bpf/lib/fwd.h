@@ -162,8 +162,9 @@ static __always_inline int ks_fwd_rewrite(struct __sk_buff *skb, __u32 l3, int f
 #define KS_AF_INET 2
 #define KS_AF_INET6 10
 
-/* The interface the main table routes dst by (0: none, -1: this host's own address), as
- * seen from ifindex. */
+/* The interface the main table routes dst by, as seen from ifindex; 0 for none (no route,
+ * or not unicast: the lookup is in the main table alone, where this host's own addresses
+ * are not, so those of a guest network read as that network's interface). */
 static __always_inline int ks_fwd_route_oif(struct __sk_buff *skb, __u32 ifindex, int family,
 					    const __u8 *dst)
 {
@@ -176,8 +177,6 @@ static __always_inline int ks_fwd_route_oif(struct __sk_buff *skb, __u32 ifindex
 	else
 		__builtin_memcpy(fib.ipv6_dst, dst, 16);
 	r = bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_DIRECT);
-	if (r == BPF_FIB_LKUP_RET_NOT_FWDED)
-		return -1;
 	return r == BPF_FIB_LKUP_RET_SUCCESS || r == BPF_FIB_LKUP_RET_NO_NEIGH ? (int)fib.ifindex
 									    : 0;
 }
@@ -186,13 +185,10 @@ static __always_inline int ks_fwd_route_oif(struct __sk_buff *skb, __u32 ifindex
  * (full tunnel reads every address as corporate). */
 static __always_inline bool ks_fwd_to_guest(struct __sk_buff *skb, int family, const __u8 *dst)
 {
-	int oif = ks_fwd_route_oif(skb, skb->ingress_ifindex, family, dst);
-	__u32 out = (__u32)oif;
+	__u32 out = (__u32)ks_fwd_route_oif(skb, skb->ingress_ifindex, family, dst);
 	struct ks_guest *g;
 
-	if (oif < 0)
-		return true;
-	g = oif ? bpf_map_lookup_elem(&ks_guests, &out) : NULL;
+	g = out ? bpf_map_lookup_elem(&ks_guests, &out) : NULL;
 	return g && (g->flags & KS_GUEST_WAY_IN);
 }
 
