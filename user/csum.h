@@ -4,12 +4,15 @@
  * byte-order independence), so header fields are added as they sit in the
  * packet. */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 /* Adds len bytes at p to an unfolded sum. Chain pieces at even offsets only. */
 uint64_t csum_add(uint64_t sum, const void *p, size_t len);
+/* The same without vector instructions: what csum_add falls back to, for the tests. */
+uint64_t csum_add_portable(uint64_t sum, const void *p, size_t len);
 
 static inline uint16_t csum_fold(uint64_t sum)
 {

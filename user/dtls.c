@@ -353,12 +353,13 @@ static void on_record(struct ks_dtls *d, const uint8_t *rec, size_t len)
 /* Application records opened here, record by record; from the first that is not one
  * (an alert, a handshake message), the rest of the datagram is OpenSSL's. Returns how
  * many bytes are left for OpenSSL. */
-static size_t open_fast(struct ks_dtls *d, const uint8_t *dg, size_t len, time_t now)
+static size_t open_fast(struct ks_dtls *d, uint8_t *dg, size_t len, time_t now)
 {
 	size_t off = 0, used;
 
 	while (off < len && d->state == KS_DTLS_UP && !d->cstp->ended) {
-		int n = dtls_fast_open(&d->fast, dg + off, len - off, &used, d->rx, KS_DGRAM_MAX);
+		const uint8_t *pt;
+		int n = dtls_fast_open(&d->fast, dg + off, len - off, &used, &pt);
 
 		if (n == -EAGAIN)
 			return len - off;
@@ -368,14 +369,14 @@ static size_t open_fast(struct ks_dtls *d, const uint8_t *dg, size_t len, time_t
 				return 0;
 		} else {
 			d->last_rx = now;
-			on_record(d, d->rx, (size_t)n);
+			on_record(d, pt, (size_t)n);
 		}
 		off += used;
 	}
 	return 0;
 }
 
-void dtls_on_datagram(struct ks_dtls *d, const uint8_t *dg, size_t len, time_t now)
+void dtls_on_datagram(struct ks_dtls *d, uint8_t *dg, size_t len, time_t now)
 {
 	if (!d->ssl || (d->state != KS_DTLS_HANDSHAKE && d->state != KS_DTLS_UP))
 		return;

@@ -95,8 +95,8 @@ int dtls_init(struct ks_dtls *d, const struct ks_dtls_ops *ops, void *ctx, struc
 void dtls_fini(struct ks_dtls *d);
 /* The socket asked for: connected to the gateway; -errno: none could be had. */
 void dtls_start(struct ks_dtls *d, int err, time_t now);
-/* One datagram from the socket. */
-void dtls_on_datagram(struct ks_dtls *d, const uint8_t *dg, size_t len, time_t now);
+/* One datagram from the socket, opened in place (its bytes are ours to overwrite). */
+void dtls_on_datagram(struct ks_dtls *d, uint8_t *dg, size_t len, time_t now);
 /* The socket failed (an ICMP unreachable, a send error): back to CSTP. */
 void dtls_fail(struct ks_dtls *d, const char *why, time_t now);
 /* A packet over DTLS, when it is up and the packet fits a record; pkt has one writable

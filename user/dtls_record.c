@@ -66,14 +66,16 @@ int dtls_fast_init(struct ks_dtls_fast *f, SSL *ssl)
 	/* client write key, server write key, client salt, server salt: we are the client. */
 	f->seal = EVP_CIPHER_CTX_new();
 	f->open = EVP_CIPHER_CTX_new();
+	/* TLS mode: the salt fixed, the explicit nonce from a counter (sealing: it starts
+	 * at random, RFC 5288 §3 asks only that it never repeat) or from the record. */
 	if (!f->seal || !f->open ||
 	    EVP_EncryptInit_ex(f->seal, aead, NULL, kb, NULL) != 1 ||
-	    EVP_DecryptInit_ex(f->open, aead, NULL, kb + klen, NULL) != 1) {
+	    EVP_DecryptInit_ex(f->open, aead, NULL, kb + klen, NULL) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(f->seal, EVP_CTRL_GCM_SET_IV_FIXED, 4, kb + 2 * klen) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(f->open, EVP_CTRL_GCM_SET_IV_FIXED, 4, kb + 2 * klen + 4) != 1) {
 		err = -EIO;
 		goto out;
 	}
-	memcpy(f->seal_salt, kb + 2 * klen, 4);
-	memcpy(f->open_salt, kb + 2 * klen + 4, 4);
 	f->version = DTLS1_2_VERSION;
 	f->epoch = 1; /* the first (and, without renegotiation, only) encrypted epoch */
 	f->next_seq = SEQ_FIRST;
@@ -107,43 +109,48 @@ static uint64_t get_be(const uint8_t *p, int n)
 	return v;
 }
 
-/* The additional data: epoch and sequence, type, version, plaintext length. */
-static void aad_of(uint8_t aad[13], const uint8_t *hdr, size_t plen)
+/* The additional data (epoch and sequence, type, version, length) handed to OpenSSL's
+ * TLS mode, which takes the record's length from the header as it stands and works out
+ * the plaintext's; then one in-place call seals or opens the whole record (nonce,
+ * payload, tag). Two calls a record instead of five, and no IV re-initialisation:
+ * OpenSSL's per-call parameter lookups were a fifth of the sealing's cost. */
+static int set_tls_aad(EVP_CIPHER_CTX *ctx, const uint8_t *hdr, size_t len)
 {
+	uint8_t aad[13];
+	OSSL_PARAM p[2];
+
 	memcpy(aad, hdr + 3, 8);
 	aad[8] = hdr[0];
 	aad[9] = hdr[1];
 	aad[10] = hdr[2];
-	put_be(aad + 11, plen, 2);
+	put_be(aad + 11, len, 2);
+	p[0] = OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_AAD, aad,
+						 sizeof(aad));
+	p[1] = OSSL_PARAM_construct_end();
+	return EVP_CIPHER_CTX_set_params(ctx, p) == 1 ? 0 : -EIO;
 }
 
 int dtls_fast_seal(struct ks_dtls_fast *f, struct ks_dgram_batch *b, const uint8_t *pt,
 		   size_t len)
 {
 	size_t total = KS_DTLS_GCM_OVERHEAD + len;
-	uint8_t *rec, nonce[12], aad[13];
-	int n, fin;
+	uint8_t *rec, *body;
 
 	if (f->next_seq > SEQ_MAX)
 		return -EIO; /* never reached: 2^48 records; a new handshake would be due */
 	rec = dgram_batch_reserve(b, total);
 	if (!rec)
 		return -ENOBUFS;
+	body = rec + KS_DTLS_HDR_LEN;
 	rec[0] = CT_APPLICATION_DATA;
 	put_be(rec + 1, f->version, 2);
 	put_be(rec + 3, f->epoch, 2);
 	put_be(rec + 5, f->next_seq, 6);
 	put_be(rec + 11, len + 8 + 16, 2);
-	memcpy(rec + KS_DTLS_HDR_LEN, rec + 3, 8); /* the explicit nonce: epoch and sequence */
-	memcpy(nonce, f->seal_salt, 4);
-	memcpy(nonce + 4, rec + 3, 8);
-	aad_of(aad, rec, len);
-	if (EVP_EncryptInit_ex(f->seal, NULL, NULL, NULL, nonce) != 1 ||
-	    EVP_EncryptUpdate(f->seal, NULL, &n, aad, sizeof(aad)) != 1 ||
-	    EVP_EncryptUpdate(f->seal, rec + KS_DTLS_HDR_LEN + 8, &n, pt, (int)len) != 1 ||
-	    EVP_EncryptFinal_ex(f->seal, rec + KS_DTLS_HDR_LEN + 8 + n, &fin) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(f->seal, EVP_CTRL_AEAD_GET_TAG, 16,
-				rec + KS_DTLS_HDR_LEN + 8 + len) != 1)
+	memcpy(body + 8, pt, len);
+	/* sealing, OpenSSL's TLS mode takes the length without the tag */
+	if (set_tls_aad(f->seal, rec, len + 8) ||
+	    EVP_Cipher(f->seal, body, body, (unsigned int)(len + 8 + 16)) <= 0)
 		return -EIO;
 	f->next_seq++;
 	dgram_batch_commit(b, total);
@@ -173,13 +180,12 @@ static void seen(struct ks_dtls_fast *f, uint64_t seq)
 	}
 }
 
-int dtls_fast_open(struct ks_dtls_fast *f, const uint8_t *rec, size_t avail, size_t *used,
-		   uint8_t *out, size_t cap)
+int dtls_fast_open(struct ks_dtls_fast *f, uint8_t *rec, size_t avail, size_t *used,
+		   const uint8_t **pt)
 {
-	uint8_t nonce[12], aad[13], tag[16];
-	size_t len, plen;
+	uint8_t *body = rec + KS_DTLS_HDR_LEN;
+	size_t len;
 	uint64_t seq;
-	int n, fin;
 
 	*used = 0; /* a header cut or lying about its length: nothing after it is read */
 	if (avail < KS_DTLS_HDR_LEN)
@@ -191,22 +197,17 @@ int dtls_fast_open(struct ks_dtls_fast *f, const uint8_t *rec, size_t avail, siz
 	if (rec[0] != CT_APPLICATION_DATA || get_be(rec + 1, 2) != f->version ||
 	    get_be(rec + 3, 2) != f->epoch)
 		return -EAGAIN;
-	if (len < 8 + 16 || len - 24 > cap)
+	if (len < 8 + 16 || len - 24 > KS_DTLS_PLAIN_MAX)
 		return -EBADMSG;
-	plen = len - 24;
 	seq = get_be(rec + 5, 6);
 	if (replayed(f, seq))
 		return -EBADMSG;
-	memcpy(nonce, f->open_salt, 4);
-	memcpy(nonce + 4, rec + KS_DTLS_HDR_LEN, 8);
-	aad_of(aad, rec, plen);
-	memcpy(tag, rec + KS_DTLS_HDR_LEN + 8 + plen, 16);
-	if (EVP_DecryptInit_ex(f->open, NULL, NULL, NULL, nonce) != 1 ||
-	    EVP_DecryptUpdate(f->open, NULL, &n, aad, sizeof(aad)) != 1 ||
-	    EVP_DecryptUpdate(f->open, out, &n, rec + KS_DTLS_HDR_LEN + 8, (int)plen) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(f->open, EVP_CTRL_AEAD_SET_TAG, 16, tag) != 1 ||
-	    EVP_DecryptFinal_ex(f->open, out + n, &fin) != 1)
+	/* In place: a forged record's bytes are overwritten (OpenSSL wipes what it opened),
+	 * which costs nothing, the record being dropped. */
+	if (set_tls_aad(f->open, rec, len) ||
+	    EVP_Cipher(f->open, body, body, (unsigned int)len) <= 0) /* > 0: authentic */
 		return -EBADMSG; /* only an authentic record moves the window */
 	seen(f, seq);
-	return (int)plen;
+	*pt = body + 8;
+	return (int)(len - 24);
 }

@@ -16,10 +16,10 @@
 
 #define KS_DTLS_HDR_LEN 13	/* type, version, epoch, sequence (48 bits), length */
 #define KS_DTLS_GCM_OVERHEAD (KS_DTLS_HDR_LEN + 8 + 16) /* explicit nonce, tag */
+#define KS_DTLS_PLAIN_MAX 16384 /* a record's plaintext, at most (RFC 6347 §4.1) */
 
 struct ks_dtls_fast {
 	EVP_CIPHER_CTX *seal, *open;
-	uint8_t seal_salt[4], open_salt[4];
 	uint16_t version, epoch;
 	uint64_t next_seq;	/* of the records we send */
 	uint64_t rx_top;	/* the highest sequence opened ... */
@@ -35,9 +35,10 @@ void dtls_fast_free(struct ks_dtls_fast *f);
  * of its own. 0, -ENOBUFS (the batch is full: a datagram lost) or -EIO. */
 int dtls_fast_seal(struct ks_dtls_fast *f, struct ks_dgram_batch *b, const uint8_t *pt,
 		   size_t len);
-/* The record at rec (avail bytes of datagram from there): its length in *used (0: the
- * header is cut or its length runs past the datagram, nothing more to read). Returns
- * the plaintext's length (in out, cap bytes), -EAGAIN: not an application record of this
- * epoch (OpenSSL's to read), -EBADMSG: forged, cut or replayed (dropped). */
-int dtls_fast_open(struct ks_dtls_fast *f, const uint8_t *rec, size_t avail, size_t *used,
-		   uint8_t *out, size_t cap);
+/* The record at rec (avail bytes of datagram from there), opened in place: its length in
+ * *used (0: the header is cut or its length runs past the datagram, nothing more to
+ * read). Returns the plaintext's length, at *pt (inside the record), -EAGAIN: not an
+ * application record of this epoch (OpenSSL's to read, left untouched), -EBADMSG:
+ * forged, cut or replayed (dropped; its bytes may be overwritten). */
+int dtls_fast_open(struct ks_dtls_fast *f, uint8_t *rec, size_t avail, size_t *used,
+		   const uint8_t **pt);
