@@ -23,7 +23,7 @@ struct ks_counters {
 	uint64_t dtls_handshakes, dtls_falls, dtls_failed_attempts, dtls_too_big;
 	uint64_t dtls_dpd_sent, dtls_dpd_answered;
 	uint64_t dtls_bad_records;	/* forged, replayed or cut records: dropped */
-	uint64_t udp_sends, udp_gso_sends, udp_send_errors, udp_recvs, udp_dropped;
+	uint64_t udp_sends, udp_gso_sends, udp_send_errors, udp_recvs, udp_gro_recvs, udp_dropped;
 	struct ks_gro_stats rx_gro; /* TUN writes built by GRO */
 };
 

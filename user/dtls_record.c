@@ -38,6 +38,13 @@ static int key_block(SSL *ssl, const EVP_MD *md, uint8_t *out, size_t len)
 	return ok ? 0 : -EIO;
 }
 
+static void aad_init(struct ks_dtls_aad *a)
+{
+	a->params[0] = OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_AAD,
+							 a->aad, sizeof(a->aad));
+	a->params[1] = OSSL_PARAM_construct_end();
+}
+
 int dtls_fast_init(struct ks_dtls_fast *f, SSL *ssl)
 {
 	const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
@@ -76,6 +83,8 @@ int dtls_fast_init(struct ks_dtls_fast *f, SSL *ssl)
 		err = -EIO;
 		goto out;
 	}
+	aad_init(&f->seal_aad);
+	aad_init(&f->open_aad);
 	f->version = DTLS1_2_VERSION;
 	f->epoch = 1; /* the first (and, without renegotiation, only) encrypted epoch */
 	f->next_seq = SEQ_FIRST;
@@ -113,21 +122,17 @@ static uint64_t get_be(const uint8_t *p, int n)
  * TLS mode, which takes the record's length from the header as it stands and works out
  * the plaintext's; then one in-place call seals or opens the whole record (nonce,
  * payload, tag). Two calls a record instead of five, and no IV re-initialisation:
- * OpenSSL's per-call parameter lookups were a fifth of the sealing's cost. */
-static int set_tls_aad(EVP_CIPHER_CTX *ctx, const uint8_t *hdr, size_t len)
+ * OpenSSL's per-call parameter lookups were a fifth of the sealing's cost. The
+ * parameter array is made once (aad_init) and points at aad. */
+static int set_tls_aad(EVP_CIPHER_CTX *ctx, struct ks_dtls_aad *a, const uint8_t *hdr,
+		       size_t len)
 {
-	uint8_t aad[13];
-	OSSL_PARAM p[2];
-
-	memcpy(aad, hdr + 3, 8);
-	aad[8] = hdr[0];
-	aad[9] = hdr[1];
-	aad[10] = hdr[2];
-	put_be(aad + 11, len, 2);
-	p[0] = OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_AAD, aad,
-						 sizeof(aad));
-	p[1] = OSSL_PARAM_construct_end();
-	return EVP_CIPHER_CTX_set_params(ctx, p) == 1 ? 0 : -EIO;
+	memcpy(a->aad, hdr + 3, 8);
+	a->aad[8] = hdr[0];
+	a->aad[9] = hdr[1];
+	a->aad[10] = hdr[2];
+	put_be(a->aad + 11, len, 2);
+	return EVP_CIPHER_CTX_set_params(ctx, a->params) == 1 ? 0 : -EIO;
 }
 
 int dtls_fast_seal(struct ks_dtls_fast *f, struct ks_dgram_batch *b, const uint8_t *pt,
@@ -149,7 +154,7 @@ int dtls_fast_seal(struct ks_dtls_fast *f, struct ks_dgram_batch *b, const uint8
 	put_be(rec + 11, len + 8 + 16, 2);
 	memcpy(body + 8, pt, len);
 	/* sealing, OpenSSL's TLS mode takes the length without the tag */
-	if (set_tls_aad(f->seal, rec, len + 8) ||
+	if (set_tls_aad(f->seal, &f->seal_aad, rec, len + 8) ||
 	    EVP_Cipher(f->seal, body, body, (unsigned int)(len + 8 + 16)) <= 0)
 		return -EIO;
 	f->next_seq++;
@@ -204,7 +209,7 @@ int dtls_fast_open(struct ks_dtls_fast *f, uint8_t *rec, size_t avail, size_t *u
 		return -EBADMSG;
 	/* In place: a forged record's bytes are overwritten (OpenSSL wipes what it opened),
 	 * which costs nothing, the record being dropped. */
-	if (set_tls_aad(f->open, rec, len) ||
+	if (set_tls_aad(f->open, &f->open_aad, rec, len) ||
 	    EVP_Cipher(f->open, body, body, (unsigned int)len) <= 0) /* > 0: authentic */
 		return -EBADMSG; /* only an authentic record moves the window */
 	seen(f, seq);

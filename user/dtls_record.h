@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <openssl/ssl.h>
 #include "dtls_bio.h"
 
@@ -18,8 +19,16 @@
 #define KS_DTLS_GCM_OVERHEAD (KS_DTLS_HDR_LEN + 8 + 16) /* explicit nonce, tag */
 #define KS_DTLS_PLAIN_MAX 16384 /* a record's plaintext, at most (RFC 6347 §4.1) */
 
+/* A record's additional data, and OpenSSL's parameter array that points at it. */
+struct ks_dtls_aad {
+	uint8_t aad[13];
+	OSSL_PARAM params[2];
+};
+
+/* Not to be copied once initialised: the parameter arrays point into it. */
 struct ks_dtls_fast {
 	EVP_CIPHER_CTX *seal, *open;
+	struct ks_dtls_aad seal_aad, open_aad;
 	uint16_t version, epoch;
 	uint64_t next_seq;	/* of the records we send */
 	uint64_t rx_top;	/* the highest sequence opened ... */

@@ -220,6 +220,7 @@ static void counters(struct ks_json *j, const struct ks_session *s)
 	json_u64(j, "udp_gso_sends", c->udp_gso_sends);
 	json_u64(j, "udp_send_errors", c->udp_send_errors);
 	json_u64(j, "udp_recvs", c->udp_recvs);
+	json_u64(j, "udp_gro_recvs", c->udp_gro_recvs);
 	json_u64(j, "udp_dropped", c->udp_dropped);
 	json_obj_close(j);
 	json_obj_open(j, "kernel");

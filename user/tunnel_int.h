@@ -78,6 +78,7 @@ struct ks_tunnel {
 	int udp_fd;
 	unsigned int udp_gen;
 	bool udp_recv_armed, udp_gso;
+	struct msghdr udp_rx_mh; /* the multishot recvmsg's template: control room only */
 	struct ks_bufring udpbufs;
 	struct ks_dgram_batch udp_inflight;
 	struct udp_msg *udp_msgs;

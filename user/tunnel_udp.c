@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The DTLS channel's socket in the io_uring loop: one multishot receive into its own
- * buffer ring, the datagrams of a pass sent in UDP_SEGMENT runs, the socket's generation
- * in every request so that completions of a dropped one are told apart. */
+ * buffer ring (with UDP GRO, a completion may bring many datagrams), the datagrams of a
+ * pass sent in UDP_SEGMENT runs, the socket's generation in every request so that
+ * completions of a dropped one are told apart. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,14 +14,21 @@
 #include "tunnel_int.h"
 
 #define UDP_BGID 2
-#define UDP_BUFS 256 /* power of two */
+#define UDP_BUFS 128 /* power of two */
+/* A receive's buffer: io_uring's header, the UDP_GRO control message, and what GRO can
+ * make of the gateway's datagrams (64 of them, 64 KB at most). */
+#define UDP_CMSG_ROOM CMSG_SPACE(sizeof(int))
+#define UDP_BUF_SIZE (sizeof(struct io_uring_recvmsg_out) + UDP_CMSG_ROOM + 65536 + 128)
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
 #endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
 
-/* The DTLS socket: one multishot receive, a datagram per completion, into its own buffer
- * ring. */
+/* The DTLS socket: one multishot recvmsg into its own buffer ring. The template says how
+ * much room the control message has; the kernel reads it at each arming. */
 void tunnel_udp_arm(struct ks_tunnel *t)
 {
 	struct io_uring_sqe *sqe;
@@ -30,7 +38,8 @@ void tunnel_udp_arm(struct ks_tunnel *t)
 	sqe = tunnel_sqe(t);
 	if (!sqe)
 		return;
-	io_uring_prep_recv_multishot(sqe, t->udp_fd, NULL, 0, 0);
+	t->udp_rx_mh = (struct msghdr){ .msg_controllen = UDP_CMSG_ROOM };
+	io_uring_prep_recvmsg_multishot(sqe, t->udp_fd, &t->udp_rx_mh, 0);
 	sqe->flags |= IOSQE_BUFFER_SELECT;
 	sqe->buf_group = UDP_BGID;
 	io_uring_sqe_set_data64(sqe, UD(OP_UDP_RECV, t->udp_gen));
@@ -182,12 +191,50 @@ void tunnel_udp_socket(struct ks_tunnel *t, int fd)
 		return;
 	}
 	if (fd >= 0) {
+		int one = 1;
+
 		udp_close(t);
 		t->udp_fd = fd;
 		t->udp_gso = true;
+		/* The gateway's datagrams, merged by the NIC's GRO where it does UDP: one
+		 * completion for many. Kernels without it: a datagram each, as before. */
+		if (setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one)))
+			ks_dbg("dtls", "event=udp_gro_off reason=\"%s\"", strerror(errno));
 	}
 	dtls_start(&t->dtls, fd < 0 ? fd : 0, time(NULL));
 	tunnel_udp_arm(t);
+}
+
+/* UDP GRO's segment size, if the kernel merged datagrams: 0 if not. */
+static size_t gro_segment(struct io_uring_recvmsg_out *o, struct msghdr *mh)
+{
+	for (struct cmsghdr *cm = io_uring_recvmsg_cmsg_firsthdr(o, mh); cm;
+	     cm = io_uring_recvmsg_cmsg_nexthdr(o, mh, cm)) {
+		int seg;
+
+		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(seg))) {
+			memcpy(&seg, CMSG_DATA(cm), sizeof(seg));
+			return seg > 0 ? (size_t)seg : 0;
+		}
+	}
+	return 0;
+}
+
+/* One receive: a datagram, or with UDP GRO datagrams of seg bytes each (the last may be
+ * shorter), each handed to DTLS on its own: records never span datagrams. */
+static void on_datagrams(struct ks_tunnel *t, uint8_t *p, size_t len, size_t seg)
+{
+	time_t now = time(NULL);
+
+	if (!seg || seg > len)
+		seg = len;
+	if (seg < len)
+		t->c->udp_gro_recvs++;
+	for (size_t off = 0; off < len; off += seg) {
+		t->c->udp_recvs++;
+		dtls_on_datagram(&t->dtls, p + off, len - off < seg ? len - off : seg, now);
+	}
 }
 
 void tunnel_udp_on_recv(struct ks_tunnel *t, const struct io_uring_cqe *cqe, int gen)
@@ -199,13 +246,20 @@ void tunnel_udp_on_recv(struct ks_tunnel *t, const struct io_uring_cqe *cqe, int
 		t->udp_recv_armed = false;
 	if (cqe->flags & IORING_CQE_F_BUFFER) {
 		unsigned short bid = (unsigned short)(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+		uint8_t *buf = bufring_addr(&t->udpbufs, bid);
+		struct io_uring_recvmsg_out *o =
+			current && res > 0 ? io_uring_recvmsg_validate(buf, res, &t->udp_rx_mh)
+					   : NULL;
 
-		if (current && (unsigned int)res >= t->udpbufs.size) {
+		if (o && (o->flags & MSG_TRUNC)) {
 			t->c->rx_oversized++; /* cut to the buffer: no record to read */
-		} else if (current && res > 0) {
-			t->c->udp_recvs++;
-			dtls_on_datagram(&t->dtls, bufring_addr(&t->udpbufs, bid), (size_t)res,
-					 time(NULL));
+		} else if (o && o->payloadlen) {
+			size_t got = io_uring_recvmsg_payload_length(o, res, &t->udp_rx_mh);
+
+			if (got > o->payloadlen)
+				got = o->payloadlen;
+			on_datagrams(t, io_uring_recvmsg_payload(o, &t->udp_rx_mh), got,
+				     gro_segment(o, &t->udp_rx_mh));
 		}
 		bufring_recycle(&t->udpbufs, bid);
 		return;
@@ -248,22 +302,19 @@ void tunnel_udp_on_send(struct ks_tunnel *t, const struct io_uring_cqe *cqe, int
 	}
 }
 
-/* The DTLS channel, when the CONNECT answer allows it: its receive buffers (a datagram of
- * the path's MTU or the gateway's DTLS MTU each, with room to spare: a datagram that
- * fills one was cut), then the first attempt (which asks for a socket). Without it, data
- * goes over TLS: the session does not end for it. */
+/* The DTLS channel, when the CONNECT answer allows it: its receive buffers, then the
+ * first attempt (which asks for a socket). Without it, data goes over TLS: the session
+ * does not end for it. */
 void tunnel_udp_setup(struct ks_tunnel *t)
 {
 	const struct ks_cstp_params *p = t->cfg.params;
 	struct ks_error e = { 0 };
-	int mtu = p->base_mtu > 0 ? p->base_mtu : CSTP_BASE_MTU, err;
-	unsigned int size;
+	int err;
 
-	if (p->dtls_mtu + 128 > mtu)
-		mtu = p->dtls_mtu + 128;
-	size = (unsigned int)mtu + 256;
-	size = size < 2048 ? 2048 : size > KS_DGRAM_MAX ? KS_DGRAM_MAX : size;
-	err = bufring_setup(t->ring, &t->udpbufs, UDP_BGID, UDP_BUFS, size, 0);
+	/* Room for what UDP GRO merges (64 KB), whatever the MTU: a buffer too small for a
+	 * merged receive would lose its datagrams. Pages a plain datagram never reaches are
+	 * never touched. */
+	err = bufring_setup(t->ring, &t->udpbufs, UDP_BGID, UDP_BUFS, UDP_BUF_SIZE, 0);
 	if (err) {
 		ks_warn("dtls", "event=not_used reason=\"buffer ring: %s\"", strerror(-err));
 		return;

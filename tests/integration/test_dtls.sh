@@ -94,6 +94,25 @@ ks_expect "psk: kslice decoded ocserv's compressed records ($(( $(jqs .counters.
 ks_expect "psk: ocserv decoded kslice's ($(( $(jqs .counters.tx_compressed) - y0 )))" \
 	test $(( $(jqs .counters.tx_compressed) - y0 )) -gt 1000
 ks_expect_eq "psk: still on DTLS" dtls "$(jqs .transport)"
+# UDP GRO: the client's end of the underlay merges the gateway's datagrams as a NIC's GRO
+# would (veth hands UDP to GRO with rx-udp-gro-forwarding; the flush timeout and deferred
+# interrupts stand for a NIC's interrupt moderation, so that a poll finds several). kslice
+# asked for UDP_GRO: a receive brings many datagrams, each opened alone.
+g0=$(jqs .counters.udp_gro_recvs); r0=$(jqs .counters.udp_recvs); b0=$(jqs .counters.dtls_bad_records)
+ks_in "$KS_CLI" ethtool -K eth0 gro on rx-udp-gro-forwarding on >/dev/null &&
+	ks_in "$KS_CLI" sh -c 'echo 20000 > /sys/class/net/eth0/gro_flush_timeout;
+		echo 1 > /sys/class/net/eth0/napi_defer_hard_irqs'
+download psk-gro
+STATUS=$(json)
+ks_in "$KS_CLI" sh -c 'echo 0 > /sys/class/net/eth0/gro_flush_timeout;
+	echo 0 > /sys/class/net/eth0/napi_defer_hard_irqs'
+ks_in "$KS_CLI" ethtool -K eth0 gro off rx-udp-gro-forwarding off >/dev/null
+gro=$(( $(jqs .counters.udp_gro_recvs) - g0 )); dgrams=$(( $(jqs .counters.udp_recvs) - r0 ))
+ks_expect "psk-gro: receives brought merged datagrams ($gro of them, $dgrams datagrams)" \
+	test "$gro" -gt 100
+ks_expect "psk-gro: each merged receive cut into its datagrams ($dgrams >= 8 x $gro)" \
+	test "$dgrams" -ge $(( 8 * gro ))
+ks_expect_eq "psk-gro: no record refused" "$b0" "$(jqs .counters.dtls_bad_records)"
 ks_end_clean psk "$PID" $IF
 
 # --- full tunnel (carol: every address through the tunnel, the kill switch on every
