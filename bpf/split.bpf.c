@@ -349,7 +349,7 @@ static __always_inline int egress4(struct __sk_buff *skb, const struct ks_split_
 		int r = KS_REASON_NONE;
 
 		if (!(ip.frag_off & bpf_htons(0x3fff)))
-			r = ks_dns_egress(skb, cfg, l3, 4, ip.protocol, l3 + ip.ihl * 4);
+			r = ks_dns_egress(skb, l3, 4, ip.protocol, l3 + ip.ihl * 4);
 		return r == KS_REASON_NONE ? KS_STAT_EGRESS_PASSED : r;
 	}
 	if (ks_fwd_on_guest_link(skb, cfg, 4, (__u8 *)&ip.daddr))
@@ -399,7 +399,7 @@ static __always_inline int egress6(struct __sk_buff *skb, const struct ks_split_
 		int r = KS_REASON_NONE;
 
 		if (!walk && frag == KS_FRAG_NONE)
-			r = ks_dns_egress(skb, cfg, l3, 6, proto, l4);
+			r = ks_dns_egress(skb, l3, 6, proto, l4);
 		return r == KS_REASON_NONE ? KS_STAT_EGRESS_PASSED : r;
 	}
 	if (ks_fwd_on_guest_link(skb, cfg, 6, ip6.daddr.in6_u.u6_addr8))

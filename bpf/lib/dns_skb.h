@@ -354,9 +354,13 @@ static __always_inline int ks_dns_unsteer(struct __sk_buff *skb, __u32 l3, int f
 /* Uplink egress, for a packet the split set leaves alone: DNS to port 53 is looked at, the
  * rest (nearly all traffic) costs one 4-byte load. proto and l4 come from the caller's own
  * header parse. KS_REASON_NONE: not ours. */
-static __always_inline int ks_dns_egress(struct __sk_buff *skb, const struct ks_split_config *cfg,
-					 __u32 l3, int family, __u8 proto, __u32 l4)
+/* A global function: verified once on its own, not once for each of the IPv4 and IPv6
+ * paths of the uplink program and every state they reach it in (a third of that
+ * program's verification). At most five arguments: the configuration is looked up here. */
+__attribute__((noinline)) int ks_dns_egress(struct __sk_buff *skb, __u32 l3, int family,
+					    __u8 proto, __u32 l4)
 {
+	const struct ks_split_config *cfg = ks_config();
 	struct ks_dns_config *dc;
 	__be16 ports[2];
 
@@ -365,7 +369,7 @@ static __always_inline int ks_dns_egress(struct __sk_buff *skb, const struct ks_
 	if (bpf_skb_load_bytes(skb, l4, ports, sizeof(ports)) || ports[1] != bpf_htons(KS_DNS_PORT))
 		return KS_REASON_NONE;
 	dc = ks_dns_cfg();
-	if (!dc)
+	if (!dc || !cfg || !skb)
 		return KS_REASON_NONE;
 	if (proto == IPPROTO_UDP)
 		return ks_dns_query_out(skb, cfg, dc, l3, family);

@@ -188,19 +188,36 @@ static __always_inline struct ks_app_policy *ks_app_task(const struct ks_split_c
 	return found;
 }
 
-static __always_inline struct ks_app_policy *ks_app_skb(struct __sk_buff *skb,
-							 const struct ks_split_config *cfg)
+/* The walk for a packet, by its socket's cgroups: a global function, so the verifier
+ * checks it once on its own rather than at every state of the uplink program it is
+ * called from. Walked inline, its 31 levels took that program from 190,000 to 845,000
+ * instructions verified (0.8 s of every connect, a fifth of the verifier's limit left).
+ * Returns the id of the deepest cgroup with a policy, or 0. */
+__attribute__((noinline)) __u64 ks_app_skb_cgroup(struct __sk_buff *skb)
 {
-	struct ks_app_policy *found = NULL;
-	__u64 id;
+	__u64 found = 0, id;
 
-	for (int l = 1; (cfg->flags & KS_CFG_APPS) && l < KS_CGROUP_MAX_DEPTH; l++) {
+	if (!skb)
+		return 0;
+	for (int l = 1; l < KS_CGROUP_MAX_DEPTH; l++) {
 		id = bpf_skb_ancestor_cgroup_id(skb, l); /* 0: no local socket */
 		if (!id)
 			break;
-		found = ks_app_level(found, id);
+		if (bpf_map_lookup_elem(&ks_app_policy, &id))
+			found = id;
 	}
 	return found;
+}
+
+static __always_inline struct ks_app_policy *ks_app_skb(struct __sk_buff *skb,
+							 const struct ks_split_config *cfg)
+{
+	__u64 id;
+
+	if (!(cfg->flags & KS_CFG_APPS))
+		return NULL;
+	id = ks_app_skb_cgroup(skb);
+	return id ? bpf_map_lookup_elem(&ks_app_policy, &id) : NULL;
 }
 
 /* The decision for a destination, a cgroup's policy first: `tunnel` takes everything but
