@@ -57,7 +57,8 @@ uint64_t csum_add_portable(uint64_t sum, const void *p, size_t len)
 /* The halves of each 32-bit lane summed apart (2^16 = 1 mod 0xffff, so a word's halves
  * sum to what the word does): 64 bytes a step, three times the portable loop's rate on
  * the segments of a TSO packet. A lane gains at most 2 * 0xffff a step, so a block of
- * 2^14 steps (1 MiB) cannot overflow it. len is whole steps: the tail is summed by the
+ * 2^14 steps (1 MiB) cannot overflow it, nor can a + c (at most 0xffff0000): the block
+ * must not grow. len is whole steps: the tail is summed by the
  * caller, after vzeroupper (SSE code run with the upper halves dirty pays on every
  * instruction: 2x slower on a 1380-byte segment). */
 __attribute__((target("avx2"))) static uint64_t sum_avx2(const uint8_t *b, size_t len)

@@ -73,12 +73,20 @@ int dtls_fast_init(struct ks_dtls_fast *f, SSL *ssl)
 	/* client write key, server write key, client salt, server salt: we are the client. */
 	f->seal = EVP_CIPHER_CTX_new();
 	f->open = EVP_CIPHER_CTX_new();
-	/* TLS mode: the salt fixed, the explicit nonce from a counter (sealing: it starts
-	 * at random, RFC 5288 §3 asks only that it never repeat) or from the record. */
 	if (!f->seal || !f->open ||
 	    EVP_EncryptInit_ex(f->seal, aead, NULL, kb, NULL) != 1 ||
-	    EVP_DecryptInit_ex(f->open, aead, NULL, kb + klen, NULL) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(f->seal, EVP_CTRL_GCM_SET_IV_FIXED, 4, kb + 2 * klen) != 1 ||
+	    EVP_DecryptInit_ex(f->open, aead, NULL, kb + klen, NULL) != 1) {
+		err = -EIO;
+		goto out;
+	}
+	/* The TLS mode's AAD is a provider parameter: AES-GCM from an engine has none, and
+	 * OpenSSL keeps the records then. */
+	if (!EVP_CIPHER_get0_provider(EVP_CIPHER_CTX_get0_cipher(f->seal)) ||
+	    !EVP_CIPHER_get0_provider(EVP_CIPHER_CTX_get0_cipher(f->open)))
+		goto out;
+	/* TLS mode: the salt fixed, the explicit nonce from a counter (sealing: it starts
+	 * at random, RFC 5288 §3 asks only that it never repeat) or from the record. */
+	if (EVP_CIPHER_CTX_ctrl(f->seal, EVP_CTRL_GCM_SET_IV_FIXED, 4, kb + 2 * klen) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(f->open, EVP_CTRL_GCM_SET_IV_FIXED, 4, kb + 2 * klen + 4) != 1) {
 		err = -EIO;
 		goto out;

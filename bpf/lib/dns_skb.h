@@ -369,7 +369,7 @@ __attribute__((noinline)) int ks_dns_egress(struct __sk_buff *skb, __u32 l3, int
 	if (bpf_skb_load_bytes(skb, l4, ports, sizeof(ports)) || ports[1] != bpf_htons(KS_DNS_PORT))
 		return KS_REASON_NONE;
 	dc = ks_dns_cfg();
-	if (!dc || !cfg || !skb)
+	if (!dc || !cfg)
 		return KS_REASON_NONE;
 	if (proto == IPPROTO_UDP)
 		return ks_dns_query_out(skb, cfg, dc, l3, family);

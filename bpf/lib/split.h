@@ -197,8 +197,6 @@ __attribute__((noinline)) __u64 ks_app_skb_cgroup(struct __sk_buff *skb)
 {
 	__u64 found = 0, id;
 
-	if (!skb)
-		return 0;
 	for (int l = 1; l < KS_CGROUP_MAX_DEPTH; l++) {
 		id = bpf_skb_ancestor_cgroup_id(skb, l); /* 0: no local socket */
 		if (!id)
