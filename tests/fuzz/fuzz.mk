@@ -32,6 +32,7 @@ FUZZ_ALL := http cookie auth login postauth cstp_params cstp_frame inflate codec
 	    pin totp server prefix domain sign proxy sso profile
 FUZZ_ALL += $(if $(wildcard user/cstp.c),cstp_session) $(if $(wildcard user/ctl_proto.c),ctl)
 FUZZ_ALL += $(if $(wildcard user/dtls.c),dtls)
+FUZZ_ALL += $(if $(wildcard user/cgroup.c),cgroup)
 ifneq ($(CONFIG_COMPRESSION),y)
 FUZZ_ALL := $(filter-out inflate codecs cstp_session dtls,$(FUZZ_ALL))
 endif
