@@ -224,9 +224,16 @@ static void ssl_failed(struct ks_dtls *d, const char *what, time_t now)
 	dtls_fail(d, why, now);
 }
 
+void dtls_set_path_mtu(struct ks_dtls *d, int mtu)
+{
+	d->path_mtu = mtu > 0 ? mtu : 0;
+}
+
 void dtls_start(struct ks_dtls *d, int err, time_t now)
 {
-	int rc;
+	/* The smaller of the gateway's base MTU and our route's (a PPPoE or tunnelled
+	 * uplink): a record that needs fragments is lost whole when one is. */
+	int mtu = d->path_mtu && d->path_mtu < d->base_mtu ? d->path_mtu : d->base_mtu, rc;
 
 	if (d->state != KS_DTLS_SOCKET) /* a socket that came too late: not ours any more */
 		return;
@@ -242,15 +249,16 @@ void dtls_start(struct ks_dtls *d, int err, time_t now)
 	}
 	d->ssl = SSL_new(d->ssl_ctx);
 	if (!d->ssl || dtls_bio_attach(d->ssl, &d->io) || !SSL_set_app_data(d->ssl, d) ||
-	    set_session(d) || !SSL_set_mtu(d->ssl, d->base_mtu - (d->ipv6 ? 40 : 20) - 8)) {
+	    set_session(d) || mtu <= (d->ipv6 ? 40 : 20) + 8 ||
+	    !SSL_set_mtu(d->ssl, mtu - (d->ipv6 ? 40 : 20) - 8)) {
 		set_state(d, KS_DTLS_HANDSHAKE, now);
 		ssl_failed(d, "DTLS setup", now);
 		return;
 	}
 	SSL_set_connect_state(d->ssl);
 	set_state(d, KS_DTLS_HANDSHAKE, now);
-	ks_dbg("dtls", "event=handshake_start mode=%s",
-	       d->keys.mode == KS_DTLS_PSK ? "psk" : "legacy");
+	ks_dbg("dtls", "event=handshake_start mode=%s mtu=%d",
+	       d->keys.mode == KS_DTLS_PSK ? "psk" : "legacy", mtu);
 	err_fresh();
 	rc = SSL_do_handshake(d->ssl);
 	if (rc <= 0 && SSL_get_error(d->ssl, rc) != SSL_ERROR_WANT_READ)

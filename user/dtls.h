@@ -68,7 +68,8 @@ struct ks_dtls {
 	struct ks_dgram_io io;
 	enum ks_codec codec; /* X-DTLS-Content-Encoding: a stateless one or none */
 	int dpd, keepalive;  /* X-DTLS-DPD, X-DTLS-Keepalive (seconds; 0 off) */
-	int base_mtu;	     /* the path's MTU, IP header included */
+	int base_mtu;	     /* X-CSTP-Base-MTU (or what we announced), IP header included */
+	int path_mtu;	     /* the route's to the gateway (IP_MTU of the socket), 0: unknown */
 	bool ipv6;	     /* the gateway's address family */
 	int data_mtu;	     /* the largest packet one record carries */
 	int dtls_mtu;	     /* X-DTLS-MTU, 0: none said */
@@ -95,6 +96,9 @@ int dtls_init(struct ks_dtls *d, const struct ks_dtls_ops *ops, void *ctx, struc
 void dtls_fini(struct ks_dtls *d);
 /* The socket asked for: connected to the gateway; -errno: none could be had. */
 void dtls_start(struct ks_dtls *d, int err, time_t now);
+/* The MTU of the socket's route to the gateway, before dtls_start: records are sized for
+ * the smaller of it and the gateway's base MTU. 0: unknown. */
+void dtls_set_path_mtu(struct ks_dtls *d, int mtu);
 /* One datagram from the socket, opened in place (its bytes are ours to overwrite). */
 void dtls_on_datagram(struct ks_dtls *d, uint8_t *dg, size_t len, time_t now);
 /* The socket failed (an ICMP unreachable, a send error): back to CSTP. */

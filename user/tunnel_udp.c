@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/in.h>
 #include <netinet/udp.h>
 
 #include "esc.h"
@@ -183,6 +184,18 @@ static const struct ks_dtls_ops dtls_ops = {
 	.changed = dtls_changed,
 };
 
+/* The MTU of the connected socket's route (the interface's, or a smaller one the path
+ * reported): 0 if the kernel does not say. */
+static int route_mtu(int fd, bool v6)
+{
+	int mtu = 0;
+	socklen_t len = sizeof(mtu);
+
+	if (getsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_MTU : IP_MTU, &mtu, &len))
+		return 0;
+	return mtu;
+}
+
 void tunnel_udp_socket(struct ks_tunnel *t, int fd)
 {
 	if (!t || !t->dtls_ok || t->dtls.state != KS_DTLS_SOCKET || t->end) {
@@ -200,6 +213,7 @@ void tunnel_udp_socket(struct ks_tunnel *t, int fd)
 		 * completion for many. Kernels without it: a datagram each, as before. */
 		if (setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one)))
 			ks_dbg("dtls", "event=udp_gro_off reason=\"%s\"", strerror(errno));
+		dtls_set_path_mtu(&t->dtls, route_mtu(fd, t->cfg.peer_v6));
 	}
 	dtls_start(&t->dtls, fd < 0 ? fd : 0, time(NULL));
 	tunnel_udp_arm(t);

@@ -217,6 +217,34 @@ ks_expect_eq "lossy: and data stayed on DTLS" dtls "$(json | jq -r .transport)"
 ks_in "$KS_CLI" nft delete table inet ksloss
 ks_end_clean lossy "$PID" $IF
 
+# --- a path to the gateway whose MTU is below the gateway's base MTU (PPPoE, a tunnel) ---
+# Records are sized for the route (IP_MTU of the socket), not for ocserv's 1400: none
+# arrives in fragments (counted at the gateway before any reassembly); packets larger than
+# a record go over TLS. The route's MTU, not the link's: a veth drops what is larger than
+# its peer's MTU, which would cut the other way too.
+ks_in "$KS_CLI" ip route add $KS_GW_IP/32 dev eth0 mtu lock 1280
+printf '%s\n' 'table ip ksfrag {' \
+	'chain pre { type filter hook prerouting priority -500; udp dport 443 counter; ip frag-off & 0x1fff != 0 counter; ip frag-off & 0x2000 != 0 counter; }' \
+	'}' | ks_in "$KS_GW" nft -f -
+start smallmtu
+ks_expect "smallmtu: on DTLS" wait_transport dtls 10
+download smallmtu
+upload smallmtu
+STATUS=$(json)
+dmtu=$(sed -n 's/.*sub=dtls event=up .* data_mtu=\([0-9]*\).*/\1/p' "$KS_WORK/smallmtu.log" | tail -1)
+ks_expect "smallmtu: a record's packet fits the route (data MTU ${dmtu:-none} <= 1280 - 28 - 37)" \
+	test "${dmtu:-9999}" -le $((1280 - 28 - 37))
+frags=$(ks_in "$KS_GW" nft list table ip ksfrag | grep -o 'packets [0-9]*' | awk '{print $2}' | tr '\n' ' ')
+read -r dgrams later more <<<"$frags"
+ks_expect "smallmtu: datagrams reached the gateway ($dgrams)" test "${dgrams:-0}" -gt 50
+ks_expect_eq "smallmtu: none of them in fragments" "0 0" "${later:-x} ${more:-x}"
+ks_expect "smallmtu: packets larger than a record went over TLS ($(jqs .counters.dtls_too_big))" \
+	test "$(jqs .counters.dtls_too_big)" -gt 0
+ks_expect_eq "smallmtu: still on DTLS" dtls "$(jqs .transport)"
+ks_in "$KS_GW" nft delete table ip ksfrag
+ks_end_clean smallmtu "$PID" $IF
+ks_in "$KS_CLI" ip route del $KS_GW_IP/32 dev eth0
+
 # --- --no-dtls -------------------------------------------------------------------------
 start nodtls --no-dtls
 download nodtls
