@@ -85,7 +85,7 @@ libs-$(CONFIG_COMPRESSION) += -lz -llz4
 
 # --- objects (kbuild style) ---------------------------------------------------
 user-y := log.o buf.o prefix.o csum.o gso.o gro.o tls_bio.o preload.o json.o nl.o opts.o totp.o tls.o proxy.o strap.o sso.o client_cert.o key_proxy.o http.o xml.o auth.o cstp_params.o \
-	  cstp_frame.o cstp.o dtls_bio.o dtls_record.o dtls_suites.o dtls.o esc.o tun.o uring.o tunnel.o tunnel_udp.o env.o ctl_proto.o ctl.o ctl_server.o session_ctl.o secret.o secret_file.o profile.o privsep.o sandbox.o worker.o worker_cert.o status.o metrics.o sd_notify.o tun_stats.o session.o \
+	  cstp_frame.o cstp.o dtls_bio.o aes_gcm.o dtls_record.o dtls_suites.o dtls.o esc.o tun.o uring.o tunnel.o tunnel_udp.o env.o ctl_proto.o ctl.o ctl_server.o session_ctl.o secret.o secret_file.o profile.o privsep.o sandbox.o worker.o worker_cert.o status.o metrics.o sd_notify.o tun_stats.o session.o \
 	  cmd_connect.o monitor_auth.o cmd_common.o cmd_status.o cmd_disconnect.o cmd_cleanup.o cmd_route.o pin.o policy.o uplink.o localnet.o origin.o pathwatch.o split.o split_report.o residue.o dns_name.o dns.o dns_report.o cmd_domain.o cmd_app.o cmd_exec.o exec_scope.o app.o cgroup.o guest.o
 user-$(CONFIG_COMPRESSION) += deflate.o oc_lz4.o lzs.o
 
@@ -301,4 +301,16 @@ bench-dns: deps-ok
 	$(Q)$(BUILD)/tools/dns_bench
 
 .PHONY: bench-dns
+
+$(BUILD)/tools/gcm_bench: tools/bench/gcm_bench.c user/aes_gcm.c user/aes_gcm.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Iuser -o $@ tools/bench/gcm_bench.c user/aes_gcm.c -lcrypto
+
+# A DTLS record's AES-GCM: kslice's own against OpenSSL's two ways (ns a record).
+bench-gcm: deps-ok
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/tools/gcm_bench
+	$(Q)$(BUILD)/tools/gcm_bench
+
+.PHONY: bench-gcm
 include tests/fuzz/fuzz.mk

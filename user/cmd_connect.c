@@ -21,6 +21,7 @@
 
 #include "commands.h"
 #include "ctl.h"
+#include "dtls_record.h"
 #include "env.h"
 #include "esc.h"
 #include "exitcodes.h"
@@ -758,6 +759,9 @@ int cmd_connect(int argc, char **argv)
 		rc = KS_EXIT_USAGE;
 		goto out_msg;
 	}
+	/* KSLICE_DTLS_GCM=openssl: the DTLS records' AES-GCM from OpenSSL (comparisons) */
+	if (env_override("KSLICE_DTLS_GCM") && !strcmp(env_override("KSLICE_DTLS_GCM"), "openssl"))
+		dtls_fast_allow_own_gcm(false);
 	err = privsep_fork(&s.ps, &e);
 	if (err == 0) {
 		/* The worker: none of the monitor's files. Its secrets in locked memory (locks

@@ -56,6 +56,14 @@ static void dtls_headers(struct ks_buf *req, enum ks_offer offer, const uint8_t 
 		buf_printf(req, "X-DTLS-Accept-Encoding: %s\r\n", accept[offer]);
 }
 
+int cstp_base_mtu(int route_mtu)
+{
+	if (route_mtu <= 0 || route_mtu > CSTP_BASE_MTU)
+		return CSTP_BASE_MTU;
+	return route_mtu < CSTP_MIN_MTU + CSTP_MTU_OVERHEAD ? CSTP_MIN_MTU + CSTP_MTU_OVERHEAD
+							    : route_mtu;
+}
+
 int cstp_build_connect(struct ks_buf *req, const char *host_header, const char *useragent,
 		       const char *cookie, const char *hostname, bool ipv6, enum ks_offer offer,
 		       int base_mtu, const uint8_t *dtls_secret, uint32_t dtls_suites)
@@ -76,7 +84,7 @@ int cstp_build_connect(struct ks_buf *req, const char *host_header, const char *
 	if (offer != KS_OFFER_NONE)
 		buf_printf(req, "X-CSTP-Accept-Encoding: %s\r\n", accept[offer]);
 	buf_printf(req, "X-CSTP-Base-MTU: %d\r\nX-CSTP-MTU: %d\r\n", base_mtu,
-		   base_mtu - 94); /* as openconnect: IPv6 + TCP + TLS + CSTP overheads */
+		   base_mtu - CSTP_MTU_OVERHEAD);
 	buf_printf(req, "X-CSTP-Address-Type: %s\r\n", ipv6 ? "IPv6,IPv4" : "IPv4");
 	if (dtls_secret)
 		dtls_headers(req, offer, dtls_secret, dtls_suites);

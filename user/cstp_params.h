@@ -15,8 +15,10 @@
 #define CSTP_MAX_DOMAINS 1024
 #define CSTP_MIN_MTU 576
 #define CSTP_MAX_MTU 16384
-/* The path MTU kslice announces (X-CSTP-Base-MTU) when the gateway says none. */
+/* The path MTU kslice announces (X-CSTP-Base-MTU) when the route says none. */
 #define CSTP_BASE_MTU 1500
+/* X-CSTP-MTU asked for = base MTU - this: as openconnect, IPv6 + TCP + TLS + CSTP. */
+#define CSTP_MTU_OVERHEAD 94
 
 struct ks_ip {
 	uint8_t family;
@@ -82,6 +84,10 @@ struct ks_cstp_params {
 /* CONNECT request; cookie is the session token. dtls_secret: 48 random bytes, the legacy
  * DTLS master secret, and the DTLS offer (dtls_suites, dtls_suites.h) comes with it;
  * NULL: no DTLS. */
+/* The X-CSTP-Base-MTU to announce for the route to the gateway (its MTU, 0: unknown):
+ * CSTP_BASE_MTU when unknown or larger, never so small that X-CSTP-MTU falls under
+ * CSTP_MIN_MTU. */
+int cstp_base_mtu(int route_mtu);
 int cstp_build_connect(struct ks_buf *req, const char *host_header, const char *useragent,
 		       const char *cookie, const char *hostname, bool ipv6, enum ks_offer offer,
 		       int base_mtu, const uint8_t *dtls_secret, uint32_t dtls_suites);

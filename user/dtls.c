@@ -247,6 +247,17 @@ void dtls_start(struct ks_dtls *d, int err, time_t now)
 		dtls_fail(d, why, now);
 		return;
 	}
+	/* No suite costs a record less than AES-GCM's header, nonce and tag: a path that
+	 * leaves no room for the smallest packet is refused before a handshake is spent. */
+	if (mtu - (d->ipv6 ? 40 : 20) - 8 - KS_DTLS_GCM_OVERHEAD - 1 < CSTP_MIN_MTU) {
+		char why[100];
+
+		snprintf(why, sizeof(why), "the path (MTU %d) leaves DTLS records no room for packets",
+			 mtu);
+		set_state(d, KS_DTLS_HANDSHAKE, now); /* the socket is ours: dropped with it */
+		dtls_fail(d, why, now);
+		return;
+	}
 	d->ssl = SSL_new(d->ssl_ctx);
 	if (!d->ssl || dtls_bio_attach(d->ssl, &d->io) || !SSL_set_app_data(d->ssl, d) ||
 	    set_session(d) || mtu <= (d->ipv6 ? 40 : 20) + 8 ||
@@ -290,9 +301,10 @@ static void handshake_done(struct ks_dtls *d, time_t now)
 	d->c->dtls_handshakes++;
 	/* AES-GCM records from here on are kslice's own; other suites stay with OpenSSL. */
 	d->fast_on = !dtls_fast_init(&d->fast, d->ssl);
-	ks_info("dtls", "event=up version=%s cipher=%s data_mtu=%d mode=%s records=%s",
+	ks_info("dtls", "event=up version=%s cipher=%s data_mtu=%d mode=%s records=%s aes_gcm=%s",
 		SSL_get_version(d->ssl), SSL_get_cipher_name(d->ssl), d->data_mtu,
-		d->keys.mode == KS_DTLS_PSK ? "psk" : "legacy", d->fast_on ? "kslice" : "openssl");
+		d->keys.mode == KS_DTLS_PSK ? "psk" : "legacy", d->fast_on ? "kslice" : "openssl",
+		d->fast_on && d->fast.own ? "kslice" : "openssl");
 	set_state(d, KS_DTLS_UP, now);
 }
 

@@ -4,6 +4,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/kdf.h>
+#include <openssl/provider.h>
 
 #include "dtls_record.h"
 
@@ -45,6 +46,27 @@ static void aad_init(struct ks_dtls_aad *a)
 	a->params[1] = OSSL_PARAM_construct_end();
 }
 
+static bool allow_own_gcm = true;
+
+/* Whether OpenSSL's AES-GCM would be its default provider's: not in FIPS mode (default
+ * properties fips=yes), nor with a FIPS provider loaded, nor another one configured. */
+static bool openssl_gcm_is_default(size_t klen)
+{
+	EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, klen == 16 ? "AES-128-GCM" : "AES-256-GCM", NULL);
+	const OSSL_PROVIDER *p = c ? EVP_CIPHER_get0_provider(c) : NULL;
+	bool yes = p && !strcmp(OSSL_PROVIDER_get0_name(p), "default") &&
+		   !EVP_default_properties_is_fips_enabled(NULL) &&
+		   !OSSL_PROVIDER_available(NULL, "fips");
+
+	EVP_CIPHER_free(c);
+	return yes;
+}
+
+void dtls_fast_allow_own_gcm(bool allow)
+{
+	allow_own_gcm = allow;
+}
+
 int dtls_fast_init(struct ks_dtls_fast *f, SSL *ssl)
 {
 	const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
@@ -71,6 +93,19 @@ int dtls_fast_init(struct ks_dtls_fast *f, SSL *ssl)
 	if (!md || key_block(ssl, md, kb, 2 * klen + 8))
 		goto out;
 	/* client write key, server write key, client salt, server salt: we are the client. */
+	/* kslice's own AES-GCM unless told otherwise, or the CPU lacks it, or OpenSSL's would
+	 * come from another provider than its default one (FIPS: the validated module must
+	 * do the cipher) */
+	if (allow_own_gcm && aes_gcm_supported() && openssl_gcm_is_default(klen)) {
+		if (aes_gcm_init(&f->seal_key, kb, klen) || aes_gcm_init(&f->open_key, kb + klen, klen)) {
+			err = -EIO;
+			goto out;
+		}
+		memcpy(f->seal_salt, kb + 2 * klen, 4);
+		memcpy(f->open_salt, kb + 2 * klen + 4, 4);
+		f->own = true;
+		goto ready;
+	}
 	f->seal = EVP_CIPHER_CTX_new();
 	f->open = EVP_CIPHER_CTX_new();
 	if (!f->seal || !f->open ||
@@ -93,6 +128,7 @@ int dtls_fast_init(struct ks_dtls_fast *f, SSL *ssl)
 	}
 	aad_init(&f->seal_aad);
 	aad_init(&f->open_aad);
+ready:
 	f->version = DTLS1_2_VERSION;
 	f->epoch = 1; /* the first (and, without renegotiation, only) encrypted epoch */
 	f->next_seq = SEQ_FIRST;
@@ -106,6 +142,11 @@ out:
 
 void dtls_fast_free(struct ks_dtls_fast *f)
 {
+	aes_gcm_wipe(&f->seal_key);
+	aes_gcm_wipe(&f->open_key);
+	OPENSSL_cleanse(f->seal_salt, sizeof(f->seal_salt));
+	OPENSSL_cleanse(f->open_salt, sizeof(f->open_salt));
+	f->own = false;
 	EVP_CIPHER_CTX_free(f->seal);
 	EVP_CIPHER_CTX_free(f->open);
 	f->seal = f->open = NULL;
@@ -126,6 +167,17 @@ static uint64_t get_be(const uint8_t *p, int n)
 	return v;
 }
 
+/* RFC 5246 §6.2.3.3 with RFC 6347 §4.1.2.1: the additional data is the epoch and
+ * sequence, type, version and the plaintext's length. */
+static void record_aad(uint8_t aad[13], const uint8_t *hdr, size_t plain_len)
+{
+	memcpy(aad, hdr + 3, 8);
+	aad[8] = hdr[0];
+	aad[9] = hdr[1];
+	aad[10] = hdr[2];
+	put_be(aad + 11, plain_len, 2);
+}
+
 /* The additional data (epoch and sequence, type, version, length) handed to OpenSSL's
  * TLS mode, which takes the record's length from the header as it stands and works out
  * the plaintext's; then one in-place call seals or opens the whole record (nonce,
@@ -135,11 +187,7 @@ static uint64_t get_be(const uint8_t *p, int n)
 static int set_tls_aad(EVP_CIPHER_CTX *ctx, struct ks_dtls_aad *a, const uint8_t *hdr,
 		       size_t len)
 {
-	memcpy(a->aad, hdr + 3, 8);
-	a->aad[8] = hdr[0];
-	a->aad[9] = hdr[1];
-	a->aad[10] = hdr[2];
-	put_be(a->aad + 11, len, 2);
+	record_aad(a->aad, hdr, len);
 	return EVP_CIPHER_CTX_set_params(ctx, a->params) == 1 ? 0 : -EIO;
 }
 
@@ -160,11 +208,26 @@ int dtls_fast_seal(struct ks_dtls_fast *f, struct ks_dgram_batch *b, const uint8
 	put_be(rec + 3, f->epoch, 2);
 	put_be(rec + 5, f->next_seq, 6);
 	put_be(rec + 11, len + 8 + 16, 2);
-	memcpy(body + 8, pt, len);
-	/* sealing, OpenSSL's TLS mode takes the length without the tag */
-	if (set_tls_aad(f->seal, &f->seal_aad, rec, len + 8) ||
-	    EVP_Cipher(f->seal, body, body, (unsigned int)(len + 8 + 16)) <= 0)
-		return -EIO;
+	if (f->own) {
+		/* RFC 5288 §3: nonce = salt || explicit part; the explicit part is the record's
+		 * epoch and sequence, which never repeat under this key. The plaintext is read
+		 * where it lies: no copy into the batch first. */
+		uint8_t iv[KS_GCM_IV_LEN], aad[13];
+
+		memcpy(iv, f->seal_salt, 4);
+		memcpy(iv + 4, rec + 3, 8);
+		memcpy(body, rec + 3, 8);
+		record_aad(aad, rec, len);
+		if (aes_gcm_seal(&f->seal_key, iv, aad, sizeof(aad), pt, body + 8, len,
+				 body + 8 + len))
+			return -EIO;
+	} else {
+		memcpy(body + 8, pt, len);
+		/* sealing, OpenSSL's TLS mode takes the length without the tag */
+		if (set_tls_aad(f->seal, &f->seal_aad, rec, len + 8) ||
+		    EVP_Cipher(f->seal, body, body, (unsigned int)(len + 8 + 16)) <= 0)
+			return -EIO;
+	}
 	f->next_seq++;
 	dgram_batch_commit(b, total);
 	return 0;
@@ -215,11 +278,21 @@ int dtls_fast_open(struct ks_dtls_fast *f, uint8_t *rec, size_t avail, size_t *u
 	seq = get_be(rec + 5, 6);
 	if (replayed(f, seq))
 		return -EBADMSG;
-	/* In place: a forged record's bytes are overwritten (OpenSSL wipes what it opened),
-	 * which costs nothing, the record being dropped. */
-	if (set_tls_aad(f->open, &f->open_aad, rec, len) ||
-	    EVP_Cipher(f->open, body, body, (unsigned int)len) <= 0) /* > 0: authentic */
+	/* In place: a forged record's bytes are overwritten (what was opened is wiped), which
+	 * costs nothing, the record being dropped. */
+	if (f->own) {
+		uint8_t iv[KS_GCM_IV_LEN], aad[13];
+
+		memcpy(iv, f->open_salt, 4);
+		memcpy(iv + 4, body, 8);
+		record_aad(aad, rec, len - 24);
+		if (aes_gcm_open(&f->open_key, iv, aad, sizeof(aad), body + 8, body + 8, len - 24,
+				 body + len - 16))
+			return -EBADMSG;
+	} else if (set_tls_aad(f->open, &f->open_aad, rec, len) ||
+		   EVP_Cipher(f->open, body, body, (unsigned int)len) <= 0) { /* > 0: authentic */
 		return -EBADMSG; /* only an authentic record moves the window */
+	}
 	seen(f, seq);
 	*pt = body + 8;
 	return (int)(len - 24);

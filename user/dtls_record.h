@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <openssl/ssl.h>
+#include "aes_gcm.h"
 #include "dtls_bio.h"
 
 #define KS_DTLS_HDR_LEN 13	/* type, version, epoch, sequence (48 bits), length */
@@ -27,6 +28,10 @@ struct ks_dtls_aad {
 
 /* Not to be copied once initialised: the parameter arrays point into it. */
 struct ks_dtls_fast {
+	/* kslice's AES-GCM where the CPU runs it (aes_gcm.h), else OpenSSL's TLS mode */
+	bool own;
+	struct ks_gcm_key seal_key, open_key;
+	uint8_t seal_salt[4], open_salt[4];
 	EVP_CIPHER_CTX *seal, *open;
 	struct ks_dtls_aad seal_aad, open_aad;
 	uint16_t version, epoch;
@@ -39,6 +44,8 @@ struct ks_dtls_fast {
 /* Keys from ssl's finished handshake. -ENOTSUP: not DTLS 1.2 with AES-GCM (OpenSSL then
  * keeps every record). */
 int dtls_fast_init(struct ks_dtls_fast *f, SSL *ssl);
+/* Tests: false makes the next dtls_fast_init keep OpenSSL's AES-GCM on any CPU. */
+void dtls_fast_allow_own_gcm(bool allow);
 void dtls_fast_free(struct ks_dtls_fast *f);
 /* One application-data record of len plaintext bytes, appended to the batch as a datagram
  * of its own. 0, -ENOBUFS (the batch is full: a datagram lost) or -EIO. */

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <stdlib.h>
 #include <strings.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -37,6 +39,19 @@ static void dtls_keys(struct ks_session *s)
 		ks_info("dtls", "event=not_used reason=\"%s\"", esc(e.msg));
 }
 
+/* The path MTU TCP uses to the gateway (the route's, or less once the path said so), as
+ * openconnect reads it: 0 if unknown. */
+static int tcp_path_mtu(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) || len < sizeof(ti))
+		return 0;
+	return ti.tcpi_pmtu > 65535 ? 0 : (int)ti.tcpi_pmtu;
+}
+
 static int cstp_connect(struct ks_session *s, struct ks_error *e)
 {
 	struct ks_connect_opts *o = s->o;
@@ -58,8 +73,12 @@ static int cstp_connect(struct ks_session *s, struct ks_error *e)
 	/* A fresh legacy master secret for every CONNECT (it keys that session's DTLS). */
 	if (!o->no_dtls && RAND_bytes(s->dtls_secret, sizeof(s->dtls_secret)) != 1)
 		return ks_fail(e, -EIO, "dtls: no random bytes for the master secret");
+	/* The gateway sizes its DTLS records for the base MTU we announce: the path's, so
+	 * that over a PPPoE or tunnelled uplink they arrive whole. */
+	s->base_mtu = cstp_base_mtu(tcp_path_mtu(s->fd));
+	ks_dbg("cstp", "event=base_mtu path=%d announced=%d", tcp_path_mtu(s->fd), s->base_mtu);
 	err = cstp_build_connect(&req, host, o->useragent, s->auth.cookie, hostname, o->ipv6,
-				 o->compress, CSTP_BASE_MTU, o->no_dtls ? NULL : s->dtls_secret,
+				 o->compress, s->base_mtu, o->no_dtls ? NULL : s->dtls_secret,
 				 o->dtls_suites);
 	/* STRAP: after a login with keys, the CONNECT proves them (and moves to a new one). */
 	if (!err && strap_ready(&s->auth.strap) && req.len >= 2) {
@@ -86,6 +105,8 @@ static int cstp_connect(struct ks_session *s, struct ks_error *e)
 		return err;
 	}
 	err = cstp_parse_response(&resp, &s->params, e);
+	if (!err && !s->params.base_mtu) /* the gateway said none: what we announced */
+		s->params.base_mtu = s->base_mtu;
 	if (!err && !cstp_offer_allows(o->compress, s->params.codec))
 		err = ks_fail(e, -EPROTO, "cstp: the gateway chose %s compression, which kslice "
 			      "did not offer (--compression)", cstp_codec_name(s->params.codec));

@@ -24,7 +24,7 @@ FUZZ_LIBS    := -lssl -lcrypto -lz -llz4 $(shell pkg-config --libs libxml-2.0)
 # after user/ grew a helper: add its module to FUZZ_MODULES. fuzz-<name>-test lists the
 # stand-ins from tests/fuzz/ a target links before the archive (fake_tls: a gateway made
 # of fuzz input behind user/tls.h; stub_log: a ks_log that formats and drops).
-FUZZ_MODULES := buf profile csum gso gro http xml totp tls proxy key_proxy strap sso tls_bio dtls_bio dtls_record dtls_suites prefix cstp_params cstp_frame \
+FUZZ_MODULES := buf profile csum gso gro http xml totp tls proxy key_proxy strap sso tls_bio dtls_bio aes_gcm dtls_record dtls_suites prefix cstp_params cstp_frame \
 		deflate oc_lz4 lzs dns_name \
 		opts $(notdir $(basename $(wildcard user/esc.c user/secret.c user/secret_file.c \
 		user/cstp.c user/env.c)))
@@ -33,6 +33,7 @@ FUZZ_ALL := http cookie auth login postauth cstp_params cstp_frame inflate codec
 FUZZ_ALL += $(if $(wildcard user/cstp.c),cstp_session) $(if $(wildcard user/ctl_proto.c),ctl)
 FUZZ_ALL += $(if $(wildcard user/dtls.c),dtls)
 FUZZ_ALL += $(if $(wildcard user/cgroup.c),cgroup)
+FUZZ_ALL += $(if $(wildcard user/aes_gcm.c),gcm)
 ifneq ($(CONFIG_COMPRESSION),y)
 FUZZ_ALL := $(filter-out inflate codecs cstp_session dtls,$(FUZZ_ALL))
 endif
@@ -85,6 +86,7 @@ fuzz-domain-max_len      := 2048
 fuzz-ctl-max_len         := 1024
 fuzz-dtls-max_len        := 20000
 fuzz-profile-max_len     := 8192
+fuzz-gcm-max_len         := 17200
 
 FUZZ_BINS := $(addprefix $(FUZZ_OUT)/fuzz_,$(FUZZ_TARGETS))
 

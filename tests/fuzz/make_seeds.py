@@ -7,7 +7,6 @@ sends them (zlib, window 2^12, Z_SYNC_FLUSH per packet, running adler32), virtio
 with TCP/UDP super-packets. Each input starts with the target's control bytes (see the
 comment at the top of each fuzz_<target>.c)."""
 import os
-import shutil
 import base64
 import hashlib
 import struct
@@ -134,7 +133,8 @@ class Deflater:
 
 
 def main():
-    shutil.rmtree(CORPUS, ignore_errors=True)
+    # Seeds are rewritten, not the corpus removed: reproducers of findings (README) are
+    # committed beside them by hand.
     auth_xml = data("ocserv-auth-username.xml")
     asa_group = data("asa-auth-group.xml")
     asa_complete = data("asa-auth-complete.xml")
@@ -388,6 +388,26 @@ def main():
     masked[0] &= 0x7f
     write("sign", "pss-sha256", sign(0, 2, bytes(masked) + h + b"\xbc"))
     write("sign", "raw-not-pss", sign(0, 2, b"\x00" + b"\x42" * 255))
+
+    # cgroup: a path from the root, or a unit name searched for
+    for name, blob in (("control", b"a/\x01b"), ("dotdot", b"a/b/../c"), ("empty-component", b"a//b"),
+                       ("exec", b"ks0.42"), ("missing", b"nope.scope"),
+                       ("path", b"/user.slice/user-1000.slice"), ("path-deep", b"a/b/c/d"),
+                       ("root", b"/"), ("space", b"x y"), ("trailing", b"a/b/"),
+                       ("unit-once", b"app-ssh.scope"), ("unit-twice", b"app-firefox.scope")):
+        write("cgroup", name, blob)
+
+    # gcm: flags (1: AES-256, 2: in place), key, IV, AAD length, a bit to flip, a tag,
+    # AAD, data: a DTLS record's shapes (13 bytes of AAD; a TCP segment, a full record)
+    def gcm(flags, alen, n, bit=0):
+        key = hashlib.sha256(b"key%d" % n).digest()
+        return bytes([flags]) + key + key[:12] + bytes([alen]) + struct.pack(">H", bit) + \
+            bytes(16) + bytes(range(alen)) + bytes((i * 7) & 0xff for i in range(n))
+    write("gcm", "empty-128", gcm(0, 0, 0))
+    write("gcm", "record-1306", gcm(1, 13, 1306, 9000))
+    write("gcm", "record-1306-in-place", gcm(3, 13, 1306, 20))
+    write("gcm", "tail-255", gcm(1, 17, 255 + 256, 4100))
+    write("gcm", "full-16k", gcm(3, 13, 16384, 65535))
 
     # proxy: 0 then a URL, or 1 then the proxy's answer to CONNECT
     # sso: 1 then the browser's request line, or 0 then a token blob (base64)

@@ -23,6 +23,7 @@ struct world {
 	bool up;
 	size_t delivered_len;
 	uint8_t delivered_first;
+	uint8_t delivered_pkt[2048];
 	uint8_t rec[16][2048];
 	size_t rec_len[16];
 	int nrec;
@@ -47,6 +48,7 @@ static int w_deliver(void *ctx, const uint8_t *pkt, size_t len)
 	w->delivered++;
 	w->delivered_len = len;
 	w->delivered_first = pkt[0];
+	memcpy(w->delivered_pkt, pkt, len < sizeof(w->delivered_pkt) ? len : sizeof(w->delivered_pkt));
 	return 0;
 }
 static void w_end(void *ctx, enum ks_tunnel_end why, const char *reason)
@@ -230,6 +232,65 @@ void test_dtls_psk(void)
 		pump(&w, t);
 		ASSERT_TRUE(w.d.state != KS_DTLS_UP && !w.up, "not up");
 		world_free(&w);
+	}
+}
+
+/* Packets of every size both ways through records sealed and opened by kslice's AES-GCM
+ * (where the CPU has it) and by OpenSSL's, against OpenSSL's DTLS as the gateway. */
+void test_dtls_record_ciphers(void)
+{
+	struct ks_dtls_keys k = { .mode = KS_DTLS_PSK, .version = DTLS1_2_VERSION,
+				  .session_id_len = 32 };
+	static uint8_t pkt[1 + 1500];
+	time_t t = 1000;
+
+	RAND_bytes(k.secret, KS_DTLS_PSK_LEN);
+	for (int own = 1; own >= 0; own--) {
+		struct world w;
+		int bad = 0, sent = 0;
+
+		if (!test__start_subtest(own ? "kslice's AES-GCM" : "OpenSSL's AES-GCM"))
+			continue;
+		if (own && !aes_gcm_supported()) {
+			test__skip("no VAES/VPCLMULQDQ on AVX-512 here");
+			continue;
+		}
+		dtls_fast_allow_own_gcm(own);
+		if (!ASSERT_OK(world_up(&w, &k, (struct ks_cstp_params *)&dtls_params, t), "up")) {
+			dtls_fast_allow_own_gcm(true);
+			continue;
+		}
+		ASSERT_TRUE(w.d.fast_on && w.d.fast.own == own, "the records are sealed as asked");
+		/* from an IPv4 header's size: shorter ones are not delivered */
+		for (int len = 20; len <= w.d.data_mtu; len += len < 320 ? 1 : 61) {
+			uint8_t rec[1 + 1500];
+
+			for (int i = 0; i < len; i++)
+				pkt[1 + i] = (uint8_t)(i * 7 + len);
+			pkt[1] = 0x45;
+			sent++;
+			if (!dtls_send_packet(&w.d, pkt + 1, (size_t)len)) {
+				bad++;
+				continue;
+			}
+			pump(&w, t);
+			if (w.nrec != 1 || w.rec_len[0] != (size_t)len + 1 ||
+			    memcmp(w.rec[0] + 1, pkt + 1, (size_t)len))
+				bad++;
+			rec[0] = 0; /* DATA */
+			memcpy(rec + 1, pkt + 1, (size_t)len);
+			dtls_peer_send(&w.gw, rec, (size_t)len + 1);
+			dtls_peer_to_client(&w.gw.out, &w.d, t);
+			if (w.delivered != sent || w.delivered_len != (size_t)len ||
+			    memcmp(w.delivered_pkt, pkt + 1, (size_t)len)) {
+				bad++;
+			}
+		}
+		ASSERT_TRUE(sent > 300, "every size to the data MTU");
+		ASSERT_EQ(bad, 0, "packets lost or changed");
+		ASSERT_EQ(w.c.dtls_bad_records, 0, "no record refused");
+		world_free(&w);
+		dtls_fast_allow_own_gcm(true);
 	}
 }
 
@@ -455,4 +516,55 @@ void test_dtls_connect_offer(void)
 			   KS_DTLS_SUITES_ALL);
 	ASSERT_TRUE(!strstr(buf_cstr(&req), "X-DTLS"), "--no-dtls: no DTLS header at all");
 	buf_free(&req);
+}
+
+/* The base MTU announced in the CONNECT follows the route to the gateway. */
+void test_cstp_base_mtu(void)
+{
+	struct ks_buf req = { 0 };
+
+	ASSERT_EQ(cstp_base_mtu(0), CSTP_BASE_MTU, "unknown: 1500");
+	ASSERT_EQ(cstp_base_mtu(9000), CSTP_BASE_MTU, "a jumbo route: 1500 still");
+	ASSERT_EQ(cstp_base_mtu(1280), 1280, "a smaller route: its MTU");
+	ASSERT_EQ(cstp_base_mtu(600), CSTP_MIN_MTU + CSTP_MTU_OVERHEAD,
+		  "never an X-CSTP-MTU under the minimum");
+	cstp_build_connect(&req, "gw", "ua", "cookie", "host", false, KS_OFFER_ALL,
+			   cstp_base_mtu(1280), NULL, KS_DTLS_SUITES_ALL);
+	ASSERT_TRUE(strstr(buf_cstr(&req), "X-CSTP-Base-MTU: 1280\r\nX-CSTP-MTU: 1186\r\n") != NULL,
+		    "announced, and the tunnel MTU asked for below it");
+	buf_free(&req);
+}
+
+/* A path too small for any record is refused before a handshake is spent on it. */
+void test_dtls_path_too_small(void)
+{
+	struct ks_dtls_keys k = { .mode = KS_DTLS_PSK, .version = DTLS1_2_VERSION,
+				  .session_id_len = 32 };
+	struct ks_cstp_params p = dtls_params;
+	struct world w;
+	time_t t = 1000;
+
+	RAND_bytes(k.secret, KS_DTLS_PSK_LEN);
+	memset(&w, 0, sizeof(w));
+	cstp_init(&w.cstp, &w_cstp_ops, &w, &w.c, 1400, 30, 0, KS_CODEC_NONE, t);
+	dtls_peer_init(&w.gw, &k);
+	dtls_init(&w.d, &w_ops, &w, &w.cstp, &p, &k, false, t, &(struct ks_error){ 0 });
+	dtls_set_path_mtu(&w.d, 640); /* 640 - 28 - 37 - 1 = 574 < 576 */
+	dtls_start(&w.d, 0, t);
+	ASSERT_EQ(w.d.state, KS_DTLS_SLEEP, "asleep at once");
+	ASSERT_TRUE(w.d.out.count == 0, "no ClientHello sent");
+	ASSERT_STREQ(w.d.why, "the path (MTU 640) leaves DTLS records no room for packets",
+		     "says why, with the MTU");
+	ASSERT_EQ(w.drop_socket, 1, "the socket dropped");
+	world_free(&w);
+	memset(&w, 0, sizeof(w));
+	cstp_init(&w.cstp, &w_cstp_ops, &w, &w.c, 1400, 30, 0, KS_CODEC_NONE, t);
+	dtls_peer_init(&w.gw, &k);
+	dtls_init(&w.d, &w_ops, &w, &w.cstp, &p, &k, false, t, &(struct ks_error){ 0 });
+	dtls_set_path_mtu(&w.d, 642); /* room for a 576-byte packet exactly */
+	dtls_start(&w.d, 0, t);
+	pump(&w, t);
+	ASSERT_EQ(w.d.state, KS_DTLS_UP, "one byte more: up");
+	ASSERT_EQ(w.d.data_mtu, CSTP_MIN_MTU, "a data MTU of the minimum");
+	world_free(&w);
 }

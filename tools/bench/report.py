@@ -148,6 +148,7 @@ def main():
     result["limits"] = {"underlay_up_mbit_s": under.get("up_mbit_s"),
                         "underlay_down_mbit_s": under.get("down_mbit_s"),
                         "aes_256_gcm_ns_per_byte_one_core": aes.get("ns_per_byte")}
+    result["tcp_congestion_control"] = os.environ.get("BENCH_TCP_CC", "")
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(result, f, indent=2)
     n = result["rounds"]
@@ -168,7 +169,8 @@ def main():
     lim = result["limits"]
     print(f"limits: underlay up {lim['underlay_up_mbit_s']} Mbit/s, down "
           f"{lim['underlay_down_mbit_s']} Mbit/s; AES-256-GCM on one core "
-          f"{lim['aes_256_gcm_ns_per_byte_one_core']} ns/byte")
+          f"{lim['aes_256_gcm_ns_per_byte_one_core']} ns/byte; transfers' TCP "
+          f"congestion control {result['tcp_congestion_control']}")
     print(f"written: {out}/results.json, {out}/ratios.png")
     plot(result, out)
 
