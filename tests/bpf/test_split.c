@@ -450,7 +450,6 @@ void test_bpf_verifier_budget(void)
 	static char log[1 << 20];
 	struct ks_split_bpf *skel;
 	struct bpf_program *p;
-	struct bpf_map *m;
 	int err, checked = 0;
 
 	/* One program loaded at a time: each log is the statistics of that program alone. */
@@ -459,12 +458,9 @@ void test_bpf_verifier_budget(void)
 		long processed;
 		int n = 0;
 
-		skel = ks_split_bpf__open();
-		if (!ASSERT_OK_PTR(skel, "open"))
+		skel = split_test_open();
+		if (!skel)
 			return;
-		bpf_object__for_each_map(m, skel->obj)
-			bpf_map__set_pin_path(m, NULL);
-		skel->rodata->tun_l2_len = 14;
 		bpf_object__for_each_program(p, skel->obj) {
 			bool this = n++ == i;
 

@@ -14,17 +14,26 @@
 unsigned char split_out[9000];
 __u32 split_out_len;
 
-struct ks_split_bpf *split_test_load(void)
+struct ks_split_bpf *split_test_open(void)
 {
 	struct ks_split_bpf *skel = ks_split_bpf__open();
 	struct bpf_map *m;
-	int err;
 
 	if (!ASSERT_OK_PTR(skel, "open"))
 		return NULL;
 	bpf_object__for_each_map(m, skel->obj)
 		bpf_map__set_pin_path(m, NULL);
 	skel->rodata->tun_l2_len = 14;
+	return skel;
+}
+
+struct ks_split_bpf *split_test_load(void)
+{
+	struct ks_split_bpf *skel = split_test_open();
+	int err;
+
+	if (!skel)
+		return NULL;
 	err = ks_split_bpf__load(skel);
 	if (err == -EPERM)
 		test__skip("bpf() needs root");

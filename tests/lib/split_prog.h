@@ -12,6 +12,9 @@
 extern unsigned char split_out[9000]; /* the frame as the program left it */
 extern __u32 split_out_len;
 
+/* Opened, not loaded: maps unpinned, the TUN's DNS program told its test frames carry
+ * Ethernet. NULL when it could not be (reported). */
+struct ks_split_bpf *split_test_open(void);
 /* Opened and loaded; NULL when it could not be (skipped without root, or failed: both
  * reported). The TUN's DNS program is told its test frames carry Ethernet. */
 struct ks_split_bpf *split_test_load(void);
