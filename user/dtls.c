@@ -247,9 +247,10 @@ void dtls_start(struct ks_dtls *d, int err, time_t now)
 		dtls_fail(d, why, now);
 		return;
 	}
-	/* No suite costs a record less than AES-GCM's header, nonce and tag: a path that
-	 * leaves no room for the smallest packet is refused before a handshake is spent. */
-	if (mtu - (d->ipv6 ? 40 : 20) - 8 - KS_DTLS_GCM_OVERHEAD - 1 < CSTP_MIN_MTU) {
+	/* No suite costs a record less than ChaCha20-Poly1305's header and tag: a path that
+	 * leaves no room for the smallest packet under it is refused before a handshake is
+	 * spent (the suite's own cost is checked once it is known, handshake_done). */
+	if (mtu - (d->ipv6 ? 40 : 20) - 8 - KS_DTLS_MIN_OVERHEAD - 1 < CSTP_MIN_MTU) {
 		char why[100];
 
 		snprintf(why, sizeof(why), "the path (MTU %d) leaves DTLS records no room for packets",

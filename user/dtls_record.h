@@ -18,6 +18,7 @@
 
 #define KS_DTLS_HDR_LEN 13	/* type, version, epoch, sequence (48 bits), length */
 #define KS_DTLS_GCM_OVERHEAD (KS_DTLS_HDR_LEN + 8 + 16) /* explicit nonce, tag */
+#define KS_DTLS_MIN_OVERHEAD (KS_DTLS_HDR_LEN + 16) /* ChaCha20-Poly1305: a tag, no nonce */
 #define KS_DTLS_PLAIN_MAX 16384 /* a record's plaintext, at most (RFC 6347 §4.1) */
 
 /* A record's additional data, and OpenSSL's parameter array that points at it. */

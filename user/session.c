@@ -73,10 +73,18 @@ static int cstp_connect(struct ks_session *s, struct ks_error *e)
 	/* A fresh legacy master secret for every CONNECT (it keys that session's DTLS). */
 	if (!o->no_dtls && RAND_bytes(s->dtls_secret, sizeof(s->dtls_secret)) != 1)
 		return ks_fail(e, -EIO, "dtls: no random bytes for the master secret");
-	/* The gateway sizes its DTLS records for the base MTU we announce: the path's, so
-	 * that over a PPPoE or tunnelled uplink they arrive whole. */
-	s->base_mtu = cstp_base_mtu(tcp_path_mtu(s->fd));
-	ks_dbg("cstp", "event=base_mtu path=%d announced=%d", tcp_path_mtu(s->fd), s->base_mtu);
+	/* The gateway sizes the tunnel and its DTLS records for the base MTU we announce:
+	 * the path's, so that over a PPPoE or tunnelled uplink records arrive whole (TLS
+	 * alone needs no such care: 1500). Once per session: a reconnect over another path
+	 * announces the same, or the gateway would answer another tunnel MTU, which
+	 * session_reconnect refuses (the TUN keeps its MTU); records follow the new route
+	 * there through the UDP socket's own MTU (dtls_set_path_mtu). */
+	if (!s->base_mtu) {
+		int path = o->no_dtls ? 0 : tcp_path_mtu(s->fd);
+
+		s->base_mtu = cstp_base_mtu(path);
+		ks_dbg("cstp", "event=base_mtu path=%d announced=%d", path, s->base_mtu);
+	}
 	err = cstp_build_connect(&req, host, o->useragent, s->auth.cookie, hostname, o->ipv6,
 				 o->compress, s->base_mtu, o->no_dtls ? NULL : s->dtls_secret,
 				 o->dtls_suites);

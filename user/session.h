@@ -35,7 +35,7 @@ struct ks_session {
 	/* worker: the legacy DTLS master secret sent with the last CONNECT, and the keys its
 	 * answer allows (dtls_ready) */
 	uint8_t dtls_secret[KS_DTLS_SECRET_LEN];
-	int base_mtu; /* worker: the X-CSTP-Base-MTU the last CONNECT announced */
+	int base_mtu; /* worker: the X-CSTP-Base-MTU the session's CONNECTs announce */
 	struct ks_dtls_keys dtls_keys;
 	bool dtls_ready;
 	struct ks_tun tun;

@@ -251,6 +251,20 @@ ks_expect_eq "smallmtu: none of them in fragments" "0 0" "${later:-x} ${more:-x}
 ks_expect_eq "smallmtu: so no packet was too large for a record" 0 "$(jqs .counters.dtls_too_big)"
 ks_expect_eq "smallmtu: still on DTLS" dtls "$(jqs .transport)"
 ks_in "$KS_GW" nft delete table ip ksfrag
+# Then the path changes (another network: 1400) and the connection is lost: the reconnect
+# announces the session's first base MTU again, so the gateway answers the same tunnel
+# MTU (another would be refused: the TUN keeps its MTU, and the session would end).
+MTU1=$(jqs .tunnel.mtu)
+ks_in "$KS_CLI" ip route replace $KS_GW_IP/32 dev eth0 mtu lock 1400
+for p in $(ip netns pids "$KS_GW"); do
+	[ "$(cat /proc/$p/comm 2>/dev/null)" = ocserv-worker ] && kill -KILL "$p"
+done
+smallmtu_back() { grep -q 'event=reconnected' "$KS_WORK/smallmtu.log"; }
+ks_expect "smallmtu: after a path change, kslice reconnects" ks_wait_for 20 smallmtu_back
+ks_expect "smallmtu: and data is on DTLS again" wait_transport dtls 15
+STATUS=$(json)
+ks_expect_eq "smallmtu: the same tunnel MTU as before" "$MTU1" "$(jqs .tunnel.mtu)"
+download smallmtu-again
 ks_end_clean smallmtu "$PID" $IF
 ks_in "$KS_CLI" ip route del $KS_GW_IP/32 dev eth0
 
