@@ -43,6 +43,14 @@ start() { # NAME ARGS...: kslice up on $IF
 	PID=$KS_PID
 	ks_expect "$n: up" ks_wait_tunnel $IF "$PID" || cat "$KS_WORK/$n.log"
 }
+# A lost connection: the session's ocserv worker killed.
+lose_connection() {
+	local p
+	for p in $(ip netns pids "$KS_GW"); do
+		[ "$(cat /proc/$p/comm 2>/dev/null)" = ocserv-worker ] && kill -KILL "$p"
+	done
+}
+reconnected() { grep -q 'event=reconnected' "$KS_WORK/$1.log"; } # NAME
 download() { # NAME: the blob through the tunnel, sha256-checked
 	ks_in "$KS_CLI" curl -sS --max-time 120 --interface $IF -o "$KS_WORK/$1.down" \
 		http://$KS_CORP_IP:8080/blob
@@ -146,11 +154,8 @@ ks_end_clean full "$PID" $IF
 # --- a lost connection (the session's ocserv worker dies): the reconnect brings DTLS back
 start again
 ks_expect "again: on DTLS" wait_transport dtls 10
-for p in $(ip netns pids "$KS_GW"); do
-	[ "$(cat /proc/$p/comm 2>/dev/null)" = ocserv-worker ] && kill -KILL "$p"
-done
-reconnected() { grep -q 'event=reconnected' "$KS_WORK/again.log"; }
-ks_expect "again: kslice reconnects" ks_wait_for 20 reconnected
+lose_connection
+ks_expect "again: kslice reconnects" ks_wait_for 20 reconnected again
 ks_expect "again: and data is on DTLS again" wait_transport dtls 15
 download again
 STATUS=$(json)
@@ -256,11 +261,8 @@ ks_in "$KS_GW" nft delete table ip ksfrag
 # MTU (another would be refused: the TUN keeps its MTU, and the session would end).
 MTU1=$(jqs .tunnel.mtu)
 ks_in "$KS_CLI" ip route replace $KS_GW_IP/32 dev eth0 mtu lock 1400
-for p in $(ip netns pids "$KS_GW"); do
-	[ "$(cat /proc/$p/comm 2>/dev/null)" = ocserv-worker ] && kill -KILL "$p"
-done
-smallmtu_back() { grep -q 'event=reconnected' "$KS_WORK/smallmtu.log"; }
-ks_expect "smallmtu: after a path change, kslice reconnects" ks_wait_for 20 smallmtu_back
+lose_connection
+ks_expect "smallmtu: after a path change, kslice reconnects" ks_wait_for 20 reconnected smallmtu
 ks_expect "smallmtu: and data is on DTLS again" wait_transport dtls 15
 STATUS=$(json)
 ks_expect_eq "smallmtu: the same tunnel MTU as before" "$MTU1" "$(jqs .tunnel.mtu)"
