@@ -149,6 +149,8 @@ def main():
                         "underlay_down_mbit_s": under.get("down_mbit_s"),
                         "aes_256_gcm_ns_per_byte_one_core": aes.get("ns_per_byte")}
     result["tcp_congestion_control"] = os.environ.get("BENCH_TCP_CC", "")
+    # perf record ran during the transfers: its sampling is in every CPU figure
+    result["perf_recorded"] = os.environ.get("BENCH_PERF_ON") == "1"
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(result, f, indent=2)
     n = result["rounds"]
@@ -171,6 +173,8 @@ def main():
           f"{lim['underlay_down_mbit_s']} Mbit/s; AES-256-GCM on one core "
           f"{lim['aes_256_gcm_ns_per_byte_one_core']} ns/byte; transfers' TCP "
           f"congestion control {result['tcp_congestion_control']}")
+    if result["perf_recorded"]:
+        print("note: perf record ran during the transfers (BENCH_PERF): CPU figures include it")
     print(f"written: {out}/results.json, {out}/ratios.png")
     plot(result, out)
 
