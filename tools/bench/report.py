@@ -116,6 +116,61 @@ def show(title, metrics, a, b, base=None):
         print(f"{METRICS[name][2]:36} {fmt(e[a]):>24} {fmt(e[b]):>24} {ratio:>7}  {tgt:16}{extra}")
 
 
+# tools/bench/perf_shares.py's categories, as the table names them
+PERF_LABELS = {
+    "softirq": "softirq (receive work, often not its own)",
+    "tun_write": "TUN write (the application's TCP inside)",
+    "tun_read": "TUN read",
+    "udp_send": "UDP send",
+    "udp_recv": "UDP receive",
+    "tcp_send": "TCP send (TLS)",
+    "tcp_recv": "TCP receive (TLS)",
+    "wait": "waiting, scheduling",
+    "kernel_other": "kernel: the rest",
+    "user_cipher": "user: cipher (and TLS library)",
+    "user_other": "user: the rest",
+}
+
+
+def perf_split(data, a, b):
+    """With BENCH_PERF: each client's CPU per byte split by perf_shares.py's categories,
+    median share of the rounds times the median CPU per byte. Also the CPU without the TUN
+    write, the part of it that is the client's own doing."""
+    out = {}
+    for d in ("up", "down"):
+        rows = {}
+        for c in (a, b):
+            rounds = list(data[c].values())
+            cpu = summary([r[f"{d}_cpu_ns_per_byte"] for r in rounds if f"{d}_cpu_ns_per_byte" in r])
+            if not cpu or not any(f"{d}_perf_tun_write" in r for r in rounds):
+                continue
+            for cat in PERF_LABELS:
+                share = summary([r[f"{d}_perf_{cat}"] for r in rounds if f"{d}_perf_{cat}" in r])
+                if share:
+                    rows.setdefault(cat, {})[c] = {"share": share["median"],
+                                                   "ns_per_byte": share["median"] * cpu["median"]}
+            tun = rows.get("tun_write", {}).get(c)
+            if tun:
+                rows.setdefault("without_tun_write", {})[c] = {
+                    "share": 1 - tun["share"], "ns_per_byte": cpu["median"] - tun["ns_per_byte"]}
+        if rows:
+            out[d] = rows
+    return out
+
+
+def show_perf(split, a, b):
+    for d, rows in split.items():
+        print(f"\n{d}: where each client's CPU went (perf samples; share, ns/byte)")
+        print(f"{'':40} {a:>20} {b:>20} {'ratio':>7}")
+        for cat, row in rows.items():
+            label = PERF_LABELS.get(cat, "all but the TUN write")
+            cells = [f"{row[c]['share'] * 100:5.1f}% {row[c]['ns_per_byte']:6.2f}" if c in row else "-"
+                     for c in (a, b)]
+            ratio = (f"{row[a]['ns_per_byte'] / row[b]['ns_per_byte']:.2f}"
+                     if a in row and b in row and row[b]["ns_per_byte"] else "-")
+            print(f"{label:40} {cells[0]:>20} {cells[1]:>20} {ratio:>7}")
+
+
 def pace(m, who):
     for d in ("up", "down"):
         busy = m.get(f"{d}_gateway_cpu_pct", {}).get(who)
@@ -151,6 +206,10 @@ def main():
     result["tcp_congestion_control"] = os.environ.get("BENCH_TCP_CC", "")
     # perf record ran during the transfers: its sampling is in every CPU figure
     result["perf_recorded"] = os.environ.get("BENCH_PERF_ON") == "1"
+    if result["perf_recorded"]:
+        pairs = ((("kslice-dtls", "openconnect-dtls"),) if lossy else
+                 (("kslice", "openconnect"), ("kslice-dtls", "openconnect-dtls")))
+        result["perf_split"] = {f"{a} vs {b}": perf_split(data, a, b) for a, b in pairs}
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(result, f, indent=2)
     n = result["rounds"]
@@ -174,6 +233,8 @@ def main():
           f"{lim['aes_256_gcm_ns_per_byte_one_core']} ns/byte; transfers' TCP "
           f"congestion control {result['tcp_congestion_control']}")
     if result["perf_recorded"]:
+        for pair, split in result["perf_split"].items():
+            show_perf(split, *pair.split(" vs "))
         print("note: perf record ran during the transfers (BENCH_PERF): CPU figures include it")
     print(f"written: {out}/results.json, {out}/ratios.png")
     plot(result, out)
