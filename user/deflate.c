@@ -5,6 +5,7 @@
 
 #include "generated/config.h"
 #include "deflate.h"
+#include "pkt_field.h"
 
 struct ks_deflate {
 	z_stream def, inf;
@@ -31,13 +32,6 @@ struct ks_deflate *deflate_new(void)
 	return d;
 }
 
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 int deflate_packet(struct ks_deflate *d, const uint8_t *in, size_t len, uint8_t *out,
 		   size_t outcap, size_t *outlen)
@@ -54,7 +48,7 @@ int deflate_packet(struct ks_deflate *d, const uint8_t *in, size_t len, uint8_t 
 		return -ENOSPC; /* the stream is still consistent only if everything went in */
 	produced = outcap - 4 - d->def.avail_out;
 	d->def_adler = adler32(d->def_adler, in, (uInt)len);
-	put_be32(out + produced, (uint32_t)d->def_adler);
+	pkt_put_be(out + produced, (uint32_t)d->def_adler, 4);
 	*outlen = produced + 4;
 	return 0;
 }

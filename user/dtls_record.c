@@ -7,6 +7,7 @@
 #include <openssl/provider.h>
 
 #include "dtls_record.h"
+#include "pkt_field.h"
 
 #define CT_APPLICATION_DATA 23
 #define SEQ_MAX ((1ull << 48) - 1)
@@ -67,6 +68,40 @@ void dtls_fast_allow_own_gcm(bool allow)
 	allow_own_gcm = allow;
 }
 
+/* kb: client write key, server write key, client salt, server salt (we are the client). */
+static int own_gcm_init(struct ks_dtls_fast *f, const uint8_t *kb, size_t klen)
+{
+	if (aes_gcm_init(&f->seal_key, kb, klen) || aes_gcm_init(&f->open_key, kb + klen, klen))
+		return -EIO;
+	memcpy(f->seal_salt, kb + 2 * klen, 4);
+	memcpy(f->open_salt, kb + 2 * klen + 4, 4);
+	f->own = true;
+	return 0;
+}
+
+static int openssl_gcm_init(struct ks_dtls_fast *f, const EVP_CIPHER *aead, uint8_t *kb,
+			    size_t klen)
+{
+	f->seal = EVP_CIPHER_CTX_new();
+	f->open = EVP_CIPHER_CTX_new();
+	if (!f->seal || !f->open || EVP_EncryptInit_ex(f->seal, aead, NULL, kb, NULL) != 1 ||
+	    EVP_DecryptInit_ex(f->open, aead, NULL, kb + klen, NULL) != 1)
+		return -EIO;
+	/* The TLS mode's AAD is a provider parameter: AES-GCM from an engine has none, and
+	 * OpenSSL keeps the records then. */
+	if (!EVP_CIPHER_get0_provider(EVP_CIPHER_CTX_get0_cipher(f->seal)) ||
+	    !EVP_CIPHER_get0_provider(EVP_CIPHER_CTX_get0_cipher(f->open)))
+		return -ENOTSUP;
+	/* TLS mode: the salt fixed, the explicit nonce from a counter (sealing: it starts
+	 * at random, RFC 5288 §3 asks only that it never repeat) or from the record. */
+	if (EVP_CIPHER_CTX_ctrl(f->seal, EVP_CTRL_GCM_SET_IV_FIXED, 4, kb + 2 * klen) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(f->open, EVP_CTRL_GCM_SET_IV_FIXED, 4, kb + 2 * klen + 4) != 1)
+		return -EIO;
+	aad_init(&f->seal_aad);
+	aad_init(&f->open_aad);
+	return 0;
+}
+
 int dtls_fast_init(struct ks_dtls_fast *f, SSL *ssl)
 {
 	const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
@@ -74,7 +109,7 @@ int dtls_fast_init(struct ks_dtls_fast *f, SSL *ssl)
 	const EVP_MD *md;
 	uint8_t kb[2 * 32 + 2 * 4];
 	size_t klen;
-	int err = -ENOTSUP;
+	int err;
 
 	memset(f, 0, sizeof(f[0]));
 	if (!c || SSL_version(ssl) != DTLS1_2_VERSION)
@@ -91,53 +126,23 @@ int dtls_fast_init(struct ks_dtls_fast *f, SSL *ssl)
 	}
 	md = SSL_CIPHER_get_handshake_digest(c);
 	if (!md || key_block(ssl, md, kb, 2 * klen + 8))
-		goto out;
-	/* client write key, server write key, client salt, server salt: we are the client. */
+		err = -ENOTSUP;
 	/* kslice's own AES-GCM unless told otherwise, or the CPU lacks it, or OpenSSL's would
 	 * come from another provider than its default one (FIPS: the validated module must
 	 * do the cipher) */
-	if (allow_own_gcm && aes_gcm_supported() && openssl_gcm_is_default(klen)) {
-		if (aes_gcm_init(&f->seal_key, kb, klen) || aes_gcm_init(&f->open_key, kb + klen, klen)) {
-			err = -EIO;
-			goto out;
-		}
-		memcpy(f->seal_salt, kb + 2 * klen, 4);
-		memcpy(f->open_salt, kb + 2 * klen + 4, 4);
-		f->own = true;
-		goto ready;
+	else if (allow_own_gcm && aes_gcm_supported() && openssl_gcm_is_default(klen))
+		err = own_gcm_init(f, kb, klen);
+	else
+		err = openssl_gcm_init(f, aead, kb, klen);
+	OPENSSL_cleanse(kb, sizeof(kb));
+	if (err) {
+		dtls_fast_free(f);
+		return err;
 	}
-	f->seal = EVP_CIPHER_CTX_new();
-	f->open = EVP_CIPHER_CTX_new();
-	if (!f->seal || !f->open ||
-	    EVP_EncryptInit_ex(f->seal, aead, NULL, kb, NULL) != 1 ||
-	    EVP_DecryptInit_ex(f->open, aead, NULL, kb + klen, NULL) != 1) {
-		err = -EIO;
-		goto out;
-	}
-	/* The TLS mode's AAD is a provider parameter: AES-GCM from an engine has none, and
-	 * OpenSSL keeps the records then. */
-	if (!EVP_CIPHER_get0_provider(EVP_CIPHER_CTX_get0_cipher(f->seal)) ||
-	    !EVP_CIPHER_get0_provider(EVP_CIPHER_CTX_get0_cipher(f->open)))
-		goto out;
-	/* TLS mode: the salt fixed, the explicit nonce from a counter (sealing: it starts
-	 * at random, RFC 5288 §3 asks only that it never repeat) or from the record. */
-	if (EVP_CIPHER_CTX_ctrl(f->seal, EVP_CTRL_GCM_SET_IV_FIXED, 4, kb + 2 * klen) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(f->open, EVP_CTRL_GCM_SET_IV_FIXED, 4, kb + 2 * klen + 4) != 1) {
-		err = -EIO;
-		goto out;
-	}
-	aad_init(&f->seal_aad);
-	aad_init(&f->open_aad);
-ready:
 	f->version = DTLS1_2_VERSION;
 	f->epoch = 1; /* the first (and, without renegotiation, only) encrypted epoch */
 	f->next_seq = SEQ_FIRST;
-	err = 0;
-out:
-	OPENSSL_cleanse(kb, sizeof(kb));
-	if (err)
-		dtls_fast_free(f);
-	return err;
+	return 0;
 }
 
 void dtls_fast_free(struct ks_dtls_fast *f)
@@ -152,20 +157,6 @@ void dtls_fast_free(struct ks_dtls_fast *f)
 	f->seal = f->open = NULL;
 }
 
-static void put_be(uint8_t *p, uint64_t v, int n)
-{
-	for (int i = n - 1; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t get_be(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
-}
 
 /* RFC 5246 §6.2.3.3 with RFC 6347 §4.1.2.1: the additional data is the epoch and
  * sequence, type, version and the plaintext's length. */
@@ -175,7 +166,7 @@ static void record_aad(uint8_t aad[13], const uint8_t *hdr, size_t plain_len)
 	aad[8] = hdr[0];
 	aad[9] = hdr[1];
 	aad[10] = hdr[2];
-	put_be(aad + 11, plain_len, 2);
+	pkt_put_be(aad + 11, plain_len, 2);
 }
 
 /* The additional data (epoch and sequence, type, version, length) handed to OpenSSL's
@@ -204,10 +195,10 @@ int dtls_fast_seal(struct ks_dtls_fast *f, struct ks_dgram_batch *b, const uint8
 		return -ENOBUFS;
 	body = rec + KS_DTLS_HDR_LEN;
 	rec[0] = CT_APPLICATION_DATA;
-	put_be(rec + 1, f->version, 2);
-	put_be(rec + 3, f->epoch, 2);
-	put_be(rec + 5, f->next_seq, 6);
-	put_be(rec + 11, len + 8 + 16, 2);
+	pkt_put_be(rec + 1, f->version, 2);
+	pkt_put_be(rec + 3, f->epoch, 2);
+	pkt_put_be(rec + 5, f->next_seq, 6);
+	pkt_put_be(rec + 11, len + 8 + 16, 2);
 	if (f->own) {
 		/* RFC 5288 §3: nonce = salt || explicit part; the explicit part is the record's
 		 * epoch and sequence, which never repeat under this key. The plaintext is read
@@ -266,16 +257,16 @@ int dtls_fast_open(struct ks_dtls_fast *f, uint8_t *rec, size_t avail, size_t *u
 	*used = 0; /* a header cut or lying about its length: nothing after it is read */
 	if (avail < KS_DTLS_HDR_LEN)
 		return -EBADMSG;
-	len = get_be(rec + 11, 2);
+	len = pkt_get_be(rec + 11, 2);
 	if (len > avail - KS_DTLS_HDR_LEN)
 		return -EBADMSG;
 	*used = KS_DTLS_HDR_LEN + len;
-	if (rec[0] != CT_APPLICATION_DATA || get_be(rec + 1, 2) != f->version ||
-	    get_be(rec + 3, 2) != f->epoch)
+	if (rec[0] != CT_APPLICATION_DATA || pkt_get_be(rec + 1, 2) != f->version ||
+	    pkt_get_be(rec + 3, 2) != f->epoch)
 		return -EAGAIN;
 	if (len < 8 + 16 || len - 24 > KS_DTLS_PLAIN_MAX)
 		return -EBADMSG;
-	seq = get_be(rec + 5, 6);
+	seq = pkt_get_be(rec + 5, 6);
 	if (replayed(f, seq))
 		return -EBADMSG;
 	/* In place: a forged record's bytes are overwritten (what was opened is wiped), which

@@ -79,14 +79,24 @@ static void pump(struct world *w, time_t now)
 	}
 }
 
-static int world_up(struct world *w, struct ks_dtls_keys *k, struct ks_cstp_params *p,
-		    time_t now)
+/* Client (keys k) and gateway (keys gw_k) set up, nothing sent yet. */
+static int world_init(struct world *w, struct ks_dtls_keys *k, struct ks_dtls_keys *gw_k,
+		      const struct ks_cstp_params *p, time_t now)
 {
 	struct ks_error e = { 0 };
 
 	memset(w, 0, sizeof(*w));
 	if (cstp_init(&w->cstp, &w_cstp_ops, w, &w->c, 1400, 30, 0, KS_CODEC_NONE, now) ||
-	    dtls_peer_init(&w->gw, k) || dtls_init(&w->d, &w_ops, w, &w->cstp, p, k, false, now, &e))
+	    dtls_peer_init(&w->gw, gw_k) ||
+	    dtls_init(&w->d, &w_ops, w, &w->cstp, p, k, false, now, &e))
+		return -1;
+	return 0;
+}
+
+static int world_up(struct world *w, struct ks_dtls_keys *k, struct ks_cstp_params *p,
+		    time_t now)
+{
+	if (world_init(w, k, k, p, now))
 		return -1;
 	dtls_start(&w->d, 0, now);
 	pump(w, now);
@@ -224,10 +234,8 @@ void test_dtls_psk(void)
 		struct ks_dtls_keys other = k;
 
 		other.secret[0] ^= 1;
-		memset(&w, 0, sizeof(w));
-		cstp_init(&w.cstp, &w_cstp_ops, &w, &w.c, 1400, 30, 0, KS_CODEC_NONE, t);
-		dtls_peer_init(&w.gw, &other);
-		dtls_init(&w.d, &w_ops, &w, &w.cstp, &dtls_params, &k, false, t, &(struct ks_error){ 0 });
+		if (!ASSERT_OK(world_init(&w, &k, &other, &dtls_params, t), "set up"))
+			return;
 		dtls_start(&w.d, 0, t);
 		pump(&w, t);
 		ASSERT_TRUE(w.d.state != KS_DTLS_UP && !w.up, "not up");
@@ -312,11 +320,8 @@ void test_dtls_legacy(void)
 		struct ks_dtls_keys other = k;
 
 		other.secret[5] ^= 0x40;
-		memset(&w, 0, sizeof(w));
-		cstp_init(&w.cstp, &w_cstp_ops, &w, &w.c, 1400, 30, 0, KS_CODEC_NONE, 1000);
-		dtls_peer_init(&w.gw, &other);
-		dtls_init(&w.d, &w_ops, &w, &w.cstp, &dtls_params, &k, false, 1000,
-			  &(struct ks_error){ 0 });
+		if (!ASSERT_OK(world_init(&w, &k, &other, &dtls_params, 1000), "set up"))
+			return;
 		dtls_start(&w.d, 0, 1000);
 		pump(&w, 1000);
 		ASSERT_TRUE(w.d.state != KS_DTLS_UP && !w.up, "not up");
@@ -540,15 +545,12 @@ void test_dtls_path_too_small(void)
 {
 	struct ks_dtls_keys k = { .mode = KS_DTLS_PSK, .version = DTLS1_2_VERSION,
 				  .session_id_len = 32 };
-	struct ks_cstp_params p = dtls_params;
 	struct world w;
 	time_t t = 1000;
 
 	RAND_bytes(k.secret, KS_DTLS_PSK_LEN);
-	memset(&w, 0, sizeof(w));
-	cstp_init(&w.cstp, &w_cstp_ops, &w, &w.c, 1400, 30, 0, KS_CODEC_NONE, t);
-	dtls_peer_init(&w.gw, &k);
-	dtls_init(&w.d, &w_ops, &w, &w.cstp, &p, &k, false, t, &(struct ks_error){ 0 });
+	if (!ASSERT_OK(world_init(&w, &k, &k, &dtls_params, t), "set up"))
+		return;
 	dtls_set_path_mtu(&w.d, 633); /* 633 - 28 - 29 (ChaCha20's) - 1 = 575 < 576 */
 	dtls_start(&w.d, 0, t);
 	ASSERT_EQ(w.d.state, KS_DTLS_SLEEP, "asleep at once");
@@ -559,10 +561,8 @@ void test_dtls_path_too_small(void)
 	ASSERT_EQ(w.c.dtls_failed_attempts, 1, "one failed attempt counted");
 	ASSERT_TRUE(w.d.retry_at > t, "another attempt later, not at once");
 	world_free(&w);
-	memset(&w, 0, sizeof(w));
-	cstp_init(&w.cstp, &w_cstp_ops, &w, &w.c, 1400, 30, 0, KS_CODEC_NONE, t);
-	dtls_peer_init(&w.gw, &k);
-	dtls_init(&w.d, &w_ops, &w, &w.cstp, &p, &k, false, t, &(struct ks_error){ 0 });
+	if (!ASSERT_OK(world_init(&w, &k, &k, &dtls_params, t), "set up"))
+		return;
 	dtls_set_path_mtu(&w.d, 634); /* room under ChaCha20: tried; the AES-GCM it gets has none */
 	dtls_start(&w.d, 0, t);
 	pump(&w, t);
@@ -570,10 +570,8 @@ void test_dtls_path_too_small(void)
 	ASSERT_STREQ(w.d.why, "the path leaves DTLS records no room for packets",
 		     "the suite's own cost checked after it");
 	world_free(&w);
-	memset(&w, 0, sizeof(w));
-	cstp_init(&w.cstp, &w_cstp_ops, &w, &w.c, 1400, 30, 0, KS_CODEC_NONE, t);
-	dtls_peer_init(&w.gw, &k);
-	dtls_init(&w.d, &w_ops, &w, &w.cstp, &p, &k, false, t, &(struct ks_error){ 0 });
+	if (!ASSERT_OK(world_init(&w, &k, &k, &dtls_params, t), "set up"))
+		return;
 	dtls_set_path_mtu(&w.d, 642); /* room for a 576-byte packet exactly */
 	dtls_start(&w.d, 0, t);
 	pump(&w, t);

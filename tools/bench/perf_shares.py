@@ -67,7 +67,7 @@ def shares(lines, pids):
         if not line.strip():
             flush()
             head, frames = None, []
-        elif head is None and not line[0].isspace():
+        elif head is None and not line.startswith("\t"):  # the pid, padded: "  1556 "
             head = line.split()[0]
         elif head is not None:
             frames.append(frame(line.strip()))
