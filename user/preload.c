@@ -6,17 +6,53 @@
 #include "log.h"
 #include "preload.h"
 
+struct part_job {
+	struct ks_split_preload *pl;
+	int err;
+	struct ks_error e;
+};
+
+static void *load_ingress(void *arg)
+{
+	struct part_job *j = arg;
+
+	j->err = split_preload_part(j->pl, KS_PART_INGRESS, &j->e);
+	return NULL;
+}
+
+/* The two tc parts at once, the ingress one on a second thread (it inherits this one's
+ * blocked signals); one after the other if that thread cannot start. */
+static int load_tc_parts(struct ks_preload *p)
+{
+	struct part_job in = { .pl = &p->pl };
+	pthread_t t;
+	bool apart = pthread_create(&t, NULL, load_ingress, &in) == 0;
+	int err = split_preload_part(&p->pl, KS_PART_EGRESS, &p->e);
+
+	if (apart)
+		pthread_join(t, NULL);
+	else
+		load_ingress(&in);
+	if (!err && in.err) {
+		err = in.err;
+		p->e = in.e;
+	}
+	return err;
+}
+
 static void *load(void *arg)
 {
 	struct ks_preload *p = arg;
 
 	p->err = split_preload(&p->pl, p->max_prefixes, &p->e);
+	if (!p->err)
+		p->err = load_tc_parts(p);
 	pthread_mutex_lock(&p->lock);
 	p->main_done = true;
 	pthread_cond_signal(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 	if (!p->err)
-		p->err_l3 = split_preload_l3(&p->pl, &p->e_l3);
+		p->err_l3 = split_preload_part(&p->pl, KS_PART_L3, &p->e_l3);
 	return NULL;
 }
 
@@ -68,8 +104,8 @@ struct ks_split_bpf *preload_take_l3(void *preload)
 	join(p);
 	if (p->err_l3)
 		ks_err("split", "event=l3_programs_failed reason=\"%s\"", esc(p->e_l3.msg));
-	skel = p->pl.skel_l3;
-	p->pl.skel_l3 = NULL;
+	skel = p->pl.part[KS_PART_L3];
+	p->pl.part[KS_PART_L3] = NULL;
 	return skel;
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* The split BPF object loads on a thread of its own while the gateway authenticates: the
- * verifier's few hundred ms leave the launch-to-usable time. The programs for uplinks
- * without Ethernet come second, and are waited for only if such an uplink shows up. */
+ * verifier's few hundred ms leave the launch-to-usable time. Its maps and cgroup hooks
+ * come first, then its two tc parts at once (a second thread), then the programs for
+ * uplinks without Ethernet, waited for only if such an uplink shows up. */
 #pragma once
 #include <pthread.h>
 #include <stdbool.h>

@@ -266,9 +266,34 @@ static int attach_hooks(struct ks_split_state *sp, struct ks_error *e)
 	return err;
 }
 
+/* Which programs each part loads; the first instance (split_preload) takes the cgroup
+ * hooks, whose programs are in no part. */
+static bool in_part(const struct ks_split_bpf *k, const struct bpf_program *p, int part)
+{
+	switch (part) {
+	case KS_PART_EGRESS:
+		return p == k->progs.ks_tc_uplink_egress || p == k->progs.ks_tc_tun_fwd_egress ||
+		       p == k->progs.ks_tc_tun_fwd_ingress;
+	case KS_PART_INGRESS:
+		return p == k->progs.ks_tc_uplink_ingress || p == k->progs.ks_tc_tun_dns;
+	case KS_PART_L3:
+		return p == k->progs.ks_tc_uplink_egress_l3 || p == k->progs.ks_tc_uplink_ingress_l3;
+	}
+	return false;
+}
+
+static bool in_any_part(const struct ks_split_bpf *k, const struct bpf_program *p)
+{
+	for (int part = 0; part < KS_PART_MAX; part++)
+		if (in_part(k, p, part))
+			return true;
+	return p == k->progs.ks_tc_decide_probe; /* tests only: loaded by none */
+}
+
 int split_preload(struct ks_split_preload *pl, uint32_t max_prefixes, struct ks_error *e)
 {
 	struct ks_split_bpf *skel = ks_split_bpf__open();
+	struct bpf_program *p;
 	struct bpf_map *m;
 	unsigned int i = 0;
 	int err;
@@ -285,9 +310,8 @@ int split_preload(struct ks_split_preload *pl, uint32_t max_prefixes, struct ks_
 	bpf_map__set_max_entries(skel->maps.ks_learned4_uplink, CONFIG_DNS_MAX_LEARNED);
 	bpf_map__set_max_entries(skel->maps.ks_learned6_uplink, CONFIG_DNS_MAX_LEARNED);
 	bpf_map__set_max_entries(skel->maps.ks_dns_queries, CONFIG_DNS_MAX_QUERIES);
-	bpf_program__set_autoload(skel->progs.ks_tc_decide_probe, false); /* tests only */
-	bpf_program__set_autoload(skel->progs.ks_tc_uplink_egress_l3, false);
-	bpf_program__set_autoload(skel->progs.ks_tc_uplink_ingress_l3, false);
+	bpf_object__for_each_program(p, skel->obj)
+		bpf_program__set_autoload(p, !in_any_part(skel, p));
 	/* No pins yet (the directory is the session's, made once the gateway said yes):
 	 * remember which maps want one, pin them in split_start. */
 	bpf_object__for_each_map(m, skel->obj) {
@@ -301,7 +325,7 @@ int split_preload(struct ks_split_preload *pl, uint32_t max_prefixes, struct ks_
 		ks_split_bpf__destroy(skel);
 		return ks_fail(e, err, "split: load bpf programs: %s", strerror(-err));
 	}
-	/* Own copies of the map fds: skel may be gone by the time skel_l3 loads. */
+	/* Own copies of the map fds: the parts may load after skel has gone. */
 	bpf_object__for_each_map(m, skel->obj) {
 		if (pl->n_maps == KS_SPLIT_MAX_MAPS)
 			break;
@@ -311,8 +335,11 @@ int split_preload(struct ks_split_preload *pl, uint32_t max_prefixes, struct ks_
 	return 0;
 }
 
-int split_preload_l3(struct ks_split_preload *pl, struct ks_error *e)
+int split_preload_part(struct ks_split_preload *pl, enum ks_split_part part, struct ks_error *e)
 {
+	static const char *const names[KS_PART_MAX] = { [KS_PART_EGRESS] = "egress",
+							[KS_PART_INGRESS] = "ingress",
+							[KS_PART_L3] = "L3 uplink" };
 	struct ks_split_bpf *skel = ks_split_bpf__open();
 	struct bpf_program *p;
 	struct bpf_map *m;
@@ -321,8 +348,7 @@ int split_preload_l3(struct ks_split_preload *pl, struct ks_error *e)
 	if (!skel)
 		return ks_fail(e, -errno, "split: open bpf object: %m");
 	bpf_object__for_each_program(p, skel->obj)
-		bpf_program__set_autoload(p, p == skel->progs.ks_tc_uplink_egress_l3 ||
-						     p == skel->progs.ks_tc_uplink_ingress_l3);
+		bpf_program__set_autoload(p, in_part(skel, p, part));
 	bpf_object__for_each_map(m, skel->obj) {
 		bpf_map__set_pin_path(m, NULL);
 		err = i < pl->n_maps && pl->map_fds[i] >= 0 ? bpf_map__reuse_fd(m, pl->map_fds[i])
@@ -335,9 +361,10 @@ int split_preload_l3(struct ks_split_preload *pl, struct ks_error *e)
 		err = ks_split_bpf__load(skel);
 	if (err) {
 		ks_split_bpf__destroy(skel);
-		return ks_fail(e, err, "split: load the L3 uplink programs: %s", strerror(-err));
+		return ks_fail(e, err, "split: load the %s programs: %s", names[part],
+			       strerror(-err));
 	}
-	pl->skel_l3 = skel;
+	pl->part[part] = skel;
 	return 0;
 }
 
@@ -348,8 +375,11 @@ void split_preload_free(struct ks_split_preload *pl)
 			close(pl->map_fds[i]);
 	pl->n_maps = 0;
 	ks_split_bpf__destroy(pl->skel);
-	ks_split_bpf__destroy(pl->skel_l3);
-	pl->skel = pl->skel_l3 = NULL;
+	pl->skel = NULL;
+	for (int part = 0; part < KS_PART_MAX; part++) {
+		ks_split_bpf__destroy(pl->part[part]);
+		pl->part[part] = NULL;
+	}
 }
 
 /* The first uplink without Ethernet: its programs, loaded by now or waited for. */
@@ -376,10 +406,14 @@ static int adopt(struct ks_split_state *sp, const struct ks_split_setup *su, str
 	unsigned int i = 0;
 	int err;
 
-	if (!su->preload || !su->preload->skel)
+	if (!su->preload || !su->preload->skel || !su->preload->part[KS_PART_EGRESS] ||
+	    !su->preload->part[KS_PART_INGRESS])
 		return ks_fail(e, -EINVAL, "split: bpf object not loaded");
 	sp->skel = su->preload->skel;
-	su->preload->skel = NULL;
+	sp->skel_egress = su->preload->part[KS_PART_EGRESS];
+	sp->skel_ingress = su->preload->part[KS_PART_INGRESS];
+	su->preload->skel = su->preload->part[KS_PART_EGRESS] = NULL;
+	su->preload->part[KS_PART_INGRESS] = NULL;
 	bpf_object__for_each_map(m, sp->skel->obj) {
 		if (i < 64 && (su->preload->pinned & (1ull << i))) {
 			snprintf(path, sizeof(path), "%s/%s", su->pin_dir, bpf_map__name(m));
@@ -408,7 +442,7 @@ static int start_dns(struct ks_split_state *sp, const struct ks_split_setup *su,
 		       .learned6 = bpf_map__fd(k->maps.ks_learned6),
 		       .learned4_uplink = bpf_map__fd(k->maps.ks_learned4_uplink),
 		       .learned6_uplink = bpf_map__fd(k->maps.ks_learned6_uplink),
-		       .tun_prog = bpf_program__fd(k->progs.ks_tc_tun_dns) },
+		       .tun_prog = bpf_program__fd(sp->skel_ingress->progs.ks_tc_tun_dns) },
 		.params = p,
 		.tun_name = su->tun_name,
 		.tun_ifindex = su->tun_ifindex,
@@ -450,7 +484,7 @@ static void sync_forward_flag(struct ks_split_state *sp)
 static int start_guests(struct ks_split_state *sp, const struct ks_split_setup *su,
 			struct ks_error *e)
 {
-	const struct ks_split_bpf *k = sp->skel;
+	const struct ks_split_bpf *k = sp->skel, *ke = sp->skel_egress;
 	int err = guests_start(&sp->guests, &(struct ks_guest_setup){
 			.from = su->forward_from,
 			.n_from = su->n_forward_from,
@@ -459,13 +493,24 @@ static int start_guests(struct ks_split_state *sp, const struct ks_split_setup *
 			.tun_ifindex = su->tun_ifindex,
 			.tun_name = su->tun_name,
 			.map_fd = bpf_map__fd(k->maps.ks_guests),
-			.prog_egress_fd = bpf_program__fd(k->progs.ks_tc_tun_fwd_egress),
-			.prog_ingress_fd = bpf_program__fd(k->progs.ks_tc_tun_fwd_ingress),
+			.prog_egress_fd = bpf_program__fd(ke->progs.ks_tc_tun_fwd_egress),
+			.prog_ingress_fd = bpf_program__fd(ke->progs.ks_tc_tun_fwd_ingress),
 		}, e);
 
 	if (!err)
 		sync_forward_flag(sp);
 	return err;
+}
+
+/* The programs go with their instances; an attached one stays while its link or filter
+ * holds it (the kill switch kept). */
+static void destroy_skels(struct ks_split_state *sp)
+{
+	ks_split_bpf__destroy(sp->skel);
+	ks_split_bpf__destroy(sp->skel_egress);
+	ks_split_bpf__destroy(sp->skel_ingress);
+	ks_split_bpf__destroy(sp->skel_l3);
+	sp->skel = sp->skel_egress = sp->skel_ingress = sp->skel_l3 = NULL;
 }
 
 void split_keep_closed(struct ks_split_state *sp)
@@ -478,8 +523,7 @@ void split_keep_closed(struct ks_split_state *sp)
 	for (int h = 0; h < KS_HOOK_MAX; h++)
 		bpf_link__destroy(sp->links[h]);
 	dns_stop(&sp->dns);
-	ks_split_bpf__destroy(sp->skel);
-	ks_split_bpf__destroy(sp->skel_l3);
+	destroy_skels(sp);
 	if (!sp->started && !sp->uplinks.n)
 		return;
 	ks_warn("split", "event=kill_switch_kept uplinks=%d", sp->uplinks.n);
@@ -525,7 +569,7 @@ int split_start(struct ks_split_state *sp, const struct ks_split_setup *su, stru
 	sp->policy_installed = true;
 	sp->uplinks.handle = su->table;
 	sp->uplinks.skip_ifindex = su->tun_ifindex;
-	sp->uplinks.prog_l2_fd = bpf_program__fd(sp->skel->progs.ks_tc_uplink_egress);
+	sp->uplinks.prog_l2_fd = bpf_program__fd(sp->skel_egress->progs.ks_tc_uplink_egress);
 	sp->uplinks.need_l3 = need_l3;
 	sp->uplinks.need_l3_ctx = sp;
 	sp->wait_l3 = su->wait_l3;
@@ -535,7 +579,7 @@ int split_start(struct ks_split_state *sp, const struct ks_split_setup *su, stru
 		goto fail;
 	/* Ingress: the DNS learner and the guests' way in; its L3 twin comes with the L3
 	 * programs (need_l3). */
-	sp->uplinks.prog_in_l2_fd = bpf_program__fd(sp->skel->progs.ks_tc_uplink_ingress);
+	sp->uplinks.prog_in_l2_fd = bpf_program__fd(sp->skel_ingress->progs.ks_tc_uplink_ingress);
 	split_uplink_state_path(su->tun_name, sp->uplinks.state_path,
 				sizeof(sp->uplinks.state_path));
 	err = uplinks_sync(&sp->uplinks);
@@ -582,11 +626,9 @@ void split_stop(struct ks_split_state *sp)
 	dns_stop(&sp->dns);
 	if (sp->policy_installed)
 		policy_remove(&sp->policy);
-	if (sp->skel) {
+	if (sp->skel)
 		bpf_object__unpin_maps(sp->skel->obj, NULL);
-		ks_split_bpf__destroy(sp->skel);
-	}
-	ks_split_bpf__destroy(sp->skel_l3);
+	destroy_skels(sp);
 	uplinks_free(&sp->uplinks);
 	memset(sp, 0, sizeof(*sp));
 }

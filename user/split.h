@@ -30,24 +30,34 @@ enum ks_split_hook { KS_HOOK_CONNECT4, KS_HOOK_CONNECT6, KS_HOOK_SENDMSG4, KS_HO
 		     KS_HOOK_GETPEERNAME6, KS_HOOK_MAX };
 
 /* The BPF object, loaded (verified) but not pinned or attached: loading takes a few
- * hundred ms of verifier time, so it runs while the gateway authenticates. */
+ * hundred ms of verifier time, so it runs while the gateway authenticates. The object is
+ * loaded in parts, each an instance of the skeleton over the same maps: the tc programs'
+ * parts verify at once on two cores (the kernel verifies a privileged load without a
+ * global lock), and the rarely needed L3 uplink programs come last. */
 #define KS_SPLIT_MAX_MAPS 64
+enum ks_split_part {
+	KS_PART_EGRESS, /* the uplinks' egress filter (Ethernet), forwarded traffic's NAT */
+	KS_PART_INGRESS, /* the uplinks' ingress (Ethernet) and the TUN's DNS learners */
+	KS_PART_L3, /* the uplink programs for links without Ethernet (wireguard, ppp) */
+	KS_PART_MAX
+};
 struct ks_split_preload {
-	struct ks_split_bpf *skel;	  /* all but the programs for uplinks without Ethernet */
-	struct ks_split_bpf *skel_l3; /* those, loaded second over the same maps */
+	struct ks_split_bpf *skel; /* the maps and the cgroup hooks */
+	struct ks_split_bpf *part[KS_PART_MAX]; /* the tc programs, over skel's maps */
 	uint64_t pinned;	  /* bit i: the i-th map is pinned by name */
-	int map_fds[KS_SPLIT_MAX_MAPS]; /* dups of skel's maps, for skel_l3 */
+	int map_fds[KS_SPLIT_MAX_MAPS]; /* dups of skel's maps, for the parts */
 	int n_maps;
 };
 
+/* The maps and the cgroup hooks, first: the parts load over these maps. */
 int split_preload(struct ks_split_preload *pl, uint32_t max_prefixes, struct ks_error *e);
-/* The L3 uplink programs (wireguard, ppp, wwan): rarer, so loaded after the rest. */
-int split_preload_l3(struct ks_split_preload *pl, struct ks_error *e);
+/* One part; the parts may load at the same time, each on a thread of its own. */
+int split_preload_part(struct ks_split_preload *pl, enum ks_split_part part, struct ks_error *e);
 void split_preload_free(struct ks_split_preload *pl);
 
 struct ks_split_setup {
 	struct ks_split_preload *preload; /* split_start takes its object */
-	/* Waits for split_preload_l3() and hands over skel_l3: at the first L3 uplink. */
+	/* Waits for the KS_PART_L3 load and hands it over: at the first L3 uplink. */
 	struct ks_split_bpf *(*wait_l3)(void *ctx);
 	void *wait_l3_ctx;
 	const char *pin_dir;
@@ -71,7 +81,8 @@ struct ks_split_setup {
 };
 
 struct ks_split_state {
-	struct ks_split_bpf *skel;
+	struct ks_split_bpf *skel; /* maps and cgroup hooks */
+	struct ks_split_bpf *skel_egress, *skel_ingress; /* the tc programs (split_preload_part) */
 	struct ks_split_bpf *skel_l3;
 	struct ks_split_bpf *(*wait_l3)(void *ctx);
 	void *wait_l3_ctx;
