@@ -31,7 +31,7 @@ static int load_tc_parts(struct ks_preload *p)
 
 	if (apart)
 		pthread_join(t, NULL);
-	else
+	else if (!err)
 		load_ingress(&in);
 	if (!err && in.err) {
 		err = in.err;
@@ -113,7 +113,8 @@ void preload_free(struct ks_preload *p)
 {
 	if (!p->started)
 		return;
-	join(p);
+	if (p->running) /* else nothing is loading: no load in place only to free it */
+		join(p);
 	split_preload_free(&p->pl);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->cond);

@@ -15,7 +15,7 @@ struct ks_preload {
 	bool running;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	bool main_done; /* the main object is loaded (or failed) */
+	bool main_done; /* the maps, cgroup hooks and tc parts are loaded (or failed) */
 	int err, err_l3;
 	struct ks_error e, e_l3;
 	uint32_t max_prefixes;
@@ -25,7 +25,7 @@ struct ks_preload {
 /* Starts the load (signals stay with the main thread). If no thread can be started, the
  * waits below load in place. */
 void preload_start(struct ks_preload *p, uint32_t max_prefixes);
-/* Waits for the main object; its error, if any, in e. */
+/* Waits for the maps, cgroup hooks and tc parts; the error, if any, in e. */
 int preload_wait(struct ks_preload *p, struct ks_error *e);
 /* Waits for the L3 programs and hands them over (NULL, logged, if they failed). */
 struct ks_split_bpf *preload_take_l3(void *preload);

@@ -282,12 +282,14 @@ static bool in_part(const struct ks_split_bpf *k, const struct bpf_program *p, i
 	return false;
 }
 
-static bool in_any_part(const struct ks_split_bpf *k, const struct bpf_program *p)
+/* The first instance loads what no part does (the cgroup hooks; a new program left out
+ * of in_part still loads, only sooner), except the tests' probe, which none loads. */
+static bool first_instance_loads(const struct ks_split_bpf *k, const struct bpf_program *p)
 {
 	for (int part = 0; part < KS_PART_MAX; part++)
 		if (in_part(k, p, part))
-			return true;
-	return p == k->progs.ks_tc_decide_probe; /* tests only: loaded by none */
+			return false;
+	return p != k->progs.ks_tc_decide_probe;
 }
 
 int split_preload(struct ks_split_preload *pl, uint32_t max_prefixes, struct ks_error *e)
@@ -311,7 +313,7 @@ int split_preload(struct ks_split_preload *pl, uint32_t max_prefixes, struct ks_
 	bpf_map__set_max_entries(skel->maps.ks_learned6_uplink, CONFIG_DNS_MAX_LEARNED);
 	bpf_map__set_max_entries(skel->maps.ks_dns_queries, CONFIG_DNS_MAX_QUERIES);
 	bpf_object__for_each_program(p, skel->obj)
-		bpf_program__set_autoload(p, !in_any_part(skel, p));
+		bpf_program__set_autoload(p, first_instance_loads(skel, p));
 	/* No pins yet (the directory is the session's, made once the gateway said yes):
 	 * remember which maps want one, pin them in split_start. */
 	bpf_object__for_each_map(m, skel->obj) {
