@@ -7,10 +7,16 @@ ks_require_root
 out=$(mktemp -d /tmp/ks-bench.XXXXXX)
 trap 'rm -rf "$out"; ks_teardown' EXIT
 # BENCH_PERF's split of a client's CPU (perf_shares.py), on a perf script of known samples:
-# two processes' eight samples, two of a third process left out.
+# two processes' eight samples, two of a process not asked for left out.
 shares=$(/usr/bin/python3 "$KS_TOP/tools/bench/perf_shares.py" --script "$KS_TOP/tests/data/perf-script.txt" 4242 4243 | tr '\t\n' ': ')
 ks_expect_eq "perf_shares: each sample in the first category its stack holds" \
-	"softirq:0.1250 tun_write:0.1250 tun_read:0.1250 udp_send:0.1250 udp_recv:0.0000 tcp_send:0.0000 tcp_recv:0.0000 wait:0.0000 kernel_other:0.1250 user_cipher:0.2500 user_other:0.1250 samples:8 " \
+	"bpf:0.0000 softirq:0.1250 tun_write:0.1250 tun_read:0.1250 udp_send:0.1250 udp_recv:0.0000 tcp_send:0.0000 tcp_recv:0.0000 wait:0.0000 kernel_other:0.1250 user_cipher:0.2500 user_other:0.1250 samples:8 " \
+	"$shares"
+# Stacks holding two categories' functions, a BPF program, a module's frame, a compiler's
+# copy of kslice's cipher, a generic name in another library, and an empty stack (dropped).
+shares=$(/usr/bin/python3 "$KS_TOP/tools/bench/perf_shares.py" --script "$KS_TOP/tests/data/perf-script.txt" 4244 | tr '\t\n' ': ')
+ks_expect_eq "perf_shares: BPF, then softirq, before the system call; a read in a wait is a read" \
+	"bpf:0.1250 softirq:0.1250 tun_write:0.1250 tun_read:0.1250 udp_send:0.1250 udp_recv:0.0000 tcp_send:0.0000 tcp_recv:0.0000 wait:0.0000 kernel_other:0.0000 user_cipher:0.2500 user_other:0.1250 samples:8 " \
 	"$shares"
 /usr/bin/python3 "$KS_TOP/tools/bench/perf_shares.py" --script "$KS_TOP/tests/data/perf-script.txt" 7 > /dev/null 2>&1
 ks_expect_eq "perf_shares: no sample of the process exits 1" 1 "$?"

@@ -6,49 +6,70 @@ first category below that its call stack holds, as shares of the client's sample
 Usage: perf_shares.py PERF_DATA PID [PID...]      (prints "category<TAB>share" lines)
        perf_shares.py --script FILE PID [PID...]  (the output of perf script -F pid,ip,sym,dso)
 
-The categories are kernel paths a VPN client runs in its own system calls, and its user
-space split into the cipher and the rest. The first one matters most: the kernel runs the
-tunnelled application's TCP (an ACK taken in, the segments it releases sent) inside the
-client's write of that packet to the TUN device, so part of every client's CPU is work
-neither client can do without.
+The categories are the BPF programs kslice attaches, kernel paths a VPN client runs in
+its own system calls, and its user space split into the cipher and the rest. The TUN
+write matters most: the kernel runs the tunnelled application's TCP (an ACK taken in, the
+segments it releases sent) inside the client's write of that packet to the TUN device,
+so part of every client's CPU is work neither client can do without.
+
+The shares are of perf's samples (cpu-clock); the CPU figures they multiply come from
+/proc/PID/stat. With CONFIG_IRQ_TIME_ACCOUNTING a kernel bills softirq time to no task,
+and the softirq share would then have no counterpart in the CPU figure: this machine's
+kernel does not.
 """
 import subprocess
 import sys
 from collections import Counter
 
 # Kernel categories, by a function on the sample's stack; the first that matches wins.
+# BPF programs first: the packet filters kslice attaches run inside the TUN write and the
+# UDP send, and are its own work, not the application's TCP. Softirq next: receive work
+# run on the client's time, whoever's (on a plain veth mostly ocserv's; inside a TUN write,
+# the application's TCP acting on a timer).
+BPF_PROG = "bpf_prog_"  # perf's name for a JIT-ed program: bpf_prog_<tag>_<name>
 KERNEL = (
-    ("softirq", ("handle_softirqs",)),  # receive work run on the client's time, whoever's
+    ("softirq", ("handle_softirqs", "__do_softirq")),
     ("tun_write", ("tun_get_user",)),
     ("tun_read", ("tun_do_read",)),
-    ("udp_send", ("udp_sendmsg",)),
-    ("udp_recv", ("udp_recvmsg",)),
+    ("udp_send", ("udp_sendmsg", "udpv6_sendmsg")),
+    ("udp_recv", ("udp_recvmsg", "udpv6_recvmsg")),
     ("tcp_send", ("tcp_sendmsg",)),
     ("tcp_recv", ("tcp_recvmsg",)),
     ("wait", ("schedule", "io_cqring_wait", "do_sys_poll", "do_select", "do_epoll_wait")),
 )
-# User space: kslice's own AES-GCM (user/aes_gcm.c) and the TLS libraries count as cipher.
+# User space: kslice's own AES-GCM (user/aes_gcm.c, in kslice's binary) and the TLS
+# libraries, whole (their record layers too), count as cipher.
 CIPHER_SYMBOLS = {"crypt", "crypt_step", "ghash_16", "tag_of", "aes_gcm_seal", "aes_gcm_open",
                   "aes_block", "aes_n", "gf_mul", "reduce"}
-CIPHER_LIBRARIES = ("libcrypto.so", "libgnutls.so", "libnettle.so", "libhogweed.so")
-CATEGORIES = [c for c, _ in KERNEL] + ["kernel_other", "user_cipher", "user_other"]
+CIPHER_LIBRARIES = ("libcrypto.so", "libssl.so", "libgnutls.so", "libnettle.so",
+                    "libhogweed.so")
+CATEGORIES = (["bpf"] + [c for c, _ in KERNEL] +
+              ["kernel_other", "user_cipher", "user_other"])
+KERNEL_SPACE = 0xffff800000000000  # x86-64: the kernel's half (modules, BPF programs too)
 
 
 def frame(line):
-    """(symbol, dso) of a call-chain line: 'ADDR SYMBOL+OFF (DSO)'."""
+    """(address, symbol, dso) of a call-chain line: 'ADDR SYMBOL+OFF (DSO)'."""
     parts = line.split(None, 1)
-    rest = parts[1] if len(parts) > 1 else ""
-    sym, _, dso = rest.rpartition(" (")
-    return sym.split("+")[0], dso.rstrip(")")
+    try:
+        addr = int(parts[0], 16)
+    except (IndexError, ValueError):
+        addr = 0
+    sym, _, dso = (parts[1] if len(parts) > 1 else "").rpartition(" (")
+    return addr, sym.split("+")[0], dso[:-1] if dso.endswith(")") else dso
 
 
 def classify(frames):
-    sym, dso = frames[0]
-    if dso != "[kernel.kallsyms]":
-        if sym in CIPHER_SYMBOLS or any(lib in dso for lib in CIPHER_LIBRARIES):
+    addr, sym, dso = frames[0]
+    if addr < KERNEL_SPACE:
+        name = sym.split(".")[0]  # crypt.constprop.0: the compiler's copy of crypt
+        if (name in CIPHER_SYMBOLS and dso.rsplit("/", 1)[-1] == "kslice") or any(
+                lib in dso for lib in CIPHER_LIBRARIES):
             return "user_cipher"
         return "user_other"
-    names = {s for s, _ in frames}
+    if any(s.startswith(BPF_PROG) for _, s, _ in frames):
+        return "bpf"
+    names = {s for _, s, _ in frames}
     for cat, funcs in KERNEL:
         if any(f in names for f in funcs):
             return cat

@@ -116,8 +116,12 @@ def show(title, metrics, a, b, base=None):
         print(f"{METRICS[name][2]:36} {fmt(e[a]):>24} {fmt(e[b]):>24} {ratio:>7}  {tgt:16}{extra}")
 
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from perf_shares import CATEGORIES as PERF_CATEGORIES  # noqa: E402
+
 # tools/bench/perf_shares.py's categories, as the table names them
 PERF_LABELS = {
+    "bpf": "BPF programs (kslice's filters)",
     "softirq": "softirq (receive work, often not its own)",
     "tun_write": "TUN write (the application's TCP inside)",
     "tun_read": "TUN read",
@@ -132,10 +136,14 @@ PERF_LABELS = {
 }
 
 
+assert list(PERF_LABELS) == PERF_CATEGORIES, "perf_shares.py's categories changed"
+
+
 def perf_split(data, a, b):
     """With BENCH_PERF: each client's CPU per byte split by perf_shares.py's categories,
-    median share of the rounds times the median CPU per byte. Also the CPU without the TUN
-    write, the part of it that is the client's own doing."""
+    median share of the rounds times the median CPU per byte (so the rows need not add up
+    to the total exactly). Also the CPU less the TUN write, where the application's TCP
+    runs; softirq stays in it (on a plain veth mostly the gateway's receive)."""
     out = {}
     for d in ("up", "down"):
         rows = {}
