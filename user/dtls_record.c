@@ -166,7 +166,7 @@ static void record_aad(uint8_t aad[13], const uint8_t *hdr, size_t plain_len)
 	aad[8] = hdr[0];
 	aad[9] = hdr[1];
 	aad[10] = hdr[2];
-	pkt_put_be(aad + 11, plain_len, 2);
+	pkt_put16(aad + 11, plain_len);
 }
 
 /* The additional data (epoch and sequence, type, version, length) handed to OpenSSL's
@@ -195,10 +195,10 @@ int dtls_fast_seal(struct ks_dtls_fast *f, struct ks_dgram_batch *b, const uint8
 		return -ENOBUFS;
 	body = rec + KS_DTLS_HDR_LEN;
 	rec[0] = CT_APPLICATION_DATA;
-	pkt_put_be(rec + 1, f->version, 2);
-	pkt_put_be(rec + 3, f->epoch, 2);
+	pkt_put16(rec + 1, f->version);
+	pkt_put16(rec + 3, f->epoch);
 	pkt_put_be(rec + 5, f->next_seq, 6);
-	pkt_put_be(rec + 11, len + 8 + 16, 2);
+	pkt_put16(rec + 11, len + 8 + 16);
 	if (f->own) {
 		/* RFC 5288 §3: nonce = salt || explicit part; the explicit part is the record's
 		 * epoch and sequence, which never repeat under this key. The plaintext is read
@@ -257,12 +257,12 @@ int dtls_fast_open(struct ks_dtls_fast *f, uint8_t *rec, size_t avail, size_t *u
 	*used = 0; /* a header cut or lying about its length: nothing after it is read */
 	if (avail < KS_DTLS_HDR_LEN)
 		return -EBADMSG;
-	len = pkt_get_be(rec + 11, 2);
+	len = pkt_get16(rec + 11);
 	if (len > avail - KS_DTLS_HDR_LEN)
 		return -EBADMSG;
 	*used = KS_DTLS_HDR_LEN + len;
-	if (rec[0] != CT_APPLICATION_DATA || pkt_get_be(rec + 1, 2) != f->version ||
-	    pkt_get_be(rec + 3, 2) != f->epoch)
+	if (rec[0] != CT_APPLICATION_DATA || pkt_get16(rec + 1) != f->version ||
+	    pkt_get16(rec + 3) != f->epoch)
 		return -EAGAIN;
 	if (len < 8 + 16 || len - 24 > KS_DTLS_PLAIN_MAX)
 		return -EBADMSG;

@@ -93,7 +93,7 @@ static int world_init(struct world *w, struct ks_dtls_keys *k, struct ks_dtls_ke
 	return 0;
 }
 
-static int world_up(struct world *w, struct ks_dtls_keys *k, struct ks_cstp_params *p,
+static int world_up(struct world *w, struct ks_dtls_keys *k, const struct ks_cstp_params *p,
 		    time_t now)
 {
 	if (world_init(w, k, k, p, now))
@@ -124,7 +124,7 @@ void test_dtls_psk(void)
 	RAND_bytes(k.secret, KS_DTLS_PSK_LEN);
 	memset(k.session_id, 0xab, 32);
 	if (test__start_subtest("handshake with the exporter's key")) {
-		ASSERT_OK(world_up(&w, &k, (struct ks_cstp_params *)&dtls_params, t), "up");
+		ASSERT_OK(world_up(&w, &k, &dtls_params, t), "up");
 		ASSERT_EQ(w.want_socket, 1, "one socket asked for at init");
 		ASSERT_TRUE(w.up && w.changes == 1, "told: data moves to DTLS");
 		ASSERT_EQ(w.c.dtls_handshakes, 1, "counted");
@@ -224,7 +224,7 @@ void test_dtls_psk(void)
 	if (test__start_subtest("a DISCONNECT record ends the session")) {
 		uint8_t rec[] = { CSTP_DISCONNECT, 0xb0, 'b', 'y', 'e' };
 
-		ASSERT_OK(world_up(&w, &k, (struct ks_cstp_params *)&dtls_params, t), "up");
+		ASSERT_OK(world_up(&w, &k, &dtls_params, t), "up");
 		dtls_peer_send(&w.gw, rec, sizeof(rec));
 		dtls_peer_to_client(&w.gw.out, &w.d, t);
 		ASSERT_EQ(w.ends, 1, "ended");
@@ -264,7 +264,7 @@ void test_dtls_record_ciphers(void)
 			continue;
 		}
 		dtls_fast_allow_own_gcm(own);
-		if (!ASSERT_OK(world_up(&w, &k, (struct ks_cstp_params *)&dtls_params, t), "up")) {
+		if (!ASSERT_OK(world_up(&w, &k, &dtls_params, t), "up")) {
 			dtls_fast_allow_own_gcm(true);
 			continue;
 		}
@@ -311,7 +311,7 @@ void test_dtls_legacy(void)
 	RAND_bytes(k.secret, KS_DTLS_SECRET_LEN);
 	RAND_bytes(k.session_id, 32);
 	if (test__start_subtest("the session the CONNECT made up is resumed")) {
-		ASSERT_OK(world_up(&w, &k, (struct ks_cstp_params *)&dtls_params, 1000), "up");
+		ASSERT_OK(world_up(&w, &k, &dtls_params, 1000), "up");
 		ASSERT_TRUE(SSL_session_reused(w.d.ssl), "resumed");
 		ASSERT_STREQ(SSL_get_cipher_name(w.d.ssl), "AES256-GCM-SHA384", "the cipher named");
 		world_free(&w);

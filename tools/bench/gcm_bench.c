@@ -32,7 +32,7 @@ static uint8_t key[32] = { 1, 2, 3 }, iv[12] = { 4, 5, 6 }, aad[AAD_LEN] = { 7, 
 
 /* Opening needs an authentic record each time, and an in-place open leaves plaintext: every
  * method opens a fresh copy of one sealed record (the copy is in all three figures alike;
- * it is timed alone on the "copy" line). A refused record stops the run. */
+ * it is timed alone on the "memcpy" line). A refused record stops the run. */
 
 static void copy_only(uint8_t *buf, const uint8_t *rec, size_t len, long n)
 {
